@@ -1,0 +1,46 @@
+/** The Hono application: routes mounted in one place, errors rendered in one place. */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { ConfigError } from './config';
+import { requestContext } from './middleware/request-context';
+import { OAuthError } from './oauth/errors';
+import { meRoutes } from './routes/me';
+import { tokenRoutes } from './routes/token';
+import { wellKnownRoutes } from './routes/well-known';
+import type { AppEnv } from './types';
+
+export const app = new Hono<AppEnv>();
+
+app.use('*', requestContext());
+
+app.route('/oauth2/token', tokenRoutes);
+app.route('/v1/oauth2/token', tokenRoutes); // CitrusAd's path (seed 001)
+app.route('/.well-known', wellKnownRoutes);
+app.route('/v1/me', meRoutes);
+
+app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));
+
+app.notFound((c) => c.json({ error: 'not_found', error_description: 'No such endpoint.' }, 404));
+
+app.onError((err, c) => {
+  const requestId = c.get('requestId');
+  if (err instanceof OAuthError) {
+    if (err.status >= 500 || err.reason) {
+      console.log(JSON.stringify({ level: err.status >= 500 ? 'error' : 'info', requestId, error: err.code, reason: err.reason }));
+    }
+    return withRequestId(err.toResponse(), requestId);
+  }
+  if (err instanceof ConfigError) {
+    return withRequestId(new OAuthError('server_error', `The server is misconfigured: ${err.setting} ${err.message.split(`${err.setting} `).pop()}.`).toResponse(), requestId);
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    return withRequestId(new OAuthError('invalid_request', err.message || 'The request is malformed.', { status: err.status }).toResponse(), requestId);
+  }
+  console.error(JSON.stringify({ level: 'error', requestId, event: 'unhandled', name: err.name, message: err.message.slice(0, 500) }));
+  return withRequestId(new OAuthError('server_error', 'An unexpected error occurred; try again later.').toResponse(), requestId);
+});
+
+function withRequestId(res: Response, requestId: string | undefined): Response {
+  if (requestId) res.headers.set('X-Request-Id', requestId);
+  return res;
+}

@@ -1,0 +1,155 @@
+/**
+ * Configuration from wrangler.toml [vars] and secrets, validated once per isolate (per env object).
+ * A missing or malformed setting makes every request answer 500 server_error naming the setting.
+ */
+import * as v from 'valibot';
+
+export interface SigningJwk {
+  kty: string;
+  kid: string;
+  alg: 'ES256' | 'EdDSA';
+  crv: string;
+  x: string;
+  y?: string;
+  d: string;
+}
+
+export interface Config {
+  issuer: string;
+  audience: string;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  authCodeTtl: number;
+  maxUploadBytes: number;
+  /** Private JWKs from the SIGNING_KEYS secret; the first signs, all verify. */
+  signingKeys: SigningJwk[];
+  /** 32 raw bytes decoded from KEY_ENCRYPTION_KEY (AES-GCM key wrap, cookie HMAC). */
+  keyEncryptionKey: Uint8Array;
+  /** Undefined disables the admin API. */
+  adminToken?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly setting: string, detail: string) {
+    super(`Server configuration error: ${setting} ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const intSetting = (min: number, max: number, fallback: number) =>
+  v.pipe(
+    v.optional(v.string(), String(fallback)),
+    v.regex(/^\d+$/, 'must be a whole number'),
+    v.transform(Number),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
+/** RFC 8414 §2: the issuer is an https URL with no query or fragment (http allowed for loopback development). */
+const issuerSetting = v.pipe(
+  v.string('is missing'),
+  v.check((s) => {
+    try {
+      const u = new URL(s);
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+      return (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) && !u.search && !u.hash && !s.endsWith('/');
+    } catch {
+      return false;
+    }
+  }, 'must be an https URL without query, fragment or trailing slash'),
+);
+
+const jwkSchema = v.object({
+  kty: v.picklist(['EC', 'OKP']),
+  kid: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/)),
+  alg: v.picklist(['ES256', 'EdDSA']),
+  crv: v.picklist(['P-256', 'Ed25519']),
+  x: v.string(),
+  y: v.optional(v.string()),
+  d: v.string(),
+});
+
+const signingKeysSetting = v.pipe(
+  v.string('is missing'),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    try {
+      return JSON.parse(dataset.value) as unknown;
+    } catch {
+      addIssue({ message: 'is not valid JSON' });
+      return NEVER;
+    }
+  }),
+  v.object({ keys: v.pipe(v.array(jwkSchema, 'must hold private JWKs with kid, alg (ES256 or EdDSA), crv, x, d'), v.minLength(1, 'must hold at least one key')) }),
+  v.transform((set) => set.keys as SigningJwk[]),
+);
+
+const base64url32 = v.pipe(
+  v.string('is missing'),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const bytes = decodeBase64url(dataset.value);
+    if (!bytes || bytes.length !== 32) {
+      addIssue({ message: 'must be 32 random bytes, base64url-encoded (43 characters)' });
+      return NEVER;
+    }
+    return bytes;
+  }),
+);
+
+const schema = v.object({
+  ISSUER: issuerSetting,
+  ACCESS_TOKEN_AUDIENCE: v.pipe(v.string('is missing'), v.minLength(1, 'is empty')),
+  ACCESS_TOKEN_TTL: intSetting(60, 86_400, 3600),
+  REFRESH_TOKEN_TTL: intSetting(3600, 31_536_000, 2_592_000),
+  AUTH_CODE_TTL: intSetting(10, 600, 60),
+  MAX_UPLOAD_BYTES: intSetting(1024, 100 * 1024 * 1024, 10 * 1024 * 1024),
+  SIGNING_KEYS: signingKeysSetting,
+  KEY_ENCRYPTION_KEY: base64url32,
+  ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+});
+
+function decodeBase64url(s: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
+  try {
+    const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
+    return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+const cache = new WeakMap<object, Config | ConfigError>();
+
+/** The validated configuration for this env; throws ConfigError (cached, so it is logged once per isolate). */
+export function getConfig(env: Env): Config {
+  let entry = cache.get(env);
+  if (!entry) {
+    entry = parseConfig(env as unknown as Record<string, unknown>);
+    cache.set(env, entry);
+    if (entry instanceof ConfigError) {
+      console.error(JSON.stringify({ level: 'error', event: 'config_invalid', setting: entry.setting, message: entry.message }));
+    }
+  }
+  if (entry instanceof ConfigError) throw entry;
+  return entry;
+}
+
+function parseConfig(env: Record<string, unknown>): Config | ConfigError {
+  const result = v.safeParse(schema, env);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const setting = String(issue.path?.[0]?.key ?? 'configuration');
+    return new ConfigError(setting, issue.message);
+  }
+  const o = result.output;
+  return {
+    issuer: o.ISSUER,
+    audience: o.ACCESS_TOKEN_AUDIENCE,
+    accessTokenTtl: o.ACCESS_TOKEN_TTL,
+    refreshTokenTtl: o.REFRESH_TOKEN_TTL,
+    authCodeTtl: o.AUTH_CODE_TTL,
+    maxUploadBytes: o.MAX_UPLOAD_BYTES,
+    signingKeys: o.SIGNING_KEYS,
+    keyEncryptionKey: o.KEY_ENCRYPTION_KEY,
+    adminToken: o.ADMIN_TOKEN,
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3.1):
+ * `client_secret_basic` (with form-decoding of id and secret) or `client_secret_post`, never both;
+ * public clients identify themselves with `client_id` alone.
+ */
+import { nowSeconds, sleeper } from '../clock';
+import { getClient, type Client } from '../storage/clients';
+import { clientThrottleKey, recordFailure } from '../storage/throttle';
+import { sha256 } from '../tokens/random';
+import { OAuthError } from './errors';
+import type { Params } from './form';
+import { delayMs, lockRemaining } from './throttle-policy';
+
+export interface BasicCredentials {
+  id: string;
+  secret: string;
+}
+
+const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="oauth", charset="UTF-8"' };
+
+function invalidClient(description: string, extraHeaders: Record<string, string> = {}, reason?: string): OAuthError {
+  return new OAuthError('invalid_client', description, { status: 401, headers: { ...BASIC_CHALLENGE, ...extraHeaders }, reason });
+}
+
+/** Parses `Authorization: Basic …`; returns null when the header is absent or another scheme. */
+export function parseBasicAuth(header: string | null | undefined): BasicCredentials | null {
+  if (!header) return null;
+  const match = /^basic[ ]+([A-Za-z0-9+/=]*)[ ]*$/i.exec(header);
+  if (!match) {
+    if (/^basic(\s|$)/i.test(header)) throw invalidClient('The Basic authorization header is malformed.');
+    return null;
+  }
+  let decoded: string;
+  try {
+    const bin = atob(match[1]);
+    decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+  } catch {
+    throw invalidClient('The Basic authorization header is not valid base64 of UTF-8 text.');
+  }
+  const colon = decoded.indexOf(':');
+  if (colon === -1) throw invalidClient('The Basic authorization header must hold "client_id:client_secret".');
+  try {
+    // RFC 6749 §2.3.1: id and secret are form-encoded before being joined by ":".
+    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    throw invalidClient('The client credentials in the Basic authorization header are not properly form-encoded.');
+  }
+}
+
+export interface AuthenticatedClient {
+  client: Client;
+  /** False for a public client that only named itself. */
+  authenticated: boolean;
+}
+
+/** A hash no secret matches, compared against for unknown clients so both paths cost the same. */
+const NO_MATCH_HASH = 'x'.repeat(43);
+
+/**
+ * Authenticates the caller. Throws invalid_request (two methods), invalid_client (unknown, disabled, wrong or
+ * missing secret; 401 with a Basic challenge, plus Retry-After once the client is locked).
+ */
+export async function authenticateClient(
+  env: Env,
+  authorization: string | null | undefined,
+  params: Params,
+): Promise<AuthenticatedClient> {
+  const basic = parseBasicAuth(authorization);
+  const postId = params.get('client_id');
+  const postSecret = params.get('client_secret');
+  if (basic && postSecret !== undefined) {
+    throw new OAuthError('invalid_request', 'Use one client authentication method: either HTTP Basic or client_secret in the body, not both.');
+  }
+  if (basic && postId !== undefined && postId !== basic.id) {
+    throw new OAuthError('invalid_request', 'The client_id in the body differs from the one in the Authorization header.');
+  }
+  const id = basic?.id ?? postId;
+  if (!id) throw invalidClient('Client authentication is required: send client_id and client_secret with HTTP Basic.');
+  const secret = basic?.secret ?? postSecret;
+
+  const client = await getClient(env.DB, env.CACHE, id);
+  const usable = client && client.status === 'active' ? client : null;
+
+  if (usable && !usable.confidential) {
+    if (secret !== undefined) throw invalidClient('This client is public and has no secret; send client_id only.');
+    return { client: usable, authenticated: false };
+  }
+  if (secret === undefined) {
+    throw invalidClient('This client must authenticate: send client_id and client_secret with HTTP Basic.');
+  }
+  // Hash and compare even for unknown clients, so timing does not reveal which ids exist.
+  const presented = await sha256(secret);
+  const expected = usable?.secretHash ?? NO_MATCH_HASH;
+  const enc = new TextEncoder();
+  const a = enc.encode(presented);
+  const b = enc.encode(expected.length === presented.length ? expected : NO_MATCH_HASH);
+  const match = crypto.subtle.timingSafeEqual(a, b) && usable !== null;
+  if (match) return { client: usable!, authenticated: true };
+
+  const state = await recordFailure(env.DB, clientThrottleKey(id), nowSeconds());
+  const wait = delayMs(state.failures);
+  if (wait > 0) await sleeper.sleep(wait);
+  const locked = lockRemaining(state, nowSeconds());
+  if (locked > 0) {
+    throw invalidClient('Too many failed authentications for this client; try again later.', { 'Retry-After': String(locked) }, `client ${id} locked`);
+  }
+  throw invalidClient('Client authentication failed: unknown client or wrong secret.', {}, `client ${id} auth failed`);
+}

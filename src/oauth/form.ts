@@ -1,0 +1,110 @@
+/**
+ * Reading `application/x-www-form-urlencoded` OAuth requests strictly (RFC 6749 §3.2, §2.3.1):
+ * bounded size, valid UTF-8, no repeated parameter, empty values treated as omitted (§3.1).
+ */
+import { OAuthError } from './errors';
+
+/** Far above any legitimate token request; larger bodies are refused before parsing. */
+export const MAX_FORM_BYTES = 16 * 1024;
+
+export type Params = Map<string, string>;
+
+/** Parameters that must never travel in a URL, where logs and Referer headers would keep them. */
+const CREDENTIAL_PARAMS = ['client_secret', 'password', 'refresh_token', 'code', 'code_verifier', 'token', 'client_assertion'];
+
+function invalid(description: string, status = 400): OAuthError {
+  return new OAuthError('invalid_request', description, { status });
+}
+
+/** Parses a urlencoded string into a map, refusing repeats and invalid percent-encoded UTF-8. */
+export function parseUrlEncoded(text: string, where: string): Params {
+  const params: Params = new Map();
+  if (text === '') return params;
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const rawName = eq === -1 ? pair : pair.slice(0, eq);
+    const rawValue = eq === -1 ? '' : pair.slice(eq + 1);
+    const name = decodeComponent(rawName, where);
+    const value = decodeComponent(rawValue, where);
+    if (value === '') continue; // RFC 6749 §3.1: a parameter without a value is as if omitted
+    if (params.has(name)) {
+      throw invalid(`The parameter "${name.slice(0, 40)}" is repeated in the ${where}; send each parameter once.`);
+    }
+    params.set(name, value);
+  }
+  return params;
+}
+
+function decodeComponent(raw: string, where: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    throw invalid(`The ${where} is not valid application/x-www-form-urlencoded UTF-8.`);
+  }
+}
+
+/** Reads the body with a hard size limit, whatever Content-Length claims. */
+async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers.get('Content-Length') ?? '0');
+  if (declared > limit) throw invalid(`The request body is larger than ${limit} bytes.`, 413);
+  if (!req.body) return new Uint8Array();
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw invalid(`The request body is larger than ${limit} bytes.`, 413);
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    body.set(c, offset);
+    offset += c.byteLength;
+  }
+  return body;
+}
+
+/**
+ * The request's parameters: body (urlencoded only) merged with the query string.
+ * The query may repeat a body parameter with the same value (seed 000 repeats grant_type=password in the URL);
+ * a different value, or a credential in the query, is invalid_request.
+ */
+export async function readFormRequest(req: Request): Promise<Params> {
+  const contentType = (req.headers.get('Content-Type') ?? '').toLowerCase();
+  const [mediaType, ...ctParams] = contentType.split(';').map((s) => s.trim());
+  if (mediaType !== 'application/x-www-form-urlencoded') {
+    throw invalid('Send the parameters as application/x-www-form-urlencoded in the request body.');
+  }
+  const charset = ctParams.find((p) => p.startsWith('charset='));
+  if (charset && !['charset=utf-8', 'charset="utf-8"'].includes(charset)) {
+    throw invalid('Only UTF-8 request bodies are accepted.');
+  }
+  const bytes = await readLimited(req, MAX_FORM_BYTES);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw invalid('The request body is not valid UTF-8.');
+  }
+  const body = parseUrlEncoded(text, 'request body');
+  const url = new URL(req.url);
+  const query = parseUrlEncoded(url.search.slice(1), 'query string');
+  for (const [name, value] of query) {
+    if (CREDENTIAL_PARAMS.includes(name)) {
+      throw invalid(`Do not put "${name}" in the URL; send it in the application/x-www-form-urlencoded request body.`);
+    }
+    const inBody = body.get(name);
+    if (inBody === undefined) body.set(name, value);
+    else if (inBody !== value) {
+      throw invalid(`The parameter "${name.slice(0, 40)}" has different values in the query string and the body; send it once, in the body.`);
+    }
+  }
+  return body;
+}

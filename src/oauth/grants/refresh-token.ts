@@ -1,0 +1,46 @@
+/**
+ * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): each use returns a new refresh token and kills the old one;
+ * reusing a rotated token revokes the whole family. The scope may be narrowed, never widened; the new
+ * refresh token keeps the original scope (§6).
+ */
+import { rotateRefreshToken } from '../../storage/refresh-tokens';
+import { issueAccessToken } from '../../tokens/access-token';
+import { OAuthError } from '../errors';
+import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../scopes';
+import { assertGrantAllowed, requireParam } from './common';
+import type { GrantHandler } from './types';
+
+const FAILURES = {
+  unknown: 'The refresh token is invalid.',
+  wrong_client: 'The refresh token was not issued to this client.',
+  reused: 'The refresh token was already used; every token of this grant has been revoked. Sign in again.',
+  revoked: 'The refresh token has been revoked.',
+  expired: 'The refresh token has expired. Sign in again.',
+  user_inactive: 'The user of this refresh token is disabled.',
+} as const;
+
+export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, params, caller, requestId }) => {
+  const { client } = caller;
+  assertGrantAllowed(client, 'refresh_token');
+  const presented = requireParam(params, 'refresh_token');
+  if (presented.length > 512) throw new OAuthError('invalid_grant', FAILURES.unknown);
+  const requested = params.has('scope') ? parseScope(params.get('scope')) : null;
+  if (requested) assertScopesAllowed(requested, client.scopes, 'this client'); // before rotating, so nothing is lost
+
+  const result = await rotateRefreshToken(env.DB, presented, client.id, requested ? scopeMask(requested) : 0);
+  if (!result.ok) {
+    if (result.reason === 'scope_widened') {
+      throw new OAuthError('invalid_scope', `The requested scope exceeds the scope originally granted ("${result.record?.scope}").`);
+    }
+    if (result.reason === 'reused') {
+      console.warn(JSON.stringify({ level: 'warn', event: 'refresh_token_reuse', requestId, clientId: client.id, familyId: result.record?.familyId }));
+    }
+    throw new OAuthError('invalid_grant', FAILURES[result.reason], { reason: result.reason });
+  }
+  // Without a scope parameter: the original scope, less anything the client has since lost.
+  const scopes = requested ?? parseScope(result.record.scope).filter((s) => client.scopes.includes(s));
+  if (scopes.length === 0) throw new OAuthError('invalid_scope', 'This client is no longer allowed any scope of this grant.');
+  const scope = formatScope(scopes);
+  const at = await issueAccessToken(config, ring, { sub: result.record.userId ?? client.id, clientId: client.id, scope });
+  return { accessToken: at.token, expiresIn: at.expiresIn, scope, refreshToken: result.token };
+};

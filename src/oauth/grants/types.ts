@@ -1,0 +1,24 @@
+import type { Config } from '../../config';
+import type { AuthenticatedClient } from '../client-auth';
+import type { Params } from '../form';
+import type { KeyRing } from '../../tokens/keyring';
+
+export interface GrantContext {
+  env: Env;
+  config: Config;
+  ring: KeyRing;
+  params: Params;
+  caller: AuthenticatedClient;
+  /** For the request log and audit trail. */
+  requestId: string;
+}
+
+/** RFC 6749 §5.1 successful response, before serialisation. */
+export interface TokenResult {
+  accessToken: string;
+  expiresIn: number;
+  scope: string;
+  refreshToken?: string;
+}
+
+export type GrantHandler = (ctx: GrantContext) => Promise<TokenResult>;

@@ -1,0 +1,40 @@
+/**
+ * The token endpoint (RFC 6749 §3.2), at /oauth2/token and /v1/oauth2/token (CitrusAd path):
+ * parse the form → authenticate the client → run the grant → sign → respond.
+ */
+import { Hono } from 'hono';
+import { authenticateClient } from '../oauth/client-auth';
+import { OAuthError } from '../oauth/errors';
+import { readFormRequest } from '../oauth/form';
+import { GRANTS, GRANT_TYPES } from '../oauth/grants';
+import { getKeyRing } from '../tokens/keyring';
+import type { AppEnv } from '../types';
+
+export const tokenRoutes = new Hono<AppEnv>();
+
+tokenRoutes.post('/', async (c) => {
+  const params = await readFormRequest(c.req.raw);
+  const grantType = params.get('grant_type');
+  if (!grantType) throw new OAuthError('invalid_request', 'The "grant_type" parameter is required.');
+  const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
+  if (!grant) {
+    throw new OAuthError('unsupported_grant_type', `The grant type "${grantType.slice(0, 40)}" is not supported. Use one of: ${GRANT_TYPES.join(', ')}.`);
+  }
+  const caller = await authenticateClient(c.env, c.req.header('Authorization'), params);
+  const config = c.get('config');
+  const result = await grant({ env: c.env, config, ring: await getKeyRing(c.env), params, caller, requestId: c.get('requestId') });
+  // RFC 6749 §5.1: the response carries tokens, so it must never be cached.
+  c.header('Cache-Control', 'no-store');
+  c.header('Pragma', 'no-cache');
+  return c.json({
+    access_token: result.accessToken,
+    token_type: 'Bearer',
+    expires_in: result.expiresIn,
+    scope: result.scope,
+    ...(result.refreshToken ? { refresh_token: result.refreshToken } : {}),
+  });
+});
+
+tokenRoutes.all('/', () => {
+  throw new OAuthError('invalid_request', 'The token endpoint accepts POST only.', { status: 405, headers: { Allow: 'POST' } });
+});

@@ -1,0 +1,33 @@
+/** Discovery: RFC 8414 authorization server metadata and the RFC 7517 JWK Set. */
+import { Hono } from 'hono';
+import { GRANT_TYPES } from '../oauth/grants';
+import { SCOPES } from '../oauth/scopes';
+import { getKeyRing } from '../tokens/keyring';
+import type { AppEnv } from '../types';
+
+export const wellKnownRoutes = new Hono<AppEnv>();
+
+/** Extra metadata members contributed by optional endpoints (authorization, revocation, …). */
+export function authorizationServerMetadata(issuer: string): Record<string, unknown> {
+  return {
+    issuer,
+    token_endpoint: `${issuer}/oauth2/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    grant_types_supported: GRANT_TYPES,
+    response_types_supported: [],
+    scopes_supported: SCOPES,
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    service_documentation: `${issuer}/`,
+  };
+}
+
+wellKnownRoutes.get('/oauth-authorization-server', (c) => {
+  c.header('Cache-Control', 'public, max-age=300');
+  return c.json(authorizationServerMetadata(c.get('config').issuer));
+});
+
+wellKnownRoutes.get('/jwks.json', async (c) => {
+  const ring = await getKeyRing(c.env);
+  c.header('Cache-Control', 'public, max-age=300');
+  return c.json(ring.jwks);
+});

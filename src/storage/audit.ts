@@ -1,0 +1,40 @@
+/** Security audit trail in D1 (table audit_events). Never pass a secret, password or full token in `detail`. */
+import { nowSeconds } from '../clock';
+
+export type AuditEvent =
+  | 'client_auth_failed'
+  | 'login_failed'
+  | 'user_locked'
+  | 'refresh_token_reuse'
+  | 'code_replay'
+  | 'client_created'
+  | 'client_updated'
+  | 'client_deleted'
+  | 'client_secret_rotated'
+  | 'user_created'
+  | 'user_updated'
+  | 'token_revoked'
+  | 'keys_rotated'
+  | 'consent_revoked';
+
+export interface AuditFields {
+  actor?: string | null;
+  subject?: string | null;
+  detail?: Record<string, unknown>;
+  requestId?: string;
+}
+
+export function auditStatement(db: D1Database, event: AuditEvent, f: AuditFields = {}): D1PreparedStatement {
+  return db
+    .prepare('INSERT INTO audit_events (at, event, actor, subject, detail, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)')
+    .bind(nowSeconds(), event, f.actor ?? null, f.subject ?? null, f.detail ? JSON.stringify(f.detail) : null, f.requestId ?? null);
+}
+
+/** Writes one audit event; a failure to audit is logged, never turned into a failed request. */
+export async function audit(db: D1Database, event: AuditEvent, f: AuditFields = {}): Promise<void> {
+  try {
+    await auditStatement(db, event, f).run();
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'error', event: 'audit_write_failed', audit: event, message: String(err).slice(0, 200) }));
+  }
+}

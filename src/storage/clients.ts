@@ -1,0 +1,192 @@
+/**
+ * Client registry: D1 is the source of truth; KV is a read-through cache keyed `client:<id>`,
+ * so a warm `client_credentials` request costs one KV read and no D1 query.
+ */
+import { nowSeconds } from '../clock';
+import { randomId, randomToken, sha256 } from '../tokens/random';
+
+export interface Client {
+  id: string;
+  /** base64url SHA-256 of the secret; null for public clients. */
+  secretHash: string | null;
+  name: string;
+  siteUrl: string | null;
+  description: string | null;
+  logoUrl: string | null;
+  redirectUris: string[];
+  grantTypes: string[];
+  scopes: string[];
+  confidential: boolean;
+  requirePkce: boolean;
+  ownerUserId: string | null;
+  status: 'active' | 'disabled';
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface ClientRow {
+  id: string;
+  secret_hash: string | null;
+  name: string;
+  site_url: string | null;
+  description: string | null;
+  logo_url: string | null;
+  redirect_uris: string;
+  grant_types: string;
+  scopes: string;
+  confidential: number;
+  require_pkce: number;
+  owner_user_id: string | null;
+  status: 'active' | 'disabled';
+  created_at: number;
+  updated_at: number;
+}
+
+/** KV cache lifetime; changes invalidate the key explicitly, the TTL bounds any missed invalidation. */
+const CACHE_TTL_SECONDS = 300;
+const cacheKey = (id: string) => `client:${id}`;
+/** Cached marker for an unknown id, so a flood of bogus ids does not reach D1. */
+const MISSING = { missing: true } as const;
+
+export function isPlausibleClientId(id: string): boolean {
+  return /^[\x21-\x7e]{1,128}$/.test(id);
+}
+
+function fromRow(r: ClientRow): Client {
+  return {
+    id: r.id,
+    secretHash: r.secret_hash,
+    name: r.name,
+    siteUrl: r.site_url,
+    description: r.description,
+    logoUrl: r.logo_url,
+    redirectUris: JSON.parse(r.redirect_uris) as string[],
+    grantTypes: JSON.parse(r.grant_types) as string[],
+    scopes: r.scopes.split(' ').filter(Boolean),
+    confidential: r.confidential === 1,
+    requirePkce: r.require_pkce === 1,
+    ownerUserId: r.owner_user_id,
+    status: r.status,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Reads a client straight from D1 (no cache). */
+export async function getClientFromDb(db: D1Database, id: string): Promise<Client | null> {
+  const row = await db.prepare('SELECT * FROM clients WHERE id = ?1').bind(id).first<ClientRow>();
+  return row ? fromRow(row) : null;
+}
+
+/** Reads a client through the KV cache. Returns null for unknown ids (cached briefly too). */
+export async function getClient(db: D1Database, kv: KVNamespace, id: string): Promise<Client | null> {
+  if (!isPlausibleClientId(id)) return null;
+  const cached = await kv.get<Client | typeof MISSING>(cacheKey(id), { type: 'json', cacheTtl: 60 });
+  if (cached) return 'missing' in cached ? null : cached;
+  const client = await getClientFromDb(db, id);
+  await kv.put(cacheKey(id), JSON.stringify(client ?? MISSING), { expirationTtl: client ? CACHE_TTL_SECONDS : 60 });
+  return client;
+}
+
+/** Drops the cached copy; call after every change to a client. */
+export async function invalidateClient(kv: KVNamespace, id: string): Promise<void> {
+  await kv.delete(cacheKey(id));
+}
+
+export interface NewClient {
+  name: string;
+  siteUrl?: string | null;
+  description?: string | null;
+  logoUrl?: string | null;
+  redirectUris?: string[];
+  grantTypes: string[];
+  scopes: string[];
+  confidential?: boolean;
+  requirePkce?: boolean;
+  ownerUserId?: string | null;
+  /** Fixed credentials (demo seeding only); generated otherwise. */
+  id?: string;
+  secret?: string;
+}
+
+/** Creates a client; returns it with the plaintext secret, which is never stored and shown only once. */
+export async function createClient(db: D1Database, kv: KVNamespace, input: NewClient): Promise<{ client: Client; secret: string | null }> {
+  const confidential = input.confidential ?? true;
+  const id = input.id ?? randomId('cl', 16);
+  const secret = confidential ? (input.secret ?? randomToken(32)) : null;
+  const now = nowSeconds();
+  const row: ClientRow = {
+    id,
+    secret_hash: secret ? await sha256(secret) : null,
+    name: input.name,
+    site_url: input.siteUrl ?? null,
+    description: input.description ?? null,
+    logo_url: input.logoUrl ?? null,
+    redirect_uris: JSON.stringify(input.redirectUris ?? []),
+    grant_types: JSON.stringify(input.grantTypes),
+    scopes: input.scopes.join(' '),
+    confidential: confidential ? 1 : 0,
+    require_pkce: input.requirePkce === false ? 0 : 1,
+    owner_user_id: input.ownerUserId ?? null,
+    status: 'active',
+    created_at: now,
+    updated_at: now,
+  };
+  await db
+    .prepare(
+      `INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes,
+        confidential, require_pkce, owner_user_id, status, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
+    )
+    .bind(row.id, row.secret_hash, row.name, row.site_url, row.description, row.logo_url, row.redirect_uris, row.grant_types,
+      row.scopes, row.confidential, row.require_pkce, row.owner_user_id, row.status, row.created_at, row.updated_at)
+    .run();
+  await invalidateClient(kv, id); // a cached "unknown id" marker must not outlive the creation
+  return { client: fromRow(row), secret };
+}
+
+export type ClientChanges = Partial<Pick<Client, 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes' | 'requirePkce' | 'status'>>;
+
+/** Updates the given fields; returns the new record, or null if the client does not exist. */
+export async function updateClient(db: D1Database, kv: KVNamespace, id: string, changes: ClientChanges): Promise<Client | null> {
+  const columns: Record<string, unknown> = {};
+  if (changes.name !== undefined) columns.name = changes.name;
+  if (changes.siteUrl !== undefined) columns.site_url = changes.siteUrl;
+  if (changes.description !== undefined) columns.description = changes.description;
+  if (changes.logoUrl !== undefined) columns.logo_url = changes.logoUrl;
+  if (changes.redirectUris !== undefined) columns.redirect_uris = JSON.stringify(changes.redirectUris);
+  if (changes.grantTypes !== undefined) columns.grant_types = JSON.stringify(changes.grantTypes);
+  if (changes.scopes !== undefined) columns.scopes = changes.scopes.join(' ');
+  if (changes.requirePkce !== undefined) columns.require_pkce = changes.requirePkce ? 1 : 0;
+  if (changes.status !== undefined) columns.status = changes.status;
+  columns.updated_at = nowSeconds();
+  const names = Object.keys(columns);
+  const sets = names.map((n, i) => `${n} = ?${i + 2}`).join(', ');
+  const row = await db
+    .prepare(`UPDATE clients SET ${sets} WHERE id = ?1 RETURNING *`)
+    .bind(id, ...names.map((n) => columns[n]))
+    .first<ClientRow>();
+  await invalidateClient(kv, id);
+  return row ? fromRow(row) : null;
+}
+
+/** Replaces the secret; returns the new plaintext secret (shown once), or null if there is no such confidential client. */
+export async function rotateClientSecret(db: D1Database, kv: KVNamespace, id: string): Promise<string | null> {
+  const secret = randomToken(32);
+  const row = await db
+    .prepare('UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1 AND confidential = 1 RETURNING id')
+    .bind(id, await sha256(secret), nowSeconds())
+    .first();
+  await invalidateClient(kv, id);
+  return row ? secret : null;
+}
+
+/** Deletes a client and its refresh tokens in one batch. Returns whether it existed. */
+export async function deleteClient(db: D1Database, kv: KVNamespace, id: string): Promise<boolean> {
+  const [, del] = await db.batch([
+    db.prepare('DELETE FROM refresh_tokens WHERE client_id = ?1').bind(id),
+    db.prepare('DELETE FROM clients WHERE id = ?1').bind(id),
+  ]);
+  await invalidateClient(kv, id);
+  return (del.meta.changes ?? 0) > 0;
+}

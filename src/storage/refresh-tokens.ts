@@ -1,0 +1,110 @@
+/**
+ * Refresh tokens in D1 (RFC 6749 §6, RFC 9700 §4.14.2): stored as SHA-256 hashes, grouped in families.
+ * Rotation is one D1 batch (one transaction): single use is enforced by `UPDATE … WHERE used_at IS NULL`,
+ * never by read-then-write, so concurrent uses of one token give exactly one success.
+ */
+import { nowSeconds } from '../clock';
+import { randomId, randomToken, sha256 } from '../tokens/random';
+
+export interface RefreshFamilyRecord {
+  familyId: string;
+  clientId: string;
+  userId: string | null;
+  scope: string;
+  expiresAt: number;
+}
+
+export interface NewRefreshToken {
+  token: string;
+  statement: D1PreparedStatement;
+  familyId: string;
+}
+
+/** Prepares the insert of the first token of a new family (to be batched by the caller). */
+export async function newRefreshFamily(
+  db: D1Database,
+  input: { clientId: string; userId: string | null; scope: string; scopeMask: number; ttlSeconds: number; familyId?: string },
+): Promise<NewRefreshToken> {
+  const token = randomToken(32);
+  const now = nowSeconds();
+  const familyId = input.familyId ?? randomId('rtf', 16);
+  const statement = db
+    .prepare(
+      `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+    )
+    .bind(await sha256(token), familyId, input.clientId, input.userId, input.scope, input.scopeMask, now, now + input.ttlSeconds);
+  return { token, statement, familyId };
+}
+
+export type RotationResult =
+  | { ok: true; token: string; record: RefreshFamilyRecord }
+  | { ok: false; reason: 'unknown' | 'wrong_client' | 'reused' | 'revoked' | 'expired' | 'scope_widened' | 'user_inactive'; record?: RefreshFamilyRecord };
+
+interface TokenRow {
+  family_id: string;
+  client_id: string;
+  user_id: string | null;
+  scope: string;
+  scope_mask: number;
+  used_at: number | null;
+  replaced_by: string | null;
+  revoked_at: number | null;
+  expires_at: number;
+}
+
+/**
+ * Rotates `presented` for `clientId` in one batch:
+ * 1. marks it used, only if it is unused, unrevoked, unexpired, the client's, covers `requestedMask` and its user is active;
+ * 2. inserts its successor (same family, scope and absolute expiry) only if step 1 matched;
+ * 3. if it had already been used by an earlier request, revokes the whole family (reuse detection);
+ * 4. reads the row back to tell the caller what happened.
+ */
+export async function rotateRefreshToken(db: D1Database, presented: string, clientId: string, requestedMask: number): Promise<RotationResult> {
+  const hash = await sha256(presented);
+  const next = randomToken(32);
+  const nextHash = await sha256(next);
+  const now = nowSeconds();
+  const results = await db.batch([
+    db
+      .prepare(
+        `UPDATE refresh_tokens SET used_at = ?2, replaced_by = ?3
+          WHERE hash = ?1 AND client_id = ?4 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?2
+            AND (scope_mask & ?5) = ?5
+            AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND u.status = 'active'))`,
+      )
+      .bind(hash, now, nextHash, clientId, requestedMask),
+    db
+      .prepare(
+        `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at)
+         SELECT ?3, family_id, client_id, user_id, scope, scope_mask, ?2, expires_at
+           FROM refresh_tokens WHERE hash = ?1 AND replaced_by = ?3`,
+      )
+      .bind(hash, now, nextHash),
+    db
+      .prepare(
+        `UPDATE refresh_tokens SET revoked_at = ?2
+          WHERE revoked_at IS NULL AND family_id = (
+            SELECT family_id FROM refresh_tokens WHERE hash = ?1 AND client_id = ?4 AND used_at IS NOT NULL AND replaced_by <> ?3)`,
+      )
+      .bind(hash, now, nextHash, clientId),
+    db
+      .prepare('SELECT family_id, client_id, user_id, scope, scope_mask, used_at, replaced_by, revoked_at, expires_at FROM refresh_tokens WHERE hash = ?1')
+      .bind(hash),
+  ]);
+  const row = results[3].results[0] as TokenRow | undefined;
+  if (!row) return { ok: false, reason: 'unknown' };
+  const record: RefreshFamilyRecord = { familyId: row.family_id, clientId: row.client_id, userId: row.user_id, scope: row.scope, expiresAt: row.expires_at };
+  if (row.replaced_by === nextHash) return { ok: true, token: next, record };
+  if (row.client_id !== clientId) return { ok: false, reason: 'wrong_client' };
+  if (row.used_at !== null) return { ok: false, reason: 'reused', record };
+  if (row.revoked_at !== null) return { ok: false, reason: 'revoked', record };
+  if (row.expires_at <= now) return { ok: false, reason: 'expired', record };
+  if ((row.scope_mask & requestedMask) !== requestedMask) return { ok: false, reason: 'scope_widened', record };
+  return { ok: false, reason: 'user_inactive', record };
+}
+
+/** Revokes every token of a family (RFC 7009 §2.1: revoking a refresh token revokes its grant). */
+export function revokeFamilyStatement(db: D1Database, familyId: string): D1PreparedStatement {
+  return db.prepare('UPDATE refresh_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL').bind(familyId, nowSeconds());
+}

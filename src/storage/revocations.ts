@@ -1,0 +1,91 @@
+/**
+ * The access-token deny-list. D1 is the source of truth (introspection reads it directly, so a revocation
+ * is honoured there at once); protected routes use an in-isolate snapshot refreshed at most every
+ * SNAPSHOT_SECONDS, so verifying a token costs no storage read in steady state and a revocation
+ * reaches every route within SNAPSHOT_SECONDS (< 60 s).
+ */
+import { clock, nowSeconds } from '../clock';
+import type { AccessTokenClaims } from '../tokens/verify-access-token';
+
+export const SNAPSHOT_SECONDS = 30;
+export type RevocationKind = 'jti' | 'client' | 'user';
+
+interface Snapshot {
+  loadedAt: number;
+  jti: Set<string>;
+  /** client_id / user_id → tokens issued at or before this time are revoked. */
+  client: Map<string, number>;
+  user: Map<string, number>;
+}
+
+let snapshot: Snapshot | null = null;
+let loading: Promise<Snapshot> | null = null;
+
+/**
+ * Records a revocation. `until` is when every covered token has expired (now + access-token TTL for
+ * client/user, the token's `exp` for a jti). Re-revoking moves created_at forward.
+ */
+export async function revoke(db: D1Database, kind: RevocationKind, value: string, until: number): Promise<void> {
+  const now = nowSeconds();
+  await db
+    .prepare(
+      `INSERT INTO revocations (kind, value, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (kind, value) DO UPDATE SET created_at = ?3, expires_at = MAX(expires_at, ?4)`,
+    )
+    .bind(kind, value, now, until)
+    .run();
+  snapshot = null; // this isolate sees its own revocation at once
+}
+
+function covers(s: Pick<Snapshot, 'jti' | 'client' | 'user'>, claims: AccessTokenClaims): boolean {
+  if (s.jti.has(claims.jti)) return true;
+  const c = s.client.get(claims.client_id);
+  if (c !== undefined && claims.iat <= c) return true;
+  const u = s.user.get(claims.sub);
+  return u !== undefined && claims.iat <= u;
+}
+
+async function load(db: D1Database): Promise<Snapshot> {
+  const now = nowSeconds();
+  const { results } = await db
+    .prepare('SELECT kind, value, created_at FROM revocations WHERE expires_at > ?1')
+    .bind(now)
+    .all<{ kind: RevocationKind; value: string; created_at: number }>();
+  const s: Snapshot = { loadedAt: clock.now(), jti: new Set(), client: new Map(), user: new Map() };
+  for (const r of results) {
+    if (r.kind === 'jti') s.jti.add(r.value);
+    else s[r.kind].set(r.value, r.created_at);
+  }
+  return s;
+}
+
+/** Whether a verified token is revoked, from the in-isolate snapshot (one D1 read per 30 s per isolate). */
+export async function isRevokedCached(db: D1Database, claims: AccessTokenClaims): Promise<boolean> {
+  if (!snapshot || clock.now() - snapshot.loadedAt >= SNAPSHOT_SECONDS * 1000) {
+    loading ??= load(db).finally(() => (loading = null));
+    snapshot = await loading;
+  }
+  return covers(snapshot, claims);
+}
+
+/** Whether a verified token is revoked, read from D1 now (introspection: honoured at once). */
+export async function isRevokedNow(db: D1Database, claims: AccessTokenClaims): Promise<boolean> {
+  const { results } = await db
+    .prepare(
+      `SELECT kind, value, created_at FROM revocations
+        WHERE (kind = 'jti' AND value = ?1) OR (kind = 'client' AND value = ?2) OR (kind = 'user' AND value = ?3)`,
+    )
+    .bind(claims.jti, claims.client_id, claims.sub)
+    .all<{ kind: RevocationKind; value: string; created_at: number }>();
+  const s = { jti: new Set<string>(), client: new Map<string, number>(), user: new Map<string, number>() };
+  for (const r of results) {
+    if (r.kind === 'jti') s.jti.add(r.value);
+    else s[r.kind].set(r.value, r.created_at);
+  }
+  return covers(s, claims);
+}
+
+/** Test hook: forget the snapshot. */
+export function resetRevocationSnapshot(): void {
+  snapshot = null;
+}

@@ -1,0 +1,89 @@
+/** Users (resource owners) in D1. Email is unique case-insensitively (COLLATE NOCASE). */
+import { nowSeconds } from '../clock';
+import { hashPassword } from '../tokens/password';
+import { randomId } from '../tokens/random';
+
+export interface User {
+  id: string;
+  email: string;
+  passwordHash: string;
+  status: 'active' | 'disabled';
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  status: 'active' | 'disabled';
+  created_at: number;
+  updated_at: number;
+}
+
+const fromRow = (r: UserRow): User => ({
+  id: r.id,
+  email: r.email,
+  passwordHash: r.password_hash,
+  status: r.status,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/** Normalised form of an email for lookups and throttling keys. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function userByEmailStatement(db: D1Database, email: string): D1PreparedStatement {
+  return db.prepare('SELECT * FROM users WHERE email = ?1').bind(normalizeEmail(email));
+}
+
+export function userFromRow(row: unknown): User | null {
+  return row ? fromRow(row as UserRow) : null;
+}
+
+export async function getUserByEmail(db: D1Database, email: string): Promise<User | null> {
+  return userFromRow(await userByEmailStatement(db, email).first());
+}
+
+export async function getUserById(db: D1Database, id: string): Promise<User | null> {
+  return userFromRow(await db.prepare('SELECT * FROM users WHERE id = ?1').bind(id).first());
+}
+
+/** Creates a user; throws if the email is taken (UNIQUE constraint). */
+export async function createUser(db: D1Database, email: string, password: string, id = randomId('usr')): Promise<User> {
+  const now = nowSeconds();
+  const row: UserRow = {
+    id,
+    email: normalizeEmail(email),
+    password_hash: await hashPassword(password),
+    status: 'active',
+    created_at: now,
+    updated_at: now,
+  };
+  await db
+    .prepare('INSERT INTO users (id, email, password_hash, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)')
+    .bind(row.id, row.email, row.password_hash, row.status, row.created_at, row.updated_at)
+    .run();
+  return fromRow(row);
+}
+
+export async function setUserPassword(db: D1Database, id: string, password: string): Promise<boolean> {
+  const res = await db
+    .prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1')
+    .bind(id, await hashPassword(password), nowSeconds())
+    .run();
+  return (res.meta.changes ?? 0) > 0;
+}
+
+/** Disabling a user also revokes their refresh tokens, in the same batch. */
+export async function setUserStatus(db: D1Database, id: string, status: 'active' | 'disabled'): Promise<boolean> {
+  const now = nowSeconds();
+  const stmts = [db.prepare('UPDATE users SET status = ?2, updated_at = ?3 WHERE id = ?1').bind(id, status, now)];
+  if (status === 'disabled') {
+    stmts.push(db.prepare('UPDATE refresh_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL').bind(id, now));
+  }
+  const [res] = await db.batch(stmts);
+  return (res.meta.changes ?? 0) > 0;
+}

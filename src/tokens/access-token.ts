@@ -1,0 +1,39 @@
+/**
+ * JWT access tokens, RFC 9068: `typ: at+jwt`, signed by the ring's current key (jose).
+ * Stateless, so any edge location holding the JWKS verifies them without a storage read.
+ */
+import { SignJWT } from 'jose';
+import { nowSeconds } from '../clock';
+import type { Config } from '../config';
+import type { KeyRing } from './keyring';
+import { randomToken } from './random';
+
+export interface AccessTokenSubject {
+  /** The user for user grants, the client for client_credentials (RFC 9068 §2.2). */
+  sub: string;
+  clientId: string;
+  scope: string;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  jti: string;
+  expiresIn: number;
+  exp: number;
+}
+
+export async function issueAccessToken(config: Config, ring: KeyRing, subject: AccessTokenSubject): Promise<IssuedAccessToken> {
+  const iat = nowSeconds();
+  const exp = iat + config.accessTokenTtl;
+  const jti = randomToken(16);
+  const token = await new SignJWT({ client_id: subject.clientId, scope: subject.scope })
+    .setProtectedHeader({ alg: ring.signing.alg, typ: 'at+jwt', kid: ring.signing.kid })
+    .setIssuer(config.issuer)
+    .setSubject(subject.sub)
+    .setAudience(config.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .sign(ring.signing.privateKey);
+  return { token, jti, expiresIn: config.accessTokenTtl, exp };
+}

@@ -1,0 +1,71 @@
+/**
+ * Verification of our access tokens (RFC 9068 §4), used by every protected route and by introspection.
+ * Reads no storage: keys come from the in-isolate key ring.
+ */
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { clock } from '../clock';
+import type { Config } from '../config';
+import { bearerError } from '../oauth/errors';
+import type { KeyRing } from './keyring';
+
+/** A JWS compact token of ours is ~700 bytes; anything far larger is refused before parsing. */
+export const MAX_TOKEN_LENGTH = 4096;
+/** Allowed clock skew between edge locations, seconds. */
+export const CLOCK_TOLERANCE = 30;
+const ALGORITHMS = ['ES256', 'EdDSA'];
+/** Headers that would let a token choose its own key: never honoured, always refused (RFC 8725 §3.10). */
+const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'];
+
+export interface AccessTokenClaims extends JWTPayload {
+  iss: string;
+  sub: string;
+  client_id: string;
+  scope: string;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+export function tokenScopes(claims: AccessTokenClaims): string[] {
+  return claims.scope.split(' ').filter(Boolean);
+}
+
+/** Returns the verified claims or throws an RFC 6750 `invalid_token` error. */
+export async function verifyAccessToken(config: Config, ring: KeyRing, token: string): Promise<AccessTokenClaims> {
+  if (token.length > MAX_TOKEN_LENGTH) throw invalid('The access token is too long.');
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw invalid('The access token is not a signed JWT.');
+  let header;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw invalid('The access token header is malformed.');
+  }
+  if (FORBIDDEN_HEADERS.some((h) => h in header)) throw invalid('The access token header names its own key.');
+  const key = typeof header.kid === 'string' ? ring.verify.get(header.kid) : undefined;
+  if (!key) throw invalid('The access token was not signed by a key of this server.');
+  if (header.alg !== key.alg) throw invalid('The access token algorithm does not match its key.');
+  try {
+    const { payload } = await jwtVerify(token, key.key, {
+      issuer: config.issuer,
+      audience: config.audience,
+      typ: 'at+jwt',
+      algorithms: ALGORITHMS,
+      clockTolerance: CLOCK_TOLERANCE,
+      currentDate: new Date(clock.now()),
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id', 'scope'],
+    });
+    if (typeof payload.client_id !== 'string' || typeof payload.scope !== 'string' || typeof payload.jti !== 'string') {
+      throw invalid('The access token claims are malformed.');
+    }
+    if ((payload.iat as number) > clock.now() / 1000 + CLOCK_TOLERANCE) throw invalid('The access token was issued in the future.');
+    return payload as AccessTokenClaims;
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) throw invalid('The access token has expired.');
+    if (err instanceof errors.JOSEError) throw invalid('The access token is invalid.', err.code);
+    throw err;
+  }
+}
+
+function invalid(description: string, reason?: string) {
+  return bearerError('invalid_token', description, { reason });
+}

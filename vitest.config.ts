@@ -1,0 +1,42 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { exportJWK, generateKeyPair } from 'jose';
+import { defineConfig } from 'vitest/config';
+
+/** Test-only signing keys and secrets, made fresh for each run (never written to disk). */
+async function testSecrets() {
+  const keys = [];
+  for (const kid of ['test-es256-a', 'test-es256-b']) {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    keys.push({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' });
+  }
+  const kek = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+  return {
+    // The first key signs; the second is in the ring as a "previous" key for verification tests.
+    SIGNING_KEYS: JSON.stringify({ keys }),
+    // Exposed separately so tests can forge tokens with a key that is in the ring but not signing.
+    TEST_OTHER_SIGNING_KEY: JSON.stringify(keys[1]),
+    KEY_ENCRYPTION_KEY: kek,
+    ADMIN_TOKEN: 'test-admin-token-0123456789abcdef0123456789',
+  };
+}
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations('./migrations');
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: { TEST_MIGRATIONS: migrations, ...(await testSecrets()) },
+        },
+      }),
+    ],
+    test: {
+      include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
+      setupFiles: ['./test/setup.ts'],
+      testTimeout: 30_000,
+      // Per-request info logs are noise in test output; warnings and errors still show.
+      onConsoleLog: (log: string) => !log.includes('"level":"info"'),
+    },
+  };
+});
