@@ -4,7 +4,11 @@ import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config';
 import { requestContext } from './middleware/request-context';
 import { OAuthError } from './oauth/errors';
+import { adminRoutes } from './routes/admin';
+import { introspectRoutes } from './routes/introspect';
 import { meRoutes } from './routes/me';
+import { registerRoutes } from './routes/register';
+import { revokeRoutes } from './routes/revoke';
 import { tokenRoutes } from './routes/token';
 import { wellKnownRoutes } from './routes/well-known';
 import type { AppEnv } from './types';
@@ -17,6 +21,10 @@ app.route('/oauth2/token', tokenRoutes);
 app.route('/v1/oauth2/token', tokenRoutes); // CitrusAd's path (seed 001)
 app.route('/.well-known', wellKnownRoutes);
 app.route('/v1/me', meRoutes);
+app.route('/oauth2/revoke', revokeRoutes);
+app.route('/oauth2/introspect', introspectRoutes);
+app.route('/oauth2/register', registerRoutes);
+app.route('/admin', adminRoutes);
 
 app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));
 

@@ -1,9 +1,11 @@
 /** Worker entry point: HTTP through the Hono app, housekeeping through the Cron Trigger. */
 import { app } from './app';
+import { runCleanup } from './jobs/cleanup';
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller, _env, _ctx) {
-    // Housekeeping is added by src/jobs (expired codes, tokens, counters).
+  async scheduled(_controller, env, _ctx) {
+    // Housekeeping: expired codes, refresh tokens, deny-list entries, counters, keys (src/jobs/cleanup.ts).
+    await runCleanup(env);
   },
 } satisfies ExportedHandler<Env>;

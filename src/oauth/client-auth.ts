@@ -4,6 +4,7 @@
  * public clients identify themselves with `client_id` alone.
  */
 import { nowSeconds, sleeper } from '../clock';
+import { audit } from '../storage/audit';
 import { getClient, type Client } from '../storage/clients';
 import { clientThrottleKey, recordFailure } from '../storage/throttle';
 import { sha256 } from '../tokens/random';
@@ -100,8 +101,12 @@ export async function authenticateClient(
 
   const state = await recordFailure(env.DB, clientThrottleKey(id), nowSeconds());
   const wait = delayMs(state.failures);
-  if (wait > 0) await sleeper.sleep(wait);
   const locked = lockRemaining(state, nowSeconds());
+  // Audit trail (issue 5): who failed, never the presented secret.
+  await Promise.all([
+    wait > 0 ? sleeper.sleep(wait) : undefined,
+    audit(env.DB, 'client_auth_failed', { subject: id.slice(0, 128), detail: { known: usable !== null, failures: state.failures, locked: locked > 0 } }),
+  ]);
   if (locked > 0) {
     throw invalidClient('Too many failed authentications for this client; try again later.', { 'Retry-After': String(locked) }, `client ${id} locked`);
   }

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { GRANT_TYPES } from '../oauth/grants';
 import { SCOPES } from '../oauth/scopes';
+import { JWKS_MAX_AGE_SECONDS } from '../tokens/key-rotation';
 import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';
 
@@ -17,6 +18,12 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     response_types_supported: [],
     scopes_supported: SCOPES,
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    // RFC 7009, RFC 7662, RFC 7591 (registration needs an initial access token from the administrator).
+    revocation_endpoint: `${issuer}/oauth2/revoke`,
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    introspection_endpoint: `${issuer}/oauth2/introspect`,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    registration_endpoint: `${issuer}/oauth2/register`,
     service_documentation: `${issuer}/`,
   };
 }
@@ -28,6 +35,7 @@ wellKnownRoutes.get('/oauth-authorization-server', (c) => {
 
 wellKnownRoutes.get('/jwks.json', async (c) => {
   const ring = await getKeyRing(c.env);
-  c.header('Cache-Control', 'public, max-age=300');
+  // The rotation waits this long before a published key signs (src/tokens/key-rotation.ts).
+  c.header('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
   return c.json(ring.jwks);
 });

@@ -15,7 +15,8 @@ export type AuditEvent =
   | 'user_updated'
   | 'token_revoked'
   | 'keys_rotated'
-  | 'consent_revoked';
+  | 'consent_revoked'
+  | 'initial_access_token_issued';
 
 export interface AuditFields {
   actor?: string | null;

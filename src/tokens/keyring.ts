@@ -1,9 +1,13 @@
 /**
  * The signing key ring: the current key signs, every key in the ring verifies (by `kid`).
- * Built from the SIGNING_KEYS secret, imported once per isolate (jose only; no hand-rolled crypto).
+ * Keys come from D1 (rotated at run time by the admin API, private halves AES-GCM encrypted) or, while D1 has
+ * no current key, from the SIGNING_KEYS secret (bootstrap). jose only; no hand-rolled crypto.
  */
 import { importJWK, type CryptoKey, type JWK } from 'jose';
+import { clock, nowSeconds } from '../clock';
 import { getConfig, type Config, type SigningJwk } from '../config';
+import { loadLiveKeys, type SigningKeyRow } from '../storage/signing-keys';
+import { openJson } from './key-encryption';
 
 export interface RingKey {
   kid: string;
@@ -40,16 +44,77 @@ export async function buildKeyRing(privateJwks: SigningJwk[]): Promise<KeyRing> 
   return { signing: { ...verify.get(first.kid)!, privateKey }, verify, jwks: { keys: publics } };
 }
 
-const rings = new WeakMap<Config, Promise<KeyRing>>();
+/** How often an isolate re-reads the D1 keys (and at most how often an unknown kid triggers a re-read). */
+export const KEY_REFRESH_SECONDS = 60;
 
-/** The key ring for this environment, imported once per isolate. */
-export function getKeyRing(env: Env): Promise<KeyRing> {
+interface CachedRing {
+  ring: Promise<KeyRing>;
+  /** clock.now() of the last load, ms. */
+  loadedAt: number;
+  /** clock.now() of the last reload caused by an unknown kid, ms. */
+  unknownKidAt: number;
+}
+
+const rings = new WeakMap<Config, CachedRing>();
+
+/**
+ * Builds the ring from D1 (one read): the D1 'current' key signs; 'next' and live 'previous' keys verify and are
+ * published. While D1 has no current key, the SIGNING_KEYS secret is the ring (bootstrap), plus any D1 'next' key,
+ * so a key is in the JWKS before it ever signs.
+ */
+async function loadRing(env: Env, config: Config, fallback: Promise<KeyRing> | undefined): Promise<KeyRing> {
+  let rows: SigningKeyRow[];
+  try {
+    rows = await loadLiveKeys(env.DB, nowSeconds());
+  } catch (err) {
+    // Storage trouble must not stop token verification: keep the last ring, or the bootstrap one.
+    console.error(JSON.stringify({ level: 'error', event: 'keyring_load_failed', message: String(err).slice(0, 200) }));
+    return fallback ? fallback : buildKeyRing(config.signingKeys);
+  }
+  const current = rows.find((r) => r.state === 'current' && r.private_jwk_enc);
+  const base = current
+    ? await ringWithSigner(current, await openJson<SigningJwk>(config.keyEncryptionKey, current.kid, current.private_jwk_enc!))
+    : await buildKeyRing(config.signingKeys);
+  for (const r of rows) {
+    if (base.verify.has(r.kid)) continue;
+    const pub = JSON.parse(r.public_jwk) as JWK;
+    base.verify.set(r.kid, { kid: r.kid, alg: r.alg, key: (await importJWK(pub, r.alg)) as CryptoKey });
+    base.jwks.keys.push(pub);
+  }
+  return base;
+}
+
+async function ringWithSigner(row: SigningKeyRow, priv: SigningJwk): Promise<KeyRing> {
+  const pub = JSON.parse(row.public_jwk) as JWK;
+  const key = (await importJWK(pub, row.alg)) as CryptoKey;
+  const privateKey = (await importJWK(priv, row.alg)) as CryptoKey;
+  return { signing: { kid: row.kid, alg: row.alg, key, privateKey }, verify: new Map([[row.kid, { kid: row.kid, alg: row.alg, key }]]), jwks: { keys: [pub] } };
+}
+
+/**
+ * The key ring for this environment, an in-isolate cache: re-read from D1 at most every KEY_REFRESH_SECONDS, and
+ * when `options.kid` names a key the ring lacks (at most once per KEY_REFRESH_SECONDS), so verifying a token
+ * costs no storage read in steady state and a newly published key is picked up without a redeploy.
+ */
+export async function getKeyRing(env: Env, options: { kid?: string } = {}): Promise<KeyRing> {
   const config = getConfig(env);
-  let ring = rings.get(config);
-  if (!ring) {
-    ring = buildKeyRing(config.signingKeys);
-    ring.catch(() => rings.delete(config));
-    rings.set(config, ring);
+  const now = clock.now();
+  let entry = rings.get(config);
+  if (!entry || now - entry.loadedAt >= KEY_REFRESH_SECONDS * 1000) {
+    entry = { ring: loadRing(env, config, entry?.ring), loadedAt: now, unknownKidAt: entry?.unknownKidAt ?? 0 };
+    rings.set(config, entry);
+  }
+  const ring = await entry.ring;
+  if (options.kid && !ring.verify.has(options.kid) && now - entry.unknownKidAt >= KEY_REFRESH_SECONDS * 1000) {
+    entry.unknownKidAt = now;
+    entry.ring = loadRing(env, config, entry.ring);
+    entry.loadedAt = now;
+    return entry.ring;
   }
   return ring;
+}
+
+/** Test and admin hook: forget this isolate's ring so the next call re-reads D1. */
+export function resetKeyRing(env: Env): void {
+  rings.delete(getConfig(env));
 }

@@ -3,6 +3,7 @@
  * reusing a rotated token revokes the whole family. The scope may be narrowed, never widened; the new
  * refresh token keeps the original scope (§6).
  */
+import { audit } from '../../storage/audit';
 import { rotateRefreshToken } from '../../storage/refresh-tokens';
 import { issueAccessToken } from '../../tokens/access-token';
 import { OAuthError } from '../errors';
@@ -34,6 +35,7 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
     }
     if (result.reason === 'reused') {
       console.warn(JSON.stringify({ level: 'warn', event: 'refresh_token_reuse', requestId, clientId: client.id, familyId: result.record?.familyId }));
+      await audit(env.DB, 'refresh_token_reuse', { actor: client.id, subject: result.record?.userId ?? null, detail: { family: result.record?.familyId, family_revoked: true }, requestId });
     }
     throw new OAuthError('invalid_grant', FAILURES[result.reason], { reason: result.reason });
   }

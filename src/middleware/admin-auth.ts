@@ -1,0 +1,25 @@
+/**
+ * Admin API authentication: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time.
+ * No ADMIN_TOKEN configured → 404 (the admin API does not exist on this deployment); missing header → 401
+ * with a bare Bearer challenge; wrong token → 401 invalid_token (RFC 6750 §3.1).
+ */
+import type { MiddlewareHandler } from 'hono';
+import { OAuthError, bearerError } from '../oauth/errors';
+import { timingSafeEqualStrings } from '../tokens/random';
+import type { AppEnv } from '../types';
+import { bearerFromHeader } from './bearer';
+
+export function requireAdmin(): MiddlewareHandler<AppEnv> {
+  return async function adminAuthMiddleware(c, next) {
+    const expected = c.get('config').adminToken;
+    if (!expected) {
+      throw new OAuthError('invalid_request', 'The admin API is disabled on this server: set the ADMIN_TOKEN secret to enable it.', { status: 404 });
+    }
+    const presented = bearerFromHeader(c.req.header('Authorization'));
+    if (!presented) throw bearerError(null, 'The admin API needs "Authorization: Bearer <ADMIN_TOKEN>".', { realm: 'admin' });
+    if (!(await timingSafeEqualStrings(presented, expected))) {
+      throw bearerError('invalid_token', 'The admin token is wrong.', { realm: 'admin', reason: 'admin token mismatch' });
+    }
+    await next();
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Client metadata validation shared by dynamic registration (RFC 7591 §2) and the admin API.
+ * Pure rules, no I/O. Errors are RFC 7591 §3.2.2 invalid_redirect_uri / invalid_client_metadata.
+ *
+ * NOTE for the merge: the portal (issue 3) has src/oauth/redirect-uri.ts `validateRedirectUri`; the rules in
+ * `redirectUriProblem` below are meant to be the same and the two should be deduplicated.
+ */
+import { OAuthError } from './errors';
+import { SCOPES, parseScope } from './scopes';
+
+/** Grants a registered client may ask for; `password` only through the admin API (RFC 9700 §2.4). */
+const REGISTRABLE_GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+const ADMIN_GRANTS = [...REGISTRABLE_GRANTS, 'password'] as const;
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+const MAX_URI = 2000;
+
+/**
+ * Why a redirect URI is unacceptable, or null if it is fine (RFC 6749 §3.1.2, RFC 8252 §7, RFC 9700 §4.1):
+ * absolute; no fragment; no wildcard; https, or http on a loopback host (native apps), or a private-use
+ * scheme in reverse-domain form (`com.example.app:/cb`); no user info. Compared exactly at use time.
+ */
+export function redirectUriProblem(uri: string): string | null {
+  if (typeof uri !== 'string' || uri.length === 0) return 'must be a non-empty string';
+  if (uri.length > MAX_URI) return `must be at most ${MAX_URI} characters`;
+  if (uri.includes('#')) return 'must not contain a fragment (RFC 6749 §3.1.2)';
+  if (uri.includes('*')) return 'must not contain a wildcard; redirect URIs are matched exactly';
+  if (/\s/.test(uri)) return 'must not contain whitespace';
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return 'must be an absolute URI';
+  }
+  if (url.username || url.password) return 'must not contain user information';
+  if (url.protocol === 'https:') return url.hostname ? null : 'must name a host';
+  if (url.protocol === 'http:') {
+    return LOOPBACK.includes(url.hostname) ? null : 'must use https (http is allowed only for localhost, 127.0.0.1 or [::1])';
+  }
+  // RFC 8252 §7.1: private-use URI schemes in reverse domain name form, e.g. com.example.app:/callback.
+  const scheme = url.protocol.slice(0, -1);
+  if (/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+$/.test(scheme)) return null;
+  return 'must use https, http on a loopback host, or a private-use scheme such as com.example.app:/callback';
+}
+
+/** Raw RFC 7591 §2 metadata as received (JSON), before validation. */
+export type ClientMetadataInput = Record<string, unknown>;
+
+export interface ValidatedClientMetadata {
+  name: string;
+  siteUrl: string | null;
+  logoUrl: string | null;
+  description: string | null;
+  redirectUris: string[];
+  grantTypes: string[];
+  scopes: string[];
+  authMethod: AuthMethod;
+  confidential: boolean;
+}
+
+function bad(description: string): OAuthError {
+  return new OAuthError('invalid_client_metadata', description);
+}
+
+function optionalString(input: ClientMetadataInput, field: string, max: number): string | null {
+  const v = input[field];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw bad(`"${field}" must be a string of 1 to ${max} characters.`);
+  return v;
+}
+
+function optionalWebUrl(input: ClientMetadataInput, field: string): string | null {
+  const v = optionalString(input, field, MAX_URI);
+  if (v === null) return null;
+  try {
+    const u = new URL(v);
+    if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.includes(u.hostname))) return v;
+  } catch {
+    // fall through
+  }
+  throw bad(`"${field}" must be an https URL.`);
+}
+
+function stringArray(input: ClientMetadataInput, field: string, max: number): string[] | undefined {
+  const v = input[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length > max || !v.every((x) => typeof x === 'string')) {
+    throw bad(`"${field}" must be an array of at most ${max} strings.`);
+  }
+  return [...new Set(v as string[])];
+}
+
+/**
+ * Validates client metadata (RFC 7591 §2) and applies its defaults: grant_types ["authorization_code"],
+ * token_endpoint_auth_method "client_secret_basic", scope "base". `allowPassword` is for the admin API only.
+ */
+export function validateClientMetadata(input: ClientMetadataInput, options: { allowPassword?: boolean; defaultName?: string } = {}): ValidatedClientMetadata {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw bad('The client metadata must be a JSON object.');
+  const name = optionalString(input, 'client_name', 100) ?? options.defaultName;
+  if (!name) throw bad('"client_name" is required.');
+
+  const authMethod = (input.token_endpoint_auth_method ?? 'client_secret_basic') as AuthMethod;
+  if (!AUTH_METHODS.includes(authMethod)) throw bad(`"token_endpoint_auth_method" must be one of: ${AUTH_METHODS.join(', ')}.`);
+  const confidential = authMethod !== 'none';
+
+  const allowed: readonly string[] = options.allowPassword ? ADMIN_GRANTS : REGISTRABLE_GRANTS;
+  const grantTypes = stringArray(input, 'grant_types', 4) ?? ['authorization_code'];
+  if (grantTypes.length === 0) throw bad('"grant_types" must name at least one grant type.');
+  for (const g of grantTypes) {
+    if (!allowed.includes(g)) throw bad(`The grant type "${g.slice(0, 40)}" cannot be registered here. Allowed: ${allowed.join(', ')}.`);
+  }
+  if (!confidential && (grantTypes.includes('client_credentials') || grantTypes.includes('password'))) {
+    throw bad('A public client (token_endpoint_auth_method "none") cannot use the client_credentials or password grant.');
+  }
+
+  // RFC 7591 §2.1: response_types and grant_types must agree; only "code" is offered (no implicit, RFC 9700 §2.1.2).
+  const responseTypes = stringArray(input, 'response_types', 2);
+  const wantsCode = grantTypes.includes('authorization_code');
+  if (responseTypes !== undefined) {
+    if (responseTypes.some((r) => r !== 'code')) throw bad('Only the response type "code" is supported.');
+    if (responseTypes.includes('code') !== wantsCode) throw bad('"response_types" ["code"] goes with, and only with, the authorization_code grant.');
+  }
+
+  const redirectUris = stringArray(input, 'redirect_uris', 10) ?? [];
+  for (const uri of redirectUris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new OAuthError('invalid_redirect_uri', `The redirect URI "${uri.slice(0, 100)}" ${problem}.`);
+  }
+  if (wantsCode && redirectUris.length === 0) {
+    throw new OAuthError('invalid_redirect_uri', 'The authorization_code grant needs at least one redirect URI in "redirect_uris".');
+  }
+
+  const rawScope = input.scope;
+  if (rawScope !== undefined && typeof rawScope !== 'string') throw bad('"scope" must be a space-separated string.');
+  let scopes: string[];
+  try {
+    scopes = parseScope(rawScope as string | undefined);
+  } catch {
+    throw bad(`"scope" must list only these scopes: ${SCOPES.join(', ')}.`);
+  }
+
+  return {
+    name,
+    siteUrl: optionalWebUrl(input, 'client_uri'),
+    logoUrl: optionalWebUrl(input, 'logo_uri'),
+    description: optionalString(input, 'description', 500),
+    redirectUris,
+    grantTypes,
+    scopes,
+    authMethod,
+    confidential,
+  };
+}
+
+/** The RFC 7591 §3.2.1 view of a stored client (no secret: only its hash is stored). */
+export function clientMetadataView(c: {
+  id: string;
+  name: string;
+  siteUrl: string | null;
+  logoUrl: string | null;
+  description: string | null;
+  redirectUris: string[];
+  grantTypes: string[];
+  scopes: string[];
+  confidential: boolean;
+  createdAt: number;
+}): Record<string, unknown> {
+  return {
+    client_id: c.id,
+    client_id_issued_at: c.createdAt,
+    client_name: c.name,
+    ...(c.siteUrl ? { client_uri: c.siteUrl } : {}),
+    ...(c.logoUrl ? { logo_uri: c.logoUrl } : {}),
+    ...(c.description ? { description: c.description } : {}),
+    redirect_uris: c.redirectUris,
+    grant_types: c.grantTypes,
+    response_types: c.grantTypes.includes('authorization_code') ? ['code'] : [],
+    scope: c.scopes.join(' '),
+    token_endpoint_auth_method: c.confidential ? 'client_secret_basic' : 'none',
+  };
+}

@@ -1,0 +1,116 @@
+/** Admin API: clients. Every change is audited and invalidates the KV client cache (storage/clients.ts). */
+import { Hono, type Context } from 'hono';
+import { nowSeconds } from '../../clock';
+import { clientMetadataView, validateClientMetadata } from '../../oauth/client-metadata';
+import { OAuthError } from '../../oauth/errors';
+import { listClients } from '../../storage/admin-queries';
+import { audit } from '../../storage/audit';
+import { deleteRegistrationStatement } from '../../storage/client-registrations';
+import { createClient, deleteClient, getClientFromDb, rotateClientSecret, updateClient, type Client } from '../../storage/clients';
+import { revoke } from '../../storage/revocations';
+import { CLOCK_TOLERANCE } from '../../tokens/verify-access-token';
+import type { AppEnv } from '../../types';
+import { intParam, readJsonObject } from './json-body';
+
+export const adminClientRoutes = new Hono<AppEnv>();
+
+/** The admin view: RFC 7591 metadata plus what only an operator sees. */
+export function adminClientView(c: Client): Record<string, unknown> {
+  return { ...clientMetadataView(c), status: c.status, confidential: c.confidential, require_pkce: c.requirePkce, owner_user_id: c.ownerUserId, updated_at: c.updatedAt };
+}
+
+async function mustGet(db: D1Database, id: string): Promise<Client> {
+  const client = await getClientFromDb(db, id);
+  if (!client) throw new OAuthError('invalid_request', `No client with id "${id.slice(0, 64)}".`, { status: 404 });
+  return client;
+}
+
+/** Puts every access token of the client on the deny-list (they cannot be recalled otherwise). */
+function revokeClientTokens(env: Env, ttl: number, id: string): Promise<void> {
+  return revoke(env.DB, 'client', id, nowSeconds() + ttl + CLOCK_TOLERANCE);
+}
+
+adminClientRoutes.get('/', async (c) => {
+  const limit = intParam(c.req.query('limit'), 'limit', 1, 500, 100);
+  const offset = intParam(c.req.query('offset'), 'offset', 0, 1_000_000, 0);
+  return c.json({ clients: await listClients(c.env.DB, limit, offset) });
+});
+
+adminClientRoutes.post('/', async (c) => {
+  const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
+  const m = validateClientMetadata(body, { allowPassword: true });
+  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
+    name: m.name,
+    siteUrl: m.siteUrl,
+    logoUrl: m.logoUrl,
+    description: m.description,
+    redirectUris: m.redirectUris,
+    grantTypes: m.grantTypes,
+    scopes: m.scopes,
+    confidential: m.confidential,
+  });
+  await audit(c.env.DB, 'client_created', { actor: 'admin', subject: client.id, detail: { via: 'admin', grant_types: m.grantTypes }, requestId: c.get('requestId') });
+  c.header('Cache-Control', 'no-store');
+  return c.json({ ...adminClientView(client), ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}) }, 201);
+});
+
+adminClientRoutes.get('/:id', async (c) => c.json(adminClientView(await mustGet(c.env.DB, c.req.param('id')))));
+
+/** Partial update with RFC 7591 names; the merged result is validated as a whole, like a new registration. */
+adminClientRoutes.patch('/:id', async (c) => {
+  const current = await mustGet(c.env.DB, c.req.param('id'));
+  const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
+  const { status, ...metadata } = body;
+  if (status !== undefined && status !== 'active' && status !== 'disabled') throw new OAuthError('invalid_request', '"status" must be "active" or "disabled".');
+  const merged = { ...clientMetadataView(current), ...metadata };
+  const m = validateClientMetadata(merged, { allowPassword: true });
+  if (m.confidential !== current.confidential) {
+    throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot switch between public and confidential; create a new client.');
+  }
+  const updated = await updateClient(c.env.DB, c.env.CACHE, current.id, {
+    name: m.name,
+    siteUrl: m.siteUrl,
+    logoUrl: m.logoUrl,
+    description: m.description,
+    redirectUris: m.redirectUris,
+    grantTypes: m.grantTypes,
+    scopes: m.scopes,
+    ...(status ? { status: status as 'active' | 'disabled' } : {}),
+  });
+  if (status === 'disabled' && current.status !== 'disabled') await revokeClientTokens(c.env, c.get('config').accessTokenTtl, current.id);
+  await audit(c.env.DB, 'client_updated', { actor: 'admin', subject: current.id, detail: { fields: Object.keys(body) }, requestId: c.get('requestId') });
+  return c.json(adminClientView(updated!));
+});
+
+async function setStatus(c: Context<AppEnv>, status: 'active' | 'disabled') {
+  const current = await mustGet(c.env.DB, c.req.param('id') ?? '');
+  const updated = await updateClient(c.env.DB, c.env.CACHE, current.id, { status });
+  if (status === 'disabled') await revokeClientTokens(c.env, c.get('config').accessTokenTtl, current.id);
+  await audit(c.env.DB, 'client_updated', { actor: 'admin', subject: current.id, detail: { status }, requestId: c.get('requestId') });
+  return c.json(adminClientView(updated!));
+}
+
+/** Disabling stops client authentication at once and revokes the client's outstanding access tokens. */
+adminClientRoutes.post('/:id/disable', (c) => setStatus(c, 'disabled'));
+adminClientRoutes.post('/:id/enable', (c) => setStatus(c, 'active'));
+
+adminClientRoutes.post('/:id/rotate-secret', async (c) => {
+  const current = await mustGet(c.env.DB, c.req.param('id'));
+  if (!current.confidential) throw new OAuthError('invalid_request', 'This client is public and has no secret.');
+  const secret = await rotateClientSecret(c.env.DB, c.env.CACHE, current.id);
+  if (!secret) throw new OAuthError('invalid_request', `No client with id "${current.id}".`, { status: 404 });
+  await audit(c.env.DB, 'client_secret_rotated', { actor: 'admin', subject: current.id, requestId: c.get('requestId') });
+  c.header('Cache-Control', 'no-store');
+  return c.json({ client_id: current.id, client_secret: secret, client_secret_expires_at: 0 });
+});
+
+/** Deletes the client, its refresh tokens and registration; its access tokens go on the deny-list. */
+adminClientRoutes.delete('/:id', async (c) => {
+  const id = c.req.param('id');
+  await mustGet(c.env.DB, id);
+  await revokeClientTokens(c.env, c.get('config').accessTokenTtl, id);
+  await deleteClient(c.env.DB, c.env.CACHE, id);
+  await deleteRegistrationStatement(c.env.DB, id).run();
+  await audit(c.env.DB, 'client_deleted', { actor: 'admin', subject: id, requestId: c.get('requestId') });
+  return c.body(null, 204);
+});

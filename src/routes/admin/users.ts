@@ -1,0 +1,71 @@
+/** Admin API: users (create, disable/enable, reset password). A user is named by id or by email. */
+import { Hono, type Context } from 'hono';
+import { nowSeconds } from '../../clock';
+import { OAuthError } from '../../oauth/errors';
+import { audit } from '../../storage/audit';
+import { revoke } from '../../storage/revocations';
+import { createUser, getUserByEmail, getUserById, setUserPassword, setUserStatus, type User } from '../../storage/users';
+import { randomToken } from '../../tokens/random';
+import { CLOCK_TOLERANCE } from '../../tokens/verify-access-token';
+import type { AppEnv } from '../../types';
+import { readJsonObject } from './json-body';
+
+export const adminUserRoutes = new Hono<AppEnv>();
+
+const MIN_PASSWORD = 8;
+const MAX_PASSWORD = 1024;
+
+/** Never includes the password hash. */
+const userView = (u: User) => ({ id: u.id, email: u.email, status: u.status, created_at: u.createdAt, updated_at: u.updatedAt });
+
+async function mustGet(db: D1Database, idOrEmail: string): Promise<User> {
+  const user = idOrEmail.includes('@') ? await getUserByEmail(db, idOrEmail) : await getUserById(db, idOrEmail);
+  if (!user) throw new OAuthError('invalid_request', `No user "${idOrEmail.slice(0, 100)}".`, { status: 404 });
+  return user;
+}
+
+function passwordFrom(body: Record<string, unknown>): { password: string; generated: boolean } {
+  const p = body.password;
+  if (p === undefined) return { password: randomToken(18), generated: true };
+  if (typeof p !== 'string' || p.length < MIN_PASSWORD || p.length > MAX_PASSWORD) {
+    throw new OAuthError('invalid_request', `"password" must be a string of ${MIN_PASSWORD} to ${MAX_PASSWORD} characters (omit it to generate one).`);
+  }
+  return { password: p, generated: false };
+}
+
+adminUserRoutes.post('/', async (c) => {
+  const body = await readJsonObject(c);
+  const email = body.email;
+  if (typeof email !== 'string' || !/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(email.trim())) {
+    throw new OAuthError('invalid_request', '"email" must be an email address.');
+  }
+  const { password, generated } = passwordFrom(body);
+  if (await getUserByEmail(c.env.DB, email)) throw new OAuthError('invalid_request', 'A user with this email already exists.', { status: 409 });
+  const user = await createUser(c.env.DB, email, password);
+  await audit(c.env.DB, 'user_created', { actor: 'admin', subject: user.id, requestId: c.get('requestId') });
+  c.header('Cache-Control', 'no-store');
+  return c.json({ ...userView(user), ...(generated ? { password } : {}) }, 201);
+});
+
+adminUserRoutes.get('/:user', async (c) => c.json(userView(await mustGet(c.env.DB, c.req.param('user')))));
+
+async function setStatus(c: Context<AppEnv>, status: 'active' | 'disabled') {
+  const user = await mustGet(c.env.DB, c.req.param('user') ?? '');
+  await setUserStatus(c.env.DB, user.id, status); // disabling also revokes the user's refresh tokens
+  if (status === 'disabled') await revoke(c.env.DB, 'user', user.id, nowSeconds() + c.get('config').accessTokenTtl + CLOCK_TOLERANCE);
+  await audit(c.env.DB, 'user_updated', { actor: 'admin', subject: user.id, detail: { status }, requestId: c.get('requestId') });
+  return c.json(userView((await getUserById(c.env.DB, user.id))!));
+}
+
+/** Disabling signs the user out everywhere: refresh tokens revoked, access tokens on the deny-list. */
+adminUserRoutes.post('/:user/disable', (c) => setStatus(c, 'disabled'));
+adminUserRoutes.post('/:user/enable', (c) => setStatus(c, 'active'));
+
+adminUserRoutes.post('/:user/password', async (c) => {
+  const user = await mustGet(c.env.DB, c.req.param('user'));
+  const { password, generated } = passwordFrom(await readJsonObject(c, { optional: true }));
+  await setUserPassword(c.env.DB, user.id, password);
+  await audit(c.env.DB, 'user_updated', { actor: 'admin', subject: user.id, detail: { password_reset: true }, requestId: c.get('requestId') });
+  c.header('Cache-Control', 'no-store');
+  return c.json({ ...userView(user), ...(generated ? { password } : {}) });
+});

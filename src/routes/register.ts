@@ -1,0 +1,115 @@
+/**
+ * Dynamic client registration, RFC 7591 (POST /oauth2/register, with an initial access token issued by an
+ * administrator, §3) and client configuration, RFC 7592 (GET/PUT/DELETE /oauth2/register/:client_id, with the
+ * registration access token returned at registration). Same metadata rules as the admin API and the portal.
+ */
+import { Hono, type Context } from 'hono';
+import { nowSeconds } from '../clock';
+import { bearerFromHeader } from '../middleware/bearer';
+import { clientMetadataView, validateClientMetadata } from '../oauth/client-metadata';
+import { OAuthError, bearerError } from '../oauth/errors';
+import { audit } from '../storage/audit';
+import { checkRegistrationToken, deleteRegistrationStatement, newRegistration } from '../storage/client-registrations';
+import { createClient, deleteClient, getClientFromDb, updateClient, type Client } from '../storage/clients';
+import { consumeInitialAccessToken } from '../storage/initial-access-tokens';
+import { revoke } from '../storage/revocations';
+import { CLOCK_TOLERANCE } from '../tokens/verify-access-token';
+import type { AppEnv } from '../types';
+import { readJsonObject } from './admin/json-body';
+
+export const registerRoutes = new Hono<AppEnv>();
+
+const DEFAULT_NAME = 'Registered client';
+
+function bearerOrChallenge(c: Context<AppEnv>, what: string): string {
+  const token = bearerFromHeader(c.req.header('Authorization'));
+  if (!token) throw bearerError(null, `${what} is required as "Authorization: Bearer …".`, { realm: 'register' });
+  return token;
+}
+
+function registrationUri(c: Context<AppEnv>, id: string): string {
+  return `${c.get('config').issuer}/oauth2/register/${encodeURIComponent(id)}`;
+}
+
+registerRoutes.post('/', async (c) => {
+  const iat = bearerOrChallenge(c, 'An initial access token from the administrator');
+  if (!(await consumeInitialAccessToken(c.env.DB, iat))) {
+    throw bearerError('invalid_token', 'The initial access token is unknown, expired or used up.', { realm: 'register' });
+  }
+  const m = validateClientMetadata(await readJsonObject(c, { code: 'invalid_client_metadata' }), { defaultName: DEFAULT_NAME });
+  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
+    name: m.name,
+    siteUrl: m.siteUrl,
+    logoUrl: m.logoUrl,
+    description: m.description,
+    redirectUris: m.redirectUris,
+    grantTypes: m.grantTypes,
+    scopes: m.scopes,
+    confidential: m.confidential,
+  });
+  const reg = await newRegistration(c.env.DB, client.id);
+  await reg.statement.run();
+  await audit(c.env.DB, 'client_created', { actor: 'registration', subject: client.id, detail: { via: 'rfc7591', grant_types: m.grantTypes }, requestId: c.get('requestId') });
+  c.header('Cache-Control', 'no-store');
+  c.header('Pragma', 'no-cache');
+  return c.json(
+    {
+      ...clientMetadataView(client),
+      token_endpoint_auth_method: m.authMethod,
+      ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
+      registration_access_token: reg.token,
+      registration_client_uri: registrationUri(c, client.id),
+    },
+    201,
+  );
+});
+
+/** RFC 7592 §2: an unknown client and a wrong token get the same 401, so client ids cannot be probed. */
+async function authorizedClient(c: Context<AppEnv>): Promise<Client> {
+  const token = bearerOrChallenge(c, 'The registration access token');
+  const id = c.req.param('id') ?? '';
+  const client = (await checkRegistrationToken(c.env.DB, id, token)) ? await getClientFromDb(c.env.DB, id) : null;
+  if (!client) throw bearerError('invalid_token', 'The registration access token is not valid for this client.', { realm: 'register' });
+  return client;
+}
+
+registerRoutes.get('/:id', async (c) => {
+  const client = await authorizedClient(c);
+  c.header('Cache-Control', 'no-store');
+  return c.json({ ...clientMetadataView(client), registration_client_uri: registrationUri(c, client.id) });
+});
+
+/** RFC 7592 §2.2: the body replaces the metadata; omitted fields take their defaults. */
+registerRoutes.put('/:id', async (c) => {
+  const client = await authorizedClient(c);
+  const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
+  if (body.client_id !== client.id) throw new OAuthError('invalid_request', 'The body must repeat this client\'s "client_id".');
+  if ('client_secret' in body) throw new OAuthError('invalid_client_metadata', 'The client secret cannot be set or checked here; ask the administrator to rotate it.');
+  const { client_id: _id, client_id_issued_at: _at, client_secret_expires_at: _exp, registration_access_token: _rat, registration_client_uri: _uri, ...metadata } = body;
+  const m = validateClientMetadata(metadata, { defaultName: DEFAULT_NAME });
+  if (m.confidential !== client.confidential) {
+    throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot switch between public and confidential; register a new client.');
+  }
+  const updated = await updateClient(c.env.DB, c.env.CACHE, client.id, {
+    name: m.name,
+    siteUrl: m.siteUrl,
+    logoUrl: m.logoUrl,
+    description: m.description,
+    redirectUris: m.redirectUris,
+    grantTypes: m.grantTypes,
+    scopes: m.scopes,
+  });
+  await audit(c.env.DB, 'client_updated', { actor: 'registration', subject: client.id, detail: { via: 'rfc7592' }, requestId: c.get('requestId') });
+  c.header('Cache-Control', 'no-store');
+  return c.json({ ...clientMetadataView(updated!), token_endpoint_auth_method: m.authMethod, registration_client_uri: registrationUri(c, client.id) });
+});
+
+/** RFC 7592 §2.3: deletes the client, its refresh tokens and registration; its access tokens go on the deny-list. */
+registerRoutes.delete('/:id', async (c) => {
+  const client = await authorizedClient(c);
+  await revoke(c.env.DB, 'client', client.id, nowSeconds() + c.get('config').accessTokenTtl + CLOCK_TOLERANCE);
+  await deleteClient(c.env.DB, c.env.CACHE, client.id);
+  await deleteRegistrationStatement(c.env.DB, client.id).run();
+  await audit(c.env.DB, 'client_deleted', { actor: 'registration', subject: client.id, detail: { via: 'rfc7592' }, requestId: c.get('requestId') });
+  return c.body(null, 204);
+});

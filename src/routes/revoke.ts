@@ -1,0 +1,57 @@
+/**
+ * Token revocation, RFC 7009, at POST /oauth2/revoke.
+ * - refresh token → its whole family is revoked (§2.1: the grant goes with it);
+ * - access token → its jti goes on the deny-list until its exp: introspection honours it at once, protected
+ *   routes within SNAPSHOT_SECONDS (src/storage/revocations.ts);
+ * - another client's token, an unknown, expired or malformed token → 200 and nothing happens (§2.2).
+ * Public clients may revoke their own tokens (they name themselves with client_id; §5 notes the risk is low).
+ */
+import { Hono } from 'hono';
+import { nowSeconds } from '../clock';
+import { authenticateClient } from '../oauth/client-auth';
+import { OAuthError } from '../oauth/errors';
+import { readFormRequest } from '../oauth/form';
+import { tokenKind } from '../oauth/token-hint';
+import { audit, auditStatement } from '../storage/audit';
+import { findRefreshToken } from '../storage/refresh-token-lookup';
+import { revokeFamilyStatement } from '../storage/refresh-tokens';
+import { revoke } from '../storage/revocations';
+import { peekKid } from '../tokens/authenticate-access-token';
+import { getKeyRing } from '../tokens/keyring';
+import { verifyAccessToken } from '../tokens/verify-access-token';
+import type { AppEnv } from '../types';
+
+export const revokeRoutes = new Hono<AppEnv>();
+
+revokeRoutes.post('/', async (c) => {
+  const params = await readFormRequest(c.req.raw);
+  const { client } = await authenticateClient(c.env, c.req.header('Authorization'), params);
+  const token = params.get('token');
+  if (!token) throw new OAuthError('invalid_request', 'The "token" parameter is required.');
+  const requestId = c.get('requestId');
+  const db = c.env.DB;
+
+  if (tokenKind(token) === 'access_token') {
+    const claims = await verifyAccessToken(c.get('config'), await getKeyRing(c.env, { kid: peekKid(token) }), token).catch(() => null);
+    // An invalid or expired token needs no revoking; another client's token is not this client's to revoke.
+    if (claims && claims.client_id === client.id) {
+      await revoke(db, 'jti', claims.jti, claims.exp);
+      await audit(db, 'token_revoked', { actor: client.id, subject: claims.sub, detail: { type: 'access_token', jti: claims.jti }, requestId });
+    }
+  } else {
+    const found = await findRefreshToken(db, token);
+    if (found && found.clientId === client.id && found.revokedAt === null && found.expiresAt > nowSeconds()) {
+      await db.batch([
+        revokeFamilyStatement(db, found.familyId),
+        auditStatement(db, 'token_revoked', { actor: client.id, subject: found.userId, detail: { type: 'refresh_token', family: found.familyId }, requestId }),
+      ]);
+    }
+  }
+  // RFC 7009 §2.2: 200 whether or not there was anything to revoke; the body is ignored by clients.
+  c.header('Cache-Control', 'no-store');
+  return c.body(null, 200);
+});
+
+revokeRoutes.all('/', () => {
+  throw new OAuthError('invalid_request', 'The revocation endpoint accepts POST only.', { status: 405, headers: { Allow: 'POST' } });
+});

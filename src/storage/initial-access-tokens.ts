@@ -1,0 +1,36 @@
+/** Initial access tokens for dynamic registration (RFC 7591 §3), table initial_access_tokens. Only hashes are stored. */
+import { nowSeconds } from '../clock';
+import { randomToken, sha256 } from '../tokens/random';
+
+export interface IssuedInitialAccessToken {
+  token: string;
+  expiresAt: number;
+  maxUses: number | null;
+}
+
+/** Issues a token usable until `ttlSeconds` from now, at most `maxUses` times (null: unlimited). */
+export async function issueInitialAccessToken(
+  db: D1Database,
+  input: { ttlSeconds: number; maxUses: number | null; label: string | null; token?: string },
+): Promise<IssuedInitialAccessToken> {
+  const token = input.token ?? `iat_${randomToken(32)}`;
+  const now = nowSeconds();
+  await db
+    .prepare('INSERT INTO initial_access_tokens (hash, label, created_at, expires_at, max_uses) VALUES (?1, ?2, ?3, ?4, ?5)')
+    .bind(await sha256(token), input.label, now, now + input.ttlSeconds, input.maxUses)
+    .run();
+  return { token, expiresAt: now + input.ttlSeconds, maxUses: input.maxUses };
+}
+
+/** Spends one use of the token, atomically (one UPDATE … RETURNING); false if unknown, expired or used up. */
+export async function consumeInitialAccessToken(db: D1Database, token: string): Promise<boolean> {
+  if (token.length > 200) return false;
+  const row = await db
+    .prepare(
+      `UPDATE initial_access_tokens SET uses = uses + 1
+        WHERE hash = ?1 AND expires_at > ?2 AND (max_uses IS NULL OR uses < max_uses) RETURNING hash`,
+    )
+    .bind(await sha256(token), nowSeconds())
+    .first();
+  return row !== null;
+}

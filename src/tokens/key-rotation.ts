@@ -1,0 +1,60 @@
+/**
+ * Signing-key rotation without redeploy or downtime (procedure in docs/operations.md). Two steps, each one
+ * `POST /admin/keys/rotate` (CLI: `keys rotate`):
+ * 1. stage: a new key is created as 'next' — published in the JWKS, not yet signing;
+ * 2. promote (once every cache has seen the JWKS, i.e. PUBLISH_DELAY_SECONDS later, or with `force`): next → current,
+ *    the old current → previous, which keeps verifying until the last token it may have signed has expired.
+ */
+import { nowSeconds } from '../clock';
+import { getConfig } from '../config';
+import { OAuthError } from '../oauth/errors';
+import { audit } from '../storage/audit';
+import { addNextKey, loadLiveKeys, promoteNextKey, type SigningKeyInfo } from '../storage/signing-keys';
+import { KEY_REFRESH_SECONDS, publicJwk, resetKeyRing } from './keyring';
+import { CLOCK_TOLERANCE } from './verify-access-token';
+
+/** Cache-Control max-age of /.well-known/jwks.json. */
+export const JWKS_MAX_AGE_SECONDS = 300;
+/** A staged key may sign once every JWKS cache (max-age) and every isolate's ring (refresh) has it. */
+export const PUBLISH_DELAY_SECONDS = JWKS_MAX_AGE_SECONDS + KEY_REFRESH_SECONDS;
+
+export type RotationStep =
+  | { step: 'staged'; key: SigningKeyInfo; promoteAfter: number }
+  | { step: 'promoted'; kid: string; previousVerifyUntil: number };
+
+/** Performs the next rotation step. Throws 409 invalid_request when a staged key is not yet publishable. */
+export async function rotateSigningKeys(env: Env, options: { force?: boolean; requestId?: string } = {}): Promise<RotationStep> {
+  const config = getConfig(env);
+  const now = nowSeconds();
+  const live = await loadLiveKeys(env.DB, now);
+  const next = live.find((k) => k.state === 'next');
+  if (!next) {
+    const key = await addNextKey(env.DB, config.keyEncryptionKey);
+    if (!key) throw new OAuthError('invalid_request', 'Another rotation staged a key at the same moment; run the command again.', { status: 409 });
+    resetKeyRing(env);
+    await audit(env.DB, 'keys_rotated', { actor: 'admin', subject: key.kid, detail: { step: 'staged' }, requestId: options.requestId });
+    return { step: 'staged', key, promoteAfter: key.createdAt + PUBLISH_DELAY_SECONDS };
+  }
+  const promoteAfter = next.created_at + PUBLISH_DELAY_SECONDS;
+  if (!options.force && now < promoteAfter) {
+    throw new OAuthError(
+      'invalid_request',
+      `The staged key ${next.kid} is published but caches may not have it yet; promote it after ${new Date(promoteAfter * 1000).toISOString()} (in ${promoteAfter - now} s), or force it.`,
+      { status: 409 },
+    );
+  }
+  // A token signed by the old key up to KEY_REFRESH_SECONDS from now (isolates that have not reloaded yet)
+  // lives accessTokenTtl more; verifiers allow CLOCK_TOLERANCE of skew.
+  const verifyUntil = now + KEY_REFRESH_SECONDS + config.accessTokenTtl + CLOCK_TOLERANCE;
+  const bootstrap = config.signingKeys.map(publicJwk);
+  const kid = await promoteNextKey(env.DB, { publishedBefore: options.force ? now : now - PUBLISH_DELAY_SECONDS, verifyUntil, bootstrap });
+  if (!kid) throw new OAuthError('invalid_request', 'The staged key was promoted by another request; nothing to do.', { status: 409 });
+  resetKeyRing(env);
+  await audit(env.DB, 'keys_rotated', {
+    actor: 'admin',
+    subject: kid,
+    detail: { step: 'promoted', previous: live.filter((k) => k.state === 'current').map((k) => k.kid), forced: options.force === true },
+    requestId: options.requestId,
+  });
+  return { step: 'promoted', kid, previousVerifyUntil: verifyUntil };
+}
