@@ -41,7 +41,7 @@ export function readDevVars(path = devVarsPath) {
 /** Development secrets: a fresh ES256 key ring, key-encryption key and admin token, kept once created. */
 export async function makeSecrets() {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const kid = `dev-${b64url(randomBytes(6))}`;
+  const kid = `k-${new Date().toISOString().slice(0, 10)}-${b64url(randomBytes(4))}`;
   return {
     SIGNING_KEYS: JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid, alg: 'ES256' }] }),
     KEY_ENCRYPTION_KEY: b64url(randomBytes(32)),
