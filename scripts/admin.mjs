@@ -242,8 +242,11 @@ function makeApi(baseUrl, token) {
 }
 
 // ── output ────────────────────────────────────────────────────────────────────────────────────────────────
-function cell(v) {
+/** Unix times (fields named *_at, *_until, promote_after) are shown as ISO dates in tables. */
+const isTime = (key) => /(_at|_until|^at)$/.test(key) || key === 'promote_after';
+function cell(v, key = '') {
   if (v === null || v === undefined) return '';
+  if (typeof v === 'number' && isTime(key) && v > 1e9) return new Date(v * 1000).toISOString().replace('.000Z', 'Z');
   if (Array.isArray(v)) return v.join(',');
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
@@ -253,10 +256,10 @@ function printTable(rows, columns) {
     console.log('(none)');
     return;
   }
-  const widths = columns.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c]).length))));
+  const widths = columns.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c], c).length))));
   const line = (vals) => vals.map((v, i) => v.slice(0, widths[i]).padEnd(widths[i])).join('  ').trimEnd();
   console.log(line(columns.map((c) => c.toUpperCase())));
-  for (const r of rows) console.log(line(columns.map((c) => cell(r[c]))));
+  for (const r of rows) console.log(line(columns.map((c) => cell(r[c], c))));
 }
 function printObject(obj) {
   const width = Math.max(...Object.keys(obj).map((k) => k.length));
@@ -265,7 +268,7 @@ function printObject(obj) {
       console.log(`${k}:`);
       printTable(v, Object.keys(v[0]));
     } else {
-      console.log(`${k.padEnd(width)}  ${cell(v)}`);
+      console.log(`${k.padEnd(width)}  ${cell(v, k)}`);
     }
   }
   const once = ['client_secret', 'password', 'initial_access_token'].filter((k) => k in obj);

@@ -5,7 +5,7 @@
 // 3. seeds a demo confidential client and a demo user (idempotent: the same credentials on every run);
 // 4. prints them, writes demo-credentials.json (git-ignored), and starts `wrangler dev`.
 import { spawn } from 'node:child_process';
-import { applyMigrations, ensureDevVars, root, seedDemo, wrangler } from './local.mjs';
+import { applyMigrations, ensureDevVars, root, seedDemo, seedOperatorCredentials, wrangler } from './local.mjs';
 
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -14,9 +14,10 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 }
 const origin = `http://localhost:${port}`;
 
-await ensureDevVars();
+const secrets = await ensureDevVars();
 await applyMigrations();
-const creds = await seedDemo(origin);
+await seedDemo(origin);
+const creds = await seedOperatorCredentials(secrets.ADMIN_TOKEN);
 
 console.log(`
 Local OAuth server: ${origin}
@@ -25,6 +26,8 @@ Local OAuth server: ${origin}
   client_secret  ${creds.client_secret}
   username       ${creds.username}
   password       ${creds.password}
+  admin_token           in demo-credentials.json (npm run admin -- --help)
+  initial_access_token  in demo-credentials.json (POST ${origin}/oauth2/register)
 (also in demo-credentials.json)
 
 Try:

@@ -115,3 +115,26 @@ DELETE FROM throttle WHERE key IN (${sqlString(`user:${creds.username}`)}, ${sql
   writeFileSync(path, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
   return creds;
 }
+
+/**
+ * Operator credentials for local development (issue 5): writes `admin_token` (the ADMIN_TOKEN of .dev.vars) and an
+ * `initial_access_token` for dynamic client registration into demo-credentials.json. The initial access token is
+ * kept across runs and its hash (re)written to D1 with a fresh 30-day expiry, so the file and the database agree.
+ */
+export async function seedOperatorCredentials(adminToken, { path = credentialsPath, persistTo } = {}) {
+  const creds = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+  const iat = creds.initial_access_token ?? `iat_${b64url(randomBytes(32))}`;
+  const now = Math.floor(Date.now() / 1000);
+  const sql = `
+INSERT INTO initial_access_tokens (hash, label, created_at, expires_at, max_uses) VALUES (${sqlString(sha256(iat))}, 'npm start', ${now}, ${now + 30 * 86_400}, NULL)
+ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at;
+`;
+  const file = join(root, '.wrangler', 'seed-operator.sql');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, sql, { mode: 0o600 });
+  await runWrangler(['d1', 'execute', 'DB', '--local', '--file', file], { persistTo });
+  writeFileSync(file, '');
+  const out = { ...creds, admin_token: adminToken, initial_access_token: iat };
+  writeFileSync(path, `${JSON.stringify(out, null, 2)}\n`, { mode: 0o600 });
+  return out;
+}

@@ -26,18 +26,18 @@ export interface SigningKeyInfo {
   kid: string;
   alg: string;
   state: KeyState;
-  createdAt: number;
-  activatedAt: number | null;
-  verifyUntil: number | null;
+  created_at: number;
+  activated_at: number | null;
+  verify_until: number | null;
 }
 
 export const toKeyInfo = (r: SigningKeyRow): SigningKeyInfo => ({
   kid: r.kid,
   alg: r.alg,
   state: r.state,
-  createdAt: r.created_at,
-  activatedAt: r.activated_at,
-  verifyUntil: r.verify_until,
+  created_at: r.created_at,
+  activated_at: r.activated_at,
+  verify_until: r.verify_until,
 });
 
 /** The keys the ring needs now: next, current, and previous ones still verifying. One D1 read. */

@@ -33,7 +33,7 @@ export async function rotateSigningKeys(env: Env, options: { force?: boolean; re
     if (!key) throw new OAuthError('invalid_request', 'Another rotation staged a key at the same moment; run the command again.', { status: 409 });
     resetKeyRing(env);
     await audit(env.DB, 'keys_rotated', { actor: 'admin', subject: key.kid, detail: { step: 'staged' }, requestId: options.requestId });
-    return { step: 'staged', key, promoteAfter: key.createdAt + PUBLISH_DELAY_SECONDS };
+    return { step: 'staged', key, promoteAfter: key.created_at + PUBLISH_DELAY_SECONDS };
   }
   const promoteAfter = next.created_at + PUBLISH_DELAY_SECONDS;
   if (!options.force && now < promoteAfter) {
@@ -53,7 +53,7 @@ export async function rotateSigningKeys(env: Env, options: { force?: boolean; re
   await audit(env.DB, 'keys_rotated', {
     actor: 'admin',
     subject: kid,
-    detail: { step: 'promoted', previous: live.filter((k) => k.state === 'current').map((k) => k.kid), forced: options.force === true },
+    detail: { step: 'promoted', previous: live.some((k) => k.state === 'current') ? live.filter((k) => k.state === 'current').map((k) => k.kid) : bootstrap.map((k) => k.kid), forced: options.force === true },
     requestId: options.requestId,
   });
   return { step: 'promoted', kid, previousVerifyUntil: verifyUntil };
