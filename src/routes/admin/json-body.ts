@@ -6,6 +6,9 @@ const MAX_JSON_BYTES = 16 * 1024;
 
 export async function readJsonObject(c: Context, options: { optional?: boolean; code?: 'invalid_request' | 'invalid_client_metadata' } = {}): Promise<Record<string, unknown>> {
   const code = options.code ?? 'invalid_request';
+  if (Number(c.req.header('Content-Length') ?? '0') > MAX_JSON_BYTES) {
+    throw new OAuthError(code, `The JSON body is larger than ${MAX_JSON_BYTES} bytes.`, { status: 413 });
+  }
   const text = await c.req.text();
   if (text.length > MAX_JSON_BYTES) throw new OAuthError(code, `The JSON body is larger than ${MAX_JSON_BYTES} bytes.`, { status: 413 });
   if (text.trim() === '' && options.optional) return {};
