@@ -69,11 +69,11 @@ async function loadRing(env: Env, config: Config, fallback: Promise<KeyRing> | u
   } catch (err) {
     // Storage trouble must not stop token verification: keep the last ring, or the bootstrap one.
     console.error(JSON.stringify({ level: 'error', event: 'keyring_load_failed', message: String(err).slice(0, 200) }));
-    return fallback ? fallback : buildKeyRing(config.signingKeys);
+    return fallback ? fallback.catch(() => buildKeyRing(config.signingKeys)) : buildKeyRing(config.signingKeys);
   }
   const current = rows.find((r) => r.state === 'current' && r.private_jwk_enc);
   const base = current
-    ? await ringWithSigner(current, await openJson<SigningJwk>(config.keyEncryptionKey, current.kid, current.private_jwk_enc!))
+    ? await ringWithSigner(current, await decryptKey(config, current))
     : await buildKeyRing(config.signingKeys);
   for (const r of rows) {
     if (base.verify.has(r.kid)) continue;
@@ -82,6 +82,14 @@ async function loadRing(env: Env, config: Config, fallback: Promise<KeyRing> | u
     base.jwks.keys.push(pub);
   }
   return base;
+}
+
+async function decryptKey(config: Config, row: SigningKeyRow): Promise<SigningJwk> {
+  try {
+    return await openJson<SigningJwk>(config.keyEncryptionKey, row.kid, row.private_jwk_enc!);
+  } catch {
+    throw new Error(`signing key ${row.kid} cannot be decrypted: is KEY_ENCRYPTION_KEY the one it was stored under?`);
+  }
 }
 
 async function ringWithSigner(row: SigningKeyRow, priv: SigningJwk): Promise<KeyRing> {
@@ -101,18 +109,31 @@ export async function getKeyRing(env: Env, options: { kid?: string } = {}): Prom
   const now = clock.now();
   let entry = rings.get(config);
   if (!entry || now - entry.loadedAt >= KEY_REFRESH_SECONDS * 1000) {
-    entry = { ring: loadRing(env, config, entry?.ring), loadedAt: now, unknownKidAt: entry?.unknownKidAt ?? 0 };
+    entry = { ring: entry?.ring ?? Promise.reject(new Error('no ring yet')), loadedAt: now, unknownKidAt: entry?.unknownKidAt ?? 0 };
+    reload(env, config, entry, now);
     rings.set(config, entry);
   }
   const ring = await entry.ring;
   if (options.kid && !ring.verify.has(options.kid) && now - entry.unknownKidAt >= KEY_REFRESH_SECONDS * 1000) {
     entry.unknownKidAt = now;
-    entry.ring = loadRing(env, config, entry.ring);
-    entry.loadedAt = now;
-    return entry.ring;
+    return reload(env, config, entry, now);
   }
   return ring;
 }
+
+/** Starts a load into `entry`; a failed load (e.g. undecryptable key) is retried after RETRY_SECONDS, not per request. */
+function reload(env: Env, config: Config, entry: CachedRing, now: number): Promise<KeyRing> {
+  const previous = entry.ring;
+  previous.catch(() => {}); // a failed previous load is replaced, not reported again
+  entry.ring = loadRing(env, config, previous);
+  entry.loadedAt = now;
+  entry.ring.catch(() => {
+    entry.loadedAt = Math.min(entry.loadedAt, now - (KEY_REFRESH_SECONDS - RETRY_SECONDS) * 1000);
+  });
+  return entry.ring;
+}
+
+const RETRY_SECONDS = 5;
 
 /** Test and admin hook: forget this isolate's ring so the next call re-reads D1. */
 export function resetKeyRing(env: Env): void {

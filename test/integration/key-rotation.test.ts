@@ -120,4 +120,23 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
     advance(KEY_REFRESH_SECONDS);
     expect((await me(t2)).status).toBe(200); // picked up at the next refresh
   });
+
+  it('a key that cannot be decrypted answers server_error, and is retried after a few seconds, not on every request', async () => {
+    const advance = freezeClock();
+    const client = await seedClient();
+    const staged = await json<{ kid: string }>(await admin('POST', '/keys/rotate'), 200);
+    await json(await admin('POST', '/keys/rotate', { force: true }), 200);
+    const row = (await env.DB.prepare('SELECT private_jwk_enc FROM signing_keys WHERE kid = ?1').bind(staged.kid).first<{ private_jwk_enc: string }>())!;
+    await env.DB.prepare("UPDATE signing_keys SET private_jwk_enc = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE kid = ?1").bind(staged.kid).run();
+    resetKeyRing(env);
+    const broken = await tokenRequest({ grant_type: 'client_credentials' }, { client });
+    expect(broken.status).toBe(500);
+    expect(((await broken.json()) as { error: string }).error).toBe('server_error');
+    await env.DB.prepare('UPDATE signing_keys SET private_jwk_enc = ?2 WHERE kid = ?1').bind(staged.kid, row.private_jwk_enc).run();
+    advance(4);
+    expect((await tokenRequest({ grant_type: 'client_credentials' }, { client })).status).toBe(500); // no reload yet
+    advance(2);
+    const fixed = await expectTokens(await tokenRequest({ grant_type: 'client_credentials' }, { client }));
+    expect(claimsOf(fixed.access_token).kid).toBe(staged.kid);
+  });
 });
