@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config';
 import { requestContext } from './middleware/request-context';
 import { OAuthError } from './oauth/errors';
+import { filesRoutes } from './routes/files';
 import { meRoutes } from './routes/me';
 import { tokenRoutes } from './routes/token';
 import { wellKnownRoutes } from './routes/well-known';
@@ -17,6 +18,7 @@ app.route('/oauth2/token', tokenRoutes);
 app.route('/v1/oauth2/token', tokenRoutes); // CitrusAd's path (seed 001)
 app.route('/.well-known', wellKnownRoutes);
 app.route('/v1/me', meRoutes);
+app.route('/v1/img', filesRoutes); // images in R2 (issue 4, docs/files.md)
 
 app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));
 
