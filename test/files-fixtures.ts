@@ -6,7 +6,7 @@ const enc = (s: string) => [...s].map((c) => c.charCodeAt(0));
 /** `size` bytes that open with the given magic number and continue with random bytes. */
 function withMagic(magic: number[], size: number): Uint8Array {
   const out = new Uint8Array(Math.max(size, magic.length));
-  crypto.getRandomValues(out.subarray(magic.length));
+  for (let i = magic.length; i < out.length; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(i + 65536, out.length)));
   out.set(magic);
   return out;
 }

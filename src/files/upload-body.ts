@@ -43,6 +43,10 @@ export function contentDigestSha256(headers: Headers): string | null {
   return toHex(bytes);
 }
 
+export function incomplete(received: number, expected: number): OAuthError {
+  return new OAuthError('invalid_request', `The upload ended after ${received} of ${expected} bytes; nothing was stored.`);
+}
+
 export function tooLarge(maxBytes: number): OAuthError {
   return new OAuthError('invalid_request', `The file is larger than the limit of ${maxBytes} bytes.`, { status: 413 });
 }
@@ -91,11 +95,15 @@ export async function readUploadBody(request: Request, declared: ImageType, maxB
     const done = (async () => {
       try {
         await writer.write(head);
+        let written = head.byteLength;
         while (!ended) {
           const { done: end, value } = await reader.read();
           if (end) break;
+          written += value.byteLength;
           await writer.write(value);
         }
+        // Counted here too, so a short body is reported as such (the put then fails on the short stream).
+        if (written !== length) throw incomplete(written, length);
         await writer.close();
       } catch (err) {
         await writer.abort(err).catch(() => {});

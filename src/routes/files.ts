@@ -211,6 +211,7 @@ async function stored(
     upload.done,
   ]);
   if (pumped.status === 'rejected') {
+    if (pumped.reason instanceof OAuthError) throw pumped.reason;
     throw new OAuthError('invalid_request', 'The upload ended before all its bytes arrived; nothing was stored.', { reason: String(pumped.reason) });
   }
   if (put.status === 'rejected') throw put.reason;

@@ -140,7 +140,7 @@ describe('conditional and range requests', () => {
     const etag = first.headers.get('ETag')!;
     const lastModified = first.headers.get('Last-Modified')!;
     await first.arrayBuffer();
-    for (const headers of [{ 'If-None-Match': etag }, { 'If-None-Match': `W/${etag}` }, { 'If-Modified-Since': lastModified }]) {
+    for (const headers of [{ 'If-None-Match': etag }, { 'If-None-Match': `W/${etag}` }, { 'If-Modified-Since': lastModified }] as Record<string, string>[]) {
       const res = await getImage('u/photo.png', tok['A:files'], { query: true, headers });
       expect(res.status, JSON.stringify(headers)).toBe(304);
       expect(res.headers.get('ETag')).toBe(etag);
@@ -148,7 +148,7 @@ describe('conditional and range requests', () => {
       expect((await bytesOf(res)).length).toBe(0);
     }
     const earlier = new Date(Date.parse(lastModified) - 10_000).toUTCString();
-    for (const headers of [{ 'If-None-Match': '"0123"' }, { 'If-Modified-Since': earlier }]) {
+    for (const headers of [{ 'If-None-Match': '"0123"' }, { 'If-Modified-Since': earlier }] as Record<string, string>[]) {
       const res = await getImage('u/photo.png', tok['A:files'], { query: true, headers });
       expect(res.status).toBe(200);
       expect(await bytesOf(res)).toEqual(userPhoto);
