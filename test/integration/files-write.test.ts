@@ -184,6 +184,33 @@ describe('overwrite protection', () => {
     expect(await bytesOf(back)).toEqual(replacement);
   });
 
+  it('refuses with 403 when someone else creates the path between our check and our write', async () => {
+    const theirs = png(800);
+    await uploaded('race/route.png', theirs, tok['U@A:upload_files']);
+    // The first head() answers as if the path were still free: exactly what a concurrent create looks like.
+    let heads = 0;
+    const files = new Proxy(env.FILES, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as (...a: unknown[]) => unknown;
+        if (prop === 'head') return (...a: unknown[]) => (++heads === 1 ? Promise.resolve(null) : value.apply(target, a));
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const staleEnv = new Proxy(env, { get: (t, p) => (p === 'FILES' ? files : Reflect.get(t, p)) });
+    const req = new Request(`${ORIGIN}/v1/img/race/route.png`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${tok['W@A:base']}`, 'Content-Type': 'image/png', 'Content-Length': '5000' }, // the streamed path
+      body: png(5000),
+    });
+    expect(req.headers.get('Content-Length')).toBe('5000');
+    const ctx = createExecutionContext();
+    const res = await app.fetch(req, staleEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    await expectError(res, 403, 'access_denied');
+    expect(heads).toBe(2);
+    expect(await bytesOf(await getImage('race/route.png', tok['A:files']))).toEqual(theirs);
+  });
+
   it('makes check-and-write atomic: a write based on a stale check does nothing', async () => {
     const key = objectKey(appA.id, 'race/y.png');
     const mine = { owner: 'usr_mine', clientId: appA.id };
