@@ -47,3 +47,17 @@ export function rangeFromHeaders(headers: Headers): RangeRequest {
   if (last < offset) return { kind: 'none' };
   return { kind: 'range', range: { offset, length: last - offset + 1 } };
 }
+
+/**
+ * The bytes a range covers in an object of `size` bytes (R2 clamps a range that runs past the end), computed
+ * from the request rather than from what R2 echoes back, whose shape may differ (e.g. `{ suffix }`).
+ */
+export function servedRange(range: R2Range, size: number): { offset: number; length: number } {
+  if ('suffix' in range && range.suffix !== undefined) {
+    const offset = Math.max(size - range.suffix, 0);
+    return { offset, length: size - offset };
+  }
+  const offset = Math.min(range.offset ?? 0, size);
+  const length = Math.min(range.length ?? size - offset, size - offset);
+  return { offset, length };
+}

@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { assertFileScope, isOwner, mayRead, presentedToken, type FileAction } from '../files/access';
-import { conditionFromHeaders, rangeFromHeaders } from '../files/conditional';
+import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../files/conditional';
 import { declaredImageType, EXTENSIONS } from '../files/magic';
 import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrlPath, objectKey, parseImagePath, pathFromKey } from '../files/paths';
 import { checkBufferedUpload, contentLengthOf, readUploadBody, tooLarge, unsupportedType, type UploadBody } from '../files/upload-body';
@@ -106,10 +106,10 @@ filesRoutes.get('/*', async (c) => {
   headers.set('Content-Type', object.httpMetadata?.contentType ?? 'application/octet-stream');
   let status = 200;
   let length = object.size;
-  if (range.kind === 'range' && result.object.range && 'offset' in result.object.range) {
-    const offset = result.object.range.offset ?? 0;
-    length = result.object.range.length ?? object.size - offset;
-    headers.set('Content-Range', `bytes ${offset}-${offset + length - 1}/${object.size}`);
+  if (range.kind === 'range') {
+    const served = servedRange(range.range, object.size);
+    length = served.length;
+    headers.set('Content-Range', `bytes ${served.offset}-${served.offset + served.length - 1}/${object.size}`);
     status = 206;
   }
   headers.set('Content-Length', String(length));

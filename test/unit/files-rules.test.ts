@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conditionFromHeaders, rangeFromHeaders } from '../../src/files/conditional';
+import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../../src/files/conditional';
 import { declaredImageType, sniffImageType } from '../../src/files/magic';
 import { imageUrlPath, objectKey, parseImagePath } from '../../src/files/paths';
 import { OAuthError } from '../../src/oauth/errors';
@@ -101,5 +101,13 @@ describe('conditional and range headers', () => {
     expect(rangeFromHeaders(h({ Range: 'bytes=0-1,3-4' }))).toEqual({ kind: 'none' });
     expect(rangeFromHeaders(h({ Range: 'items=0-1' }))).toEqual({ kind: 'none' });
     expect(rangeFromHeaders(h({ Range: 'bytes=0-1', 'If-Range': '"x"' }))).toEqual({ kind: 'none' });
+  });
+
+  it('computes the bytes a range covers, clamped to the object', () => {
+    expect(servedRange({ offset: 2, length: 3 }, 10)).toEqual({ offset: 2, length: 3 });
+    expect(servedRange({ offset: 5, length: 50 }, 10)).toEqual({ offset: 5, length: 5 });
+    expect(servedRange({ offset: 7 }, 10)).toEqual({ offset: 7, length: 3 });
+    expect(servedRange({ suffix: 4 }, 10)).toEqual({ offset: 6, length: 4 });
+    expect(servedRange({ suffix: 40 }, 10)).toEqual({ offset: 0, length: 10 });
   });
 });
