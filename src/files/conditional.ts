@@ -53,7 +53,7 @@ export function rangeFromHeaders(headers: Headers): RangeRequest {
  * from the request rather than from what R2 echoes back, whose shape may differ (e.g. `{ suffix }`).
  */
 export function servedRange(range: R2Range, size: number): { offset: number; length: number } {
-  if ('suffix' in range && range.suffix !== undefined) {
+  if ('suffix' in range) {
     const offset = Math.max(size - range.suffix, 0);
     return { offset, length: size - offset };
   }
