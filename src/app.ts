@@ -5,6 +5,7 @@ import { ConfigError } from './config';
 import { requestContext } from './middleware/request-context';
 import { OAuthError } from './oauth/errors';
 import { adminRoutes } from './routes/admin';
+import { filesRoutes } from './routes/files';
 import { introspectRoutes } from './routes/introspect';
 import { meRoutes } from './routes/me';
 import { registerRoutes } from './routes/register';
@@ -25,6 +26,7 @@ app.route('/oauth2/revoke', revokeRoutes);
 app.route('/oauth2/introspect', introspectRoutes);
 app.route('/oauth2/register', registerRoutes);
 app.route('/admin', adminRoutes);
+app.route('/v1/img', filesRoutes); // images in R2 (issue 4, docs/files.md)
 
 app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));
 
