@@ -115,6 +115,8 @@ describe('admin API: users, initial access tokens, audit', () => {
     expect(reset.password.length).toBeGreaterThanOrEqual(20);
     expect((await tokenRequest({ grant_type: 'password', username: 'ops@example.com', password: 'first password' }, { client: c })).status).toBe(400);
     await expectTokens(await tokenRequest({ grant_type: 'password', username: 'ops@example.com', password: reset.password }, { client: c }));
+    const failed = await json<{ events: { event: string; subject: string; detail: { reason: string } }[] }>(await admin('GET', '/audit?event=login_failed'), 200);
+    expect(failed.events.find((e) => e.subject === created.id)?.detail.reason).toBe('wrong_password');
 
     await json(await admin('POST', `/users/${created.id}/disable`), 200);
     resetRevocationSnapshot();

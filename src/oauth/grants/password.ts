@@ -3,6 +3,7 @@
  * off unless a client's registration allows it. Unknown user and wrong password take the same path and time.
  */
 import { nowSeconds, sleeper } from '../../clock';
+import { audit } from '../../storage/audit';
 import { newRefreshFamily } from '../../storage/refresh-tokens';
 import { recordFailure, throttleClearStatement, throttleFromRow, throttleReadStatement, userThrottleKey } from '../../storage/throttle';
 import { userByEmailStatement, userFromRow } from '../../storage/users';
@@ -16,7 +17,7 @@ import type { GrantHandler } from './types';
 
 const MAX_CREDENTIAL_LENGTH = 1024;
 
-export const passwordGrant: GrantHandler = async ({ env, config, ring, params, caller }) => {
+export const passwordGrant: GrantHandler = async ({ env, config, ring, params, caller, requestId }) => {
   const { client } = caller;
   assertAuthenticated(caller.authenticated, 'password');
   assertGrantAllowed(client, 'password');
@@ -47,7 +48,12 @@ export const passwordGrant: GrantHandler = async ({ env, config, ring, params, c
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!valid || !user || user.status !== 'active') {
     // Round trip 2 (failure): count it.
-    const state = await recordFailure(env.DB, key, nowSeconds());
+    // Counted and audited concurrently (issue 5 audit trail: failed logins; never the password).
+    const reason = user ? (user.status === 'active' ? 'wrong_password' : 'user_disabled') : 'unknown_user';
+    const [state] = await Promise.all([
+      recordFailure(env.DB, key, nowSeconds()),
+      audit(env.DB, 'login_failed', { actor: client.id, subject: user?.id ?? null, detail: { via: 'password_grant', reason }, requestId }),
+    ]);
     const lockedNow = lockRemaining(state, nowSeconds());
     throw new OAuthError('invalid_grant', 'The username or password is incorrect.', {
       headers: lockedNow > 0 ? { 'Retry-After': String(lockedNow) } : {},
