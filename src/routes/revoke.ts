@@ -35,8 +35,10 @@ revokeRoutes.post('/', async (c) => {
     const claims = await verifyAccessToken(c.get('config'), await getKeyRing(c.env, { kid: peekKid(token) }), token).catch(() => null);
     // An invalid or expired token needs no revoking; another client's token is not this client's to revoke.
     if (claims && claims.client_id === client.id) {
-      await revoke(db, 'jti', claims.jti, claims.exp);
-      await audit(db, 'token_revoked', { actor: client.id, subject: claims.sub, detail: { type: 'access_token', jti: claims.jti }, requestId });
+      await Promise.all([
+        revoke(db, 'jti', claims.jti, claims.exp),
+        audit(db, 'token_revoked', { actor: client.id, subject: claims.sub, detail: { type: 'access_token', jti: claims.jti }, requestId }),
+      ]);
     }
   } else {
     const found = await findRefreshToken(db, token);
