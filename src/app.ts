@@ -4,7 +4,11 @@ import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config';
 import { requestContext } from './middleware/request-context';
 import { OAuthError } from './oauth/errors';
+import { assetRoutes } from './routes/assets';
+import { authorizeRoutes } from './routes/authorize';
+import { loginRoutes, logoutRoutes } from './routes/login';
 import { meRoutes } from './routes/me';
+import { portalRoutes } from './routes/portal';
 import { tokenRoutes } from './routes/token';
 import { wellKnownRoutes } from './routes/well-known';
 import type { AppEnv } from './types';
@@ -17,6 +21,12 @@ app.route('/oauth2/token', tokenRoutes);
 app.route('/v1/oauth2/token', tokenRoutes); // CitrusAd's path (seed 001)
 app.route('/.well-known', wellKnownRoutes);
 app.route('/v1/me', meRoutes);
+// Authorization code flow and app portal (HTML pages; errors rendered as pages by their own handler).
+app.route('/oauth2/authorize', authorizeRoutes);
+app.route('/login', loginRoutes);
+app.route('/logout', logoutRoutes);
+app.route('/apps', portalRoutes);
+app.route('/assets', assetRoutes);
 
 app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));
 

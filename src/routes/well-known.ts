@@ -14,9 +14,13 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     token_endpoint: `${issuer}/oauth2/token`,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     grant_types_supported: GRANT_TYPES,
-    response_types_supported: [],
+    authorization_endpoint: `${issuer}/oauth2/authorize`,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true, // RFC 9207 §3
     scopes_supported: SCOPES,
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'], // none: public clients (PKCE)
     service_documentation: `${issuer}/`,
   };
 }
