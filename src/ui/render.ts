@@ -69,7 +69,7 @@ export async function readPageForm(c: Context<AppEnv>): Promise<{ params: Map<st
   if (bytes.byteLength > limit) throw new PageError(413, 'Too much data', 'The form holds more text than allowed. Shorten it and try again.');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new PageError(400, 'This form could not be read', 'The form holds characters that are not valid text. Go back and try again.');
   }
