@@ -75,3 +75,50 @@ export function locationParams(res: Response): URLSearchParams {
   if (!loc) throw new Error(`no Location (status ${res.status})`);
   return new URL(loc).searchParams;
 }
+
+export interface FlowOptions {
+  redirectUri?: string | null;
+  scope?: string;
+  state?: string;
+  pkce?: boolean;
+  browser?: Browser;
+}
+
+/**
+ * Runs authorize → sign in → consent (Allow) and returns the redirect back to the client.
+ * A fresh browser unless one is given (then an existing session and consent are reused).
+ */
+export async function authorizeFlow(
+  client: { id: string },
+  user: { email: string; password: string },
+  options: FlowOptions = {},
+): Promise<{ code: string; state: string | null; iss: string | null; location: string; verifier: string | null; browser: Browser }> {
+  const b = options.browser ?? new Browser();
+  const { verifier, challenge } = await pkcePair();
+  const usePkce = options.pkce ?? true;
+  const path = authorizePath({
+    response_type: 'code',
+    client_id: client.id,
+    redirect_uri: options.redirectUri === null ? undefined : (options.redirectUri ?? 'https://app.example/cb'),
+    scope: options.scope,
+    state: options.state ?? 'st-123',
+    code_challenge: usePkce ? challenge : undefined,
+    code_challenge_method: usePkce ? 'S256' : undefined,
+  });
+  let res = await b.get(path);
+  if (res.status === 302 && res.headers.get('Location')!.startsWith('/login?')) {
+    res = await signIn(b, user.email, user.password, path);
+    if (res.status !== 303) throw new Error(`sign-in failed: ${res.status}`);
+    res = await b.get(res.headers.get('Location')!);
+  }
+  if (res.status === 200) {
+    const fields = hiddenFields(await res.text());
+    res = await b.post('/oauth2/authorize', { ...fields, decision: 'allow' });
+  }
+  const location = res.headers.get('Location');
+  if (!location || (res.status !== 302 && res.status !== 303)) throw new Error(`expected a redirect, got ${res.status}: ${await res.text()}`);
+  const q = new URL(location).searchParams;
+  const code = q.get('code');
+  if (!code) throw new Error(`no code in ${location}`);
+  return { code, state: q.get('state'), iss: q.get('iss'), location, verifier: usePkce ? verifier : null, browser: b };
+}
