@@ -93,6 +93,13 @@ describe('CSRF', () => {
     expect(res.status).toBe(403);
   });
 
+  it('accepts Origin: null, which browsers send under Referrer-Policy: no-referrer', async () => {
+    const { b, fields } = await consentForm();
+    const res = await b.post('/oauth2/authorize', { ...fields, decision: 'allow' }, { Origin: 'null' });
+    expect(res.status).toBe(303);
+    expect(new URL(res.headers.get('Location')!).searchParams.get('code')).toBeTruthy();
+  });
+
   it('refuses a forged form from a browser without the CSRF cookie', async () => {
     const { fields } = await consentForm();
     const stranger = new Browser();
