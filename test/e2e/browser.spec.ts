@@ -143,4 +143,14 @@ describe('browser: register an app, authorize, sign in, consent, token, /v1/me',
     await page.screenshot({ path: join(SHOTS, 'portal-apps.png'), fullPage: true });
     expect(cspViolations).toEqual([]);
   });
+
+  it('shows an error page, and does not redirect, for an unregistered redirect URL', async () => {
+    const page = await context.newPage();
+    const url = `${server.origin}/oauth2/authorize?response_type=code&client_id=demo-client&redirect_uri=${encodeURIComponent('https://evil.example/cb')}&state=x`;
+    const res = await page.goto(url);
+    expect(res?.status()).toBe(400);
+    expect(new URL(page.url()).origin).toBe(server.origin);
+    expect(await page.locator('h1').textContent()).toBe('Wrong return address');
+    await page.screenshot({ path: join(SHOTS, 'error-redirect-uri.png'), fullPage: true });
+  });
 });

@@ -27,6 +27,8 @@ describe('validateRedirectUri', () => {
     ['https://user:pw@app.example/cb', /user name/],
     ['https://app.example/c b', /spaces/],
     ['/relative/cb', /not a valid absolute URL/],
+    ['https://app.example/café', /percent-encode/],
+    ['https://app.example/cb\r\nSet-Cookie: x=1', /spaces or control/],
     ['', /empty/],
   ])('refuses %s with a clear message', (uri, message) => {
     const result = validateRedirectUri(uri);
