@@ -15,8 +15,8 @@ import {
 } from '../oauth/authorization-request';
 import { scopeMask } from '../oauth/scopes';
 import { newCodeStatement } from '../storage/authorization-codes';
-import { grantConsentStatement } from '../storage/consents';
-import { userFromRow, type User } from '../storage/users';
+import { consentMaskFromRow, consentReadStatement, grantConsentStatement } from '../storage/consents';
+import { userByIdStatement, userFromRow, type User } from '../storage/users';
 import { ConsentPage } from '../ui/consent';
 import { assertCsrf, csrfToken } from '../ui/csrf';
 import { PageError } from '../ui/page-error';
@@ -42,13 +42,10 @@ async function userAndConsent(c: Ctx, clientId: string): Promise<{ user: User; g
   const session = await readSession(c);
   if (!session) return null;
   const db = c.env.DB;
-  const [u, k] = await db.batch([
-    db.prepare('SELECT * FROM users WHERE id = ?1').bind(session.userId),
-    db.prepare('SELECT scope_mask FROM consents WHERE user_id = ?1 AND client_id = ?2').bind(session.userId, clientId),
-  ]);
+  const [u, k] = await db.batch([userByIdStatement(db, session.userId), consentReadStatement(db, session.userId, clientId)]);
   const user = userFromRow(u.results[0]);
   if (!user || user.status !== 'active') return null;
-  return { user, granted: (k.results[0] as { scope_mask: number } | undefined)?.scope_mask ?? 0 };
+  return { user, granted: consentMaskFromRow(k.results[0]) };
 }
 
 function loginRedirect(c: Ctx, req: AuthorizationRequest, status: 302 | 303): Response {

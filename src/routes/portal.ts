@@ -8,7 +8,7 @@ import type { JSX } from 'hono/jsx/jsx-runtime';
 import { readAppForm, validateAppInput } from '../oauth/app-form';
 import { audit } from '../storage/audit';
 import { createClient, deleteClient, getClientFromDb, listClientsByOwner, rotateClientSecret, updateClient, type Client } from '../storage/clients';
-import { listConsents, withdrawConsent } from '../storage/consents';
+import { deleteClientConsents, listConsents, withdrawConsent } from '../storage/consents';
 import { revoke } from '../storage/revocations';
 import { getUserById, type User } from '../storage/users';
 import { nowSeconds } from '../clock';
@@ -138,7 +138,7 @@ portalRoutes.post('/:id/delete', async (c) => {
   await deleteClient(c.env.DB, c.env.CACHE, client.id);
   // Access tokens are stateless JWTs: deny-list every one the client holds until they would have expired.
   await revoke(c.env.DB, 'client', client.id, nowSeconds() + c.get('config').accessTokenTtl);
-  await c.env.DB.prepare('DELETE FROM consents WHERE client_id = ?1').bind(client.id).run();
+  await deleteClientConsents(c.env.DB, client.id);
   await audit(c.env.DB, 'client_deleted', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
   return c.redirect('/apps?done=deleted', 303);
 });

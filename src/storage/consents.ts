@@ -4,10 +4,14 @@
  */
 import { nowSeconds } from '../clock';
 
-/** The scopes the user has allowed this client (bit mask; 0 when none). */
-export async function getConsentMask(db: D1Database, userId: string, clientId: string): Promise<number> {
-  const row = await db.prepare('SELECT scope_mask FROM consents WHERE user_id = ?1 AND client_id = ?2').bind(userId, clientId).first<{ scope_mask: number }>();
-  return row?.scope_mask ?? 0;
+/** Reads the scopes the user has allowed this client (to be batched with the user read). */
+export function consentReadStatement(db: D1Database, userId: string, clientId: string): D1PreparedStatement {
+  return db.prepare('SELECT scope_mask FROM consents WHERE user_id = ?1 AND client_id = ?2').bind(userId, clientId);
+}
+
+/** The bit mask from a consentReadStatement row (0 when there is no consent). */
+export function consentMaskFromRow(row: unknown): number {
+  return (row as { scope_mask: number } | undefined)?.scope_mask ?? 0;
 }
 
 /** Records (widens) a consent; to be batched with the code insert. */
@@ -51,4 +55,9 @@ export async function withdrawConsent(db: D1Database, userId: string, clientId: 
     db.prepare('UPDATE refresh_tokens SET revoked_at = ?3 WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL').bind(userId, clientId, nowSeconds()),
   ]);
   return (del.meta.changes ?? 0) > 0;
+}
+
+/** Removes every consent given to a client (the client is being deleted). */
+export async function deleteClientConsents(db: D1Database, clientId: string): Promise<void> {
+  await db.prepare('DELETE FROM consents WHERE client_id = ?1').bind(clientId).run();
 }
