@@ -7,6 +7,7 @@ import { OAuthError } from './oauth/errors';
 import { assetRoutes } from './routes/assets';
 import { authorizeRoutes } from './routes/authorize';
 import { loginRoutes, logoutRoutes } from './routes/login';
+import { filesRoutes } from './routes/files';
 import { meRoutes } from './routes/me';
 import { portalRoutes } from './routes/portal';
 import { tokenRoutes } from './routes/token';
@@ -27,6 +28,7 @@ app.route('/login', loginRoutes);
 app.route('/logout', logoutRoutes);
 app.route('/apps', portalRoutes);
 app.route('/assets', assetRoutes);
+app.route('/v1/img', filesRoutes); // images in R2 (issue 4, docs/files.md)
 
 app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));
 

@@ -1,0 +1,232 @@
+/**
+ * Images in R2 (seeds 000/002, issue 4): `GET|HEAD /v1/img/{path}` for `files` tokens (also in the URL,
+ * RFC 6750 §2.3), `PUT /v1/img/{path}` and `POST /v1/img` for `upload_files`, `DELETE` and the listing
+ * for `base`. Access rule and key layout: docs/files.md.
+ */
+import { Hono, type Context } from 'hono';
+import { assertFileScope, isOwner, mayRead, presentedToken, type FileAction } from '../files/access';
+import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../files/conditional';
+import { declaredImageType, EXTENSIONS } from '../files/magic';
+import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrlPath, objectKey, parseImagePath, pathFromKey } from '../files/paths';
+import { checkBufferedUpload, contentLengthOf, readUploadBody, tooLarge, unsupportedType, type UploadBody } from '../files/upload-body';
+import { OAuthError } from '../oauth/errors';
+import { deleteImage, headImage, listImages, ownershipOf, readImage, writeImage, type WriteOptions } from '../storage/files';
+import { authenticateAccessToken } from '../tokens/authenticate-access-token';
+import { randomToken } from '../tokens/random';
+import type { AccessTokenClaims } from '../tokens/verify-access-token';
+import type { AppEnv } from '../types';
+
+export const filesRoutes = new Hono<AppEnv>();
+type Ctx = Context<AppEnv>;
+
+/** Headers on every image response: no shared cache may keep a token-authorized answer (RFC 6750 §2.3). */
+const SERVE_HEADERS: Record<string, string> = {
+  'Cache-Control': 'private',
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+  // An SVG opened on its own must not run script or load anything: sandbox it (and every other type, harmlessly).
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+  'Accept-Ranges': 'bytes',
+};
+/** Multipart framing allowance on top of the file-size limit. */
+const MULTIPART_OVERHEAD = 16 * 1024;
+const LIST_DEFAULT = 100;
+const LIST_MAX = 1000;
+
+/** Verifies the token (no storage read in steady state) and applies the scope rule for the action. */
+async function authorize(c: Ctx, action: FileAction): Promise<AccessTokenClaims> {
+  const { token, fromQuery } = presentedToken(c.req.header('Authorization'), new URL(c.req.url), action);
+  const claims = await authenticateAccessToken(c.env, token);
+  assertFileScope(claims, fromQuery, action);
+  return claims;
+}
+
+function pathOf(c: Ctx): string {
+  const pathname = new URL(c.req.url).pathname;
+  return parseImagePath(pathname.slice(IMAGE_ROUTE_PREFIX.length + 1));
+}
+
+/** Missing, and present-but-not-yours, are the same answer so existence does not leak. */
+function notFound(): OAuthError {
+  return new OAuthError('invalid_request', 'There is no image at this path for this token.', { status: 404 });
+}
+
+// GET /v1/img (base): the caller's own objects, one page at a time.
+filesRoutes.get('/', async (c) => {
+  const claims = await authorize(c, 'list');
+  const limitRaw = c.req.query('limit');
+  const limit = limitRaw === undefined ? LIST_DEFAULT : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX) {
+    throw new OAuthError('invalid_request', `limit must be a whole number from 1 to ${LIST_MAX}.`);
+  }
+  const cursor = c.req.query('cursor');
+  if (cursor !== undefined && (cursor === '' || cursor.length > 1024)) throw new OAuthError('invalid_request', 'The cursor is invalid.');
+  const page = await listImages(c.env.FILES, clientNamespace(claims.client_id), claims.sub, { cursor, limit });
+  const origin = new URL(c.req.url).origin;
+  c.header('Cache-Control', 'no-store');
+  return c.json({
+    items: page.objects.map((o) => {
+      const path = pathFromKey(claims.client_id, o.key);
+      return {
+        path,
+        url: origin + imageUrlPath(path),
+        content_type: o.httpMetadata?.contentType ?? 'application/octet-stream',
+        size: o.size,
+        etag: o.httpEtag,
+        uploaded: o.uploaded.toISOString(),
+      };
+    }),
+    cursor: page.cursor,
+  });
+});
+
+// GET|HEAD /v1/img/{path} (files or base): one R2 read, condition and range applied by R2 in that read.
+filesRoutes.get('/*', async (c) => {
+  const claims = await authorize(c, 'read');
+  const key = objectKey(claims.client_id, pathOf(c));
+  const range = rangeFromHeaders(c.req.raw.headers);
+  if (range.kind === 'unsatisfiable') return rangeNotSatisfiable();
+  const result = await readImage(c.env.FILES, key, {
+    onlyIf: conditionFromHeaders(c.req.raw.headers),
+    range: range.kind === 'range' ? range.range : undefined,
+  });
+  if (result.kind === 'missing') throw notFound();
+  // The range lies beyond the end of an object in the token's own client namespace, i.e. one it may read.
+  if (result.kind === 'unsatisfiable') return rangeNotSatisfiable();
+  const object = result.object;
+  const ownership = ownershipOf(object);
+  if (!ownership || !mayRead(ownership, claims)) {
+    if (result.kind === 'body') await result.object.body.cancel();
+    throw notFound();
+  }
+  const headers = new Headers(SERVE_HEADERS);
+  headers.set('ETag', object.httpEtag);
+  headers.set('Last-Modified', object.uploaded.toUTCString());
+  if (result.kind === 'not-modified') return new Response(null, { status: 304, headers }); // RFC 9110 §15.4.5
+  headers.set('Content-Type', object.httpMetadata?.contentType ?? 'application/octet-stream');
+  let status = 200;
+  let length = object.size;
+  if (range.kind === 'range') {
+    const served = servedRange(range.range, object.size);
+    length = served.length;
+    headers.set('Content-Range', `bytes ${served.offset}-${served.offset + served.length - 1}/${object.size}`);
+    status = 206;
+  }
+  headers.set('Content-Length', String(length));
+  if (c.req.method === 'HEAD') {
+    await result.object.body.cancel();
+    return new Response(null, { status, headers });
+  }
+  return new Response(result.object.body, { status, headers });
+});
+
+function rangeNotSatisfiable(): Response {
+  // RFC 9110 §15.5.17. The size is not known without a second read, so Content-Range is left out.
+  return new Response(null, { status: 416, headers: SERVE_HEADERS });
+}
+
+// PUT /v1/img/{path} (upload_files or base): the raw bytes, with their Content-Type.
+filesRoutes.put('/*', async (c) => {
+  const claims = await authorize(c, 'write');
+  const path = pathOf(c);
+  const config = c.get('config');
+  const declared = declaredImageType(c.req.header('Content-Type'));
+  if (!declared) throw unsupportedType('send the image\'s type in Content-Type');
+  const length = contentLengthOf(c.req.raw.headers);
+  if (length !== null && length > config.maxUploadBytes) throw tooLarge(config.maxUploadBytes);
+
+  const key = objectKey(claims.client_id, path);
+  const expect = await ownershipExpectation(c.env.FILES, key, claims);
+  const upload = await readUploadBody(c.req.raw, declared, config.maxUploadBytes);
+  return stored(c, claims, path, key, upload, expect);
+});
+
+// POST /v1/img (upload_files or base): multipart/form-data with a `file` field; the server names the object.
+filesRoutes.post('/', async (c) => {
+  const claims = await authorize(c, 'write');
+  const config = c.get('config');
+  if (!/^multipart\/form-data\s*;/i.test(c.req.header('Content-Type') ?? '')) {
+    throw unsupportedType('send multipart/form-data with the image in the "file" field');
+  }
+  const length = contentLengthOf(c.req.raw.headers);
+  if (length === null) throw new OAuthError('invalid_request', 'A Content-Length is required.', { status: 411 });
+  if (length > config.maxUploadBytes + MULTIPART_OVERHEAD) throw tooLarge(config.maxUploadBytes);
+  let file: File | string | null;
+  try {
+    file = (await c.req.raw.formData()).get('file');
+  } catch {
+    throw new OAuthError('invalid_request', 'The multipart body is malformed.');
+  }
+  if (!(file instanceof File)) throw new OAuthError('invalid_request', 'The "file" field with an image is missing.');
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const declared = file.type && file.type !== 'application/octet-stream' ? declaredImageType(file.type) : null;
+  if (file.type && file.type !== 'application/octet-stream' && !declared) throw unsupportedType(`the file type ${file.type.slice(0, 60)} is not accepted`);
+  const { type, sha256 } = await checkBufferedUpload(bytes, declared, config.maxUploadBytes);
+  const path = `${randomToken(15)}.${EXTENSIONS[type]}`; // 120 random bits: no collision in practice, and put refuses one anyway
+  const key = objectKey(claims.client_id, path);
+  const upload: UploadBody = { body: bytes.buffer as ArrayBuffer, size: bytes.byteLength, type, sha256, done: Promise.resolve() };
+  return stored(c, claims, path, key, upload, 'absent');
+});
+
+// DELETE /v1/img/{path} (base, owner only).
+filesRoutes.delete('/*', async (c) => {
+  const claims = await authorize(c, 'delete');
+  const key = objectKey(claims.client_id, pathOf(c));
+  const existing = await headImage(c.env.FILES, key);
+  const ownership = existing && ownershipOf(existing);
+  if (!ownership || !mayRead(ownership, claims)) throw notFound();
+  if (!isOwner(ownership, claims)) throw new OAuthError('access_denied', 'Only the owner of an image may delete it.', { status: 403 });
+  await deleteImage(c.env.FILES, key);
+  c.header('Cache-Control', 'no-store');
+  return c.body(null, 204);
+});
+
+/**
+ * The write precondition: absent, or present and the caller's (then only that exact version may be replaced).
+ * Someone else's object is refused before a byte of the body is read.
+ */
+async function ownershipExpectation(bucket: R2Bucket, key: string, claims: AccessTokenClaims): Promise<WriteOptions['expect']> {
+  const existing = await headImage(bucket, key);
+  if (!existing) return 'absent';
+  const ownership = ownershipOf(existing);
+  if (!ownership || !isOwner(ownership, claims)) throw overwriteRefused();
+  return { etag: existing.etag };
+}
+
+function overwriteRefused(): OAuthError {
+  return new OAuthError('access_denied', 'An image with this path belongs to someone else; choose another path.', { status: 403 });
+}
+
+async function stored(
+  c: Ctx,
+  claims: AccessTokenClaims,
+  path: string,
+  key: string,
+  upload: UploadBody,
+  expect: WriteOptions['expect'],
+): Promise<Response> {
+  const ownership = { owner: claims.sub, clientId: claims.client_id };
+  const [put, pumped] = await Promise.allSettled([
+    writeImage(c.env.FILES, key, upload.body, { expect, ownership, contentType: upload.type, sha256: upload.sha256 }),
+    upload.done,
+  ]);
+  if (pumped.status === 'rejected') {
+    if (pumped.reason instanceof OAuthError) throw pumped.reason;
+    throw new OAuthError('invalid_request', 'The upload ended before all its bytes arrived; nothing was stored.', { reason: String(pumped.reason) });
+  }
+  if (put.status === 'rejected') throw put.reason;
+  const result = put.value;
+  if (result.kind === 'checksum-mismatch') throw new OAuthError('invalid_request', 'The body does not match its SHA-256 digest; nothing was stored.');
+  if (result.kind === 'changed') {
+    // Someone wrote this path between our check and our write: say whose it is now.
+    const now = await headImage(c.env.FILES, key);
+    const current = now && ownershipOf(now);
+    if (current && !isOwner(current, claims)) throw overwriteRefused();
+    throw new OAuthError('invalid_request', 'The image changed while it was being uploaded; try again.', { status: 409 });
+  }
+  const object = result.object;
+  const url = new URL(c.req.url).origin + imageUrlPath(path);
+  c.header('Location', url);
+  c.header('Cache-Control', 'no-store');
+  return c.json({ path, url, content_type: upload.type, size: object.size, etag: object.httpEtag }, 201);
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../../src/files/conditional';
+import { declaredImageType, sniffImageType } from '../../src/files/magic';
+import { imageUrlPath, objectKey, parseImagePath } from '../../src/files/paths';
+import { OAuthError } from '../../src/oauth/errors';
+import { avif, gif, jpeg, png, svg, webp } from '../files-fixtures';
+
+const bad = (raw: string) => {
+  try {
+    parseImagePath(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(OAuthError);
+    expect((err as OAuthError).status).toBe(400);
+    expect((err as OAuthError).headers['WWW-Authenticate']).toMatch(/^Bearer .*error="invalid_request"/);
+    return;
+  }
+  throw new Error(`accepted ${raw}`);
+};
+
+describe('image paths', () => {
+  it('decodes good paths and maps them into the client namespace', () => {
+    expect(parseImagePath('whateverImage.png')).toBe('whateverImage.png');
+    expect(parseImagePath('a/b%20c/%C3%A9t%C3%A9.png')).toBe('a/b c/été.png');
+    expect(objectKey('cli_1', 'a/b.png')).toBe('c/cli_1/a/b.png');
+    expect(imageUrlPath('a/b c/été.png')).toBe('/v1/img/a/b%20c/%C3%A9t%C3%A9.png');
+  });
+
+  it.each([
+    ['', 'empty'],
+    ['a//b.png', 'empty segment'],
+    ['a/', 'trailing slash'],
+    ['..', 'dot-dot'],
+    ['a/%2e%2e/b.png', 'encoded dot-dot'],
+    ['a/%2E/b.png', 'encoded dot'],
+    ['a%2F..%2Fb.png', 'encoded slash'],
+    ['a%5Cb.png', 'backslash'],
+    ['a%00.png', 'NUL'],
+    ['a%0A.png', 'newline'],
+    ['a%7F.png', 'DEL'],
+    ['a%E2%80%A8.png', 'line separator'],
+    ['%E0%A4%A.png', 'bad percent-encoding'],
+    ['%FF.png', 'not UTF-8'],
+    ['x'.repeat(513), 'too long'],
+    [Array(17).fill('a').join('/'), 'too deep'],
+  ])('refuses %j (%s)', (raw) => bad(raw));
+
+  it('accepts exactly 512 bytes', () => {
+    expect(parseImagePath('x'.repeat(512))).toHaveLength(512);
+    bad('%C3%A9'.repeat(257)); // 514 bytes once decoded
+  });
+});
+
+describe('magic numbers', () => {
+  it('recognises each accepted type', () => {
+    expect(sniffImageType(png())).toBe('image/png');
+    expect(sniffImageType(jpeg())).toBe('image/jpeg');
+    expect(sniffImageType(gif())).toBe('image/gif');
+    expect(sniffImageType(webp())).toBe('image/webp');
+    expect(sniffImageType(avif())).toBe('image/avif');
+    expect(sniffImageType(svg())).toBe('image/svg+xml');
+  });
+
+  it('refuses other bytes', () => {
+    const text = (s: string) => new TextEncoder().encode(s);
+    expect(sniffImageType(text('<html><script>alert(1)</script>'))).toBeNull();
+    expect(sniffImageType(text('%PDF-1.7'))).toBeNull();
+    expect(sniffImageType(text('<?xml version="1.0"?><svgx/>'))).toBeNull();
+    expect(sniffImageType(text('RIFF\0\0\0\0WAVEfmt '))).toBeNull();
+    expect(sniffImageType(new Uint8Array([0, 0, 0, 24, ...text('ftypmp42'), 0, 0, 0, 0, ...text('isommp42')]))).toBeNull();
+    expect(sniffImageType(new Uint8Array([0x89, 0x50, 0x4e]))).toBeNull();
+    expect(sniffImageType(new Uint8Array())).toBeNull();
+  });
+
+  it('reads the declared type', () => {
+    expect(declaredImageType('image/PNG; charset=binary')).toBe('image/png');
+    expect(declaredImageType('text/html')).toBeNull();
+    expect(declaredImageType(undefined)).toBeNull();
+  });
+});
+
+describe('conditional and range headers', () => {
+  const h = (init: Record<string, string>) => new Headers(init);
+  it('maps If-None-Match before If-Modified-Since', () => {
+    expect(conditionFromHeaders(h({ 'If-None-Match': '"abc"', 'If-Modified-Since': 'Sun, 22 Nov 2026 06:00:00 GMT' }))).toEqual({ etagDoesNotMatch: 'abc' });
+    expect(conditionFromHeaders(h({ 'If-None-Match': 'W/"abc"' }))).toEqual({ etagDoesNotMatch: 'abc' });
+    expect(conditionFromHeaders(h({ 'If-None-Match': '*' }))).toEqual({ etagDoesNotMatch: '*' });
+    expect(conditionFromHeaders(h({ 'If-None-Match': '"a", "b"' }))).toBeUndefined();
+    expect(conditionFromHeaders(h({ 'If-Modified-Since': 'Sun, 22 Nov 2026 06:00:00 GMT' }))).toEqual({
+      uploadedAfter: new Date('2026-11-22T06:00:00Z'),
+      secondsGranularity: true,
+    });
+    expect(conditionFromHeaders(h({ 'If-Modified-Since': 'yesterday' }))).toBeUndefined();
+  });
+
+  it('maps one bytes range, ignores the rest', () => {
+    expect(rangeFromHeaders(h({ Range: 'bytes=2-4' }))).toEqual({ kind: 'range', range: { offset: 2, length: 3 } });
+    expect(rangeFromHeaders(h({ Range: 'bytes=5-' }))).toEqual({ kind: 'range', range: { offset: 5 } });
+    expect(rangeFromHeaders(h({ Range: 'bytes=-7' }))).toEqual({ kind: 'range', range: { suffix: 7 } });
+    expect(rangeFromHeaders(h({ Range: 'bytes=-0' }))).toEqual({ kind: 'unsatisfiable' });
+    expect(rangeFromHeaders(h({ Range: 'bytes=4-2' }))).toEqual({ kind: 'none' });
+    expect(rangeFromHeaders(h({ Range: 'bytes=0-1,3-4' }))).toEqual({ kind: 'none' });
+    expect(rangeFromHeaders(h({ Range: 'items=0-1' }))).toEqual({ kind: 'none' });
+    expect(rangeFromHeaders(h({ Range: 'bytes=0-1', 'If-Range': '"x"' }))).toEqual({ kind: 'none' });
+  });
+
+  it('computes the bytes a range covers, clamped to the object', () => {
+    expect(servedRange({ offset: 2, length: 3 }, 10)).toEqual({ offset: 2, length: 3 });
+    expect(servedRange({ offset: 5, length: 50 }, 10)).toEqual({ offset: 5, length: 5 });
+    expect(servedRange({ offset: 7 }, 10)).toEqual({ offset: 7, length: 3 });
+    expect(servedRange({ suffix: 4 }, 10)).toEqual({ offset: 6, length: 4 });
+    expect(servedRange({ suffix: 40 }, 10)).toEqual({ offset: 0, length: 10 });
+  });
+});
