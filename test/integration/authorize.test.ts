@@ -37,6 +37,8 @@ describe('client and redirect URI: errors are shown, never redirected', () => {
   it('unknown client', async () => {
     const res = await call(authorizePath({ response_type: 'code', client_id: 'nope', redirect_uri: CB, state: 's' }), { redirect: 'manual' });
     await expectErrorPage(res, 400, /not registered/);
+    expect(res.headers.get('Content-Security-Policy')).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('Referrer-Policy')).toBe('no-referrer');
   });
   it('missing client_id', async () => {
     await expectErrorPage(await call(authorizePath({ response_type: 'code', redirect_uri: CB }), { redirect: 'manual' }), 400, /client_id is missing/);
@@ -216,6 +218,22 @@ describe('sign-in, consent and the code', () => {
     const more = await b.get(authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, scope: 'upload_files', state: 'r', code_challenge: challenge, code_challenge_method: 'S256' }));
     expect(more.status).toBe(200);
     expect(await more.text()).toContain('Only upload files for you');
+  });
+
+  it('asks again when the form carries no decision', async () => {
+    const client = await seedClient();
+    const user = await seedUser();
+    const b = new Browser();
+    const { challenge } = await pkcePair();
+    const path = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, code_challenge: challenge, code_challenge_method: 'S256' });
+    await signIn(b, user.email, user.password, path);
+    const fields = hiddenFields(await (await b.get(path)).text());
+    await expectErrorPage(await b.post('/oauth2/authorize', fields), 400, /choose Allow or Deny/);
+  });
+
+  it('refuses a form that is not urlencoded with a page', async () => {
+    const res = await call('/oauth2/authorize', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}', redirect: 'manual' });
+    await expectErrorPage(res, 415, /could not be read/);
   });
 
   it('sends a signed-out user to the login page, and back', async () => {
