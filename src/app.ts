@@ -5,11 +5,15 @@ import { ConfigError } from './config';
 import { requestContext } from './middleware/request-context';
 import { OAuthError } from './oauth/errors';
 import { adminRoutes } from './routes/admin';
+import { assetRoutes } from './routes/assets';
+import { authorizeRoutes } from './routes/authorize';
+import { loginRoutes, logoutRoutes } from './routes/login';
 import { filesRoutes } from './routes/files';
 import { introspectRoutes } from './routes/introspect';
 import { meRoutes } from './routes/me';
 import { registerRoutes } from './routes/register';
 import { revokeRoutes } from './routes/revoke';
+import { portalRoutes } from './routes/portal';
 import { tokenRoutes } from './routes/token';
 import { wellKnownRoutes } from './routes/well-known';
 import type { AppEnv } from './types';
@@ -26,6 +30,12 @@ app.route('/oauth2/revoke', revokeRoutes);
 app.route('/oauth2/introspect', introspectRoutes);
 app.route('/oauth2/register', registerRoutes);
 app.route('/admin', adminRoutes);
+// Authorization code flow and app portal (HTML pages; errors rendered as pages by their own handler).
+app.route('/oauth2/authorize', authorizeRoutes);
+app.route('/login', loginRoutes);
+app.route('/logout', logoutRoutes);
+app.route('/apps', portalRoutes);
+app.route('/assets', assetRoutes);
 app.route('/v1/img', filesRoutes); // images in R2 (issue 4, docs/files.md)
 
 app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));

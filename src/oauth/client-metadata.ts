@@ -1,11 +1,10 @@
 /**
  * Client metadata validation shared by dynamic registration (RFC 7591 §2) and the admin API.
  * Pure rules, no I/O. Errors are RFC 7591 §3.2.2 invalid_redirect_uri / invalid_client_metadata.
- *
- * NOTE for the merge: the portal (issue 3) has src/oauth/redirect-uri.ts `validateRedirectUri`; the rules in
- * `redirectUriProblem` below are meant to be the same and the two should be deduplicated.
+ * Redirect URIs follow the same rules as the portal: src/oauth/redirect-uri.ts `validateRedirectUri`.
  */
 import { OAuthError } from './errors';
+import { validateRedirectUri } from './redirect-uri';
 import { SCOPES, parseScope } from './scopes';
 
 /** Grants a registered client may ask for; `password` only through the admin API (RFC 9700 §2.4). */
@@ -14,36 +13,6 @@ const ADMIN_GRANTS = [...REGISTRABLE_GRANTS, 'password'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
-const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
-const MAX_URI = 2000;
-
-/**
- * Why a redirect URI is unacceptable, or null if it is fine (RFC 6749 §3.1.2, RFC 8252 §7, RFC 9700 §4.1):
- * absolute; no fragment; no wildcard; https, or http on a loopback host (native apps), or a private-use
- * scheme in reverse-domain form (`com.example.app:/cb`); no user info. Compared exactly at use time.
- */
-export function redirectUriProblem(uri: string): string | null {
-  if (typeof uri !== 'string' || uri.length === 0) return 'must be a non-empty string';
-  if (uri.length > MAX_URI) return `must be at most ${MAX_URI} characters`;
-  if (uri.includes('#')) return 'must not contain a fragment (RFC 6749 §3.1.2)';
-  if (uri.includes('*')) return 'must not contain a wildcard; redirect URIs are matched exactly';
-  if (/\s/.test(uri)) return 'must not contain whitespace';
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    return 'must be an absolute URI';
-  }
-  if (url.username || url.password) return 'must not contain user information';
-  if (url.protocol === 'https:') return url.hostname ? null : 'must name a host';
-  if (url.protocol === 'http:') {
-    return LOOPBACK.includes(url.hostname) ? null : 'must use https (http is allowed only for localhost, 127.0.0.1 or [::1])';
-  }
-  // RFC 8252 §7.1: private-use URI schemes in reverse domain name form, e.g. com.example.app:/callback.
-  const scheme = url.protocol.slice(0, -1);
-  if (/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+$/.test(scheme)) return null;
-  return 'must use https, http on a loopback host, or a private-use scheme such as com.example.app:/callback';
-}
 
 /** Raw RFC 7591 §2 metadata as received (JSON), before validation. */
 export type ClientMetadataInput = Record<string, unknown>;
@@ -59,6 +28,9 @@ export interface ValidatedClientMetadata {
   authMethod: AuthMethod;
   confidential: boolean;
 }
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+const MAX_URI = 2000;
 
 function bad(description: string): OAuthError {
   return new OAuthError('invalid_client_metadata', description);
@@ -125,7 +97,7 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { al
 
   const redirectUris = stringArray(input, 'redirect_uris', 10) ?? [];
   for (const uri of redirectUris) {
-    const problem = redirectUriProblem(uri);
+    const problem = validateRedirectUri(uri);
     if (problem) throw new OAuthError('invalid_redirect_uri', `The redirect URI "${uri.slice(0, 100)}" ${problem}.`);
   }
   if (wantsCode && redirectUris.length === 0) {

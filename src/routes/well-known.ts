@@ -15,15 +15,19 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     token_endpoint: `${issuer}/oauth2/token`,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     grant_types_supported: GRANT_TYPES,
-    response_types_supported: [],
+    authorization_endpoint: `${issuer}/oauth2/authorize`,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true, // RFC 9207 §3
     scopes_supported: SCOPES,
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     // RFC 7009, RFC 7662, RFC 7591 (registration needs an initial access token from the administrator).
     revocation_endpoint: `${issuer}/oauth2/revoke`,
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint: `${issuer}/oauth2/introspect`,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     registration_endpoint: `${issuer}/oauth2/register`,
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'], // none: public clients (PKCE)
     service_documentation: `${issuer}/`,
   };
 }

@@ -190,3 +190,9 @@ export async function deleteClient(db: D1Database, kv: KVNamespace, id: string):
   await invalidateClient(kv, id);
   return (del.meta.changes ?? 0) > 0;
 }
+
+/** The clients a user registered in the portal, newest first (straight from D1). */
+export async function listClientsByOwner(db: D1Database, ownerUserId: string): Promise<Client[]> {
+  const { results } = await db.prepare('SELECT * FROM clients WHERE owner_user_id = ?1 ORDER BY created_at DESC, id').bind(ownerUserId).all<ClientRow>();
+  return results.map(fromRow);
+}

@@ -39,6 +39,10 @@ export function userByEmailStatement(db: D1Database, email: string): D1PreparedS
   return db.prepare('SELECT * FROM users WHERE email = ?1').bind(normalizeEmail(email));
 }
 
+export function userByIdStatement(db: D1Database, id: string): D1PreparedStatement {
+  return db.prepare('SELECT * FROM users WHERE id = ?1').bind(id);
+}
+
 export function userFromRow(row: unknown): User | null {
   return row ? fromRow(row as UserRow) : null;
 }

@@ -13,6 +13,8 @@ export interface AccessTokenSubject {
   sub: string;
   clientId: string;
   scope: string;
+  /** A jti chosen in advance (the code grant records it before signing); random otherwise. */
+  jti?: string;
 }
 
 export interface IssuedAccessToken {
@@ -25,7 +27,7 @@ export interface IssuedAccessToken {
 export async function issueAccessToken(config: Config, ring: KeyRing, subject: AccessTokenSubject): Promise<IssuedAccessToken> {
   const iat = nowSeconds();
   const exp = iat + config.accessTokenTtl;
-  const jti = randomToken(16);
+  const jti = subject.jti ?? randomToken(16);
   const token = await new SignJWT({ client_id: subject.clientId, scope: subject.scope })
     .setProtectedHeader({ alg: ring.signing.alg, typ: 'at+jwt', kid: ring.signing.kid })
     .setIssuer(config.issuer)

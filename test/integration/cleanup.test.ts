@@ -30,6 +30,12 @@ describe('scheduled cleanup (Cron Trigger)', () => {
     stmts.push(thr.bind('client:old', now - 3600, 0), thr.bind('client:recent', now - 60, 0), thr.bind('user:locked', now - 3600, now + 60));
     stmts.push(iat.bind('old', now - 100, now - 1), iat.bind('live', now, now + 60));
     stmts.push(env.DB.prepare('INSERT INTO audit_events (at, event) VALUES (?1, ?2), (?3, ?4)').bind(now - 200 * 86_400, 'login_failed', now - 60, 'login_failed'));
+    const code = env.DB.prepare(
+      `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, created_at, expires_at)
+       VALUES (?1, 'c', 'u', 'https://a.example/cb', 1, 'base', 1, NULL, ?2, ?3)`,
+    );
+    // Codes stay a day past expiry so a late replay is still recognised.
+    stmts.push(code.bind('code-old', now - 90_000, now - 86_401), code.bind('code-replayable', now - 3600, now - 3540));
     await env.DB.batch(stmts);
 
     await worker.scheduled!(controller, env, ctx);
@@ -40,6 +46,8 @@ describe('scheduled cleanup (Cron Trigger)', () => {
     expect(await count("SELECT COUNT(*) AS n FROM revocations WHERE value = 'old'")).toBe(0);
     const keys = (await env.DB.prepare('SELECT key FROM throttle ORDER BY key').all<{ key: string }>()).results.map((r) => r.key);
     expect(keys).toEqual(['client:recent', 'user:locked']);
+    const codes = (await env.DB.prepare('SELECT hash FROM authorization_codes').all<{ hash: string }>()).results.map((r) => r.hash);
+    expect(codes).toEqual(['code-replayable']);
     expect(await count("SELECT COUNT(*) AS n FROM initial_access_tokens WHERE hash = 'old'")).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM initial_access_tokens WHERE hash = 'live'")).toBe(1);
     expect(await count(`SELECT COUNT(*) AS n FROM audit_events WHERE at < ${now - 100 * 86_400}`)).toBe(0);

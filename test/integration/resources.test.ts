@@ -76,7 +76,8 @@ describe('discovery (RFC 8414) and JWKS', () => {
       issuer: 'http://localhost:8787',
       token_endpoint: 'http://localhost:8787/oauth2/token',
       jwks_uri: 'http://localhost:8787/.well-known/jwks.json',
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      // 'none': public clients of the code flow (PKCE, RFC 8414 §2)
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     });
     expect(meta.grant_types_supported).toEqual(expect.arrayContaining(['client_credentials', 'password', 'refresh_token']));
     expect(meta.scopes_supported).toEqual(['base', 'files', 'upload_files']);

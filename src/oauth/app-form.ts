@@ -1,0 +1,92 @@
+/**
+ * The app registration form of the portal (seed 003: name, site URL, description, logo, redirect URLs),
+ * checked field by field with messages a person can act on.
+ */
+import { validateRedirectUri } from './redirect-uri';
+import { SCOPES, type Scope } from './scopes';
+
+export interface AppInput {
+  name: string;
+  siteUrl: string;
+  description: string;
+  logoUrl: string;
+  /** One per line in the form. */
+  redirectUris: string;
+  scopes: Scope[];
+  /** Public clients (native and browser apps) have no secret and must use PKCE. */
+  clientType: 'confidential' | 'public';
+}
+
+export interface AppValues {
+  name: string;
+  siteUrl: string | null;
+  description: string | null;
+  logoUrl: string | null;
+  redirectUris: string[];
+  scopes: Scope[];
+  confidential: boolean;
+}
+
+export const MAX_REDIRECT_URIS = 10;
+
+/** Reads the form fields into an AppInput (for re-display) without judging them. */
+export function readAppForm(form: Map<string, string>): AppInput {
+  return {
+    name: (form.get('name') ?? '').trim(),
+    siteUrl: (form.get('site_url') ?? '').trim(),
+    description: (form.get('description') ?? '').trim(),
+    logoUrl: (form.get('logo_url') ?? '').trim(),
+    redirectUris: form.get('redirect_uris') ?? '',
+    scopes: SCOPES.filter((s) => form.has(`scope_${s}`)), // one checkbox per scope
+    clientType: form.get('client_type') === 'public' ? 'public' : 'confidential',
+  };
+}
+
+function webUrlError(label: string, value: string, httpsOnly: boolean): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${label} is not a valid web address; it should look like https://example.com.`;
+  }
+  if (url.protocol !== 'https:' && (httpsOnly || url.protocol !== 'http:')) return `${label} must start with https://.`;
+  if (url.username || url.password) return `${label} must not contain a user name or password.`;
+  return value.length > 2000 ? `${label} is longer than 2000 characters.` : null;
+}
+
+/** Returns the cleaned values, or the list of problems (one sentence each). */
+export function validateAppInput(input: AppInput): { ok: true; values: AppValues } | { ok: false; errors: string[] } {
+  const errors: string[] = [];
+  if (!input.name) errors.push('Give your application a name.');
+  else if (input.name.length > 100) errors.push('The name is longer than 100 characters.');
+  if (input.description.length > 500) errors.push('The description is longer than 500 characters.');
+  if (input.siteUrl) {
+    const e = webUrlError('The site URL', input.siteUrl, false);
+    if (e) errors.push(e);
+  }
+  if (input.logoUrl) {
+    const e = webUrlError('The logo URL', input.logoUrl, true);
+    if (e) errors.push(e);
+  }
+  const uris = [...new Set(input.redirectUris.split(/\r?\n/).map((s) => s.trim()).filter(Boolean))];
+  if (uris.length === 0) errors.push('Add at least one redirect URL: where people are sent back after they allow or deny access.');
+  if (uris.length > MAX_REDIRECT_URIS) errors.push(`Register at most ${MAX_REDIRECT_URIS} redirect URLs.`);
+  for (const uri of uris.slice(0, MAX_REDIRECT_URIS)) {
+    const e = validateRedirectUri(uri);
+    if (e) errors.push(`${uri.length > 80 ? `${uri.slice(0, 80)}…` : uri}: ${e}`);
+  }
+  if (input.scopes.length === 0) errors.push('Choose at least one permission your application may ask for.');
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    values: {
+      name: input.name,
+      siteUrl: input.siteUrl || null,
+      description: input.description || null,
+      logoUrl: input.logoUrl || null,
+      redirectUris: uris,
+      scopes: input.scopes,
+      confidential: input.clientType === 'confidential',
+    },
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Validation of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 9700 §2.1.1, §4.1.3),
+ * in the order RFC 6749 §4.1.2.1 requires: first the client and redirect URI — a failure there is shown to
+ * the user and never redirected, so the endpoint cannot be used as an open redirector — then everything
+ * else, whose failures are sent back to the client with `error`, `state` and `iss` (RFC 9207).
+ */
+import { getClient, type Client } from '../storage/clients';
+import type { OAuthErrorCode } from './errors';
+import { isValidS256Challenge } from './pkce';
+import { findRedirectUri } from './redirect-uri';
+import { assertScopesAllowed, formatScope, parseScope, type Scope } from './scopes';
+import { OAuthError } from './errors';
+
+/** The parameters of an authorization request that the consent form carries through unchanged. */
+export const REQUEST_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'] as const;
+const MAX_STATE_LENGTH = 1024;
+
+export interface AuthorizationRequest {
+  client: Client;
+  /** Where the answer goes: the presented URI (its loopback port may differ from the registered one). */
+  redirectUri: string;
+  redirectUriSent: boolean;
+  scopes: Scope[];
+  scope: string;
+  state: string | null;
+  codeChallenge: string | null;
+  /** The request's own parameters, to carry through the login and consent forms. */
+  params: Record<string, string>;
+}
+
+export type AuthorizationOutcome =
+  | { kind: 'ok'; request: AuthorizationRequest }
+  /** Shown as a page; never a redirect (unknown client, bad redirect URI). */
+  | { kind: 'page'; title: string; detail: string }
+  /** Sent back to the client's redirect URI. */
+  | { kind: 'redirect'; location: string };
+
+/**
+ * The redirect back to the client (RFC 6749 §4.1.2): the redirect URI's own query is kept and the answer
+ * appended; `iss` tells the client which server answered (RFC 9207 §2), against mix-up attacks.
+ */
+export function redirectTo(redirectUri: string, values: Record<string, string | null | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v !== null && v !== undefined) q.set(k, v);
+  return `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${q.toString()}`;
+}
+
+/** An error response to the client (RFC 6749 §4.1.2.1). */
+export function errorRedirect(redirectUri: string, issuer: string, state: string | null, error: OAuthErrorCode, description: string): string {
+  return redirectTo(redirectUri, { error, error_description: description, state, iss: issuer });
+}
+
+/**
+ * Reads the parameters from a query string or a form body. Repeated parameters are an error (RFC 6749 §3.1);
+ * empty values count as absent.
+ */
+export function collectParams(entries: Iterable<[string, string]>): { params: Map<string, string>; repeated: Set<string> } {
+  const params = new Map<string, string>();
+  const repeated = new Set<string>();
+  for (const [k, v] of entries) {
+    if (v === '') continue;
+    if (params.has(k)) repeated.add(k);
+    else params.set(k, v);
+  }
+  return { params, repeated };
+}
+
+export async function validateAuthorizationRequest(env: Env, issuer: string, params: Map<string, string>, repeated: Set<string>): Promise<AuthorizationOutcome> {
+  // 1. Client and redirect URI: failures are shown, never redirected.
+  const clientId = params.get('client_id');
+  if (repeated.has('client_id') || repeated.has('redirect_uri')) {
+    return { kind: 'page', title: 'Invalid request', detail: 'The link that brought you here names the application or its return address twice. Contact the application’s developer.' };
+  }
+  if (!clientId) {
+    return { kind: 'page', title: 'Unknown application', detail: 'The link that brought you here does not say which application is asking (client_id is missing).' };
+  }
+  const client = await getClient(env.DB, env.CACHE, clientId);
+  if (!client || client.status !== 'active') {
+    return { kind: 'page', title: 'Unknown application', detail: 'The application that sent you here is not registered with this server, or has been disabled. Contact its developer.' };
+  }
+  const presented = params.get('redirect_uri');
+  let redirectUri: string;
+  if (presented !== undefined) {
+    // RFC 9700 §4.1.3: exact string match against a registered URI (the loopback port excepted).
+    if (!findRedirectUri(client.redirectUris, presented)) {
+      return { kind: 'page', title: 'Wrong return address', detail: `“${client.name}” asked to send you back to an address it has not registered. For your safety you were not sent there. Contact the application’s developer.` };
+    }
+    redirectUri = presented;
+  } else if (client.redirectUris.length === 1) {
+    redirectUri = client.redirectUris[0]; // RFC 6749 §3.1.2.3: optional when exactly one is registered
+  } else {
+    return { kind: 'page', title: 'Missing return address', detail: `“${client.name}” did not say where to send you back (redirect_uri is missing), and it has several addresses registered.` };
+  }
+
+  // 2. Everything else is answered at the redirect URI.
+  const state = params.get('state') ?? null;
+  const fail = (error: OAuthErrorCode, description: string): AuthorizationOutcome => ({
+    kind: 'redirect',
+    location: errorRedirect(redirectUri, issuer, state !== null && state.length <= MAX_STATE_LENGTH ? state : null, error, description),
+  });
+  if (repeated.size > 0) return fail('invalid_request', `The parameter "${[...repeated][0].slice(0, 40)}" is repeated.`);
+  if (state !== null && state.length > MAX_STATE_LENGTH) return fail('invalid_request', `The state parameter is longer than ${MAX_STATE_LENGTH} characters.`);
+  const responseType = params.get('response_type');
+  if (!responseType) return fail('invalid_request', 'The "response_type" parameter is required; use response_type=code.');
+  if (responseType !== 'code') {
+    // RFC 9700 §2.1.2: the implicit grant (response_type=token) is not offered.
+    return fail('unsupported_response_type', 'Only response_type=code is supported (the implicit flow is not offered).');
+  }
+  if (!client.grantTypes.includes('authorization_code')) return fail('unauthorized_client', 'This client is not allowed to use the authorization code flow.');
+  let scopes: Scope[];
+  try {
+    scopes = parseScope(params.get('scope'));
+    assertScopesAllowed(scopes, client.scopes, 'this client');
+  } catch (err) {
+    if (err instanceof OAuthError) return fail('invalid_scope', err.description);
+    throw err;
+  }
+  const challenge = params.get('code_challenge') ?? null;
+  const method = params.get('code_challenge_method');
+  if (method !== undefined && method !== 'S256') {
+    return fail('invalid_request', 'Only code_challenge_method=S256 is supported; "plain" is refused (RFC 9700 §2.1.1).');
+  }
+  if (challenge !== null) {
+    // RFC 7636 §4.3: without a method the challenge would be "plain", which is refused.
+    if (method === undefined) return fail('invalid_request', 'Send code_challenge_method=S256 with the code_challenge.');
+    if (!isValidS256Challenge(challenge)) return fail('invalid_request', 'The code_challenge must be 43 base64url characters (the S256 hash of the verifier).');
+  } else if (method !== undefined) {
+    return fail('invalid_request', 'A code_challenge_method was sent without a code_challenge.');
+  } else if (!client.confidential || client.requirePkce) {
+    return fail('invalid_request', 'PKCE is required: send code_challenge and code_challenge_method=S256 (RFC 7636).');
+  }
+  const carried: Record<string, string> = {};
+  for (const name of REQUEST_PARAMS) {
+    const value = params.get(name);
+    if (value !== undefined) carried[name] = value;
+  }
+  return {
+    kind: 'ok',
+    request: { client, redirectUri, redirectUriSent: presented !== undefined, scopes, scope: formatScope(scopes), state, codeChallenge: challenge, params: carried },
+  };
+}
+
+/** A CSP `form-action` source for a redirect URI, so the browser follows the final redirect to the client. */
+export function formActionSource(redirectUri: string): string | null {
+  try {
+    const url = new URL(redirectUri);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return url.origin;
+    const scheme = url.protocol;
+    return /^[a-z][a-z0-9+.-]*:$/.test(scheme) ? scheme : null;
+  } catch {
+    return null;
+  }
+}

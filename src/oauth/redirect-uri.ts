@@ -1,0 +1,72 @@
+/**
+ * Redirect URIs: what may be registered, and how a presented URI is matched. Pure functions, no I/O,
+ * shared by the app portal and dynamic client registration (RFC 7591).
+ *
+ * Registration (RFC 9700 §2.1, RFC 8252 §7): `https` with a host; `http` only for a loopback IP literal
+ * (`127.0.0.1`, `[::1]`, RFC 8252 §7.3 and §8.3: "localhost" is not recommended); or a private-use scheme
+ * in reverse-domain form for native apps (`com.example.app:/callback`, RFC 8252 §7.1). Never a fragment
+ * (RFC 6749 §3.1.2), a wildcard, user credentials or whitespace.
+ *
+ * Matching (RFC 9700 §4.1.3): character for character, except that the port of a loopback `http` URI may
+ * differ, because native apps listen on an ephemeral port (RFC 8252 §7.3).
+ */
+
+export const MAX_REDIRECT_URI_LENGTH = 2000;
+
+/** Schemes that run code or read local data in a browser: never a redirect target, even in dotted form. */
+const DANGEROUS_SCHEMES = new Set(['javascript', 'data', 'vbscript', 'file', 'blob', 'about', 'filesystem', 'view-source']);
+
+const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?([/?].*)?$/;
+
+/**
+ * Checks one redirect URI for registration. Returns null when it is acceptable, otherwise a sentence a
+ * person can act on.
+ */
+export function validateRedirectUri(uri: string): string | null {
+  if (uri.length === 0) return 'The redirect URL is empty.';
+  if (uri.length > MAX_REDIRECT_URI_LENGTH) return `The redirect URL is longer than ${MAX_REDIRECT_URI_LENGTH} characters.`;
+  if (/[\s\x00-\x1f\x7f]/.test(uri)) return 'The redirect URL must not contain spaces or control characters.';
+  // It goes into a Location header as is: non-ASCII characters must be percent-encoded (RFC 3986 §2.1).
+  if (/[^\x21-\x7e]/.test(uri)) return 'The redirect URL must be plain ASCII: percent-encode other characters (for example é as %C3%A9).';
+  if (uri.includes('#')) return 'The redirect URL must not contain a fragment ("#…").';
+  if (uri.includes('*')) return 'Wildcards ("*") are not allowed: register each redirect URL exactly.';
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return 'The redirect URL is not a valid absolute URL (it must start with https://).';
+  }
+  const scheme = url.protocol.slice(0, -1).toLowerCase();
+  if (url.username || url.password) return 'The redirect URL must not contain a user name or password.';
+  if (scheme === 'https') {
+    if (!url.hostname) return 'The https redirect URL has no host name.';
+    return null;
+  }
+  if (scheme === 'http') {
+    if (LOOPBACK.test(uri)) return null;
+    if (url.hostname === 'localhost') {
+      return 'Use http://127.0.0.1 (or http://[::1]) instead of http://localhost for a local redirect URL (RFC 8252 §8.3).';
+    }
+    return 'Plain http is only allowed for loopback addresses (http://127.0.0.1 or http://[::1]); use https.';
+  }
+  if (DANGEROUS_SCHEMES.has(scheme)) return `The "${scheme}:" scheme cannot be used for a redirect URL.`;
+  // RFC 8252 §7.1: a private-use scheme is a reverse domain name the app controls, e.g. com.example.app.
+  if (!/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+$/.test(scheme)) {
+    return 'A custom scheme for a native app must be a reverse domain name you control, such as com.example.app:/callback (RFC 8252 §7.1).';
+  }
+  return null;
+}
+
+/** Whether a presented redirect URI matches a registered one (exact string, loopback port excepted). */
+export function redirectUriMatches(registered: string, presented: string): boolean {
+  if (registered === presented) return true;
+  const r = LOOPBACK.exec(registered);
+  const p = LOOPBACK.exec(presented);
+  // RFC 8252 §7.3: any port on a loopback IP; host, path and query must still be identical.
+  return r !== null && p !== null && r[1] === p[1] && (r[3] ?? '') === (p[3] ?? '');
+}
+
+/** The registered URI that `presented` matches, or null. */
+export function findRedirectUri(registered: readonly string[], presented: string): string | null {
+  return registered.find((r) => redirectUriMatches(r, presented)) ?? null;
+}

@@ -1,0 +1,108 @@
+/**
+ * The authorization endpoint (RFC 6749 §3.1, §4.1.1–4.1.2): GET validates the request and shows the consent
+ * page (after sign-in); POST carries the user's decision. The code goes back with `state` and `iss`
+ * (RFC 9207). A remembered consent for the same client and scopes skips the page.
+ */
+import type { Context } from 'hono';
+import type { JSX } from 'hono/jsx/jsx-runtime';
+import {
+  collectParams,
+  errorRedirect,
+  formActionSource,
+  redirectTo,
+  validateAuthorizationRequest,
+  type AuthorizationRequest,
+} from '../oauth/authorization-request';
+import { scopeMask } from '../oauth/scopes';
+import { newCodeStatement } from '../storage/authorization-codes';
+import { consentMaskFromRow, consentReadStatement, grantConsentStatement } from '../storage/consents';
+import { userByIdStatement, userFromRow, type User } from '../storage/users';
+import { ConsentPage } from '../ui/consent';
+import { assertCsrf, csrfToken } from '../ui/csrf';
+import { PageError } from '../ui/page-error';
+import { page, pageApp, readPageForm, setFormAction } from '../ui/render';
+import { readSession } from '../ui/session';
+import type { AppEnv } from '../types';
+
+export const authorizeRoutes = pageApp();
+
+type Ctx = Context<AppEnv>;
+
+/** Validates, or ends the request with the error page / error redirect. */
+async function validated(c: Ctx, params: Map<string, string>, repeated: Set<string>): Promise<AuthorizationRequest | Response> {
+  const outcome = await validateAuthorizationRequest(c.env, c.get('config').issuer, params, repeated);
+  if (outcome.kind === 'page') throw new PageError(400, outcome.title, outcome.detail);
+  // RFC 6749 §4.1.2.1; after a POST, 303 so the browser follows with a GET (RFC 9700 §4.11).
+  if (outcome.kind === 'redirect') return c.redirect(outcome.location, c.req.method === 'POST' ? 303 : 302);
+  return outcome.request;
+}
+
+/** The signed-in user and their consent for this client, in one D1 batch. */
+async function userAndConsent(c: Ctx, clientId: string): Promise<{ user: User; granted: number } | null> {
+  const session = await readSession(c);
+  if (!session) return null;
+  const db = c.env.DB;
+  const [u, k] = await db.batch([userByIdStatement(db, session.userId), consentReadStatement(db, session.userId, clientId)]);
+  const user = userFromRow(u.results[0]);
+  if (!user || user.status !== 'active') return null;
+  return { user, granted: consentMaskFromRow(k.results[0]) };
+}
+
+function loginRedirect(c: Ctx, req: AuthorizationRequest, status: 302 | 303): Response {
+  const next = `/oauth2/authorize?${new URLSearchParams(req.params).toString()}`;
+  return c.redirect(`/login?next=${encodeURIComponent(next)}`, status);
+}
+
+/** Issues a code (with the consent, if newly given, in the same batch) and sends the browser back. */
+async function issueCode(c: Ctx, req: AuthorizationRequest, user: User, rememberMask: number | null, status: 302 | 303): Promise<Response> {
+  const config = c.get('config');
+  const { code, statement } = await newCodeStatement(c.env.DB, {
+    clientId: req.client.id,
+    userId: user.id,
+    redirectUri: req.redirectUri,
+    redirectUriSent: req.redirectUriSent,
+    scope: req.scope,
+    scopeMask: scopeMask(req.scopes),
+    codeChallenge: req.codeChallenge,
+    ttlSeconds: config.authCodeTtl,
+  });
+  const stmts = [statement];
+  if (rememberMask !== null) stmts.push(grantConsentStatement(c.env.DB, user.id, req.client.id, rememberMask));
+  await c.env.DB.batch(stmts);
+  return c.redirect(redirectTo(req.redirectUri, { code, state: req.state, iss: config.issuer }), status);
+}
+
+authorizeRoutes.get('/', async (c) => {
+  const { params, repeated } = collectParams(new URL(c.req.url).searchParams);
+  const req = await validated(c, params, repeated);
+  if (req instanceof Response) return req;
+  const who = await userAndConsent(c, req.client.id);
+  if (!who) return loginRedirect(c, req, 302);
+  const wanted = scopeMask(req.scopes);
+  if ((who.granted & wanted) === wanted) return issueCode(c, req, who.user, null, 302);
+  setFormAction(c, [formActionSource(req.redirectUri)]);
+  const node = ConsentPage({ csrf: csrfToken(c), email: who.user.email, client: req.client, scopes: req.scopes, redirectUri: req.redirectUri, params: req.params });
+  return page(c, node as JSX.Element);
+});
+
+authorizeRoutes.post('/', async (c) => {
+  const { params, repeated } = await readPageForm(c);
+  await assertCsrf(c, params);
+  const decision = params.get('decision');
+  params.delete('csrf');
+  params.delete('decision');
+  const req = await validated(c, params, repeated);
+  if (req instanceof Response) return req;
+  const who = await userAndConsent(c, req.client.id);
+  if (!who) return loginRedirect(c, req, 303);
+  const issuer = c.get('config').issuer;
+  if (decision === 'allow') return issueCode(c, req, who.user, scopeMask(req.scopes), 303);
+  if (decision === 'deny') {
+    return c.redirect(errorRedirect(req.redirectUri, issuer, req.state, 'access_denied', 'The user declined to authorize the application.'), 303);
+  }
+  throw new PageError(400, 'No choice was made', 'Go back and choose Allow or Deny.');
+});
+
+authorizeRoutes.all('/', () => {
+  throw new PageError(405, 'Not allowed', 'This address accepts GET and POST only.');
+});

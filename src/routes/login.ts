@@ -1,0 +1,81 @@
+/**
+ * Sign-in and sign-out for the consent and portal pages. Same users and brute-force protection as the
+ * password grant (src/oauth/password-login.ts). After a POST the browser is redirected with 303.
+ */
+import type { Context } from 'hono';
+import type { JSX } from 'hono/jsx/jsx-runtime';
+import { collectParams, formActionSource, validateAuthorizationRequest } from '../oauth/authorization-request';
+import { checkUserPassword } from '../oauth/password-login';
+import { getUserById } from '../storage/users';
+import { assertCsrf, csrfToken } from '../ui/csrf';
+import { LoginPage } from '../ui/login';
+import { page, pageApp, readPageForm, setFormAction } from '../ui/render';
+import { endSession, readSession, startSession } from '../ui/session';
+import type { AppEnv } from '../types';
+
+/** Mounted at /login. */
+export const loginRoutes = pageApp();
+/** Mounted at /logout. */
+export const logoutRoutes = pageApp();
+
+type Ctx = Context<AppEnv>;
+const DEFAULT_NEXT = '/apps';
+
+/** Only a path on this server (never `//host` or `/\host`): the login page is not an open redirector. */
+export function safeNext(next: string | undefined): string {
+  if (!next || next.length > 4096 || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return DEFAULT_NEXT;
+  return /^[\x21-\x7e]+$/.test(next) ? next : DEFAULT_NEXT;
+}
+
+/** When signing in for an authorization request: the app's name, and its redirect target for the CSP. */
+async function authorizationContext(c: Ctx, next: string): Promise<{ appName: string | null; formAction: string | null }> {
+  if (!next.startsWith('/oauth2/authorize?')) return { appName: null, formAction: null };
+  const { params, repeated } = collectParams(new URLSearchParams(next.slice(next.indexOf('?') + 1)));
+  const outcome = await validateAuthorizationRequest(c.env, c.get('config').issuer, params, repeated);
+  if (outcome.kind !== 'ok') return { appName: null, formAction: null };
+  return { appName: outcome.request.client.name, formAction: formActionSource(outcome.request.redirectUri) };
+}
+
+async function loginPage(c: Ctx, next: string, status: number, email?: string, error?: string): Promise<Response> {
+  const ctx = await authorizationContext(c, next);
+  setFormAction(c, [ctx.formAction]);
+  return page(c, LoginPage({ csrf: csrfToken(c), next, email, error, appName: ctx.appName }) as JSX.Element, status);
+}
+
+loginRoutes.get('/', async (c) => {
+  const next = safeNext(c.req.query('next'));
+  const session = await readSession(c);
+  if (session) {
+    const user = await getUserById(c.env.DB, session.userId);
+    if (user && user.status === 'active') return c.redirect(next, 302);
+  }
+  return loginPage(c, next, 200);
+});
+
+loginRoutes.post('/', async (c) => {
+  const { params } = await readPageForm(c);
+  await assertCsrf(c, params);
+  const next = safeNext(params.get('next'));
+  const email = (params.get('email') ?? '').trim();
+  const password = params.get('password') ?? '';
+  if (!email || !password) return loginPage(c, next, 400, email, 'Enter your email address and your password.');
+  const result = await checkUserPassword(c.env.DB, email, password);
+  if (!result.ok) {
+    if (result.reason === 'locked') {
+      c.header('Retry-After', String(result.retryAfter));
+      const minutes = Math.max(1, Math.ceil(result.retryAfter / 60));
+      return loginPage(c, next, 429, email, `Too many failed attempts for this account. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
+    }
+    if (result.reason === 'disabled') return loginPage(c, next, 403, email, 'This account is disabled. Contact your administrator.');
+    return loginPage(c, next, 401, email, 'The email address or password is incorrect.');
+  }
+  await startSession(c, result.user.id);
+  return c.redirect(next, 303);
+});
+
+logoutRoutes.post('/', async (c) => {
+  const { params } = await readPageForm(c);
+  await assertCsrf(c, params);
+  endSession(c);
+  return c.redirect('/login', 303);
+});

@@ -1,0 +1,154 @@
+/**
+ * The app registration portal (seed 003) for signed-in users: register an app (credentials shown once),
+ * list, edit, rotate the secret, delete (its tokens stop working), and withdraw consents given to other apps.
+ * Every POST is CSRF-checked and answered with a page or a 303 redirect.
+ */
+import type { Context } from 'hono';
+import type { JSX } from 'hono/jsx/jsx-runtime';
+import { readAppForm, validateAppInput } from '../oauth/app-form';
+import { audit } from '../storage/audit';
+import { createClient, deleteClient, getClientFromDb, listClientsByOwner, rotateClientSecret, updateClient, type Client } from '../storage/clients';
+import { deleteClientConsents, listConsents, withdrawConsent } from '../storage/consents';
+import { revoke } from '../storage/revocations';
+import { getUserById, type User } from '../storage/users';
+import { nowSeconds } from '../clock';
+import { assertCsrf, csrfToken } from '../ui/csrf';
+import { PageError } from '../ui/page-error';
+import { AppFormPage, AppsPage, CredentialsPage, EMPTY_APP, inputFromClient } from '../ui/portal';
+import { page, pageApp, readPageForm } from '../ui/render';
+import { readSession } from '../ui/session';
+import type { AppEnv } from '../types';
+
+export const portalRoutes = pageApp();
+
+type Ctx = Context<AppEnv>;
+/** Apps registered in the portal use the code flow with refresh tokens; never password or client_credentials. */
+const PORTAL_GRANTS = ['authorization_code', 'refresh_token'];
+
+/** The signed-in user, or a redirect to the sign-in page. */
+async function signedIn(c: Ctx): Promise<User | Response> {
+  const session = await readSession(c);
+  const user = session ? await getUserById(c.env.DB, session.userId) : null;
+  if (!user || user.status !== 'active') {
+    const url = new URL(c.req.url);
+    const next = c.req.method === 'GET' ? url.pathname + url.search : '/apps';
+    return c.redirect(`/login?next=${encodeURIComponent(next)}`, c.req.method === 'GET' ? 302 : 303);
+  }
+  return user;
+}
+
+const notFound = () => new PageError(404, 'Application not found', 'There is no such application among yours. It may have been deleted.');
+
+/** A client the user owns (straight from D1, so an edit is seen at once). */
+async function ownedClient(c: Ctx, user: User): Promise<Client> {
+  const id = c.req.param('id') ?? '';
+  const client = id ? await getClientFromDb(c.env.DB, id) : null;
+  if (!client || client.ownerUserId !== user.id) throw notFound();
+  return client;
+}
+
+const who = (c: Ctx, user: User) => ({ email: user.email, csrf: csrfToken(c) });
+
+portalRoutes.get('/', async (c) => {
+  const user = await signedIn(c);
+  if (user instanceof Response) return user;
+  const [apps, consents] = await Promise.all([listClientsByOwner(c.env.DB, user.id), listConsents(c.env.DB, user.id)]);
+  return page(c, AppsPage({ user: who(c, user), apps, consents, notice: c.req.query('done') }) as JSX.Element);
+});
+
+portalRoutes.get('/new', async (c) => {
+  const user = await signedIn(c);
+  if (user instanceof Response) return user;
+  return page(c, AppFormPage({ user: who(c, user), input: EMPTY_APP }) as JSX.Element);
+});
+
+portalRoutes.post('/', async (c) => {
+  const { params } = await readPageForm(c);
+  await assertCsrf(c, params);
+  const user = await signedIn(c);
+  if (user instanceof Response) return user;
+  const input = readAppForm(params);
+  const checked = validateAppInput(input);
+  if (!checked.ok) return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors }) as JSX.Element, 400);
+  const v = checked.values;
+  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
+    name: v.name,
+    siteUrl: v.siteUrl,
+    description: v.description,
+    logoUrl: v.logoUrl,
+    redirectUris: v.redirectUris,
+    scopes: v.scopes,
+    grantTypes: PORTAL_GRANTS,
+    confidential: v.confidential,
+    requirePkce: true,
+    ownerUserId: user.id,
+  });
+  await audit(c.env.DB, 'client_created', { actor: user.id, subject: client.id, requestId: c.get('requestId'), detail: { via: 'portal' } });
+  // The secret is in this response only (not behind a redirect, so it is never stored to be shown later).
+  return page(c, CredentialsPage({ user: who(c, user), client, secret }) as JSX.Element, 201);
+});
+
+portalRoutes.get('/:id', async (c) => {
+  const user = await signedIn(c);
+  if (user instanceof Response) return user;
+  const client = await ownedClient(c, user);
+  return page(c, AppFormPage({ user: who(c, user), input: inputFromClient(client), client }) as JSX.Element);
+});
+
+portalRoutes.post('/:id', async (c) => {
+  const { params } = await readPageForm(c);
+  await assertCsrf(c, params);
+  const user = await signedIn(c);
+  if (user instanceof Response) return user;
+  const client = await ownedClient(c, user);
+  const input = { ...readAppForm(params), clientType: client.confidential ? 'confidential' : 'public' } as const;
+  const checked = validateAppInput(input);
+  if (!checked.ok) return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors, client }) as JSX.Element, 400);
+  const v = checked.values;
+  await updateClient(c.env.DB, c.env.CACHE, client.id, {
+    name: v.name,
+    siteUrl: v.siteUrl,
+    description: v.description,
+    logoUrl: v.logoUrl,
+    redirectUris: v.redirectUris,
+    scopes: v.scopes,
+  });
+  await audit(c.env.DB, 'client_updated', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
+  return c.redirect('/apps?done=updated', 303);
+});
+
+portalRoutes.post('/:id/rotate', async (c) => {
+  const { params } = await readPageForm(c);
+  await assertCsrf(c, params);
+  const user = await signedIn(c);
+  if (user instanceof Response) return user;
+  const client = await ownedClient(c, user);
+  const secret = await rotateClientSecret(c.env.DB, c.env.CACHE, client.id);
+  if (!secret) throw new PageError(400, 'No secret to replace', 'This is a public application: it has no client secret.');
+  await audit(c.env.DB, 'client_secret_rotated', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
+  return page(c, CredentialsPage({ user: who(c, user), client, secret, rotated: true }) as JSX.Element);
+});
+
+portalRoutes.post('/:id/delete', async (c) => {
+  const { params } = await readPageForm(c);
+  await assertCsrf(c, params);
+  const user = await signedIn(c);
+  if (user instanceof Response) return user;
+  const client = await ownedClient(c, user);
+  await deleteClient(c.env.DB, c.env.CACHE, client.id);
+  // Access tokens are stateless JWTs: deny-list every one the client holds until they would have expired.
+  await revoke(c.env.DB, 'client', client.id, nowSeconds() + c.get('config').accessTokenTtl);
+  await deleteClientConsents(c.env.DB, client.id);
+  await audit(c.env.DB, 'client_deleted', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
+  return c.redirect('/apps?done=deleted', 303);
+});
+
+portalRoutes.post('/consents/:clientId/withdraw', async (c) => {
+  const { params } = await readPageForm(c);
+  await assertCsrf(c, params);
+  const user = await signedIn(c);
+  if (user instanceof Response) return user;
+  await withdrawConsent(c.env.DB, user.id, c.req.param('clientId'));
+  await audit(c.env.DB, 'consent_revoked', { actor: user.id, subject: c.req.param('clientId'), requestId: c.get('requestId') });
+  return c.redirect('/apps?done=withdrawn', 303);
+});

@@ -1,0 +1,144 @@
+/**
+ * Authorization codes in D1 (RFC 6749 §4.1.2): stored only as SHA-256 hashes. Redemption is one D1 batch
+ * (one transaction): the code is consumed by `UPDATE … WHERE used_at IS NULL`, the refresh-token family is
+ * inserted only if that update matched, and a replay revokes what the first redemption issued.
+ */
+import { nowSeconds } from '../clock';
+import { randomId, randomToken, sha256 } from '../tokens/random';
+
+export interface NewCode {
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  /** Whether the authorization request named the redirect URI (then the token request must repeat it). */
+  redirectUriSent: boolean;
+  scope: string;
+  scopeMask: number;
+  codeChallenge: string | null;
+  ttlSeconds: number;
+}
+
+/** Prepares the insert of a new code; returns the plaintext code (256 random bits), which is never stored. */
+export async function newCodeStatement(db: D1Database, input: NewCode): Promise<{ code: string; statement: D1PreparedStatement }> {
+  const code = randomToken(32);
+  const now = nowSeconds();
+  const statement = db
+    .prepare(
+      `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask,
+         code_challenge, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
+    )
+    .bind(await sha256(code), input.clientId, input.userId, input.redirectUri, input.redirectUriSent ? 1 : 0, input.scope,
+      input.scopeMask, input.codeChallenge, now, now + input.ttlSeconds);
+  return { code, statement };
+}
+
+export interface Redemption {
+  code: string;
+  clientId: string;
+  /** The redirect_uri of the token request, or null when absent. */
+  redirectUri: string | null;
+  /** S256 of the presented code_verifier, or null when absent. */
+  challenge: string | null;
+  /** The jti (and its expiry) of the access token this redemption will issue. */
+  jti: string;
+  jtiExp: number;
+  /** Issue a refresh token too, with this lifetime. */
+  refreshTtl: number | null;
+}
+
+export interface CodeRecord {
+  clientId: string;
+  userId: string;
+  scope: string;
+  scopeMask: number;
+}
+
+export type RedemptionResult =
+  | { ok: true; record: CodeRecord; refreshToken: string | null }
+  | { ok: false; reason: 'unknown' | 'wrong_client' | 'replayed' | 'expired' | 'redirect_uri_missing' | 'redirect_uri_mismatch' | 'verifier_missing' | 'verifier_mismatch' | 'downgrade' | 'user_inactive'; record?: CodeRecord };
+
+interface CodeRow {
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  redirect_uri_sent: number;
+  scope: string;
+  scope_mask: number;
+  code_challenge: string | null;
+  expires_at: number;
+  used_at: number | null;
+  issued_jti: string | null;
+}
+
+/**
+ * Redeems a code in one batch:
+ * 1. consumes it, only if unused, unexpired, the client's, with the same redirect URI and PKCE verifier, user active;
+ * 2. inserts a refresh-token family only if step 1 matched (the row now carries our jti);
+ * 3–4. if it had already been redeemed by this client (with the right verifier), revokes that redemption's
+ *    refresh family and deny-lists its access token (RFC 6749 §4.1.2, RFC 9700 §4.1.3);
+ * 5. reads the row back to tell the caller what happened.
+ */
+export async function redeemCode(db: D1Database, r: Redemption): Promise<RedemptionResult> {
+  const hash = await sha256(r.code);
+  const now = nowSeconds();
+  const refreshToken = r.refreshTtl !== null ? randomToken(32) : null;
+  const familyId = refreshToken ? randomId('rtf', 16) : null;
+  const stmts: D1PreparedStatement[] = [
+    db
+      .prepare(
+        `UPDATE authorization_codes SET used_at = ?2, issued_jti = ?3, issued_jti_exp = ?4, issued_family_id = ?5
+          WHERE hash = ?1 AND used_at IS NULL AND expires_at > ?2 AND client_id = ?6
+            AND ((?7 IS NULL AND redirect_uri_sent = 0) OR redirect_uri = ?7)
+            AND ((?8 IS NULL AND code_challenge IS NULL) OR code_challenge = ?8)
+            AND EXISTS (SELECT 1 FROM users u WHERE u.id = authorization_codes.user_id AND u.status = 'active')`,
+      )
+      .bind(hash, now, r.jti, r.jtiExp, familyId, r.clientId, r.redirectUri, r.challenge),
+  ];
+  if (refreshToken && familyId) {
+    stmts.push(
+      db
+        .prepare(
+          `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at)
+           SELECT ?1, ?2, client_id, user_id, scope, scope_mask, ?3, ?4 FROM authorization_codes WHERE hash = ?5 AND issued_jti = ?6`,
+        )
+        .bind(await sha256(refreshToken), familyId, now, now + (r.refreshTtl ?? 0), hash, r.jti),
+    );
+  }
+  // A replay: used before, by another request of the same client holding the same verifier.
+  const replay = `hash = ?1 AND used_at IS NOT NULL AND issued_jti <> ?2 AND client_id = ?3 AND (code_challenge IS NULL OR code_challenge = ?4)`;
+  stmts.push(
+    db
+      .prepare(
+        `UPDATE refresh_tokens SET revoked_at = ?5 WHERE revoked_at IS NULL
+           AND family_id = (SELECT issued_family_id FROM authorization_codes WHERE ${replay})`,
+      )
+      .bind(hash, r.jti, r.clientId, r.challenge, now),
+    db
+      .prepare(
+        `INSERT INTO revocations (kind, value, created_at, expires_at)
+         SELECT 'jti', issued_jti, ?5, issued_jti_exp FROM authorization_codes WHERE ${replay}
+         ON CONFLICT (kind, value) DO NOTHING`,
+      )
+      .bind(hash, r.jti, r.clientId, r.challenge, now),
+    db
+      .prepare(
+        `SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, expires_at, used_at, issued_jti
+           FROM authorization_codes WHERE hash = ?1`,
+      )
+      .bind(hash),
+  );
+  const results = await db.batch(stmts);
+  const row = results[results.length - 1].results[0] as CodeRow | undefined;
+  if (!row) return { ok: false, reason: 'unknown' };
+  const record: CodeRecord = { clientId: row.client_id, userId: row.user_id, scope: row.scope, scopeMask: row.scope_mask };
+  if (row.issued_jti === r.jti) return { ok: true, record, refreshToken };
+  if (row.client_id !== r.clientId) return { ok: false, reason: 'wrong_client' };
+  if (row.used_at !== null) return { ok: false, reason: 'replayed', record };
+  if (row.expires_at <= now) return { ok: false, reason: 'expired', record };
+  if (r.redirectUri === null && row.redirect_uri_sent === 1) return { ok: false, reason: 'redirect_uri_missing', record };
+  if (r.redirectUri !== null && r.redirectUri !== row.redirect_uri) return { ok: false, reason: 'redirect_uri_mismatch', record };
+  if (row.code_challenge === null && r.challenge !== null) return { ok: false, reason: 'downgrade', record };
+  if (row.code_challenge !== null && r.challenge === null) return { ok: false, reason: 'verifier_missing', record };
+  if (row.code_challenge !== r.challenge) return { ok: false, reason: 'verifier_mismatch', record };
+  return { ok: false, reason: 'user_inactive', record };
+}

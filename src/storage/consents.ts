@@ -1,0 +1,63 @@
+/**
+ * Remembered consent (table `consents`): which scopes a user allowed a client, as a bit mask, so a later
+ * authorization request for a subset does not ask again. Withdrawn by the user in the portal.
+ */
+import { nowSeconds } from '../clock';
+
+/** Reads the scopes the user has allowed this client (to be batched with the user read). */
+export function consentReadStatement(db: D1Database, userId: string, clientId: string): D1PreparedStatement {
+  return db.prepare('SELECT scope_mask FROM consents WHERE user_id = ?1 AND client_id = ?2').bind(userId, clientId);
+}
+
+/** The bit mask from a consentReadStatement row (0 when there is no consent). */
+export function consentMaskFromRow(row: unknown): number {
+  return (row as { scope_mask: number } | undefined)?.scope_mask ?? 0;
+}
+
+/** Records (widens) a consent; to be batched with the code insert. */
+export function grantConsentStatement(db: D1Database, userId: string, clientId: string, mask: number): D1PreparedStatement {
+  const now = nowSeconds();
+  return db
+    .prepare(
+      `INSERT INTO consents (user_id, client_id, scope_mask, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+       ON CONFLICT (user_id, client_id) DO UPDATE SET scope_mask = scope_mask | ?3, updated_at = ?4`,
+    )
+    .bind(userId, clientId, mask, now);
+}
+
+export interface ConsentView {
+  clientId: string;
+  clientName: string;
+  siteUrl: string | null;
+  scopeMask: number;
+  updatedAt: number;
+}
+
+/** The consents a user has given, with the app names, newest first. */
+export async function listConsents(db: D1Database, userId: string): Promise<ConsentView[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT c.client_id, c.scope_mask, c.updated_at, k.name, k.site_url FROM consents c
+         JOIN clients k ON k.id = c.client_id WHERE c.user_id = ?1 ORDER BY c.updated_at DESC`,
+    )
+    .bind(userId)
+    .all<{ client_id: string; scope_mask: number; updated_at: number; name: string; site_url: string | null }>();
+  return results.map((r) => ({ clientId: r.client_id, clientName: r.name, siteUrl: r.site_url, scopeMask: r.scope_mask, updatedAt: r.updated_at }));
+}
+
+/**
+ * Withdraws a consent and, in the same batch, revokes the refresh tokens that consent let the client obtain
+ * for this user (its access tokens expire within the access-token lifetime). Returns whether a consent existed.
+ */
+export async function withdrawConsent(db: D1Database, userId: string, clientId: string): Promise<boolean> {
+  const [del] = await db.batch([
+    db.prepare('DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2').bind(userId, clientId),
+    db.prepare('UPDATE refresh_tokens SET revoked_at = ?3 WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL').bind(userId, clientId, nowSeconds()),
+  ]);
+  return (del.meta.changes ?? 0) > 0;
+}
+
+/** Removes every consent given to a client (the client is being deleted). */
+export async function deleteClientConsents(db: D1Database, clientId: string): Promise<void> {
+  await db.prepare('DELETE FROM consents WHERE client_id = ?1').bind(clientId).run();
+}

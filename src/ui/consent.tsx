@@ -1,0 +1,73 @@
+/** The consent page: who is asking, for what, in plain words; Allow or Deny (RFC 6749 §4.1.1, RFC 9700 §4.7). */
+import type { FC } from 'hono/jsx';
+import type { Client } from '../storage/clients';
+import { SCOPE_DESCRIPTIONS, type Scope } from '../oauth/scopes';
+import { Layout } from './layout';
+
+export interface ConsentPageProps {
+  csrf: string;
+  email: string;
+  client: Client;
+  scopes: Scope[];
+  redirectUri: string;
+  /** The authorization request's parameters, carried through unchanged. */
+  params: Record<string, string>;
+}
+
+export const AppIdentity: FC<{ client: Pick<Client, 'name' | 'logoUrl' | 'siteUrl'> }> = ({ client }) => (
+  <div class="app">
+    {client.logoUrl ? (
+      <img src={client.logoUrl} alt="" width={64} height={64} />
+    ) : (
+      <div class="logo-placeholder" aria-hidden="true">
+        {client.name.slice(0, 1).toUpperCase()}
+      </div>
+    )}
+    <div>
+      <strong>{client.name}</strong>
+      {client.siteUrl && /^https?:\/\//i.test(client.siteUrl) && (
+        <div>
+          <a href={client.siteUrl} rel="noopener noreferrer" target="_blank">
+            {client.siteUrl}
+          </a>
+        </div>
+      )}
+    </div>
+  </div>
+);
+
+export const ConsentPage: FC<ConsentPageProps> = ({ csrf, email, client, scopes, redirectUri, params }) => (
+  <Layout title={`Allow ${client.name}?`} user={{ email, csrf }}>
+    <div class="card">
+      <AppIdentity client={client} />
+      <h1>Allow {client.name} to use your account?</h1>
+      {client.description && <p class="muted">{client.description}</p>}
+      <p>
+        You are signed in as <strong>{email}</strong>. If you allow it, <strong>{client.name}</strong> will be able to:
+      </p>
+      <ul class="scopes">
+        {scopes.map((s) => (
+          <li>{SCOPE_DESCRIPTIONS[s]}.</li>
+        ))}
+      </ul>
+      <p class="muted">
+        You will then be sent back to <code>{redirectUri}</code>. You can withdraw this permission at any time on the{' '}
+        <a href="/apps">applications page</a>.
+      </p>
+      <form method="post" action="/oauth2/authorize">
+        <input type="hidden" name="csrf" value={csrf} />
+        {Object.entries(params).map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
+        <div class="actions">
+          <button type="submit" name="decision" value="allow">
+            Allow
+          </button>
+          <button type="submit" name="decision" value="deny" class="secondary">
+            Deny
+          </button>
+        </div>
+      </form>
+    </div>
+  </Layout>
+);

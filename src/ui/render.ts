@@ -1,0 +1,77 @@
+/**
+ * Rendering of the HTML pages and the headers every page response carries: a CSP with no inline script or
+ * style and `frame-ancestors 'none'` (no clickjacking of the consent page, RFC 9700 §4.7), no Referer (so
+ * codes and states in URLs do not leak), no caching, no MIME sniffing. No CORS headers are ever sent.
+ */
+import { Hono, type Context } from 'hono';
+import type { JSX } from 'hono/jsx/jsx-runtime';
+import { OAuthError } from '../oauth/errors';
+import type { AppEnv } from '../types';
+import { ErrorPage } from './layout';
+import { PageError } from './page-error';
+import { collectParams } from '../oauth/authorization-request';
+
+/** CSP for our pages. `formAction` adds the client's redirect target: browsers apply form-action to the redirect after a form. */
+export function contentSecurityPolicy(formAction: readonly string[] = []): string {
+  return [
+    "default-src 'none'",
+    "style-src 'self'",
+    "img-src 'self' https:",
+    `form-action 'self'${formAction.map((s) => ` ${s}`).join('')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+/** Sets the page's CSP (call before rendering when a form leads to another origin). */
+export function setFormAction(c: Context<AppEnv>, sources: readonly (string | null)[]): void {
+  c.header('Content-Security-Policy', contentSecurityPolicy(sources.filter((s): s is string => s !== null)));
+}
+
+/** Renders a page with a doctype. */
+export async function page(c: Context<AppEnv>, node: JSX.Element, status = 200): Promise<Response> {
+  const html = await Promise.resolve(node.toString());
+  return c.html(`<!DOCTYPE html>${html}`, status as 200);
+}
+
+/** A Hono sub-app for pages: security headers on every response (pages and redirects), errors as pages. */
+export function pageApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('*', async function pageHeadersMiddleware(c, next) {
+    await next();
+    const h = c.res.headers;
+    if (!h.has('Content-Security-Policy')) h.set('Content-Security-Policy', contentSecurityPolicy());
+    h.set('Referrer-Policy', 'no-referrer');
+    h.set('X-Content-Type-Options', 'nosniff');
+    h.set('X-Frame-Options', 'DENY');
+    h.set('Cache-Control', 'no-store');
+  });
+  app.onError(async (err, c) => {
+    if (err instanceof PageError) return page(c, ErrorPage({ title: err.title, detail: err.detail }) as JSX.Element, err.status);
+    if (err instanceof OAuthError && err.status < 500) {
+      return page(c, ErrorPage({ title: 'Invalid request', detail: err.description }) as JSX.Element, err.status);
+    }
+    console.error(JSON.stringify({ level: 'error', requestId: c.get('requestId'), event: 'page_error', name: err.name, message: String(err.message).slice(0, 500) }));
+    return page(c, ErrorPage({ title: 'Something went wrong', detail: 'The server could not complete your request. Please try again in a moment.' }) as JSX.Element, 500);
+  });
+  return app;
+}
+
+/** Reads an HTML form post (urlencoded, at most 16 KiB). */
+export async function readPageForm(c: Context<AppEnv>): Promise<{ params: Map<string, string>; repeated: Set<string> }> {
+  const type = (c.req.header('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new PageError(415, 'This form could not be read', 'The form was not sent the usual way. Go back, reload the page and try again.');
+  }
+  const limit = 16 * 1024;
+  if (Number(c.req.header('Content-Length') ?? '0') > limit) throw new PageError(413, 'Too much data', 'The form holds more text than allowed. Shorten it and try again.');
+  const bytes = await c.req.arrayBuffer();
+  if (bytes.byteLength > limit) throw new PageError(413, 'Too much data', 'The form holds more text than allowed. Shorten it and try again.');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new PageError(400, 'This form could not be read', 'The form holds characters that are not valid text. Go back and try again.');
+  }
+  return collectParams(new URLSearchParams(text));
+}

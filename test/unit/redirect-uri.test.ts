@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { findRedirectUri, redirectUriMatches, validateRedirectUri } from '../../src/oauth/redirect-uri';
+
+describe('validateRedirectUri', () => {
+  it.each([
+    'https://app.example/cb',
+    'https://app.example:8443/cb?tenant=1',
+    'http://127.0.0.1/cb',
+    'http://127.0.0.1:8080/callback',
+    'http://[::1]:9000/cb',
+    'com.example.app:/oauth2redirect',
+    'com.example.app://callback',
+  ])('accepts %s', (uri) => {
+    expect(validateRedirectUri(uri)).toBeNull();
+  });
+
+  it.each([
+    ['https://app.example/cb#frag', /fragment/],
+    ['https://*.app.example/cb', /Wildcards/],
+    ['https://app.example/*', /Wildcards/],
+    ['http://app.example/cb', /loopback/],
+    ['http://localhost:3000/cb', /127\.0\.0\.1/],
+    ['http://127.0.0.1.evil.example/cb', /loopback/],
+    ['javascript:alert(1)', /cannot be used/],
+    ['data:text/html,hi', /cannot be used/],
+    ['myapp:/cb', /reverse domain/],
+    ['https://user:pw@app.example/cb', /user name/],
+    ['https://app.example/c b', /spaces/],
+    ['/relative/cb', /not a valid absolute URL/],
+    ['https://app.example/café', /percent-encode/],
+    ['https://app.example/cb\r\nSet-Cookie: x=1', /spaces or control/],
+    ['', /empty/],
+  ])('refuses %s with a clear message', (uri, message) => {
+    const result = validateRedirectUri(uri);
+    expect(result).not.toBeNull();
+    expect(result).toMatch(message);
+  });
+});
+
+describe('redirectUriMatches (RFC 9700 §4.1.3)', () => {
+  const reg = 'https://app.example/cb';
+  it('matches the identical string', () => expect(redirectUriMatches(reg, reg)).toBe(true));
+  it.each([
+    ['trailing slash', 'https://app.example/cb/'],
+    ['case of the host', 'https://APP.example/cb'],
+    ['case of the path', 'https://app.example/CB'],
+    ['extra query', 'https://app.example/cb?x=1'],
+    ['explicit default port', 'https://app.example:443/cb'],
+    ['other port on a non-loopback host', 'https://app.example:8443/cb'],
+    ['fragment', 'https://app.example/cb#x'],
+    ['encoded path', 'https://app.example/%63b'],
+  ])('refuses a %s', (_what, presented) => {
+    expect(redirectUriMatches(reg, presented)).toBe(false);
+  });
+  it('lets the port of a loopback IP vary (RFC 8252 §7.3)', () => {
+    expect(redirectUriMatches('http://127.0.0.1/cb', 'http://127.0.0.1:51234/cb')).toBe(true);
+    expect(redirectUriMatches('http://127.0.0.1:80/cb', 'http://127.0.0.1:9/cb')).toBe(true);
+    expect(redirectUriMatches('http://[::1]:1/cb', 'http://[::1]:2/cb')).toBe(true);
+  });
+  it('still compares host, path and query of loopback URIs exactly', () => {
+    expect(redirectUriMatches('http://127.0.0.1/cb', 'http://127.0.0.1:5000/cb/')).toBe(false);
+    expect(redirectUriMatches('http://127.0.0.1/cb', 'http://[::1]:5000/cb')).toBe(false);
+    expect(redirectUriMatches('http://127.0.0.1/cb', 'http://127.0.0.1:5000/cb?x')).toBe(false);
+    expect(redirectUriMatches('http://localhost/cb', 'http://localhost:5000/cb')).toBe(false);
+  });
+  it('findRedirectUri picks the registered entry', () => {
+    expect(findRedirectUri(['https://a.example/1', 'http://127.0.0.1/cb'], 'http://127.0.0.1:7/cb')).toBe('http://127.0.0.1/cb');
+    expect(findRedirectUri(['https://a.example/1'], 'https://a.example/2')).toBeNull();
+  });
+});
