@@ -1,24 +1,38 @@
 /**
- * Checks an email and password for the sign-in page with the same users and the same brute-force
- * protection as the password grant (src/oauth/grants/password.ts): failures are counted per email in D1
- * (src/storage/throttle.ts, policy in throttle-policy.ts), slowed from the 3rd and locked at the 10th, and
- * an unknown email costs the same PBKDF2 work as a wrong password.
+ * Checks an email and password, for both the password grant (src/oauth/grants/password.ts) and the sign-in
+ * page (src/routes/login.ts), so both share the same users and the same brute-force protection: failures are
+ * counted per email in D1 (src/storage/throttle.ts, policy in throttle-policy.ts), slowed from the 3rd and
+ * locked at the 10th; an unknown email costs the same PBKDF2 work as a wrong password. Failures are audited.
  */
 import { nowSeconds, sleeper } from '../clock';
+import { audit } from '../storage/audit';
 import { recordFailure, throttleClearStatement, throttleFromRow, throttleReadStatement, userThrottleKey } from '../storage/throttle';
 import { userByEmailStatement, userFromRow, type User } from '../storage/users';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../tokens/password';
 import { activeFailures, delayMs, lockRemaining } from './throttle-policy';
 
 export type PasswordCheck =
-  | { ok: true; user: User }
+  | {
+      ok: true;
+      user: User;
+      /** Resets the failure counter; null when there was none. The caller runs it, batched with its own writes. */
+      resetThrottle: D1PreparedStatement | null;
+    }
+  /** locked: refused before the password was even checked. */
   | { ok: false; reason: 'locked' | 'wrong' | 'disabled'; retryAfter: number };
 
-const MAX_LENGTH = 1024;
+export interface PasswordCheckContext {
+  via: 'password_grant' | 'login_page';
+  /** Client id for the grant; null on the sign-in page. */
+  actor: string | null;
+  requestId?: string;
+}
 
-/** One D1 batch to read user and counter; one write on failure, or one counter reset on success after failures. */
-export async function checkUserPassword(db: D1Database, email: string, password: string): Promise<PasswordCheck> {
-  if (email.length > MAX_LENGTH || password.length > MAX_LENGTH) return { ok: false, reason: 'wrong', retryAfter: 0 };
+export const MAX_CREDENTIAL_LENGTH = 1024;
+
+/** One D1 batch reads the user and the counter; a failure costs one more write (and the audit row, in parallel). */
+export async function checkUserPassword(db: D1Database, email: string, password: string, ctx: PasswordCheckContext): Promise<PasswordCheck> {
+  if (email.length > MAX_CREDENTIAL_LENGTH || password.length > MAX_CREDENTIAL_LENGTH) return { ok: false, reason: 'wrong', retryAfter: 0 };
   const key = userThrottleKey(email);
   const [userRes, throttleRes] = await db.batch([userByEmailStatement(db, email), throttleReadStatement(db, key)]);
   const user = userFromRow(userRes.results[0]);
@@ -27,14 +41,17 @@ export async function checkUserPassword(db: D1Database, email: string, password:
   if (locked > 0) return { ok: false, reason: 'locked', retryAfter: locked };
   const wait = delayMs(activeFailures(throttle, nowSeconds()));
   if (wait > 0) await sleeper.sleep(wait);
+
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  if (!valid || !user || user.status !== 'active') {
-    const state = await recordFailure(db, key, nowSeconds());
-    const lockedNow = lockRemaining(state, nowSeconds());
-    if (lockedNow > 0) return { ok: false, reason: 'locked', retryAfter: lockedNow };
-    // A disabled account is only revealed to someone who knows its password.
-    return { ok: false, reason: valid && user ? 'disabled' : 'wrong', retryAfter: 0 };
+  if (valid && user && user.status === 'active') {
+    return { ok: true, user, resetThrottle: throttle ? throttleClearStatement(db, key) : null };
   }
-  if (throttle) await throttleClearStatement(db, key).run();
-  return { ok: true, user };
+  const reason = user ? (valid ? 'user_disabled' : 'wrong_password') : 'unknown_user';
+  const [state] = await Promise.all([
+    recordFailure(db, key, nowSeconds()),
+    // Never the password; the email only as the subject's id when the user exists.
+    audit(db, 'login_failed', { actor: ctx.actor, subject: user?.id ?? null, detail: { via: ctx.via, reason }, requestId: ctx.requestId }),
+  ]);
+  // A disabled account is only revealed to someone who knows its password. retryAfter > 0: this failure locked the email.
+  return { ok: false, reason: valid && user ? 'disabled' : 'wrong', retryAfter: lockRemaining(state, nowSeconds()) };
 }

@@ -59,9 +59,9 @@ loginRoutes.post('/', async (c) => {
   const email = (params.get('email') ?? '').trim();
   const password = params.get('password') ?? '';
   if (!email || !password) return loginPage(c, next, 400, email, 'Enter your email address and your password.');
-  const result = await checkUserPassword(c.env.DB, email, password);
+  const result = await checkUserPassword(c.env.DB, email, password, { via: 'login_page', actor: null, requestId: c.get('requestId') });
   if (!result.ok) {
-    if (result.reason === 'locked') {
+    if (result.retryAfter > 0) {
       c.header('Retry-After', String(result.retryAfter));
       const minutes = Math.max(1, Math.ceil(result.retryAfter / 60));
       return loginPage(c, next, 429, email, `Too many failed attempts for this account. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
@@ -69,6 +69,7 @@ loginRoutes.post('/', async (c) => {
     if (result.reason === 'disabled') return loginPage(c, next, 403, email, 'This account is disabled. Contact your administrator.');
     return loginPage(c, next, 401, email, 'The email address or password is incorrect.');
   }
+  if (result.resetThrottle) await result.resetThrottle.run();
   await startSession(c, result.user.id);
   return c.redirect(next, 303);
 });

@@ -59,6 +59,16 @@ describe('password grant (RFC 6749 §4.3, seed 000)', () => {
     expect(wrong).toMatchObject({ status: 400, error: 'invalid_grant' });
   });
 
+  it('audits a failed login without the password', async () => {
+    const client = await seedClient();
+    const user = await seedUser();
+    await tokenRequest({ grant_type: 'password', username: user.email, password: 'hunter2-wrong' }, { client });
+    const row = await env.DB.prepare("SELECT actor, subject, detail FROM audit_events WHERE event = 'login_failed' AND subject = ?1").bind(user.id).first<Record<string, string>>();
+    expect(row).toMatchObject({ actor: client.id, subject: user.id });
+    expect(JSON.parse(row!.detail)).toEqual({ via: 'password_grant', reason: 'wrong_password' });
+    expect(JSON.stringify(row)).not.toContain('hunter2');
+  });
+
   it('refuses a disabled user like a wrong password', async () => {
     const client = await seedClient();
     const user = await seedUser();
