@@ -48,11 +48,13 @@ export async function buildKeyRing(privateJwks: SigningJwk[]): Promise<KeyRing> 
 export const KEY_REFRESH_SECONDS = 60;
 
 interface CachedRing {
-  ring: Promise<KeyRing>;
-  /** clock.now() of the last load, ms. */
+  ring: KeyRing | null;
+  /** clock.now() of the last load attempt, ms. */
   loadedAt: number;
   /** clock.now() of the last reload caused by an unknown kid, ms. */
   unknownKidAt: number;
+  /** The last load's error while there is no ring yet, so a broken key is not re-read on every request. */
+  error: unknown;
 }
 
 const rings = new WeakMap<Config, CachedRing>();
@@ -62,14 +64,14 @@ const rings = new WeakMap<Config, CachedRing>();
  * published. While D1 has no current key, the SIGNING_KEYS secret is the ring (bootstrap), plus any D1 'next' key,
  * so a key is in the JWKS before it ever signs.
  */
-async function loadRing(env: Env, config: Config, fallback: Promise<KeyRing> | undefined): Promise<KeyRing> {
+async function loadRing(env: Env, config: Config, fallback: KeyRing | null): Promise<KeyRing> {
   let rows: SigningKeyRow[];
   try {
     rows = await loadLiveKeys(env.DB, nowSeconds());
   } catch (err) {
     // Storage trouble must not stop token verification: keep the last ring, or the bootstrap one.
     console.error(JSON.stringify({ level: 'error', event: 'keyring_load_failed', message: String(err).slice(0, 200) }));
-    return fallback ? fallback.catch(() => buildKeyRing(config.signingKeys)) : buildKeyRing(config.signingKeys);
+    return fallback ?? buildKeyRing(config.signingKeys);
   }
   const current = rows.find((r) => r.state === 'current' && r.private_jwk_enc);
   const base = current
@@ -103,34 +105,42 @@ async function ringWithSigner(row: SigningKeyRow, priv: SigningJwk): Promise<Key
  * The key ring for this environment, an in-isolate cache: re-read from D1 at most every KEY_REFRESH_SECONDS, and
  * when `options.kid` names a key the ring lacks (at most once per KEY_REFRESH_SECONDS), so verifying a token
  * costs no storage read in steady state and a newly published key is picked up without a redeploy.
+ *
+ * The cache holds the loaded ring, never an in-flight load: workerd does not let one request wait on I/O started
+ * by another (the waiter can hang if the first request ends), so concurrent requests of a stale isolate each read.
  */
 export async function getKeyRing(env: Env, options: { kid?: string } = {}): Promise<KeyRing> {
   const config = getConfig(env);
   const now = clock.now();
   let entry = rings.get(config);
-  if (!entry || now - entry.loadedAt >= KEY_REFRESH_SECONDS * 1000) {
-    entry = { ring: entry?.ring ?? Promise.reject(new Error('no ring yet')), loadedAt: now, unknownKidAt: entry?.unknownKidAt ?? 0 };
-    reload(env, config, entry, now);
+  if (!entry) {
+    entry = { ring: null, loadedAt: -Infinity, unknownKidAt: -Infinity, error: null };
     rings.set(config, entry);
   }
-  const ring = await entry.ring;
+  if (now - entry.loadedAt >= KEY_REFRESH_SECONDS * 1000) await reload(env, config, entry, now);
+  else if (!entry.ring) throw entry.error;
+  const ring = entry.ring!;
   if (options.kid && !ring.verify.has(options.kid) && now - entry.unknownKidAt >= KEY_REFRESH_SECONDS * 1000) {
     entry.unknownKidAt = now;
-    return reload(env, config, entry, now);
+    await reload(env, config, entry, now);
   }
-  return ring;
+  return entry.ring!;
 }
 
-/** Starts a load into `entry`; a failed load (e.g. undecryptable key) is retried after RETRY_SECONDS, not per request. */
-function reload(env: Env, config: Config, entry: CachedRing, now: number): Promise<KeyRing> {
-  const previous = entry.ring;
-  previous.catch(() => {}); // a failed previous load is replaced, not reported again
-  entry.ring = loadRing(env, config, previous);
-  entry.loadedAt = now;
-  entry.ring.catch(() => {
-    entry.loadedAt = Math.min(entry.loadedAt, now - (KEY_REFRESH_SECONDS - RETRY_SECONDS) * 1000);
-  });
-  return entry.ring;
+/** Loads into `entry`. A failed load (e.g. an undecryptable key) keeps the last ring and is retried after RETRY_SECONDS, not per request. */
+async function reload(env: Env, config: Config, entry: CachedRing, now: number): Promise<void> {
+  try {
+    entry.ring = await loadRing(env, config, entry.ring);
+    entry.loadedAt = now;
+    entry.error = null;
+  } catch (err) {
+    entry.loadedAt = now - (KEY_REFRESH_SECONDS - RETRY_SECONDS) * 1000;
+    console.error(JSON.stringify({ level: 'error', event: 'keyring_load_failed', message: String(err).slice(0, 200) }));
+    if (!entry.ring) {
+      entry.error = err;
+      throw err;
+    }
+  }
 }
 
 const RETRY_SECONDS = 5;
