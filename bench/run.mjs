@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench` / `npm run soak`: the product Worker, a ceiling no-op Worker, an unauthenticated R2 read
+// `npm run bench` / `npm run soak`: the product Worker, a ceiling no-op Worker, bare storage-read
 // Worker and the workers-oauth-provider peer on one workerd (Miniflare's API), oidc-provider on Node, and
 // autocannon in a separate process per scenario. Every figure is also given as a ratio to a baseline
 // measured in the same run. Writes docs/benchmarks.md (its own section only).
 //
-// Environment: BENCH_DURATION (s per scenario, default 10), BENCH_WARMUP (s, default 3),
+// Environment: BENCH_DURATION (s per scenario, default 10), BENCH_WARMUP (s, default 2),
 // BENCH_CONNECTIONS (default 10), BENCH_GROWTH_TOKENS (refresh tokens for the big growth stage,
 // default 1000000; 0 skips growth), BENCH_ONLY (comma-separated scenario ids), SOAK_SECONDS (default 60).
 import { spawn } from 'node:child_process';
@@ -25,7 +25,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
 const SOAK = process.argv.includes('--soak');
 const DURATION = num(process.env.BENCH_DURATION, 10);
-const WARMUP = num(process.env.BENCH_WARMUP, Math.min(3, Math.ceil(DURATION / 3)));
+const WARMUP = num(process.env.BENCH_WARMUP, Math.min(2, Math.ceil(DURATION / 3)));
 const CONNECTIONS = num(process.env.BENCH_CONNECTIONS, 10);
 const BIG = num(process.env.BENCH_GROWTH_TOKENS, 1_000_000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
@@ -311,7 +311,7 @@ async function main() {
     productScript: sizes.product.script,
     wopScript: sizes.wop.script,
     ceilingScript: join(ROOT, 'bench/baselines/ceiling.js'),
-    r2readScript: join(ROOT, 'bench/baselines/r2-read.js'),
+    storageScript: join(ROOT, 'bench/baselines/storage-read.js'),
     persistDir: join(dir, 'persist'),
     bindings: productBindings(productSecrets()),
   });

@@ -1,12 +1,12 @@
 // One workerd process (Miniflare's API, not `wrangler dev`) running every Worker of the bench side by
-// side: the product, the ceiling no-op, the unauthenticated R2 read, and the workers-oauth-provider peer.
+// side: the product, the ceiling no-op, the bare storage reads (R2, KV, D1), and the workers-oauth-provider peer.
 // Each is served on its own direct socket (plain HTTP straight to the Worker, no Miniflare entry proxy),
 // so all four pay exactly the same runtime overhead. Local D1/KV/R2 persist in a temp directory.
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Miniflare } from 'miniflare';
 
-export const PORTS = { entry: 8794, product: 8795, ceiling: 8796, r2read: 8797, wop: 8798, oidc: 8799 };
+export const PORTS = { entry: 8794, product: 8795, ceiling: 8796, storage: 8797, wop: 8798, oidc: 8799 };
 export const HOST = '127.0.0.1';
 const COMPAT = { compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'] };
 
@@ -24,7 +24,7 @@ export function productBindings(secrets) {
   };
 }
 
-export async function startRuntime({ productScript, wopScript, ceilingScript, r2readScript, persistDir, bindings }) {
+export async function startRuntime({ productScript, wopScript, ceilingScript, storageScript, persistDir, bindings }) {
   const stderrTail = [];
   const mf = new Miniflare({
     host: HOST,
@@ -60,13 +60,16 @@ export async function startRuntime({ productScript, wopScript, ceilingScript, r2
         unsafeDirectSockets: [{ host: HOST, port: PORTS.ceiling }],
       },
       {
-        name: 'r2read',
+        name: 'storage',
         modules: true,
-        scriptPath: r2readScript,
-        modulesRoot: dirname(r2readScript),
+        scriptPath: storageScript,
+        modulesRoot: dirname(storageScript),
         ...COMPAT,
-        r2Buckets: { FILES: 'bench-files' }, // the product's bucket: same object, same storage
-        unsafeDirectSockets: [{ host: HOST, port: PORTS.r2read }],
+        // The product's own storage: same object, same rows, same simulators.
+        d1Databases: { DB: 'bench-db' },
+        kvNamespaces: { CACHE: 'bench-cache' },
+        r2Buckets: { FILES: 'bench-files' },
+        unsafeDirectSockets: [{ host: HOST, port: PORTS.storage }],
       },
       {
         name: 'wop',

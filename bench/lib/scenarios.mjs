@@ -9,7 +9,9 @@ const get = (path, authorization) => ({ method: 'GET', path, headers: authorizat
 
 export const MAIN = [
   { id: 'ceiling', label: 'ceiling: no-op Worker (start of run)', target: 'ceiling', request: () => get('/') },
-  { id: 'r2_read', label: 'unauthenticated R2 read, 20 KB object (bench Worker)', target: 'r2read', request: (s) => get(`/${s.imageKey}`) },
+  { id: 'r2_read', label: 'baseline: unauthenticated R2 read, 20 KB object (bench Worker)', target: 'storage', request: (s) => get(`/r2/${s.imageKey}`) },
+  { id: 'kv_read', label: 'baseline: one KV read of the cached client record (bench Worker)', target: 'storage', request: (s) => get(`/kv/client:${s.product.clientId}`) },
+  { id: 'd1_read', label: 'baseline: one D1 read of the user row (bench Worker)', target: 'storage', request: (s) => get(`/d1/${s.product.userId}`) },
   {
     id: 'jwks',
     label: 'GET /.well-known/jwks.json (product floor: Hono, middleware, request log; no storage, no crypto)',
