@@ -12,6 +12,10 @@ import autocannon from 'autocannon';
 
 const spec = JSON.parse(process.env.BENCH_SPEC);
 
+/** A few non-2xx responses of chained requests, for the report (status and the start of the body). */
+const failures = [];
+let poolUsed = 0;
+
 function buildRequests() {
   if (!spec.chain) return spec.requests;
   const pool = JSON.parse(readFileSync(spec.chain.poolFile, 'utf8'));
@@ -24,12 +28,20 @@ function buildRequests() {
           ...template,
           setupRequest(req) {
             // A token nobody has used: one handed back by an earlier response, else a fresh one from the pool.
-            const token = ready.pop() ?? pool[next++] ?? 'pool-exhausted';
+            let token = ready.pop();
+            if (token === undefined) {
+              token = pool[next++] ?? 'pool-exhausted';
+              poolUsed++;
+            }
             req.body = spec.chain.bodyPrefix + encodeURIComponent(token);
             return req;
           },
           onResponse(status, body) {
-            if (status !== 200) return;
+            if (status !== 200) {
+              if (failures.length < 5) failures.push(`${status} ${String(body).slice(0, 160)}`);
+              return;
+            }
+            if (!spec.chain.field) return; // pool only: every request takes a fresh token
             try {
               const value = JSON.parse(body)[spec.chain.field];
               if (value) ready.push(value);
@@ -67,5 +79,8 @@ process.stdout.write(
     p50: r.latency.p50,
     p99: r.latency.p99,
     duration: r.duration,
+    statusCodes: r.statusCodeStats,
+    poolUsed,
+    chainFailures: failures,
   }) + '\n',
 );

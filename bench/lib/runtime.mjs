@@ -26,16 +26,24 @@ export function productBindings(secrets) {
 
 export async function startRuntime({ productScript, wopScript, ceilingScript, storageScript, persistDir, bindings }) {
   const stderrTail = [];
+  const errorLogs = []; // the product's own error-level log lines (its 5xx), kept for the report
   const mf = new Miniflare({
     host: HOST,
     port: PORTS.entry,
     defaultPersistRoot: persistDir,
     // Product logs (one JSON line per request) are drained, as a log shipper would; errors are kept for the report.
     handleRuntimeStdio(stdout, stderr) {
-      stdout.resume();
+      stdout.on('data', (chunk) => {
+        for (const line of String(chunk).split('\n')) {
+          if (line.includes('"level":"error"') && errorLogs.length < 20) errorLogs.push(line.slice(0, 400));
+        }
+      });
       stderr.on('data', (chunk) => {
         stderrTail.push(String(chunk));
         if (stderrTail.length > 50) stderrTail.shift();
+        for (const line of String(chunk).split('\n')) {
+          if (line.includes('"level":"error"') && errorLogs.length < 20) errorLogs.push(line.slice(0, 400));
+        }
       });
     },
     workers: [
@@ -88,7 +96,7 @@ export async function startRuntime({ productScript, wopScript, ceilingScript, st
     console.error('workerd stderr:\n' + stderrTail.join(''));
     throw err;
   }
-  return { mf, stderrTail };
+  return { mf, stderrTail, errorLogs };
 }
 
 /** The workerd processes that are children of this Node process (Miniflare spawns exactly one). */

@@ -20,13 +20,13 @@ export const MAIN = [
   },
   {
     id: 'cc',
-    label: 'client_credentials issuance (Basic auth, ES256 JWT)',
+    label: 'client_credentials issuance (Basic auth, ES256 JWT; client record hot in the isolate)',
     target: 'product',
     request: (s) => post('/oauth2/token', s.product.basic, 'grant_type=client_credentials'),
   },
   {
     id: 'me_client',
-    label: 'GET /v1/me, bearer-verified, client token (verify + 1 KV read of the client)',
+    label: 'GET /v1/me, bearer-verified, client token (verify; client record hot in the isolate, else 1 KV read)',
     target: 'product',
     request: (s) => get('/v1/me', `Bearer ${s.product.clientAccessToken}`),
   },
