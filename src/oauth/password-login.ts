@@ -5,7 +5,7 @@
  * locked at the 10th; an unknown email costs the same PBKDF2 work as a wrong password. Failures are audited.
  */
 import { nowSeconds, sleeper } from '../clock';
-import { audit } from '../storage/audit';
+import { auditStatement } from '../storage/audit';
 import { recordFailure, throttleClearStatement, throttleFromRow, throttleReadStatement, userThrottleKey } from '../storage/throttle';
 import { userByEmailStatement, userFromRow, type User } from '../storage/users';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../tokens/password';
@@ -30,7 +30,7 @@ export interface PasswordCheckContext {
 
 export const MAX_CREDENTIAL_LENGTH = 1024;
 
-/** One D1 batch reads the user and the counter; a failure costs one more write (and the audit row, in parallel). */
+/** One D1 batch reads the user and the counter; a failure costs one more batch (counter and audit row). */
 export async function checkUserPassword(db: D1Database, email: string, password: string, ctx: PasswordCheckContext): Promise<PasswordCheck> {
   if (email.length > MAX_CREDENTIAL_LENGTH || password.length > MAX_CREDENTIAL_LENGTH) return { ok: false, reason: 'wrong', retryAfter: 0 };
   const key = userThrottleKey(email);
@@ -47,10 +47,9 @@ export async function checkUserPassword(db: D1Database, email: string, password:
     return { ok: true, user, resetThrottle: throttle ? throttleClearStatement(db, key) : null };
   }
   const reason = user ? (valid ? 'user_disabled' : 'wrong_password') : 'unknown_user';
-  const [state] = await Promise.all([
-    recordFailure(db, key, nowSeconds()),
-    // Never the password; the email only as the subject's id when the user exists.
-    audit(db, 'login_failed', { actor: ctx.actor, subject: user?.id ?? null, detail: { via: ctx.via, reason }, requestId: ctx.requestId }),
+  // One batch: the counter and the audit row (never the password; the user only by id when it exists).
+  const state = await recordFailure(db, key, nowSeconds(), [
+    auditStatement(db, 'login_failed', { actor: ctx.actor, subject: user?.id ?? null, detail: { via: ctx.via, reason }, requestId: ctx.requestId }),
   ]);
   // A disabled account is only revealed to someone who knows its password. retryAfter > 0: this failure locked the email.
   return { ok: false, reason: valid && user ? 'disabled' : 'wrong', retryAfter: lockRemaining(state, nowSeconds()) };

@@ -1,8 +1,9 @@
 /**
  * Client registry: D1 is the source of truth; KV is a read-through cache keyed `client:<id>`,
- * so a warm `client_credentials` request costs one KV read and no D1 query.
+ * so a warm `client_credentials` request costs one KV read and no D1 query; an in-isolate copy
+ * (MEMORY_TTL_MS) makes a hot client cost no storage round trip at all.
  */
-import { nowSeconds } from '../clock';
+import { clock, nowSeconds } from '../clock';
 import { randomId, randomToken, sha256 } from '../tokens/random';
 
 export interface Client {
@@ -78,18 +79,40 @@ export async function getClientFromDb(db: D1Database, id: string): Promise<Clien
   return row ? fromRow(row) : null;
 }
 
-/** Reads a client through the KV cache. Returns null for unknown ids (cached briefly too). */
+/**
+ * In-isolate copies of recently read clients (and unknown ids). Shorter-lived than the KV edge cache
+ * (`cacheTtl: 60`), so they add no staleness other isolates do not already see through KV; bounded in size.
+ * A change made through this module drops this isolate's copy at once (invalidateClient).
+ */
+const MEMORY_TTL_MS = 30_000;
+const MEMORY_MAX_ENTRIES = 1000;
+const memory = new Map<string, { client: Client | null; until: number }>();
+
+function remember(id: string, client: Client | null): void {
+  if (memory.size >= MEMORY_MAX_ENTRIES) memory.delete(memory.keys().next().value!);
+  memory.set(id, { client, until: clock.now() + MEMORY_TTL_MS });
+}
+
+/** Reads a client through the in-isolate copy, then the KV cache. Returns null for unknown ids (cached briefly too). */
 export async function getClient(db: D1Database, kv: KVNamespace, id: string): Promise<Client | null> {
   if (!isPlausibleClientId(id)) return null;
+  const hot = memory.get(id);
+  if (hot && hot.until > clock.now()) return hot.client;
   const cached = await kv.get<Client | typeof MISSING>(cacheKey(id), { type: 'json', cacheTtl: 60 });
-  if (cached) return 'missing' in cached ? null : cached;
+  if (cached) {
+    const client = 'missing' in cached ? null : cached;
+    remember(id, client);
+    return client;
+  }
   const client = await getClientFromDb(db, id);
   await kv.put(cacheKey(id), JSON.stringify(client ?? MISSING), { expirationTtl: client ? CACHE_TTL_SECONDS : 60 });
+  remember(id, client);
   return client;
 }
 
-/** Drops the cached copy; call after every change to a client. */
+/** Drops the cached copies (this isolate's and KV's); call after every change to a client. */
 export async function invalidateClient(kv: KVNamespace, id: string): Promise<void> {
+  memory.delete(id);
   await kv.delete(cacheKey(id));
 }
 

@@ -19,7 +19,6 @@ interface Snapshot {
 }
 
 let snapshot: Snapshot | null = null;
-let loading: Promise<Snapshot> | null = null;
 
 /**
  * Records a revocation. `until` is when every covered token has expired (now + access-token TTL for
@@ -62,8 +61,10 @@ async function load(db: D1Database): Promise<Snapshot> {
 /** Whether a verified token is revoked, from the in-isolate snapshot (one D1 read per 30 s per isolate). */
 export async function isRevokedCached(db: D1Database, claims: AccessTokenClaims): Promise<boolean> {
   if (!snapshot || clock.now() - snapshot.loadedAt >= SNAPSHOT_SECONDS * 1000) {
-    loading ??= load(db).finally(() => (loading = null));
-    snapshot = await loading;
+    // Each request loads for itself: an in-flight D1 call belongs to the request that started it, and
+    // awaiting it from another request makes workerd fail that request ("Cannot perform I/O on behalf of a
+    // different request"). At most the requests of the same instant load twice, once per SNAPSHOT_SECONDS.
+    snapshot = await load(db);
   }
   return covers(snapshot, claims);
 }

@@ -24,9 +24,12 @@ export function throttleFromRow(row: unknown): ThrottleState | null {
   return toState(row as Row | undefined);
 }
 
-/** Counts one failure atomically (one UPSERT); starts a new window when the old one is over, locks at LOCK_AFTER. */
-export async function recordFailure(db: D1Database, key: string, now: number): Promise<ThrottleState> {
-  const row = await db
+/**
+ * Counts one failure atomically (one UPSERT); starts a new window when the old one is over, locks at LOCK_AFTER.
+ * `alongside` statements (e.g. the audit row) run in the same batch: still one round trip.
+ */
+export async function recordFailure(db: D1Database, key: string, now: number, alongside: D1PreparedStatement[] = []): Promise<ThrottleState> {
+  const upsert = db
     .prepare(
       `INSERT INTO throttle (key, failures, window_start, locked_until) VALUES (?1, 1, ?2, 0)
        ON CONFLICT (key) DO UPDATE SET
@@ -35,9 +38,9 @@ export async function recordFailure(db: D1Database, key: string, now: number): P
          locked_until = CASE WHEN window_start + ?3 > ?2 AND failures + 1 >= ?4 THEN ?2 + ?5 ELSE locked_until END
        RETURNING failures, window_start, locked_until`,
     )
-    .bind(key, now, WINDOW_SECONDS, LOCK_AFTER, LOCK_SECONDS)
-    .first<Row>();
-  return toState(row)!;
+    .bind(key, now, WINDOW_SECONDS, LOCK_AFTER, LOCK_SECONDS);
+  const [res] = await db.batch([upsert, ...alongside]);
+  return toState(res.results[0] as Row)!;
 }
 
 export function throttleClearStatement(db: D1Database, key: string): D1PreparedStatement {

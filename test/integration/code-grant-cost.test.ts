@@ -67,7 +67,7 @@ function countingEnv(): { env: Env; counts: Counts } {
 }
 
 describe('authorization_code grant cost', () => {
-  it('costs one D1 batch and one KV read (warm client cache), with a refresh token', async () => {
+  it('costs one D1 batch and at most one KV read (warm client cache), with a refresh token', async () => {
     const client = await seedClient();
     const user = await seedUser();
     const r = await authorizeFlow(client, user);
@@ -82,6 +82,10 @@ describe('authorization_code grant cost', () => {
     const caller = await authenticateClient(counted, basic(client.id, client.secret), params);
     const result = await authorizationCodeGrant({ env: counted, config: getConfig(env), ring: await getKeyRing(env), params, caller, requestId: 't' });
     expect(result.refreshToken).toBeTruthy();
-    expect(counts).toEqual({ d1Batches: 1, d1Queries: 0, kvReads: 1, kvWrites: 0 });
+    // The client record comes from the in-isolate copy here (0 KV); a cold isolate reads it from KV (1).
+    expect(counts.d1Batches).toBe(1);
+    expect(counts.d1Queries).toBe(0);
+    expect(counts.kvReads).toBeLessThanOrEqual(1);
+    expect(counts.kvWrites).toBe(0);
   });
 });

@@ -1,0 +1,127 @@
+// One workerd process (Miniflare's API, not `wrangler dev`) running every Worker of the bench side by
+// side: the product, the ceiling no-op, the bare storage reads (R2, KV, D1), and the workers-oauth-provider peer.
+// Each is served on its own direct socket (plain HTTP straight to the Worker, no Miniflare entry proxy),
+// so all four pay exactly the same runtime overhead. Local D1/KV/R2 persist in a temp directory.
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Miniflare } from 'miniflare';
+
+export const PORTS = { entry: 8794, product: 8795, ceiling: 8796, storage: 8797, wop: 8798, oidc: 8799 };
+export const HOST = '127.0.0.1';
+const COMPAT = { compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'] };
+
+/** Product vars as in wrangler.toml, with the issuer at the bench's address; secrets generated per run. */
+export function productBindings(secrets) {
+  const issuer = `http://${HOST}:${PORTS.product}`;
+  return {
+    ISSUER: issuer,
+    ACCESS_TOKEN_AUDIENCE: `${issuer}/v1`,
+    ACCESS_TOKEN_TTL: '3600',
+    REFRESH_TOKEN_TTL: '2592000',
+    AUTH_CODE_TTL: '60',
+    MAX_UPLOAD_BYTES: '10485760',
+    ...secrets,
+  };
+}
+
+export async function startRuntime({ productScript, wopScript, ceilingScript, storageScript, persistDir, bindings }) {
+  const stderrTail = [];
+  const errorLogs = []; // the product's own error-level log lines (its 5xx), kept for the report
+  const mf = new Miniflare({
+    host: HOST,
+    port: PORTS.entry,
+    defaultPersistRoot: persistDir,
+    // Product logs (one JSON line per request) are drained, as a log shipper would; errors are kept for the report.
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on('data', (chunk) => {
+        for (const line of String(chunk).split('\n')) {
+          if (line.includes('"level":"error"') && errorLogs.length < 20) errorLogs.push(line.slice(0, 400));
+        }
+      });
+      stderr.on('data', (chunk) => {
+        stderrTail.push(String(chunk));
+        if (stderrTail.length > 50) stderrTail.shift();
+        for (const line of String(chunk).split('\n')) {
+          if (line.includes('"level":"error"') && errorLogs.length < 20) errorLogs.push(line.slice(0, 400));
+        }
+      });
+    },
+    workers: [
+      {
+        name: 'product',
+        modules: true,
+        scriptPath: productScript,
+        modulesRoot: dirname(productScript),
+        ...COMPAT,
+        bindings,
+        d1Databases: { DB: 'bench-db' },
+        kvNamespaces: { CACHE: 'bench-cache' },
+        r2Buckets: { FILES: 'bench-files' },
+        unsafeDirectSockets: [{ host: HOST, port: PORTS.product }],
+      },
+      {
+        name: 'ceiling',
+        modules: true,
+        scriptPath: ceilingScript,
+        modulesRoot: dirname(ceilingScript),
+        ...COMPAT,
+        unsafeDirectSockets: [{ host: HOST, port: PORTS.ceiling }],
+      },
+      {
+        name: 'storage',
+        modules: true,
+        scriptPath: storageScript,
+        modulesRoot: dirname(storageScript),
+        ...COMPAT,
+        // The product's own storage: same object, same rows, same simulators.
+        d1Databases: { DB: 'bench-db' },
+        kvNamespaces: { CACHE: 'bench-cache' },
+        r2Buckets: { FILES: 'bench-files' },
+        unsafeDirectSockets: [{ host: HOST, port: PORTS.storage }],
+      },
+      {
+        name: 'wop',
+        modules: true,
+        scriptPath: wopScript,
+        modulesRoot: dirname(wopScript),
+        ...COMPAT,
+        kvNamespaces: { OAUTH_KV: 'bench-wop-kv' },
+        unsafeDirectSockets: [{ host: HOST, port: PORTS.wop }],
+      },
+    ],
+  });
+  try {
+    await mf.ready;
+  } catch (err) {
+    console.error('workerd stderr:\n' + stderrTail.join(''));
+    throw err;
+  }
+  return { mf, stderrTail, errorLogs };
+}
+
+/** The workerd processes that are children of this Node process (Miniflare spawns exactly one). */
+export function workerdPids() {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && comm.startsWith('workerd')) pids.push(Number(entry));
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return pids;
+}
+
+/** Resident memory of a process in KiB (VmRSS from /proc/<pid>/status), or null if unreadable. */
+export function rssKiB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,123 @@
+// The bench scenarios: small objects the harness runs in order. A scenario names the server it loads
+// (`target`, a key of PORTS), builds its request from the seeded state `s`, and may `chain` (each request
+// consumes a token and the response supplies the next: refresh rotation). A scenario with `todo` is a hook
+// for an endpoint that does not exist on this branch yet: it is listed in the report as "not measured".
+
+const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+const post = (path, authorization, body) => ({ method: 'POST', path, headers: { ...form, Authorization: authorization }, body });
+const get = (path, authorization) => ({ method: 'GET', path, headers: authorization ? { Authorization: authorization } : {} });
+
+export const MAIN = [
+  { id: 'ceiling', label: 'ceiling: no-op Worker (start of run)', target: 'ceiling', request: () => get('/') },
+  { id: 'r2_read', label: 'baseline: unauthenticated R2 read, 20 KB object (bench Worker)', target: 'storage', request: (s) => get(`/r2/${s.imageKey}`) },
+  { id: 'kv_read', label: 'baseline: one KV read of the cached client record (bench Worker)', target: 'storage', request: (s) => get(`/kv/client:${s.product.clientId}`) },
+  { id: 'd1_read', label: 'baseline: one D1 read of the user row (bench Worker)', target: 'storage', request: (s) => get(`/d1/${s.product.userId}`) },
+  {
+    id: 'jwks',
+    label: 'GET /.well-known/jwks.json (product floor: Hono, middleware, request log; no storage, no crypto)',
+    target: 'product',
+    request: () => get('/.well-known/jwks.json'),
+  },
+  {
+    id: 'cc',
+    label: 'client_credentials issuance (Basic auth, ES256 JWT; client record hot in the isolate)',
+    target: 'product',
+    request: (s) => post('/oauth2/token', s.product.basic, 'grant_type=client_credentials'),
+  },
+  {
+    id: 'me_client',
+    label: 'GET /v1/me, bearer-verified, client token (verify; client record hot in the isolate, else 1 KV read)',
+    target: 'product',
+    request: (s) => get('/v1/me', `Bearer ${s.product.clientAccessToken}`),
+  },
+  {
+    id: 'me_user',
+    label: 'GET /v1/me, bearer-verified, user token (verify + 1 D1 read of the user)',
+    target: 'product',
+    request: (s) => get('/v1/me', `Bearer ${s.product.userAccessToken}`),
+  },
+  {
+    id: 'refresh',
+    label: 'refresh_token rotation (1 D1 batch), chained per connection',
+    target: 'product',
+    request: (s) => post('/oauth2/token', s.product.basic, ''),
+    chain: (s) => ({ poolFile: s.product.refreshPoolFile, bodyPrefix: 'grant_type=refresh_token&refresh_token=', field: 'refresh_token' }),
+  },
+  {
+    id: 'password',
+    label: 'password grant (PBKDF2-SHA256, 100,000 iterations)',
+    target: 'product',
+    request: (s) => post('/oauth2/token', s.product.basic, `grant_type=password&username=${encodeURIComponent(s.product.email)}&password=${encodeURIComponent(s.product.password)}`),
+  },
+  {
+    id: 'image_get',
+    label: 'image GET with a `files` token in the query string',
+    target: 'product',
+    // TODO(after merging issue 4): seed an image for the bench user (same bytes as s.imageKey, so r2_read is
+    // the same object), get a `files` token with the password grant (scope=files) in seedProduct(), then:
+    //   request: (s) => get(`/v1/img/${s.product.imageName}?access_token=${s.product.filesAccessToken}`),
+    // and delete this `todo`. The target image_get ≥ 0.9 × r2_read is then computed automatically.
+    todo: 'files endpoint arrives with issue 4',
+  },
+  {
+    id: 'authorization_code',
+    label: 'authorization_code exchange (1 D1 batch)',
+    target: 'product',
+    // TODO(after merging issue 3): pre-issue a pool of codes in seedProduct() (each code is single use, like
+    // refresh tokens: insert rows with the same hashing as the codes storage), then use a pool-only chain:
+    //   chain: (s) => ({ poolFile: s.product.codePoolFile, bodyPrefix: 'grant_type=authorization_code&redirect_uri=...&code_verifier=...&code=', field: null })
+    todo: 'authorization endpoint arrives with issue 3',
+  },
+  {
+    id: 'introspect',
+    label: 'token introspection (RFC 7662)',
+    target: 'product',
+    // TODO(after merging issue 5): request: (s) => post('/oauth2/introspect', s.product.basic, `token=${s.product.clientAccessToken}`)
+    todo: 'introspection arrives with issue 5',
+  },
+  {
+    id: 'wop_bearer',
+    label: 'peer workers-oauth-provider: bearer-checked API request',
+    target: 'wop',
+    request: (s) => get('/api/me', `Bearer ${s.wop.accessToken}`),
+  },
+  {
+    id: 'wop_refresh',
+    label: 'peer workers-oauth-provider: refresh_token rotation, chained',
+    target: 'wop',
+    request: (s) => post('/oauth/token', s.wop.basic, ''),
+    chain: (s) => ({ poolFile: s.wop.refreshPoolFile, bodyPrefix: 'grant_type=refresh_token&refresh_token=', field: 'refresh_token' }),
+  },
+  {
+    id: 'oidc_cc',
+    label: 'peer oidc-provider (Node): client_credentials, JWT access token (ES256)',
+    target: 'oidc',
+    request: (s) => post('/token', s.oidc.basic, 'grant_type=client_credentials&scope=api'),
+  },
+  {
+    id: 'oidc_introspect',
+    label: 'peer oidc-provider (Node): introspection of an opaque token',
+    target: 'oidc',
+    request: (s) => post('/token/introspection', s.oidc.basic, `token=${s.oidc.opaqueToken}`),
+  },
+  { id: 'ceiling_end', label: 'ceiling: no-op Worker (end of run)', target: 'ceiling', request: () => get('/') },
+];
+
+/** Growth: the same two product scenarios with more rows stored; `stage` says which seeding precedes them. */
+export const GROWTH = [
+  { ...MAIN.find((s) => s.id === 'cc'), id: 'cc_1k', stage: '1k', label: 'client_credentials, 10k clients + 1k refresh tokens stored' },
+  { ...MAIN.find((s) => s.id === 'refresh'), id: 'refresh_1k', stage: '1k', label: 'refresh rotation, 10k clients + 1k refresh tokens stored' },
+  { ...MAIN.find((s) => s.id === 'cc'), id: 'cc_big', stage: 'big', label: 'client_credentials, 10k clients + BIG refresh tokens stored' },
+  { ...MAIN.find((s) => s.id === 'refresh'), id: 'refresh_big', stage: 'big', label: 'refresh rotation, 10k clients + BIG refresh tokens stored' },
+];
+
+/** The issue's targets: `num / den` must be ≥ min (or ≤ max). */
+export const TARGETS = [
+  { label: 'bearer-verified /v1/me ≥ 0.85× ceiling', num: 'me_client', den: 'ceiling', min: 0.85 },
+  { label: 'client_credentials ≥ 0.7× ceiling', num: 'cc', den: 'ceiling', min: 0.7 },
+  { label: 'client_credentials ≥ 1.5× oidc-provider client_credentials', num: 'cc', den: 'oidc_cc', min: 1.5 },
+  { label: 'image GET ≥ 0.9× unauthenticated R2 read', num: 'image_get', den: 'r2_read', min: 0.9 },
+  { label: 'refresh ≥ 2× workers-oauth-provider refresh', num: 'refresh', den: 'wop_refresh', min: 2 },
+  { label: 'growth: client_credentials at 1k ÷ at BIG refresh tokens ≤ 1.2×', num: 'cc_1k', den: 'cc_big', max: 1.2 },
+  { label: 'growth: refresh at 1k ÷ at BIG refresh tokens ≤ 1.2×', num: 'refresh_1k', den: 'refresh_big', max: 1.2 },
+];

@@ -1,0 +1,195 @@
+/**
+ * Storage round trips per operation, against the budget in DESIGN.md ("Round-trip budget per operation").
+ * The real D1, KV and R2 bindings are wrapped in counting Proxies (nothing is mocked: every call still reaches
+ * storage) and the app is driven with `app.fetch(request, countingEnv, ctx)`.
+ * Counting rules: D1 `first`/`run`/`all`/`raw` on a statement and `batch` are one round trip each;
+ * KV `get`/`getWithMetadata`/`put`/`delete`/`list` one each; every R2 call one.
+ */
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { app } from '../../src/app';
+import { authenticateAccessToken } from '../../src/tokens/authenticate-access-token';
+import { ORIGIN, basic, expectTokens, seedClient, seedUser } from '../helpers';
+
+interface Counts {
+  d1: number;
+  kv: number;
+  r2: number;
+  calls: string[];
+}
+
+const D1_TERMINALS = new Set(['first', 'run', 'all', 'raw']);
+const KV_CALLS = new Set(['get', 'getWithMetadata', 'put', 'delete', 'list']);
+const R2_CALLS = new Set(['get', 'put', 'head', 'delete', 'list', 'createMultipartUpload', 'resumeMultipartUpload']);
+
+/** An env whose DB, CACHE and FILES count their round trips into `counts`. */
+function countingEnv(counts: Counts): Env {
+  const targets = new WeakMap<object, D1PreparedStatement>();
+  const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(stmt, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (prop === 'bind') return (...args: unknown[]) => wrapStatement(value.apply(target, args));
+        if (D1_TERMINALS.has(String(prop))) {
+          return (...args: unknown[]) => {
+            counts.d1++;
+            counts.calls.push(`D1.${String(prop)}`);
+            return value.apply(target, args);
+          };
+        }
+        return value.bind(target);
+      },
+    });
+    targets.set(proxy, stmt);
+    return proxy;
+  };
+  const db = new Proxy(env.DB, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== 'function') return value;
+      if (prop === 'prepare') return (sql: string) => wrapStatement(value.call(target, sql));
+      if (prop === 'batch') {
+        return (stmts: D1PreparedStatement[]) => {
+          counts.d1++;
+          counts.calls.push(`D1.batch(${stmts.length})`);
+          return value.call(target, stmts.map((s) => targets.get(s) ?? s));
+        };
+      }
+      if (prop === 'exec' || prop === 'withSession') {
+        return (...args: unknown[]) => {
+          counts.d1++;
+          counts.calls.push(`D1.${String(prop)}`);
+          return value.apply(target, args);
+        };
+      }
+      return value.bind(target);
+    },
+  });
+  const counted = <T extends object>(binding: T, names: Set<string>, kind: 'kv' | 'r2', label: string): T =>
+    new Proxy(binding, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        if (!names.has(String(prop))) return value.bind(target);
+        return (...args: unknown[]) => {
+          counts[kind]++;
+          counts.calls.push(`${label}.${String(prop)}`);
+          return value.apply(target, args);
+        };
+      },
+    });
+  const cache = counted(env.CACHE, KV_CALLS, 'kv', 'KV');
+  const files = counted(env.FILES, R2_CALLS, 'r2', 'R2');
+  return new Proxy(env, {
+    get(target, prop) {
+      if (prop === 'DB') return db;
+      if (prop === 'CACHE') return cache;
+      if (prop === 'FILES') return files;
+      return Reflect.get(target, prop);
+    },
+  });
+}
+
+let counts: Counts;
+let cenv: Env;
+const reset = () => {
+  counts.d1 = 0;
+  counts.kv = 0;
+  counts.r2 = 0;
+  counts.calls = [];
+};
+
+beforeEach(() => {
+  counts = { d1: 0, kv: 0, r2: 0, calls: [] };
+  cenv = countingEnv(counts);
+});
+
+async function fetchApp(path: string, init?: RequestInit): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await app.fetch(new Request(`${ORIGIN}${path}`, init), cenv, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+function token(client: { id: string; secret: string }, params: Record<string, string>): Promise<Response> {
+  return fetchApp('/oauth2/token', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(client.id, client.secret) },
+    body: new URLSearchParams(params).toString(),
+  });
+}
+
+/** Asserts the counted round trips, showing the calls on failure. */
+function expectBudget(budget: { d1: number; kvMax: number; r2?: number }, what: string) {
+  const seen = { d1: counts.d1, kvWithinBudget: counts.kv <= budget.kvMax, r2: counts.r2, calls: counts.calls };
+  expect(seen, what).toEqual({ d1: budget.d1, kvWithinBudget: true, r2: budget.r2 ?? 0, calls: counts.calls });
+}
+
+describe('round trips per operation (DESIGN.md budget)', () => {
+  it('client_credentials: cold cache 1 D1 read + KV get/put; warm 0 D1, ≤ 1 KV (0 from the in-isolate copy), 0 R2', async () => {
+    const client = await seedClient();
+    await fetchApp('/.well-known/jwks.json'); // a cold isolate first loads the key ring (one D1 read per 60 s)
+    reset();
+    await expectTokens(await token(client, { grant_type: 'client_credentials' }));
+    expect(counts.calls).toEqual(['KV.get', 'D1.first', 'KV.put']);
+    reset();
+    await expectTokens(await token(client, { grant_type: 'client_credentials' }));
+    expectBudget({ d1: 0, kvMax: 1 }, 'warm client_credentials');
+    expect(counts.calls).toEqual([]); // hot in this isolate: no storage at all
+  });
+
+  it('password: ≤ 2 D1 (one batch to read, one to write), ≤ 1 KV, 0 R2, on success and on failure', async () => {
+    const client = await seedClient();
+    const user = await seedUser();
+    await expectTokens(await token(client, { grant_type: 'client_credentials' })); // warm the client cache
+    reset();
+    await expectTokens(await token(client, { grant_type: 'password', username: user.email, password: user.password }));
+    expectBudget({ d1: 2, kvMax: 1 }, 'password success');
+    expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.batch(2)', 'D1.batch(1)']);
+    reset();
+    const bad = await token(client, { grant_type: 'password', username: user.email, password: 'wrong password' });
+    expect(bad.status).toBe(400);
+    expect(counts.d1).toBeLessThanOrEqual(2);
+    expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.batch(2)', 'D1.batch(2)']); // read; counter + audit row
+    expect(counts.kv).toBeLessThanOrEqual(1);
+  });
+
+  it('refresh_token rotation: exactly 1 D1 batch, ≤ 1 KV, 0 R2', async () => {
+    const client = await seedClient();
+    const user = await seedUser();
+    const first = await expectTokens(await token(client, { grant_type: 'password', username: user.email, password: user.password }));
+    reset();
+    const rotated = await expectTokens(await token(client, { grant_type: 'refresh_token', refresh_token: first.refresh_token! }));
+    expect(rotated.refresh_token).toBeDefined();
+    expectBudget({ d1: 1, kvMax: 1 }, 'refresh rotation');
+    expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.batch(4)']);
+  });
+
+  it('verifying an access token: 0 storage in steady state; /v1/me then reads the client (KV) or the user (D1)', async () => {
+    const client = await seedClient();
+    const user = await seedUser();
+    const cc = await expectTokens(await token(client, { grant_type: 'client_credentials' }));
+    const pw = await expectTokens(await token(client, { grant_type: 'password', username: user.email, password: user.password }));
+    // Warm: the first check in an isolate may load the deny-list snapshot (one D1 read per 30 s).
+    await authenticateAccessToken(cenv, cc.access_token);
+    reset();
+    const claims = await authenticateAccessToken(cenv, cc.access_token);
+    expect(claims.client_id).toBe(client.id);
+    await authenticateAccessToken(cenv, pw.access_token);
+    expectBudget({ d1: 0, kvMax: 0 }, 'token check alone');
+
+    const me = await fetchApp('/v1/me', { headers: { Authorization: `Bearer ${cc.access_token}` } });
+    expect(me.status).toBe(200);
+    expectBudget({ d1: 0, kvMax: 1 }, '/v1/me with a client token'); // the client record (hot here: 0)
+    reset();
+    const meUser = await fetchApp('/v1/me', { headers: { Authorization: `Bearer ${pw.access_token}` } });
+    expect(meUser.status).toBe(200);
+    expect(counts.calls).toEqual(['D1.first']); // the user record
+  });
+
+  // Hooks for the endpoints of other branches; fill in after merging (same helpers: token(), expectBudget()).
+  it.todo('authorization_code exchange: 1 D1 batch, ≤ 1 KV, 0 R2 (after merging issue 3)');
+  it.todo('image GET with a files token: 0 D1, 0 KV, ≤ 1 R2 (after merging issue 4)');
+});
