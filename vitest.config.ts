@@ -1,21 +1,7 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { exportJWK, generateKeyPair } from 'jose';
 import { defineConfig } from 'vitest/config';
-
-// Vitest 5's failure reporter calls Map.groupBy, which Node 20 lacks (added in Node 21).
-if (!('groupBy' in Map)) {
-  Object.defineProperty(Map, 'groupBy', {
-    value<K, T>(items: Iterable<T>, key: (item: T, i: number) => K): Map<K, T[]> {
-      const out = new Map<K, T[]>();
-      let i = 0;
-      for (const item of items) {
-        const k = key(item, i++);
-        out.set(k, [...(out.get(k) ?? []), item]);
-      }
-      return out;
-    },
-  });
-}
+import './test/node20-polyfills';
 
 /** Test-only signing keys and secrets, made fresh for each run (never written to disk). */
 async function testSecrets() {

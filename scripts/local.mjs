@@ -1,8 +1,10 @@
 // Local-development helpers shared by `npm start` (scripts/dev.mjs) and the Node end-to-end tests:
 // secrets in .dev.vars, D1 migrations, demo data. Everything here is for the local miniflare state only.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -137,4 +139,70 @@ ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at;
   const out = { ...creds, admin_token: adminToken, initial_access_token: iat };
   writeFileSync(path, `${JSON.stringify(out, null, 2)}\n`, { mode: 0o600 });
   return out;
+}
+
+/** A TCP port that was free a moment ago (the OS picks it). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the Worker for Node end-to-end tests (CLI, browser): `wrangler dev` on a free port with fresh secrets and
+ * local D1/KV/R2 persisted to a temporary directory, migrations applied, the demo client and user seeded.
+ * Resolves once the server answers; `stop()` ends wrangler and its workerd and removes the directory.
+ */
+export async function startLocalWorker() {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-oauth-e2e-'));
+  const persistTo = join(dir, 'state');
+  const envFile = join(dir, '.dev.vars');
+  const secrets = await makeSecrets();
+  writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  await applyMigrations({ persistTo });
+  const creds = await seedDemo(origin, { path: join(dir, 'demo-credentials.json'), persistTo });
+
+  let output = '';
+  const child = spawn(
+    process.execPath,
+    [
+      wrangler, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo, '--env-file', envFile,
+      '--var', `ISSUER:${origin}`, '--var', `ACCESS_TOKEN_AUDIENCE:${origin}/v1`, '--show-interactive-dev-session=false',
+      '--inspector-port', String(await freePort()),
+    ],
+    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout.on('data', (d) => {
+    output += String(d);
+    if (process.env.E2E_DEBUG) process.stdout.write(String(d));
+  });
+  child.stderr.on('data', (d) => (output += String(d)));
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      const exited = new Promise((r) => child.once('exit', r));
+      process.kill(-child.pid, 'SIGTERM'); // the process group started here: wrangler and its workerd
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output.slice(-2000)}`);
+      if (i >= 240) throw new Error(`wrangler dev did not start:\n${output.slice(-2000)}`);
+      const up = await fetch(`${origin}/.well-known/oauth-authorization-server`).then((r) => r.ok, () => false);
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { origin, secrets, creds, stop };
 }

@@ -1,31 +1,16 @@
 // End to end: `npm run admin` (scripts/admin.mjs) driven against a real local server (`wrangler dev` on a free
 // port, with its own temporary persistence directory and secrets), the way an operator uses it.
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSecrets, root, runWrangler, wrangler } from '../../scripts/local.mjs';
+import { root, startLocalWorker } from '../../scripts/local.mjs';
 
 const run = promisify(execFile);
 let server;
-let dir;
 let origin;
 let secrets;
-let serverLog = '';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs the CLI; resolves with exit code, stdout, stderr (never throws on a non-zero exit). */
 async function cli(args, env = {}) {
@@ -54,35 +39,12 @@ async function clientCredentials(id, secret) {
 const kidOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'edge-oauth-cli-'));
-  const port = await freePort();
-  origin = `http://localhost:${port}`;
-  secrets = await makeSecrets();
-  const envFile = join(dir, 'secrets.env');
-  writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n'), { mode: 0o600 });
-  const persist = join(dir, 'state');
-  await runWrangler(['d1', 'migrations', 'apply', 'DB', '--local'], { persistTo: persist });
-  server = spawn(
-    process.execPath,
-    [wrangler, 'dev', '--port', String(port), '--inspector-port', String(await freePort()), '--persist-to', persist, '--env-file', envFile,
-      '--var', `ISSUER:${origin}`, '--var', `ACCESS_TOKEN_AUDIENCE:${origin}/v1`, '--show-interactive-dev-session=false'],
-    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  server.stdout.on('data', (d) => (serverLog += d));
-  server.stderr.on('data', (d) => (serverLog += d));
-  for (let i = 0; i < 150; i++) {
-    const ok = await fetch(`${origin}/`).then((r) => r.ok, () => false);
-    if (ok) return;
-    if (server.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 400));
-  }
-  throw new Error(`wrangler dev did not start:\n${serverLog.slice(-2000)}`);
+  server = await startLocalWorker();
+  origin = server.origin;
+  secrets = server.secrets;
 });
 
-afterAll(() => {
-  server?.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server?.stop());
 
 describe('admin CLI against a running local server', () => {
   it('manages a client end to end: create, use, list, rotate its secret, disable, delete', async () => {
