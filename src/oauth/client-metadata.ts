@@ -68,6 +68,12 @@ function stringArray(input: ClientMetadataInput, field: string, max: number): st
  * Validates client metadata (RFC 7591 §2) and applies its defaults: grant_types ["authorization_code"],
  * token_endpoint_auth_method "client_secret_basic", scope "base". `allowPassword` is for the admin API only.
  */
+/** The registry fields (src/storage/clients.ts) that validated metadata sets, for createClient and updateClient. */
+export function registryFields(m: ValidatedClientMetadata) {
+  const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes } = m;
+  return { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes };
+}
+
 export function validateClientMetadata(input: ClientMetadataInput, options: { allowPassword?: boolean; defaultName?: string } = {}): ValidatedClientMetadata {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw bad('The client metadata must be a JSON object.');
   const name = optionalString(input, 'client_name', 100) ?? options.defaultName;

@@ -6,7 +6,7 @@
 import { Hono, type Context } from 'hono';
 import { nowSeconds } from '../clock';
 import { bearerFromHeader } from '../middleware/bearer';
-import { clientMetadataView, validateClientMetadata } from '../oauth/client-metadata';
+import { clientMetadataView, registryFields, validateClientMetadata } from '../oauth/client-metadata';
 import { OAuthError, bearerError } from '../oauth/errors';
 import { audit } from '../storage/audit';
 import { checkRegistrationToken, deleteRegistrationStatement, newRegistration } from '../storage/client-registrations';
@@ -38,13 +38,7 @@ registerRoutes.post('/', async (c) => {
   }
   const m = validateClientMetadata(await readJsonObject(c, { code: 'invalid_client_metadata' }), { defaultName: DEFAULT_NAME });
   const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
-    name: m.name,
-    siteUrl: m.siteUrl,
-    logoUrl: m.logoUrl,
-    description: m.description,
-    redirectUris: m.redirectUris,
-    grantTypes: m.grantTypes,
-    scopes: m.scopes,
+    ...registryFields(m),
     confidential: m.confidential,
   });
   const reg = await newRegistration(c.env.DB, client.id);
@@ -90,15 +84,7 @@ registerRoutes.put('/:id', async (c) => {
   if (m.confidential !== client.confidential) {
     throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot switch between public and confidential; register a new client.');
   }
-  const updated = await updateClient(c.env.DB, c.env.CACHE, client.id, {
-    name: m.name,
-    siteUrl: m.siteUrl,
-    logoUrl: m.logoUrl,
-    description: m.description,
-    redirectUris: m.redirectUris,
-    grantTypes: m.grantTypes,
-    scopes: m.scopes,
-  });
+  const updated = await updateClient(c.env.DB, c.env.CACHE, client.id, registryFields(m));
   await audit(c.env.DB, 'client_updated', { actor: 'registration', subject: client.id, detail: { via: 'rfc7592' }, requestId: c.get('requestId') });
   c.header('Cache-Control', 'no-store');
   return c.json({ ...clientMetadataView(updated!), token_endpoint_auth_method: m.authMethod, registration_client_uri: registrationUri(c, client.id) });

@@ -1,7 +1,7 @@
 /** Admin API: clients. Every change is audited and invalidates the KV client cache (storage/clients.ts). */
 import { Hono, type Context } from 'hono';
 import { nowSeconds } from '../../clock';
-import { clientMetadataView, validateClientMetadata } from '../../oauth/client-metadata';
+import { clientMetadataView, registryFields, validateClientMetadata } from '../../oauth/client-metadata';
 import { OAuthError } from '../../oauth/errors';
 import { listClients } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
@@ -40,13 +40,7 @@ adminClientRoutes.post('/', async (c) => {
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
   const m = validateClientMetadata(body, { allowPassword: true });
   const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
-    name: m.name,
-    siteUrl: m.siteUrl,
-    logoUrl: m.logoUrl,
-    description: m.description,
-    redirectUris: m.redirectUris,
-    grantTypes: m.grantTypes,
-    scopes: m.scopes,
+    ...registryFields(m),
     confidential: m.confidential,
   });
   await audit(c.env.DB, 'client_created', { actor: 'admin', subject: client.id, detail: { via: 'admin', grant_types: m.grantTypes }, requestId: c.get('requestId') });
@@ -68,13 +62,7 @@ adminClientRoutes.patch('/:id', async (c) => {
     throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot switch between public and confidential; create a new client.');
   }
   const updated = await updateClient(c.env.DB, c.env.CACHE, current.id, {
-    name: m.name,
-    siteUrl: m.siteUrl,
-    logoUrl: m.logoUrl,
-    description: m.description,
-    redirectUris: m.redirectUris,
-    grantTypes: m.grantTypes,
-    scopes: m.scopes,
+    ...registryFields(m),
     ...(status ? { status: status as 'active' | 'disabled' } : {}),
   });
   if (status === 'disabled' && current.status !== 'disabled') await revokeClientTokens(c.env, c.get('config').accessTokenTtl, current.id);
