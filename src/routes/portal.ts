@@ -9,9 +9,8 @@ import { readAppForm, validateAppInput } from '../oauth/app-form';
 import { audit } from '../storage/audit';
 import { createClient, deleteClient, getClientFromDb, listClientsByOwner, rotateClientSecret, updateClient, type Client } from '../storage/clients';
 import { deleteClientConsents, listConsents, withdrawConsent } from '../storage/consents';
-import { revoke } from '../storage/revocations';
+import { revokeTokensOf } from '../storage/revocations';
 import { getUserById, type User } from '../storage/users';
-import { nowSeconds } from '../clock';
 import { assertCsrf, csrfToken } from '../ui/csrf';
 import { PageError } from '../ui/page-error';
 import { AppFormPage, AppsPage, CredentialsPage, EMPTY_APP, inputFromClient } from '../ui/portal';
@@ -137,7 +136,7 @@ portalRoutes.post('/:id/delete', async (c) => {
   const client = await ownedClient(c, user);
   await deleteClient(c.env.DB, c.env.CACHE, client.id);
   // Access tokens are stateless JWTs: deny-list every one the client holds until they would have expired.
-  await revoke(c.env.DB, 'client', client.id, nowSeconds() + c.get('config').accessTokenTtl);
+  await revokeTokensOf(c.env.DB, 'client', client.id, c.get('config').accessTokenTtl);
   await deleteClientConsents(c.env.DB, client.id);
   await audit(c.env.DB, 'client_deleted', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
   return c.redirect('/apps?done=deleted', 303);

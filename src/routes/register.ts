@@ -4,7 +4,6 @@
  * registration access token returned at registration). Same metadata rules as the admin API and the portal.
  */
 import { Hono, type Context } from 'hono';
-import { nowSeconds } from '../clock';
 import { bearerFromHeader } from '../middleware/bearer';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../oauth/client-metadata';
 import { OAuthError, bearerError } from '../oauth/errors';
@@ -12,8 +11,7 @@ import { audit } from '../storage/audit';
 import { checkRegistrationToken, deleteRegistrationStatement, newRegistration } from '../storage/client-registrations';
 import { createClient, deleteClient, getClientFromDb, updateClient, type Client } from '../storage/clients';
 import { consumeInitialAccessToken } from '../storage/initial-access-tokens';
-import { revoke } from '../storage/revocations';
-import { CLOCK_TOLERANCE } from '../tokens/verify-access-token';
+import { revokeTokensOf } from '../storage/revocations';
 import type { AppEnv } from '../types';
 import { readJsonObject } from './admin/json-body';
 
@@ -93,7 +91,7 @@ registerRoutes.put('/:id', async (c) => {
 /** RFC 7592 §2.3: deletes the client, its refresh tokens and registration; its access tokens go on the deny-list. */
 registerRoutes.delete('/:id', async (c) => {
   const client = await authorizedClient(c);
-  await revoke(c.env.DB, 'client', client.id, nowSeconds() + c.get('config').accessTokenTtl + CLOCK_TOLERANCE);
+  await revokeTokensOf(c.env.DB, 'client', client.id, c.get('config').accessTokenTtl);
   await deleteClient(c.env.DB, c.env.CACHE, client.id);
   await deleteRegistrationStatement(c.env.DB, client.id).run();
   await audit(c.env.DB, 'client_deleted', { actor: 'registration', subject: client.id, detail: { via: 'rfc7592' }, requestId: c.get('requestId') });

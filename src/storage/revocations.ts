@@ -5,7 +5,7 @@
  * reaches every route within SNAPSHOT_SECONDS (< 60 s).
  */
 import { clock, nowSeconds } from '../clock';
-import type { AccessTokenClaims } from '../tokens/verify-access-token';
+import { CLOCK_TOLERANCE, type AccessTokenClaims } from '../tokens/verify-access-token';
 
 export const SNAPSHOT_SECONDS = 30;
 export type RevocationKind = 'jti' | 'client' | 'user';
@@ -21,11 +21,13 @@ interface Snapshot {
 let snapshot: Snapshot | null = null;
 
 /**
- * Records a revocation. `until` is when every covered token has expired (now + access-token TTL for
- * client/user, the token's `exp` for a jti). Re-revoking moves created_at forward.
+ * Records a revocation. `until` is when every covered token has expired (the token's `exp` for a jti); the row is
+ * kept CLOCK_TOLERANCE longer, since verification still accepts a token that long after its `exp`.
+ * Re-revoking moves created_at forward.
  */
 export async function revoke(db: D1Database, kind: RevocationKind, value: string, until: number): Promise<void> {
   const now = nowSeconds();
+  until += CLOCK_TOLERANCE;
   await db
     .prepare(
       `INSERT INTO revocations (kind, value, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)
@@ -34,6 +36,11 @@ export async function revoke(db: D1Database, kind: RevocationKind, value: string
     .bind(kind, value, now, until)
     .run();
   snapshot = null; // this isolate sees its own revocation at once
+}
+
+/** Revokes every access token issued so far to a client or for a user (deleted/disabled): they live at most one TTL. */
+export function revokeTokensOf(db: D1Database, kind: 'client' | 'user', id: string, accessTokenTtl: number): Promise<void> {
+  return revoke(db, kind, id, nowSeconds() + accessTokenTtl);
 }
 
 function covers(s: Pick<Snapshot, 'jti' | 'client' | 'user'>, claims: AccessTokenClaims): boolean {

@@ -37,6 +37,19 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
     expect((await me(tokens.access_token)).status).toBe(401); // refreshed: honoured within 30 s (< 60 s)
   });
 
+  it('keeps a revoked access token refused through the clock tolerance after its exp', async () => {
+    const start = Date.now();
+    const advance = freezeClock(start);
+    const { client, tokens } = await userTokens();
+    expect((await revokeRequest(client, { token: tokens.access_token })).status).toBe(200);
+    const { exp } = claimsOf(tokens.access_token);
+    advance(exp - Math.floor(start / 1000) + 10); // past exp, inside the 30 s tolerance: the JWT alone still verifies
+    resetRevocationSnapshot();
+    const res = await me(tokens.access_token);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('WWW-Authenticate')).toContain('revoked');
+  });
+
   it('revokes a refresh token and its whole family', async () => {
     const { client, tokens } = await userTokens();
     const rotated = await expectTokens(await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, { client }));

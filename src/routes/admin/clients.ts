@@ -1,14 +1,12 @@
 /** Admin API: clients. Every change is audited and invalidates the KV client cache (storage/clients.ts). */
 import { Hono, type Context } from 'hono';
-import { nowSeconds } from '../../clock';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../../oauth/client-metadata';
 import { OAuthError } from '../../oauth/errors';
 import { listClients } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
 import { deleteRegistrationStatement } from '../../storage/client-registrations';
 import { createClient, deleteClient, getClientFromDb, rotateClientSecret, updateClient, type Client } from '../../storage/clients';
-import { revoke } from '../../storage/revocations';
-import { CLOCK_TOLERANCE } from '../../tokens/verify-access-token';
+import { revokeTokensOf } from '../../storage/revocations';
 import type { AppEnv } from '../../types';
 import { intParam, readJsonObject } from './json-body';
 
@@ -25,10 +23,6 @@ async function mustGet(db: D1Database, id: string): Promise<Client> {
   return client;
 }
 
-/** Puts every access token of the client on the deny-list (they cannot be recalled otherwise). */
-function revokeClientTokens(env: Env, ttl: number, id: string): Promise<void> {
-  return revoke(env.DB, 'client', id, nowSeconds() + ttl + CLOCK_TOLERANCE);
-}
 
 adminClientRoutes.get('/', async (c) => {
   const limit = intParam(c.req.query('limit'), 'limit', 1, 500, 100);
@@ -65,7 +59,7 @@ adminClientRoutes.patch('/:id', async (c) => {
     ...registryFields(m),
     ...(status ? { status: status as 'active' | 'disabled' } : {}),
   });
-  if (status === 'disabled' && current.status !== 'disabled') await revokeClientTokens(c.env, c.get('config').accessTokenTtl, current.id);
+  if (status === 'disabled' && current.status !== 'disabled') await revokeTokensOf(c.env.DB, 'client', current.id, c.get('config').accessTokenTtl);
   await audit(c.env.DB, 'client_updated', { actor: 'admin', subject: current.id, detail: { fields: Object.keys(body) }, requestId: c.get('requestId') });
   return c.json(adminClientView(updated!));
 });
@@ -73,7 +67,7 @@ adminClientRoutes.patch('/:id', async (c) => {
 async function setStatus(c: Context<AppEnv>, status: 'active' | 'disabled') {
   const current = await mustGet(c.env.DB, c.req.param('id') ?? '');
   const updated = await updateClient(c.env.DB, c.env.CACHE, current.id, { status });
-  if (status === 'disabled') await revokeClientTokens(c.env, c.get('config').accessTokenTtl, current.id);
+  if (status === 'disabled') await revokeTokensOf(c.env.DB, 'client', current.id, c.get('config').accessTokenTtl);
   await audit(c.env.DB, 'client_updated', { actor: 'admin', subject: current.id, detail: { status }, requestId: c.get('requestId') });
   return c.json(adminClientView(updated!));
 }
@@ -96,7 +90,7 @@ adminClientRoutes.post('/:id/rotate-secret', async (c) => {
 adminClientRoutes.delete('/:id', async (c) => {
   const id = c.req.param('id');
   await mustGet(c.env.DB, id);
-  await revokeClientTokens(c.env, c.get('config').accessTokenTtl, id);
+  await revokeTokensOf(c.env.DB, 'client', id, c.get('config').accessTokenTtl);
   await deleteClient(c.env.DB, c.env.CACHE, id);
   await deleteRegistrationStatement(c.env.DB, id).run();
   await audit(c.env.DB, 'client_deleted', { actor: 'admin', subject: id, requestId: c.get('requestId') });

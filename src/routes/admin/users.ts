@@ -1,12 +1,10 @@
 /** Admin API: users (create, disable/enable, reset password). A user is named by id or by email. */
 import { Hono, type Context } from 'hono';
-import { nowSeconds } from '../../clock';
 import { OAuthError } from '../../oauth/errors';
 import { audit } from '../../storage/audit';
-import { revoke } from '../../storage/revocations';
+import { revokeTokensOf } from '../../storage/revocations';
 import { createUser, getUserByEmail, getUserById, setUserPassword, setUserStatus, type User } from '../../storage/users';
 import { randomToken } from '../../tokens/random';
-import { CLOCK_TOLERANCE } from '../../tokens/verify-access-token';
 import type { AppEnv } from '../../types';
 import { readJsonObject } from './json-body';
 
@@ -52,7 +50,7 @@ adminUserRoutes.get('/:user', async (c) => c.json(userView(await mustGet(c.env.D
 async function setStatus(c: Context<AppEnv>, status: 'active' | 'disabled') {
   const user = await mustGet(c.env.DB, c.req.param('user') ?? '');
   await setUserStatus(c.env.DB, user.id, status); // disabling also revokes the user's refresh tokens
-  if (status === 'disabled') await revoke(c.env.DB, 'user', user.id, nowSeconds() + c.get('config').accessTokenTtl + CLOCK_TOLERANCE);
+  if (status === 'disabled') await revokeTokensOf(c.env.DB, 'user', user.id, c.get('config').accessTokenTtl);
   await audit(c.env.DB, 'user_updated', { actor: 'admin', subject: user.id, detail: { status }, requestId: c.get('requestId') });
   return c.json(userView((await getUserById(c.env.DB, user.id))!));
 }
