@@ -9,11 +9,11 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { basic, call, seedClient, seedUser, type TestClient } from '../helpers';
 
-/** RFC 6749 §5.2 / §4.1.2.1, RFC 6750 §3.1, RFC 7591 §3.2.2, RFC 7009 §2.2.1 codes, plus the router's 404. */
+/** RFC 6749 §5.2 / §4.1.2.1, RFC 6750 §3.1, RFC 7591 §3.2.2, RFC 7009 §2.2.1 codes: nothing else is ever sent. */
 const KNOWN_ERRORS = new Set([
   'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope',
   'access_denied', 'unsupported_response_type', 'server_error', 'temporarily_unavailable', 'invalid_token', 'insufficient_scope',
-  'invalid_redirect_uri', 'invalid_client_metadata', 'unsupported_token_type', 'not_found',
+  'invalid_redirect_uri', 'invalid_client_metadata', 'unsupported_token_type',
 ]);
 
 const NUM_RUNS = { anything: 5000, tokenEndpoint: 3500, bearer: 1500, passwordGrant: 60 };
@@ -131,7 +131,7 @@ async function checkResponse(req: Sent, res: Response) {
   }
   expect(typeof json.error === 'string' && KNOWN_ERRORS.has(json.error), `${where}: error ${String(json.error)}`).toBe(true);
   expect(typeof json.error_description, where).toBe('string');
-  if (json.error !== 'not_found') expect(res.headers.get('Cache-Control'), where).toBe('no-store');
+  expect(res.headers.get('Cache-Control'), where).toBe('no-store');
   if (json.error === 'invalid_token' || json.error === 'insufficient_scope') {
     expect(res.headers.get('WWW-Authenticate') ?? '', where).toMatch(/^Bearer realm="api"/);
   }
