@@ -10,6 +10,8 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
 import { authenticateAccessToken } from '../../src/tokens/authenticate-access-token';
+import { authorizeFlow } from '../authz-helpers';
+import { bytesOf, clientToken, png, uploaded } from '../files-fixtures';
 import { ORIGIN, basic, expectTokens, seedClient, seedUser } from '../helpers';
 
 interface Counts {
@@ -189,7 +191,31 @@ describe('round trips per operation (DESIGN.md budget)', () => {
     expect(counts.calls).toEqual(['D1.first']); // the user record
   });
 
-  // Hooks for the endpoints of other branches; fill in after merging (same helpers: token(), expectBudget()).
-  it.todo('authorization_code exchange: 1 D1 batch, ≤ 1 KV, 0 R2 (after merging issue 3)');
-  it.todo('image GET with a files token: 0 D1, 0 KV, ≤ 1 R2 (after merging issue 4)');
+  it('authorization_code exchange: exactly 1 D1 batch, ≤ 1 KV, 0 R2', async () => {
+    const client = await seedClient();
+    const user = await seedUser();
+    const r = await authorizeFlow(client, user); // over the real bindings: the exchange alone is counted
+    await expectTokens(await token(client, { grant_type: 'client_credentials' })); // warm client cache and key ring
+    reset();
+    const t = await expectTokens(await token(client, { grant_type: 'authorization_code', code: r.code, redirect_uri: 'https://app.example/cb', code_verifier: r.verifier! }));
+    expect(t.refresh_token).toBeDefined();
+    expectBudget({ d1: 1, kvMax: 1 }, 'authorization_code exchange');
+    // consume the code, insert the refresh family, the two replay statements, read the row back
+    expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.batch(5)']);
+  });
+
+  it('image GET with a files token in the URL: 0 D1, 0 KV, exactly 1 R2 in steady state', async () => {
+    const client = await seedClient();
+    const bytes = png(4000);
+    await uploaded('rt/a.png', bytes, await clientToken(client, 'upload_files'));
+    const files = await clientToken(client, 'files');
+    const get = () => fetchApp(`/v1/img/rt/a.png?access_token=${files}`);
+    await (await get()).arrayBuffer(); // warm: the deny-list snapshot may load once per 30 s per isolate
+    reset();
+    const res = await get();
+    expect(res.status).toBe(200);
+    expect(await bytesOf(res)).toEqual(bytes);
+    expectBudget({ d1: 0, kvMax: 0, r2: 1 }, 'image GET');
+    expect(counts.calls).toEqual(['R2.get']);
+  });
 });
