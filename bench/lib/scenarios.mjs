@@ -10,6 +10,14 @@ const get = (path, authorization) => ({ method: 'GET', path, headers: authorizat
 export const MAIN = [
   { id: 'ceiling', label: 'ceiling: no-op Worker (start of run)', target: 'ceiling', request: () => get('/') },
   { id: 'r2_read', label: 'baseline: unauthenticated R2 read, 20 KB object (bench Worker)', target: 'storage', request: (s) => get(`/r2/${s.imageKey}`) },
+  {
+    id: 'image_get',
+    label: 'image GET, `files` token in the query string (verify + 1 R2 read of the same 20 KB object as r2_read)',
+    target: 'product',
+    // The object was uploaded once in the seed (PUT with an upload_files token); r2_read reads the same key.
+    // Measured right after r2_read, so that machine drift during the run does not fall between the two.
+    request: (s) => get(`/v1/img/${s.product.imagePath}?access_token=${s.product.filesAccessToken}`),
+  },
   { id: 'kv_read', label: 'baseline: one KV read of the cached client record (bench Worker)', target: 'storage', request: (s) => get(`/kv/client:${s.product.clientId}`) },
   { id: 'd1_read', label: 'baseline: one D1 read of the user row (bench Worker)', target: 'storage', request: (s) => get(`/d1/${s.product.userId}`) },
   {
@@ -48,13 +56,6 @@ export const MAIN = [
     label: 'password grant (PBKDF2-SHA256, 100,000 iterations)',
     target: 'product',
     request: (s) => post('/oauth2/token', s.product.basic, `grant_type=password&username=${encodeURIComponent(s.product.email)}&password=${encodeURIComponent(s.product.password)}`),
-  },
-  {
-    id: 'image_get',
-    label: 'image GET, `files` token in the query string (verify + 1 R2 read of the same 20 KB object as r2_read)',
-    target: 'product',
-    // The object was uploaded once in the seed (PUT with an upload_files token); r2_read reads the same key.
-    request: (s) => get(`/v1/img/${s.product.imagePath}?access_token=${s.product.filesAccessToken}`),
   },
   {
     id: 'authorization_code',
