@@ -28,7 +28,8 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, ...(await testSecrets()) },
+          // Every request logged in tests, so the no-secrets-in-logs test sees every line.
+          bindings: { TEST_MIGRATIONS: migrations, REQUEST_LOG_SAMPLE_RATE: '1', ...(await testSecrets()) },
         },
       }),
     ],

@@ -12,6 +12,7 @@ declare namespace Cloudflare {
 		REFRESH_TOKEN_TTL: string;
 		AUTH_CODE_TTL: string;
 		MAX_UPLOAD_BYTES: string;
+		REQUEST_LOG_SAMPLE_RATE: string;
 		SIGNING_KEYS: string;
 		ADMIN_TOKEN: string;
 		KEY_ENCRYPTION_KEY: string;
@@ -22,7 +23,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ISSUER" | "ACCESS_TOKEN_AUDIENCE" | "ACCESS_TOKEN_TTL" | "REFRESH_TOKEN_TTL" | "AUTH_CODE_TTL" | "MAX_UPLOAD_BYTES" | "SIGNING_KEYS" | "ADMIN_TOKEN" | "KEY_ENCRYPTION_KEY">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ISSUER" | "ACCESS_TOKEN_AUDIENCE" | "ACCESS_TOKEN_TTL" | "REFRESH_TOKEN_TTL" | "AUTH_CODE_TTL" | "MAX_UPLOAD_BYTES" | "REQUEST_LOG_SAMPLE_RATE" | "SIGNING_KEYS" | "ADMIN_TOKEN" | "KEY_ENCRYPTION_KEY">> {}
 }
 
 // Begin runtime types

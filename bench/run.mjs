@@ -20,7 +20,7 @@ import { runLoad } from './lib/load.mjs';
 import { consoleTable, fmt, markdownTable, writeSection } from './lib/report.mjs';
 import { HOST, PORTS, productBindings, rssKiB, startRuntime, workerdPids } from './lib/runtime.mjs';
 import { GROWTH, MAIN, TARGETS } from './lib/scenarios.mjs';
-import { applyMigrations, countRows, fillClients, fillRefreshTokens, insertClient, insertRefreshTokens, insertUser, randomToken } from './lib/seed.mjs';
+import { applyMigrations, countRows, fillClients, fillRefreshTokens, insertAuthorizationCodes, insertClient, insertRefreshTokens, insertUser, randomToken } from './lib/seed.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
@@ -36,6 +36,9 @@ const SOAK_SECONDS = num(process.env.SOAK_SECONDS, 60);
 // The soak does not chain: every refresh takes a fresh token from a pool sized for its duration, so its
 // result does not depend on autocannon handing each response to the right request (see docs/benchmarks.md).
 const POOL = SOAK ? Math.max(5000, 400 * SOAK_SECONDS) : CONNECTIONS * 4 + 20;
+// Authorization codes are never chained (a code exchange does not return a code): one per request of the
+// warm-up and the measured window, sized well above the fastest single-D1-batch rate seen here (~1,000/s).
+const CODE_POOL = Math.max(5000, 1500 * (DURATION + WARMUP));
 const REPORT = join(ROOT, 'docs/benchmarks.md');
 const log = (...a) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const base = (target) => `http://${HOST}:${PORTS[target]}`;
@@ -68,7 +71,7 @@ async function seedProduct(mf, dir) {
   const db = await mf.getD1Database('DB', 'product');
   await applyMigrations(db, join(ROOT, 'migrations'));
   const p = { clientId: 'cl_bench', secret: randomToken(32), email: 'bench@example.com', password: randomToken(12), userId: 'usr_bench' };
-  await insertClient(db, { id: p.clientId, secret: p.secret, grantTypes: ['client_credentials', 'password', 'refresh_token'], scopes: ['base', 'files', 'upload_files'] });
+  await insertClient(db, { id: p.clientId, secret: p.secret, grantTypes: ['client_credentials', 'password', 'refresh_token', 'authorization_code'], scopes: ['base', 'files', 'upload_files'] });
   await insertUser(db, { id: p.userId, email: p.email, password: p.password });
   p.basic = basic(p.clientId, p.secret);
   const tokenPost = (body) => ({ method: 'POST', path: '/oauth2/token', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: p.basic }, body });
@@ -77,6 +80,19 @@ async function seedProduct(mf, dir) {
   p.userAccessToken = (await expectOk('product', tokenPost(pw), 'seed: password grant')).json().access_token;
   p.refreshPoolFile = join(dir, 'product-refresh-pool.json');
   writeFileSync(p.refreshPoolFile, JSON.stringify(await insertRefreshTokens(db, { count: POOL, clientId: p.clientId, userId: p.userId })));
+  // Image GET: one 20 KB PNG uploaded through the product's own PUT with an upload_files token, read back with a
+  // files-only token in the URL; the r2_read baseline reads the very same R2 object (key c/<client>/<path>).
+  const uploadToken = (await expectOk('product', tokenPost('grant_type=client_credentials&scope=upload_files'), 'seed: upload_files token')).json().access_token;
+  p.filesAccessToken = (await expectOk('product', tokenPost('grant_type=client_credentials&scope=files'), 'seed: files token')).json().access_token;
+  p.imagePath = 'bench-image.png';
+  const png = randomBytes(20 * 1024);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png); // PNG signature: the upload sniffs the type
+  await expectOk('product', { method: 'PUT', path: `/v1/img/${p.imagePath}`, headers: { Authorization: `Bearer ${uploadToken}`, 'Content-Type': 'image/png' }, body: png }, 'seed: image upload');
+  p.imageKey = `c/${p.clientId}/${p.imagePath}`;
+  // Authorization codes for the code exchange, with PKCE, as the authorization endpoint stores them.
+  p.redirectUri = 'https://app.example/cb';
+  p.codePoolFile = join(dir, 'product-code-pool.json');
+  writeFileSync(p.codePoolFile, JSON.stringify(await insertAuthorizationCodes(db, { count: CODE_POOL, clientId: p.clientId, userId: p.userId, redirectUri: p.redirectUri })));
   return { db, p };
 }
 
@@ -200,6 +216,7 @@ function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
     const label = t.label.replace('BIG', bigLabel());
     if (!n?.rps || !d?.rps) return [label, '–', n?.todo ? `not measured (${n.todo})` : 'not measured'];
     const ratio = n.rps / d.rps;
+    if (t.info) return [label, fmt(ratio, 2), 'not a target'];
     const met = t.min !== undefined ? ratio >= t.min : ratio <= t.max;
     const miss = t.min !== undefined ? `${fmt((1 - ratio / t.min) * 100)} % short` : `${fmt((ratio / t.max - 1) * 100)} % over`;
     return [label, fmt(ratio, 2), met ? '**met**' : `**not met** (${miss})`];
@@ -354,8 +371,9 @@ async function main() {
   try {
     log(`workerd pid ${workerdPids().join(', ')}; seeding`);
     const { db, p } = await seedProduct(mf, dir);
-    const imageKey = 'bench/image.png';
-    await (await mf.getR2Bucket('FILES', 'product')).put(imageKey, new Uint8Array(randomBytes(20 * 1024)).buffer, { httpMetadata: { contentType: 'image/png' } });
+    const imageKey = p.imageKey;
+    const stored = await (await mf.getR2Bucket('FILES', 'product')).head(imageKey);
+    if (stored?.size !== 20 * 1024) throw new Error(`seed: the uploaded image is not at ${imageKey} with 20 KB (${stored?.size})`);
     const w = await seedWop();
     w.refreshPoolFile = join(dir, 'wop-refresh-pool.json');
     writeFileSync(w.refreshPoolFile, JSON.stringify(w.refresh));

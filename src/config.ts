@@ -21,6 +21,8 @@ export interface Config {
   refreshTokenTtl: number;
   authCodeTtl: number;
   maxUploadBytes: number;
+  /** Share (0–1) of successful requests (status < 400) that get an access log line; failures always do. */
+  requestLogSampleRate: number;
   /** Private JWKs from the SIGNING_KEYS secret; the first signs, all verify. */
   signingKeys: SigningJwk[];
   /** 32 raw bytes decoded from KEY_ENCRYPTION_KEY (AES-GCM key wrap, cookie HMAC). */
@@ -102,6 +104,11 @@ const schema = v.object({
   REFRESH_TOKEN_TTL: intSetting(3600, 31_536_000, 2_592_000),
   AUTH_CODE_TTL: intSetting(10, 600, 60),
   MAX_UPLOAD_BYTES: intSetting(1024, 100 * 1024 * 1024, 10 * 1024 * 1024),
+  REQUEST_LOG_SAMPLE_RATE: v.pipe(
+    v.optional(v.string(), '1'),
+    v.regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number from 0 to 1'),
+    v.transform(Number),
+  ),
   SIGNING_KEYS: signingKeysSetting,
   KEY_ENCRYPTION_KEY: base64url32,
   ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
@@ -148,6 +155,7 @@ function parseConfig(env: Record<string, unknown>): Config | ConfigError {
     refreshTokenTtl: o.REFRESH_TOKEN_TTL,
     authCodeTtl: o.AUTH_CODE_TTL,
     maxUploadBytes: o.MAX_UPLOAD_BYTES,
+    requestLogSampleRate: o.REQUEST_LOG_SAMPLE_RATE,
     signingKeys: o.SIGNING_KEYS,
     keyEncryptionKey: o.KEY_ENCRYPTION_KEY,
     adminToken: o.ADMIN_TOKEN,

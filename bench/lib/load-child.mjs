@@ -3,7 +3,8 @@
 // measured duration, and prints the measured result as one JSON line on stdout.
 //
 // Spec: { url, connections, warmupSeconds, durationSeconds, requests: [{ method, path, headers, body }],
-//         chain?: { poolFile, bodyPrefix, field } }  (requests marked `useChain` draw from the chain)
+//         chain?: { poolFile, bodyPrefix, field, raw? } }  (requests marked `useChain` draw from the chain;
+//         `raw`: pool entries are already urlencoded body fragments, appended as they are)
 // `chain` is for refresh rotation: every request needs a refresh token nobody has used yet. The first
 // request of each connection takes one from the pre-seeded pool; each 200 response gives back the new
 // token, which the next request uses (exactly what a real client does, one rotation per request).
@@ -33,7 +34,7 @@ function buildRequests() {
               token = pool[next++] ?? 'pool-exhausted';
               poolUsed++;
             }
-            req.body = spec.chain.bodyPrefix + encodeURIComponent(token);
+            req.body = spec.chain.bodyPrefix + (spec.chain.raw ? token : encodeURIComponent(token));
             return req;
           },
           onResponse(status, body) {

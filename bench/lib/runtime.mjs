@@ -20,6 +20,7 @@ export function productBindings(secrets) {
     REFRESH_TOKEN_TTL: '2592000',
     AUTH_CODE_TTL: '60',
     MAX_UPLOAD_BYTES: '10485760',
+    REQUEST_LOG_SAMPLE_RATE: '0.01',
     ...secrets,
   };
 }

@@ -66,6 +66,35 @@ export async function insertRefreshTokens(db, { count, clientId, userId, scope =
 }
 
 /**
+ * Inserts `count` unused authorization codes, exactly as src/storage/authorization-codes.ts writes them (SHA-256
+ * base64url of a 256-bit code; S256 PKCE challenge; the redirect URI named in the request), each with its own
+ * code_verifier. `ttl` is longer than AUTH_CODE_TTL only so that the pool outlives the scenario's window.
+ * Returns urlencoded body fragments `<code>&code_verifier=<verifier>`.
+ */
+export async function insertAuthorizationCodes(db, { count, clientId, userId, redirectUri, scope = 'base', mask = 1, ttl = 600 }) {
+  const t = now();
+  const entries = [];
+  const statements = [];
+  for (let i = 0; i < count; i += 500) {
+    const values = [];
+    for (let j = i; j < Math.min(count, i + 500); j++) {
+      const code = randomToken(32);
+      const verifier = randomToken(32);
+      entries.push(`${code}&code_verifier=${verifier}`);
+      values.push(`(${[sha256(code), clientId, userId, redirectUri, 1, scope, mask, sha256(verifier), t, t + ttl].map(lit).join(', ')})`);
+    }
+    statements.push(
+      db.prepare(
+        `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, created_at, expires_at)
+         VALUES ${values.join(',\n')}`,
+      ),
+    );
+  }
+  if (statements.length) await db.batch(statements);
+  return entries;
+}
+
+/**
  * Background rows for the growth scenarios, generated inside SQLite (recursive CTE) in chunks of `chunk`
  * rows per statement: random 256-bit hashes (so the primary-key index is as scattered as in production),
  * spread over `clients` clients. Returns the elapsed milliseconds.

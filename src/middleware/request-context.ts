@@ -1,23 +1,35 @@
 /**
- * First middleware: a request id, the validated config, and one single-line JSON log per request.
+ * First middleware: a request id, the validated config, and a single-line JSON access log.
+ * Every failed request (status ≥ 400) is logged; successful ones are sampled at REQUEST_LOG_SAMPLE_RATE,
+ * because a console line per request is the largest cost of a cheap request on workerd (docs/benchmarks.md)
+ * and the platform already records every invocation (Workers Logs / Logpush, keyed by the cf-ray we reuse).
  * The log holds the path without the query string, which may carry an access token (RFC 6750 §2.3).
  */
 import type { MiddlewareHandler } from 'hono';
 import { getConfig } from '../config';
 import type { AppEnv } from '../types';
 
+const REQUEST_ID = /^[\w-]{1,64}$/;
+
 export function requestContext(): MiddlewareHandler<AppEnv> {
   return async function requestContextMiddleware(c, next) {
     const started = Date.now();
     const incoming = c.req.header('cf-ray') ?? c.req.header('x-request-id');
-    const requestId = incoming && /^[\w-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', requestId);
+    let sampleRate = 1; // until the config is known (a ConfigError is a 500, logged anyway)
     try {
-      c.set('config', getConfig(c.env));
+      const config = getConfig(c.env);
+      sampleRate = config.requestLogSampleRate;
+      c.set('config', config);
       await next();
     } finally {
       c.header('X-Request-Id', requestId);
-      console.log(JSON.stringify({ level: 'info', requestId, method: c.req.method, path: new URL(c.req.url).pathname.slice(0, 200), status: c.res.status, ms: Date.now() - started }));
+      const status = c.res.status;
+      if (status >= 400 || (sampleRate > 0 && (sampleRate >= 1 || Math.random() < sampleRate))) {
+        // c.req.path is Hono's already-parsed path (no query string): no second URL parse.
+        console.log(JSON.stringify({ level: 'info', requestId, method: c.req.method, path: c.req.path.slice(0, 200), status, ms: Date.now() - started }));
+      }
     }
   };
 }

@@ -17,6 +17,9 @@ export interface BasicCredentials {
   secret: string;
 }
 
+/** Fatal: invalid UTF-8 throws. Stateless between calls (no `stream` option), so one instance serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="oauth", charset="UTF-8"' };
 
 function invalidClient(description: string, extraHeaders: Record<string, string> = {}, reason?: string): OAuthError {
@@ -34,7 +37,9 @@ export function parseBasicAuth(header: string | null | undefined): BasicCredenti
   let decoded: string;
   try {
     const bin = atob(match[1]);
-    decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    decoded = UTF8.decode(bytes);
   } catch {
     throw invalidClient('The Basic authorization header is not valid base64 of UTF-8 text.');
   }
