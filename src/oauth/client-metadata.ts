@@ -3,6 +3,7 @@
  * Pure rules, no I/O. Errors are RFC 7591 §3.2.2 invalid_redirect_uri / invalid_client_metadata.
  * Redirect URIs follow the same rules as the portal: src/oauth/redirect-uri.ts `validateRedirectUri`.
  */
+import type { Client } from '../storage/clients';
 import { OAuthError } from './errors';
 import { validateRedirectUri } from './redirect-uri';
 import { SCOPES, parseScope } from './scopes';
@@ -133,18 +134,7 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { al
 }
 
 /** The RFC 7591 §3.2.1 view of a stored client (no secret: only its hash is stored). */
-export function clientMetadataView(c: {
-  id: string;
-  name: string;
-  siteUrl: string | null;
-  logoUrl: string | null;
-  description: string | null;
-  redirectUris: string[];
-  grantTypes: string[];
-  scopes: string[];
-  confidential: boolean;
-  createdAt: number;
-}): Record<string, unknown> {
+export function clientMetadataView(c: Client): Record<string, unknown> {
   return {
     client_id: c.id,
     client_id_issued_at: c.createdAt,

@@ -36,6 +36,14 @@ async function signedIn(c: Ctx): Promise<User | Response> {
   return user;
 }
 
+/** A form POST: CSRF-checked before anything else (a forged post learns nothing), then the signed-in user. */
+async function signedInPost(c: Ctx): Promise<{ user: User; params: Map<string, string> } | Response> {
+  const { params } = await readPageForm(c);
+  await assertCsrf(c, params);
+  const user = await signedIn(c);
+  return user instanceof Response ? user : { user, params };
+}
+
 const notFound = () => new PageError(404, 'Application not found', 'There is no such application among yours. It may have been deleted.');
 
 /** A client the user owns (straight from D1, so an edit is seen at once). */
@@ -62,10 +70,9 @@ portalRoutes.get('/new', async (c) => {
 });
 
 portalRoutes.post('/', async (c) => {
-  const { params } = await readPageForm(c);
-  await assertCsrf(c, params);
-  const user = await signedIn(c);
-  if (user instanceof Response) return user;
+  const post = await signedInPost(c);
+  if (post instanceof Response) return post;
+  const { user, params } = post;
   const input = readAppForm(params);
   const checked = validateAppInput(input);
   if (!checked.ok) return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors }) as JSX.Element, 400);
@@ -95,10 +102,9 @@ portalRoutes.get('/:id', async (c) => {
 });
 
 portalRoutes.post('/:id', async (c) => {
-  const { params } = await readPageForm(c);
-  await assertCsrf(c, params);
-  const user = await signedIn(c);
-  if (user instanceof Response) return user;
+  const post = await signedInPost(c);
+  if (post instanceof Response) return post;
+  const { user, params } = post;
   const client = await ownedClient(c, user);
   const input = { ...readAppForm(params), clientType: client.confidential ? 'confidential' : 'public' } as const;
   const checked = validateAppInput(input);
@@ -117,10 +123,9 @@ portalRoutes.post('/:id', async (c) => {
 });
 
 portalRoutes.post('/:id/rotate', async (c) => {
-  const { params } = await readPageForm(c);
-  await assertCsrf(c, params);
-  const user = await signedIn(c);
-  if (user instanceof Response) return user;
+  const post = await signedInPost(c);
+  if (post instanceof Response) return post;
+  const { user } = post;
   const client = await ownedClient(c, user);
   const secret = await rotateClientSecret(c.env.DB, c.env.CACHE, client.id);
   if (!secret) throw new PageError(400, 'No secret to replace', 'This is a public application: it has no client secret.');
@@ -129,10 +134,9 @@ portalRoutes.post('/:id/rotate', async (c) => {
 });
 
 portalRoutes.post('/:id/delete', async (c) => {
-  const { params } = await readPageForm(c);
-  await assertCsrf(c, params);
-  const user = await signedIn(c);
-  if (user instanceof Response) return user;
+  const post = await signedInPost(c);
+  if (post instanceof Response) return post;
+  const { user } = post;
   const client = await ownedClient(c, user);
   await deleteClient(c.env.DB, c.env.CACHE, client.id);
   // Access tokens are stateless JWTs: deny-list every one the client holds until they would have expired.
@@ -143,10 +147,9 @@ portalRoutes.post('/:id/delete', async (c) => {
 });
 
 portalRoutes.post('/consents/:clientId/withdraw', async (c) => {
-  const { params } = await readPageForm(c);
-  await assertCsrf(c, params);
-  const user = await signedIn(c);
-  if (user instanceof Response) return user;
+  const post = await signedInPost(c);
+  if (post instanceof Response) return post;
+  const { user } = post;
   await withdrawConsent(c.env.DB, user.id, c.req.param('clientId'));
   await audit(c.env.DB, 'consent_revoked', { actor: user.id, subject: c.req.param('clientId'), requestId: c.get('requestId') });
   return c.redirect('/apps?done=withdrawn', 303);
