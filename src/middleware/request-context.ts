@@ -5,11 +5,25 @@
  * and the platform already records every invocation (Workers Logs / Logpush, keyed by the cf-ray we reuse).
  * The log holds the path without the query string, which may carry an access token (RFC 6750 §2.3).
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getConfig } from '../config';
 import type { AppEnv } from '../types';
 
 const REQUEST_ID = /^[\w-]{1,64}$/;
+
+/**
+ * Adds X-Request-Id to the final response. Hono's `c.header()` after the handler copies the whole Response to get
+ * mutable headers, the largest single cost of a cheap request here (docs/benchmarks.md); our responses are built
+ * by us and have mutable headers, so one set is enough. A Response with immutable headers (one returned by
+ * `fetch()`) still gets the copy.
+ */
+function tagResponse(c: Context<AppEnv>, requestId: string): void {
+  try {
+    c.res.headers.set('X-Request-Id', requestId);
+  } catch {
+    c.header('X-Request-Id', requestId);
+  }
+}
 
 export function requestContext(): MiddlewareHandler<AppEnv> {
   return async function requestContextMiddleware(c, next) {
@@ -24,7 +38,7 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
       c.set('config', config);
       await next();
     } finally {
-      c.header('X-Request-Id', requestId);
+      tagResponse(c, requestId);
       const status = c.res.status;
       if (status >= 400 || (sampleRate > 0 && (sampleRate >= 1 || Math.random() < sampleRate))) {
         // c.req.path is Hono's already-parsed path (no query string): no second URL parse.
