@@ -7,10 +7,10 @@ import { bearerError } from '../oauth/errors';
 import { isRevokedCached } from '../storage/revocations';
 import { getKeyRing } from './keyring';
 import { decodeProtectedHeader } from 'jose';
-import { MAX_TOKEN_LENGTH, verifyAccessToken, type AccessTokenClaims } from './verify-access-token';
+import { MAX_TOKEN_LENGTH, verifiedKid, verifyAccessToken, type AccessTokenClaims } from './verify-access-token';
 
 export async function authenticateAccessToken(env: Env, token: string): Promise<AccessTokenClaims> {
-  const claims = await verifyAccessToken(getConfig(env), await getKeyRing(env, { kid: peekKid(token) }), token);
+  const claims = await verifyAccessToken(getConfig(env), await getKeyRing(env, { kid: verifiedKid(token) ?? peekKid(token) }), token);
   if (await isRevokedCached(env.DB, claims)) throw bearerError('invalid_token', 'The access token has been revoked.');
   return claims;
 }

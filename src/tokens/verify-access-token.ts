@@ -31,29 +31,39 @@ export function tokenScopes(claims: AccessTokenClaims): string[] {
 }
 
 /**
- * Tokens whose signature and fixed claims (iss, aud, typ, required claims) this isolate has already verified with
- * a ring key, by exact token text: the ECDSA verification is most of a bearer check's CPU, and the same token
- * arrives many times. A hit re-runs every time-dependent check (exp, nbf, iat) against the clock; the deny-list is
- * checked by the caller on every request either way. Keyed by the key object, so a ring reload (at most every
- * KEY_REFRESH_SECONDS, or on an unknown kid) starts an empty cache and a retired key verifies nothing from cache.
- * Bounded, oldest evicted first. Same idea as Envoy's jwt_authn JWT cache.
+ * Tokens whose signature and fixed claims (iss, aud, typ, required claims) this isolate has already verified, by
+ * exact token text, with the ring key that verified them: the ECDSA verification (and even decoding the header)
+ * is most of a bearer check's CPU, and the same token arrives many times. A hit counts only while the current
+ * ring still holds that very key object under its kid, so a ring reload that retires or replaces the key
+ * verifies nothing from cache; a hit re-runs every time-dependent check (exp, nbf, iat) against the clock, and
+ * the deny-list is checked by the caller on every request either way. Bounded, oldest evicted first. Same idea
+ * as Envoy's jwt_authn JWT cache.
  */
-const verified = new WeakMap<RingKey, Map<string, JWTPayload>>();
-/** ~1.5 MB of ~700-byte tokens per key at most. */
+const verified = new Map<string, { key: RingKey; payload: JWTPayload }>();
+/** ~1.5 MB of ~700-byte tokens at most. */
 export const VERIFIED_CACHE_SIZE = 2000;
 
-/** exp / nbf exactly as jose checks them (lib/jwt_claims_set.js), for a cache hit. */
+/** The kid of a token this isolate has verified before, without decoding it (the ring lookup needs it). */
+export function verifiedKid(token: string): string | undefined {
+  return verified.get(token)?.key.kid;
+}
+
+/** exp / nbf exactly as jose checks them (lib/jwt_claims_set.js), and iat as we do, for a cache hit. */
 function checkTimes(payload: JWTPayload): void {
   const now = Math.floor(clock.now() / 1000);
-  if (payload.nbf !== undefined && payload.nbf > now + CLOCK_TOLERANCE) {
-    throw new errors.JWTClaimValidationFailed('"nbf" claim timestamp check failed', payload, 'nbf', 'check_failed');
-  }
-  if ((payload.exp as number) <= now - CLOCK_TOLERANCE) throw new errors.JWTExpired('"exp" claim timestamp check failed', payload, 'exp', 'check_failed');
+  if (payload.nbf !== undefined && payload.nbf > now + CLOCK_TOLERANCE) throw invalid('The access token is invalid.', 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+  if ((payload.exp as number) <= now - CLOCK_TOLERANCE) throw invalid('The access token has expired.');
+  if ((payload.iat as number) > clock.now() / 1000 + CLOCK_TOLERANCE) throw invalid('The access token was issued in the future.');
 }
 
 /** Returns the verified claims or throws an RFC 6750 `invalid_token` error. */
 export async function verifyAccessToken(config: Config, ring: KeyRing, token: string): Promise<AccessTokenClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalid('The access token is too long.');
+  const hit = verified.get(token);
+  if (hit && ring.verify.get(hit.key.kid) === hit.key) {
+    checkTimes(hit.payload);
+    return { ...hit.payload } as AccessTokenClaims;
+  }
   if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw invalid('The access token is not a signed JWT.');
   let header;
   try {
@@ -65,14 +75,7 @@ export async function verifyAccessToken(config: Config, ring: KeyRing, token: st
   const key = typeof header.kid === 'string' ? ring.verify.get(header.kid) : undefined;
   if (!key) throw invalid('The access token was not signed by a key of this server.');
   if (header.alg !== key.alg) throw invalid('The access token algorithm does not match its key.');
-  let cache = verified.get(key);
   try {
-    const hit = cache?.get(token);
-    if (hit) {
-      checkTimes(hit);
-      if ((hit.iat as number) > clock.now() / 1000 + CLOCK_TOLERANCE) throw invalid('The access token was issued in the future.');
-      return { ...hit } as AccessTokenClaims;
-    }
     const { payload } = await jwtVerify(token, key.key, {
       issuer: config.issuer,
       audience: config.audience,
@@ -86,9 +89,9 @@ export async function verifyAccessToken(config: Config, ring: KeyRing, token: st
       throw invalid('The access token claims are malformed.');
     }
     if ((payload.iat as number) > clock.now() / 1000 + CLOCK_TOLERANCE) throw invalid('The access token was issued in the future.');
-    if (!cache) verified.set(key, (cache = new Map()));
-    if (cache.size >= VERIFIED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-    cache.set(token, payload);
+    verified.delete(token); // a stale entry (another key object) is replaced, and moves to the young end
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, { key, payload });
     return { ...payload } as AccessTokenClaims;
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw invalid('The access token has expired.');
