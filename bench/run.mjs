@@ -4,8 +4,13 @@
 // autocannon in a separate process per scenario. Every figure is also given as a ratio to a baseline
 // measured in the same run. Writes docs/benchmarks.md (its own section only).
 //
-// Environment: BENCH_DURATION (s per scenario, default 10), BENCH_WARMUP (s, default 2),
-// BENCH_CONNECTIONS (default 10), BENCH_GROWTH_TOKENS (refresh tokens for the big growth stage,
+// Every scenario runs BENCH_ROUNDS times, round after round in the order of bench/lib/scenarios.mjs, where the two
+// sides of each target are neighbours: a target's ratio is the median of its per-round ratios, so the drift of a
+// shared 2-core machine falls between rounds, not between the numerator and its baseline. Each measurement also
+// records the server process's CPU time per request (/proc), which does not depend on how busy the machine is.
+//
+// Environment: BENCH_ROUNDS (default 3), BENCH_DURATION (s measured per scenario and round, default 5),
+// BENCH_WARMUP (s before each measurement, default 1), BENCH_CONNECTIONS (default 10), BENCH_GROWTH_TOKENS (refresh tokens for the big growth stage,
 // default 1000000; 0 skips growth), BENCH_ONLY (comma-separated scenario ids), SOAK_SECONDS (default 60),
 // SOAK_MIX=stateless (soak without D1 writes).
 import { spawn } from 'node:child_process';
@@ -25,8 +30,9 @@ import { applyMigrations, countRows, fillClients, fillRefreshTokens, insertAutho
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
 const SOAK = process.argv.includes('--soak');
-const DURATION = num(process.env.BENCH_DURATION, 10);
-const WARMUP = num(process.env.BENCH_WARMUP, Math.min(2, Math.ceil(DURATION / 3)));
+const ROUNDS = Math.max(1, num(process.env.BENCH_ROUNDS, 3));
+const DURATION = num(process.env.BENCH_DURATION, 5);
+const WARMUP = num(process.env.BENCH_WARMUP, 1);
 const CONNECTIONS = num(process.env.BENCH_CONNECTIONS, 10);
 const BIG = num(process.env.BENCH_GROWTH_TOKENS, 1_000_000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
@@ -35,10 +41,10 @@ const SOAK_SECONDS = num(process.env.SOAK_SECONDS, 60);
 // rotation's response is lost (a reset connection, an error); the soak runs long enough to need many.
 // The soak does not chain: every refresh takes a fresh token from a pool sized for its duration, so its
 // result does not depend on autocannon handing each response to the right request (see docs/benchmarks.md).
-const POOL = SOAK ? Math.max(5000, 400 * SOAK_SECONDS) : CONNECTIONS * 4 + 20;
+const POOL = SOAK ? Math.max(5000, 400 * SOAK_SECONDS) : (CONNECTIONS * 4 + 20) * ROUNDS * 2;
 // Authorization codes are never chained (a code exchange does not return a code): one per request of the
 // warm-up and the measured window, sized well above the fastest single-D1-batch rate seen here (~1,000/s).
-const CODE_POOL = Math.max(5000, 1500 * (DURATION + WARMUP));
+const CODE_POOL = Math.max(5000, 1500 * (DURATION + WARMUP) * ROUNDS);
 const REPORT = join(ROOT, 'docs/benchmarks.md');
 const log = (...a) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const base = (target) => `http://${HOST}:${PORTS[target]}`;
@@ -127,25 +133,98 @@ function startOidc() {
   return { child, ready, clientId, secret };
 }
 
-async function runScenario(sc, s) {
+/** How many entries of each pool file earlier runs took: a later run of the same scenario starts after them. */
+const poolTaken = new Map();
+
+/** CPU time (user + system, ms) of a process so far, from /proc/<pid>/stat; null if unreadable. */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
+/** One measurement of one scenario: a warm-up run, then the measured run, with the server's CPU time around it. */
+async function runScenario(sc, s, pids) {
   if (sc.todo) return { todo: sc.todo };
   const req = sc.request(s);
-  const chain = sc.chain?.(s);
-  if (!chain) {
+  const chainSpec = sc.chain?.(s);
+  const chain = () => chainSpec && { ...chainSpec, poolStart: poolTaken.get(chainSpec.poolFile) ?? 0 };
+  const took = (r) => chainSpec && poolTaken.set(chainSpec.poolFile, (poolTaken.get(chainSpec.poolFile) ?? 0) + r.poolUsed);
+  if (!chainSpec) {
     const check = await http(sc.target, req);
     if (check.status < 200 || check.status > 299) return { failed: `${check.status} ${check.text.slice(0, 200)}` };
   }
-  const spec = {
+  const spec = (durationSeconds) => ({
     url: base(sc.target),
     connections: CONNECTIONS,
-    warmupSeconds: WARMUP,
-    durationSeconds: DURATION,
-    requests: [{ ...req, useChain: Boolean(chain) }],
-    chain,
-  };
-  const r = await runLoad(spec);
-  log(`${sc.id.padEnd(18)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.non2xx + r.errors + r.timeouts}${chain ? `  chains started from the pool: ${r.poolUsed}` : ''}`);
+    warmupSeconds: 0,
+    durationSeconds,
+    requests: [{ ...req, useChain: Boolean(chainSpec) }],
+    chain: chain(),
+  });
+  if (WARMUP > 0) took(await runLoad(spec(WARMUP)));
+  const pid = pids[sc.target];
+  const cpu0 = cpuMs(pid);
+  const r = await runLoad(spec(DURATION));
+  const cpu1 = cpuMs(pid);
+  took(r);
+  r.cpuUs = cpu0 !== null && cpu1 !== null && r.total > 0 ? ((cpu1 - cpu0) * 1000) / r.total : undefined;
+  log(
+    `${sc.id.padEnd(18)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${fmt(r.cpuUs)} µs/req  errors ${r.non2xx + r.errors + r.timeouts}` +
+      (chainSpec ? `  pool entries taken: ${r.poolUsed}` : ''),
+  );
   return r;
+}
+
+const median = (xs) => {
+  const v = xs.filter((x) => x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+/** A scenario's rounds as one row: medians of req/s, latency and CPU; errors summed over every round. */
+function combine(rounds) {
+  const bad = rounds.find((r) => r.todo || r.failed);
+  if (bad) return bad;
+  const sum = (f) => rounds.reduce((a, r) => a + f(r), 0);
+  return {
+    rounds,
+    rps: median(rounds.map((r) => r.rps)),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    cpuUs: median(rounds.map((r) => r.cpuUs)),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+  };
+}
+
+/** Runs `scenarios` ROUNDS times, round after round, and combines each scenario's rounds into `results`. */
+async function runRounds(scenarios, s, pids, results, extra = {}) {
+  const rounds = new Map();
+  for (let i = 0; i < ROUNDS; i++) {
+    if (ROUNDS > 1) log(`round ${i + 1} of ${ROUNDS}`);
+    for (const sc of scenarios) {
+      if (ONLY && !ONLY.has(sc.id)) continue;
+      const done = rounds.get(sc.id) ?? [];
+      if (done.some((r) => r.todo || r.failed)) continue;
+      done.push(await runScenario(sc, s, pids));
+      rounds.set(sc.id, done);
+    }
+  }
+  for (const [id, rs] of rounds) results[id] = { ...combine(rs), ...extra };
+}
+
+/** A target's ratio: the median of its per-round ratios (numerator and denominator of the same round). */
+function targetRatio(n, d) {
+  if (!n?.rounds || !d?.rounds) return null;
+  const per = n.rounds.map((r, i) => (d.rounds[i]?.rps ? r.rps / d.rounds[i].rps : undefined)).filter((x) => x !== undefined);
+  const cpu = n.cpuUs && d.cpuUs ? d.cpuUs / n.cpuUs : undefined;
+  return { ratio: median(per), min: Math.min(...per), max: Math.max(...per), per, cpu };
 }
 
 function machine() {
@@ -168,6 +247,7 @@ function machine() {
 }
 
 async function growth(db, s, dir, results) {
+  // The two stages hold different tables, so they cannot interleave: a growth ratio divides the medians of each stage.
   const g = { stages: [] };
   await db.prepare('DELETE FROM refresh_tokens').run();
   g.clientsMs = await fillClients(db, { count: 10_000 });
@@ -186,10 +266,7 @@ async function growth(db, s, dir, results) {
     log(`growth ${stage.name}: ${fmt(fill)} refresh tokens added in ${fmt(ms)} ms (${fmt(fill / (ms / 1000))} rows/s); table holds ${fmt(rows)}`);
     g.stages.push({ name: stage.name, added: fill, ms, rows });
     const state = { ...s, product: { ...s.product, refreshPoolFile: poolFile } };
-    for (const sc of GROWTH.filter((x) => x.stage === stage.name)) {
-      if (ONLY && !ONLY.has(sc.id)) continue;
-      results[sc.id] = { ...(await runScenario(sc, state)), rowsAtStart: rows };
-    }
+    await runRounds(GROWTH.filter((x) => x.stage === stage.name), state, s.pids, results, { rowsAtStart: rows });
   }
   return g;
 }
@@ -199,48 +276,58 @@ function bigLabel() {
 }
 
 function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
-  const ceiling = results.ceiling?.rps && results.ceiling_end?.rps ? (results.ceiling.rps + results.ceiling_end.rps) / 2 : results.ceiling?.rps ?? results.ceiling_end?.rps;
-  results.ceiling_mean = { rps: ceiling };
+  const ceiling = results.ceiling?.rps;
+  const rounds = (r) => (r.rounds?.length > 1 ? r.rounds.map((x) => fmt(x.rps)).join(' / ') : '');
   const rows = [...MAIN, ...GROWTH]
     .filter((sc) => results[sc.id])
     .map((sc) => {
       const r = results[sc.id];
       const label = sc.label.replace('BIG', bigLabel());
-      if (r.todo) return [`\`${sc.id}\``, label, 'not measured: ' + r.todo, '', '', '', ''];
-      if (r.failed) return [`\`${sc.id}\``, label, 'FAILED: ' + r.failed.replace(/\|/g, '/'), '', '', '', ''];
-      return [`\`${sc.id}\``, label, fmt(r.rps), fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.non2xx + r.errors + r.timeouts), ceiling ? fmt(r.rps / ceiling, 2) : '–'];
+      if (r.todo) return [`\`${sc.id}\``, label, 'not measured: ' + r.todo, '', '', '', '', '', ''];
+      if (r.failed) return [`\`${sc.id}\``, label, 'FAILED: ' + r.failed.replace(/\|/g, '/'), '', '', '', '', '', ''];
+      return [`\`${sc.id}\``, label, fmt(r.rps), rounds(r), fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.cpuUs), fmt(r.non2xx + r.errors + r.timeouts), ceiling ? fmt(r.rps / ceiling, 2) : '–'];
     });
   const targetRows = TARGETS.map((t) => {
-    const n = t.num === 'ceiling' ? results.ceiling_mean : results[t.num];
-    const d = t.den === 'ceiling' ? results.ceiling_mean : results[t.den];
     const label = t.label.replace('BIG', bigLabel());
-    if (!n?.rps || !d?.rps) return [label, '–', n?.todo ? `not measured (${n.todo})` : 'not measured'];
-    const ratio = n.rps / d.rps;
-    if (t.info) return [label, fmt(ratio, 2), 'not a target'];
-    const met = t.min !== undefined ? ratio >= t.min : ratio <= t.max;
-    const miss = t.min !== undefined ? `${fmt((1 - ratio / t.min) * 100)} % short` : `${fmt((ratio / t.max - 1) * 100)} % over`;
-    return [label, fmt(ratio, 2), met ? '**met**' : `**not met** (${miss})`];
+    const n = results[t.num];
+    const d = results[t.den];
+    if (!n?.rps || !d?.rps) return [label, '–', '', '', n?.todo ? `not measured (${n.todo})` : 'not measured'];
+    // Growth stages run apart (different tables): their ratio divides the two medians.
+    const r = t.max !== undefined ? { ratio: n.rps / d.rps, per: [] } : targetRatio(n, d);
+    const spread = r.per.length > 1 ? `${fmt(r.min, 2)}–${fmt(r.max, 2)}` : '';
+    const cpu = r.cpu !== undefined ? fmt(r.cpu, 2) : '';
+    if (t.info) return [label, fmt(r.ratio, 2), spread, cpu, 'not a target'];
+    const met = t.min !== undefined ? r.ratio >= t.min : r.ratio <= t.max;
+    const miss = t.min !== undefined ? `${fmt((1 - r.ratio / t.min) * 100)} % short` : `${fmt((r.ratio / t.max - 1) * 100)} % over`;
+    return [label, fmt(r.ratio, 2), spread, cpu, met ? '**met**' : `**not met** (${miss})`];
   });
   const body = [
     `## Latest run`,
     ``,
     `Run ${startedAt} with \`${process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : 'node bench/run.mjs'}\` ` +
-      `(BENCH_DURATION=${DURATION}, BENCH_WARMUP=${WARMUP}, BENCH_CONNECTIONS=${CONNECTIONS}, BENCH_GROWTH_TOKENS=${BIG}); ${fmt(elapsedS)} s in all.`,
+      `(BENCH_ROUNDS=${ROUNDS}, BENCH_DURATION=${DURATION}, BENCH_WARMUP=${WARMUP}, BENCH_CONNECTIONS=${CONNECTIONS}, BENCH_GROWTH_TOKENS=${BIG}); ${fmt(elapsedS)} s in all.`,
     ``,
     `Machine: ${m.nproc} CPUs (\`nproc\`; ${m.cpu}), ${m.memGiB} GiB memory (${m.freeGiB} GiB free at the end), shared with other ` +
       `work while this ran, so absolute numbers are noisy; ratios between scenarios of the same run are what we compare. ` +
       `Node ${m.node}, workerd ${m.workerd} (miniflare ${m.miniflare}, wrangler ${m.wrangler}), autocannon ${m.autocannon}, ` +
       `@cloudflare/workers-oauth-provider ${m.wop}, oidc-provider ${m.oidc}.`,
     ``,
-    `Each scenario: ${WARMUP} s warm-up, then ${DURATION} s measured with ${CONNECTIONS} connections (one request in flight each). ` +
-      `req/s counts successful responses only; "errors" is non-2xx + socket errors + timeouts in the measured window. ` +
-      `"× ceiling" divides by the mean of the two ceiling runs (start ${fmt(results.ceiling?.rps)}, end ${fmt(results.ceiling_end?.rps)} req/s).`,
+    `${ROUNDS} rounds; in each, every scenario in the order below: ${WARMUP} s warm-up, then ${DURATION} s measured with ${CONNECTIONS} ` +
+      `connections (one request in flight each). req/s counts successful responses only and is the median of the rounds (each ` +
+      `round's figure follows it); p50/p99 and CPU are medians too; "errors" is non-2xx + socket errors + timeouts, summed over ` +
+      `the measured windows. "CPU µs/req" is the serving process's user+system CPU time per request (workerd, which also runs ` +
+      `the local D1/KV/R2 simulators, or oidc-provider's Node process; not the load generator's). "× ceiling" divides by the ` +
+      `ceiling's median.`,
     ``,
-    markdownTable(['id', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', '× ceiling'], rows),
+    markdownTable(['id', 'scenario', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'CPU µs/req', 'errors', '× ceiling'], rows),
     ``,
     `### Targets (issue 6)`,
     ``,
-    markdownTable(['target', 'ratio', 'result'], targetRows),
+    `"ratio" is the median of the per-round ratios (numerator ÷ the denominator measured next to it in the same round); ` +
+      `"range" is their lowest and highest; "by CPU time" is the denominator's CPU µs/req ÷ the numerator's (how much server ` +
+      `CPU each request costs, for reading: the verdict is on req/s, as the issue asks).`,
+    ``,
+    markdownTable(['target', 'ratio', 'range over rounds', 'by CPU time', 'result'], targetRows),
     ``,
     `### Bundle size`,
     ``,
@@ -261,8 +348,8 @@ function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
   ].join('\n');
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
   writeSection(REPORT, 'results', 'Benchmarks', body);
-  console.log('\n' + consoleTable(['id', 'req/s', 'p50', 'p99', 'errors', 'x ceiling'], rows.map((r) => [r[0].replace(/`/g, ''), r[2], r[3], r[4], r[5], r[6]])));
-  console.log('\n' + consoleTable(['target', 'ratio', 'result'], targetRows.map((r) => r.map((c) => c.replace(/\*\*/g, '')))));
+  console.log('\n' + consoleTable(['id', 'req/s', 'per round', 'p50', 'p99', 'CPU us', 'errors', 'x ceiling'], rows.map((r) => [r[0].replace(/`/g, ''), ...r.slice(2)])));
+  console.log('\n' + consoleTable(['target', 'ratio', 'range', 'by CPU', 'result'], targetRows.map((r) => r.map((c) => c.replace(/\*\*/g, '')))));
 }
 
 /** 60 s of mixed traffic from the same harness, zero errors expected, workerd RSS sampled every 5 s. */
@@ -387,11 +474,12 @@ async function main() {
       exitCode = (await soak(s, errorLogs)) ? 0 : 1;
       return;
     }
+    // CPU time per request is read from the process that serves the scenario: workerd (which also hosts the local
+    // D1, KV and R2 simulators), or oidc-provider's Node process.
+    const [workerd] = workerdPids();
+    s.pids = { product: workerd, ceiling: workerd, storage: workerd, wop: workerd, oidc: oidc.child.pid };
     const results = {};
-    for (const sc of MAIN) {
-      if (ONLY && !ONLY.has(sc.id)) continue;
-      results[sc.id] = await runScenario(sc, s);
-    }
+    await runRounds(MAIN, s, s.pids, results);
     const g = BIG > 0 ? await growth(db, s, dir, results) : null;
     writeBenchReport(machine(), sizes, results, g, startedAt, (performance.now() - t0) / 1000);
     log(`wrote ${REPORT}`);

@@ -3,8 +3,9 @@
 // measured duration, and prints the measured result as one JSON line on stdout.
 //
 // Spec: { url, connections, warmupSeconds, durationSeconds, requests: [{ method, path, headers, body }],
-//         chain?: { poolFile, bodyPrefix, field, raw? } }  (requests marked `useChain` draw from the chain;
-//         `raw`: pool entries are already urlencoded body fragments, appended as they are)
+//         chain?: { poolFile, poolStart?, bodyPrefix, field, raw? } }  (requests marked `useChain` draw from the
+//         chain; `raw`: pool entries are already urlencoded body fragments, appended as they are; `poolStart`:
+//         the first unused entry, since earlier runs of the same scenario consumed the ones before it)
 // `chain` is for refresh rotation: every request needs a refresh token nobody has used yet. The first
 // request of each connection takes one from the pre-seeded pool; each 200 response gives back the new
 // token, which the next request uses (exactly what a real client does, one rotation per request).
@@ -21,7 +22,7 @@ function buildRequests() {
   if (!spec.chain) return spec.requests;
   const pool = JSON.parse(readFileSync(spec.chain.poolFile, 'utf8'));
   const ready = [];
-  let next = 0;
+  let next = spec.chain.poolStart ?? 0;
   return spec.requests.map((template) =>
     !template.useChain
       ? template

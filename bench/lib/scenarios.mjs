@@ -7,8 +7,8 @@ const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
 const post = (path, authorization, body) => ({ method: 'POST', path, headers: { ...form, Authorization: authorization }, body });
 const get = (path, authorization) => ({ method: 'GET', path, headers: authorization ? { Authorization: authorization } : {} });
 
-export const MAIN = [
-  { id: 'ceiling', label: 'ceiling: no-op Worker (start of run)', target: 'ceiling', request: () => get('/') },
+const SCENARIOS = [
+  { id: 'ceiling', label: 'ceiling: no-op Worker', target: 'ceiling', request: () => get('/') },
   { id: 'r2_read', label: 'baseline: unauthenticated R2 read, 20 KB object (bench Worker)', target: 'storage', request: (s) => get(`/r2/${s.imageKey}`) },
   {
     id: 'image_get',
@@ -102,15 +102,28 @@ export const MAIN = [
     target: 'oidc',
     request: (s) => post('/token/introspection', s.oidc.basic, `token=${s.oidc.opaqueToken}`),
   },
-  { id: 'ceiling_end', label: 'ceiling: no-op Worker (end of run)', target: 'ceiling', request: () => get('/') },
 ];
+
+/**
+ * The order of one round. The harness runs every round in this order (BENCH_ROUNDS times): the two sides of each
+ * target sit next to each other, so a target's ratio is taken between measurements seconds apart, and machine
+ * drift falls between rounds rather than between numerator and denominator.
+ */
+const ORDER = [
+  'ceiling', 'me_client', 'cc', 'oidc_cc', 'jwks',
+  'r2_read', 'image_get',
+  'wop_refresh', 'refresh', 'wop_bearer',
+  'kv_read', 'd1_read', 'me_user', 'authorization_code', 'introspect', 'oidc_introspect', 'password',
+];
+export const MAIN = ORDER.map((id) => SCENARIOS.find((s) => s.id === id));
+if (MAIN.length !== SCENARIOS.length || MAIN.includes(undefined)) throw new Error('bench/lib/scenarios.mjs: ORDER must list every scenario once');
 
 /** Growth: the same two product scenarios with more rows stored; `stage` says which seeding precedes them. */
 export const GROWTH = [
-  { ...MAIN.find((s) => s.id === 'cc'), id: 'cc_1k', stage: '1k', label: 'client_credentials, 10k clients + 1k refresh tokens stored' },
-  { ...MAIN.find((s) => s.id === 'refresh'), id: 'refresh_1k', stage: '1k', label: 'refresh rotation, 10k clients + 1k refresh tokens stored' },
-  { ...MAIN.find((s) => s.id === 'cc'), id: 'cc_big', stage: 'big', label: 'client_credentials, 10k clients + BIG refresh tokens stored' },
-  { ...MAIN.find((s) => s.id === 'refresh'), id: 'refresh_big', stage: 'big', label: 'refresh rotation, 10k clients + BIG refresh tokens stored' },
+  { ...SCENARIOS.find((s) => s.id === 'cc'), id: 'cc_1k', stage: '1k', label: 'client_credentials, 10k clients + 1k refresh tokens stored' },
+  { ...SCENARIOS.find((s) => s.id === 'refresh'), id: 'refresh_1k', stage: '1k', label: 'refresh rotation, 10k clients + 1k refresh tokens stored' },
+  { ...SCENARIOS.find((s) => s.id === 'cc'), id: 'cc_big', stage: 'big', label: 'client_credentials, 10k clients + BIG refresh tokens stored' },
+  { ...SCENARIOS.find((s) => s.id === 'refresh'), id: 'refresh_big', stage: 'big', label: 'refresh rotation, 10k clients + BIG refresh tokens stored' },
 ];
 
 /** The issue's targets: `num / den` must be ≥ min (or ≤ max). */
