@@ -57,10 +57,37 @@ describe('readFormRequest', () => {
     expect((await readFormRequest(form('a=1', '', 'application/x-www-form-urlencoded; charset=UTF-8'))).get('a')).toBe('1');
     expect((await codeOf(readFormRequest(form('a=1', '', 'application/x-www-form-urlencoded; charset=latin1'))))[0]).toBe('invalid_request');
   });
-  it('refuses invalid UTF-8 bytes', async () => {
-    const [code, , desc] = await codeOf(readFormRequest(form(new Uint8Array([0x61, 0x3d, 0xff, 0xfe]))));
-    expect(code).toBe('invalid_request');
-    expect(desc).toContain('UTF-8');
+  it('refuses invalid UTF-8 bytes, with a declared length and streamed', async () => {
+    const bad = new Uint8Array([0x61, 0x3d, 0xff, 0xfe]);
+    const declared = new Request('https://as.example/oauth2/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(bad.byteLength) },
+      body: bad,
+    });
+    const streamed = new Request('https://as.example/oauth2/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new ReadableStream({ start: (c) => (c.enqueue(bad), c.close()) }),
+    });
+    for (const req of [declared, streamed]) {
+      const [code, status, desc] = await codeOf(readFormRequest(req));
+      expect([code, status]).toEqual(['invalid_request', 400]);
+      expect(desc).toContain('UTF-8');
+    }
+  });
+  it('reads a valid body either way, raw UTF-8 included', async () => {
+    const body = new TextEncoder().encode('grant_type=client_credentials&name=caf\u00e9');
+    const declared = new Request('https://as.example/oauth2/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(body.byteLength) },
+      body,
+    });
+    const streamed = new Request('https://as.example/oauth2/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new ReadableStream({ start: (c) => (c.enqueue(body), c.close()) }),
+    });
+    for (const req of [declared, streamed]) expect(Object.fromEntries(await readFormRequest(req))).toEqual({ grant_type: 'client_credentials', name: 'caf\u00e9' });
   });
   it('refuses a body over the limit with 413', async () => {
     const [code, status] = await codeOf(readFormRequest(form('a=' + 'x'.repeat(MAX_FORM_BYTES))));
