@@ -9,7 +9,7 @@
 // shared 2-core machine falls between rounds, not between the numerator and its baseline. Each measurement also
 // records the server process's CPU time per request (/proc), which does not depend on how busy the machine is.
 //
-// Environment: BENCH_ROUNDS (default 3), BENCH_DURATION (s measured per scenario and round, default 5),
+// Environment: BENCH_ROUNDS (default 5), BENCH_DURATION (s measured per scenario and round, default 3),
 // BENCH_WARMUP (s before each measurement, default 1), BENCH_CONNECTIONS (default 10), BENCH_GROWTH_TOKENS (refresh tokens for the big growth stage,
 // default 1000000; 0 skips growth), BENCH_ONLY (comma-separated scenario ids), SOAK_SECONDS (default 60),
 // SOAK_MIX=stateless (soak without D1 writes).
@@ -30,8 +30,8 @@ import { applyMigrations, countRows, fillClients, fillRefreshTokens, insertAutho
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
 const SOAK = process.argv.includes('--soak');
-const ROUNDS = Math.max(1, num(process.env.BENCH_ROUNDS, 3));
-const DURATION = num(process.env.BENCH_DURATION, 5);
+const ROUNDS = Math.max(1, num(process.env.BENCH_ROUNDS, 5));
+const DURATION = num(process.env.BENCH_DURATION, 3);
 const WARMUP = num(process.env.BENCH_WARMUP, 1);
 const CONNECTIONS = num(process.env.BENCH_CONNECTIONS, 10);
 const BIG = num(process.env.BENCH_GROWTH_TOKENS, 1_000_000);
@@ -136,6 +136,21 @@ function startOidc() {
 /** How many entries of each pool file earlier runs took: a later run of the same scenario starts after them. */
 const poolTaken = new Map();
 
+/** The machine's CPU time so far (ticks of /proc/stat's first line): all of it, and what the hypervisor stole. */
+function machineTicks() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { total: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
+/** Share of the machine's CPU time the hypervisor gave to other guests between two machineTicks() readings, %. */
+function stealPct(a, b) {
+  return a && b && b.total > a.total ? ((b.steal - a.steal) / (b.total - a.total)) * 100 : undefined;
+}
+
 /** CPU time (user + system, ms) of a process so far, from /proc/<pid>/stat; null if unreadable. */
 function cpuMs(pid) {
   try {
@@ -169,12 +184,14 @@ async function runScenario(sc, s, pids) {
   if (WARMUP > 0) took(await runLoad(spec(WARMUP)));
   const pid = pids[sc.target];
   const cpu0 = cpuMs(pid);
+  const m0 = machineTicks();
   const r = await runLoad(spec(DURATION));
   const cpu1 = cpuMs(pid);
+  r.stealPct = stealPct(m0, machineTicks());
   took(r);
   r.cpuUs = cpu0 !== null && cpu1 !== null && r.total > 0 ? ((cpu1 - cpu0) * 1000) / r.total : undefined;
   log(
-    `${sc.id.padEnd(18)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${fmt(r.cpuUs)} µs/req  errors ${r.non2xx + r.errors + r.timeouts}` +
+    `${sc.id.padEnd(18)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${fmt(r.cpuUs)} µs/req  steal ${fmt(r.stealPct)} %  errors ${r.non2xx + r.errors + r.timeouts}` +
       (chainSpec ? `  pool entries taken: ${r.poolUsed}` : ''),
   );
   return r;
@@ -275,6 +292,11 @@ function bigLabel() {
   return BIG >= 1_000_000 ? `${BIG / 1_000_000}M` : BIG >= 1000 ? `${BIG / 1000}k` : String(BIG);
 }
 
+function stealRange(results) {
+  const v = Object.values(results).flatMap((r) => r.rounds ?? []).map((r) => r.stealPct).filter((x) => x !== undefined);
+  return v.length ? `${fmt(Math.min(...v), 1)}–${fmt(Math.max(...v), 1)} %` : '–';
+}
+
 function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
   const ceiling = results.ceiling?.rps;
   const rounds = (r) => (r.rounds?.length > 1 ? r.rounds.map((x) => fmt(x.rps)).join(' / ') : '');
@@ -293,7 +315,7 @@ function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
     const d = results[t.den];
     if (!n?.rps || !d?.rps) return [label, '–', '', '', n?.todo ? `not measured (${n.todo})` : 'not measured'];
     // Growth stages run apart (different tables): their ratio divides the two medians.
-    const r = t.max !== undefined ? { ratio: n.rps / d.rps, per: [] } : targetRatio(n, d);
+    const r = t.max !== undefined ? { ratio: n.rps / d.rps, per: [], cpu: n.cpuUs && d.cpuUs ? d.cpuUs / n.cpuUs : undefined } : targetRatio(n, d);
     const spread = r.per.length > 1 ? `${fmt(r.min, 2)}–${fmt(r.max, 2)}` : '';
     const cpu = r.cpu !== undefined ? fmt(r.cpu, 2) : '';
     if (t.info) return [label, fmt(r.ratio, 2), spread, cpu, 'not a target'];
@@ -310,7 +332,10 @@ function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
     `Machine: ${m.nproc} CPUs (\`nproc\`; ${m.cpu}), ${m.memGiB} GiB memory (${m.freeGiB} GiB free at the end), shared with other ` +
       `work while this ran, so absolute numbers are noisy; ratios between scenarios of the same run are what we compare. ` +
       `Node ${m.node}, workerd ${m.workerd} (miniflare ${m.miniflare}, wrangler ${m.wrangler}), autocannon ${m.autocannon}, ` +
-      `@cloudflare/workers-oauth-provider ${m.wop}, oidc-provider ${m.oidc}.`,
+      `@cloudflare/workers-oauth-provider ${m.wop}, oidc-provider ${m.oidc}. ` +
+      `Steal time (CPU the hypervisor gave other guests, /proc/stat) was ${fmt(m.stealPct, 1)} % of the machine's CPU time over the ` +
+      `whole run, ${stealRange(results)} per measured window: where it is high, req/s and even CPU µs/req of neighbouring ` +
+      `windows differ by more than the code under test does.`,
     ``,
     `${ROUNDS} rounds; in each, every scenario in the order below: ${WARMUP} s warm-up, then ${DURATION} s measured with ${CONNECTIONS} ` +
       `connections (one request in flight each). req/s counts successful responses only and is the median of the rounds (each ` +
@@ -479,9 +504,11 @@ async function main() {
     const [workerd] = workerdPids();
     s.pids = { product: workerd, ceiling: workerd, storage: workerd, wop: workerd, oidc: oidc.child.pid };
     const results = {};
+    const ticks0 = machineTicks();
     await runRounds(MAIN, s, s.pids, results);
     const g = BIG > 0 ? await growth(db, s, dir, results) : null;
-    writeBenchReport(machine(), sizes, results, g, startedAt, (performance.now() - t0) / 1000);
+    const m = { ...machine(), stealPct: stealPct(ticks0, machineTicks()) };
+    writeBenchReport(m, sizes, results, g, startedAt, (performance.now() - t0) / 1000);
     log(`wrote ${REPORT}`);
   } catch (err) {
     console.error(err);
