@@ -1,12 +1,12 @@
 // One workerd process (Miniflare's API, not `wrangler dev`) running every Worker of the bench side by
-// side: the product, the ceiling no-op, the bare storage reads (R2, KV, D1), and the workers-oauth-provider peer.
+// side: the product (and a second copy of it for the growth stage), the ceiling no-op, the bare storage reads (R2, KV, D1), and the workers-oauth-provider peer.
 // Each is served on its own direct socket (plain HTTP straight to the Worker, no Miniflare entry proxy),
 // so all four pay exactly the same runtime overhead. Local D1/KV/R2 persist in a temp directory.
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Miniflare } from 'miniflare';
 
-export const PORTS = { entry: 8794, product: 8795, ceiling: 8796, storage: 8797, wop: 8798, oidc: 8799 };
+export const PORTS = { entry: 8794, product: 8795, ceiling: 8796, storage: 8797, wop: 8798, oidc: 8799, productBig: 8800 };
 export const HOST = '127.0.0.1';
 const COMPAT = { compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'] };
 
@@ -59,6 +59,20 @@ export async function startRuntime({ productScript, wopScript, ceilingScript, st
         kvNamespaces: { CACHE: 'bench-cache' },
         r2Buckets: { FILES: 'bench-files' },
         unsafeDirectSockets: [{ host: HOST, port: PORTS.product }],
+      },
+      {
+        // A second copy of the product, identical but for its storage: the growth stage fills its D1 database with
+        // BENCH_GROWTH_TOKENS refresh tokens and measures it round by round against the product with 1,000.
+        name: 'product_big',
+        modules: true,
+        scriptPath: productScript,
+        modulesRoot: dirname(productScript),
+        ...COMPAT,
+        bindings,
+        d1Databases: { DB: 'bench-db-big' },
+        kvNamespaces: { CACHE: 'bench-cache-big' },
+        r2Buckets: { FILES: 'bench-files-big' },
+        unsafeDirectSockets: [{ host: HOST, port: PORTS.productBig }],
       },
       {
         name: 'ceiling',

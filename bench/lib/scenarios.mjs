@@ -122,12 +122,19 @@ const ORDER = [
 export const MAIN = ORDER.map((id) => SCENARIOS.find((s) => s.id === id));
 if (MAIN.length !== SCENARIOS.length || MAIN.includes(undefined)) throw new Error('bench/lib/scenarios.mjs: ORDER must list every scenario once');
 
-/** Growth: the same two product scenarios with more rows stored; `stage` says which seeding precedes them. */
+/**
+ * Growth: the same two product scenarios on two copies of the product in the same workerd, identical but for their
+ * D1 database: `product` holding 10k clients and 1k refresh tokens, `productBig` 10k clients and BIG. Listed as
+ * neighbours, so they interleave round by round like every other target.
+ */
+const cc = SCENARIOS.find((s) => s.id === 'cc');
+const refresh = SCENARIOS.find((s) => s.id === 'refresh');
+const growthChain = (stage) => (s) => ({ ...refresh.chain(s), poolFile: s.growthPools[stage] });
 export const GROWTH = [
-  { ...SCENARIOS.find((s) => s.id === 'cc'), id: 'cc_1k', stage: '1k', label: 'client_credentials, 10k clients + 1k refresh tokens stored' },
-  { ...SCENARIOS.find((s) => s.id === 'refresh'), id: 'refresh_1k', stage: '1k', label: 'refresh rotation, 10k clients + 1k refresh tokens stored' },
-  { ...SCENARIOS.find((s) => s.id === 'cc'), id: 'cc_big', stage: 'big', label: 'client_credentials, 10k clients + BIG refresh tokens stored' },
-  { ...SCENARIOS.find((s) => s.id === 'refresh'), id: 'refresh_big', stage: 'big', label: 'refresh rotation, 10k clients + BIG refresh tokens stored' },
+  { ...cc, id: 'cc_1k', target: 'product', label: 'client_credentials, 10k clients + 1k refresh tokens stored' },
+  { ...cc, id: 'cc_big', target: 'productBig', label: 'client_credentials, 10k clients + BIG refresh tokens stored (second product copy)' },
+  { ...refresh, id: 'refresh_1k', target: 'product', chain: growthChain('small'), label: 'refresh rotation, 10k clients + 1k refresh tokens stored' },
+  { ...refresh, id: 'refresh_big', target: 'productBig', chain: growthChain('big'), label: 'refresh rotation, 10k clients + BIG refresh tokens stored (second product copy)' },
 ];
 
 /** The issue's targets: `num / den` must be ≥ min (or ≤ max). */
