@@ -44,7 +44,7 @@ const SOAK_SECONDS = num(process.env.SOAK_SECONDS, 60);
 const POOL = SOAK ? Math.max(5000, 400 * SOAK_SECONDS) : (CONNECTIONS * 4 + 20) * ROUNDS * 2;
 // Authorization codes are never chained (a code exchange does not return a code): one per request of the
 // warm-up and the measured window, sized well above the fastest single-D1-batch rate seen here (~1,000/s).
-const CODE_POOL = Math.max(5000, 1500 * (DURATION + WARMUP) * ROUNDS);
+const CODE_POOL = SOAK ? 0 : Math.max(5000, 1500 * (DURATION + WARMUP) * ROUNDS); // the soak exchanges no code
 const REPORT = join(ROOT, 'docs/benchmarks.md');
 const log = (...a) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const base = (target) => `http://${HOST}:${PORTS[target]}`;
