@@ -25,6 +25,16 @@ export function productBindings(secrets) {
   };
 }
 
+/** One Worker of the bench on its own direct socket (plain HTTP straight into it, no Miniflare entry proxy). */
+function worker(name, scriptPath, port, extra = {}) {
+  return { name, modules: true, scriptPath, modulesRoot: dirname(scriptPath), ...COMPAT, ...extra, unsafeDirectSockets: [{ host: HOST, port }] };
+}
+
+/** The product's local D1, KV and R2 (`suffix` names a separate set, for the second product copy). */
+function productStorage(suffix) {
+  return { d1Databases: { DB: `bench-db${suffix}` }, kvNamespaces: { CACHE: `bench-cache${suffix}` }, r2Buckets: { FILES: `bench-files${suffix}` } };
+}
+
 export async function startRuntime({ productScript, wopScript, ceilingScript, storageScript, persistDir, bindings }) {
   const stderrTail = [];
   const errorLogs = []; // the product's own error-level log lines (its 5xx), kept for the report
@@ -34,75 +44,27 @@ export async function startRuntime({ productScript, wopScript, ceilingScript, st
     defaultPersistRoot: persistDir,
     // Product logs (one JSON line per request) are drained, as a log shipper would; errors are kept for the report.
     handleRuntimeStdio(stdout, stderr) {
-      stdout.on('data', (chunk) => {
+      const keepErrors = (chunk) => {
         for (const line of String(chunk).split('\n')) {
           if (line.includes('"level":"error"') && errorLogs.length < 20) errorLogs.push(line.slice(0, 400));
         }
-      });
+      };
+      stdout.on('data', keepErrors);
       stderr.on('data', (chunk) => {
         stderrTail.push(String(chunk));
         if (stderrTail.length > 50) stderrTail.shift();
-        for (const line of String(chunk).split('\n')) {
-          if (line.includes('"level":"error"') && errorLogs.length < 20) errorLogs.push(line.slice(0, 400));
-        }
+        keepErrors(chunk);
       });
     },
     workers: [
-      {
-        name: 'product',
-        modules: true,
-        scriptPath: productScript,
-        modulesRoot: dirname(productScript),
-        ...COMPAT,
-        bindings,
-        d1Databases: { DB: 'bench-db' },
-        kvNamespaces: { CACHE: 'bench-cache' },
-        r2Buckets: { FILES: 'bench-files' },
-        unsafeDirectSockets: [{ host: HOST, port: PORTS.product }],
-      },
-      {
-        // A second copy of the product, identical but for its storage: the growth stage fills its D1 database with
-        // BENCH_GROWTH_TOKENS refresh tokens and measures it round by round against the product with 1,000.
-        name: 'product_big',
-        modules: true,
-        scriptPath: productScript,
-        modulesRoot: dirname(productScript),
-        ...COMPAT,
-        bindings,
-        d1Databases: { DB: 'bench-db-big' },
-        kvNamespaces: { CACHE: 'bench-cache-big' },
-        r2Buckets: { FILES: 'bench-files-big' },
-        unsafeDirectSockets: [{ host: HOST, port: PORTS.productBig }],
-      },
-      {
-        name: 'ceiling',
-        modules: true,
-        scriptPath: ceilingScript,
-        modulesRoot: dirname(ceilingScript),
-        ...COMPAT,
-        unsafeDirectSockets: [{ host: HOST, port: PORTS.ceiling }],
-      },
-      {
-        name: 'storage',
-        modules: true,
-        scriptPath: storageScript,
-        modulesRoot: dirname(storageScript),
-        ...COMPAT,
-        // The product's own storage: same object, same rows, same simulators.
-        d1Databases: { DB: 'bench-db' },
-        kvNamespaces: { CACHE: 'bench-cache' },
-        r2Buckets: { FILES: 'bench-files' },
-        unsafeDirectSockets: [{ host: HOST, port: PORTS.storage }],
-      },
-      {
-        name: 'wop',
-        modules: true,
-        scriptPath: wopScript,
-        modulesRoot: dirname(wopScript),
-        ...COMPAT,
-        kvNamespaces: { OAUTH_KV: 'bench-wop-kv' },
-        unsafeDirectSockets: [{ host: HOST, port: PORTS.wop }],
-      },
+      worker('product', productScript, PORTS.product, { bindings, ...productStorage('') }),
+      // A second copy of the product, identical but for its storage: the growth stage fills its D1 database with
+      // BENCH_GROWTH_TOKENS refresh tokens and measures it round by round against the product with 1,000.
+      worker('product_big', productScript, PORTS.productBig, { bindings, ...productStorage('-big') }),
+      worker('ceiling', ceilingScript, PORTS.ceiling),
+      // The product's own storage: same object, same rows, same simulators.
+      worker('storage', storageScript, PORTS.storage, productStorage('')),
+      worker('wop', wopScript, PORTS.wop, { kvNamespaces: { OAUTH_KV: 'bench-wop-kv' } }),
     ],
   });
   try {
