@@ -10,6 +10,17 @@ import { authorizeFlow } from '../authz-helpers';
 import { bytesOf, getImage, png, putImage, userToken } from '../files-fixtures';
 import { call, errorOf, expectTokens, seedClient, seedUser, tokenRequest, type TokenJson } from '../helpers';
 
+/** The token responses of a race: the 200s' bodies, and every other response's RFC 6749 §5.2 error. */
+async function race(responses: Response[]): Promise<{ winners: TokenJson[]; losers: Awaited<ReturnType<typeof errorOf>>[] }> {
+  const winners: TokenJson[] = [];
+  const losers: Awaited<ReturnType<typeof errorOf>>[] = [];
+  for (const res of responses) {
+    if (res.status === 200) winners.push((await res.json()) as TokenJson);
+    else losers.push(await errorOf(res));
+  }
+  return { winners, losers };
+}
+
 describe('concurrency', () => {
   it('50 concurrent uses of one refresh token: exactly one success; the other 49 count as reuse and revoke the family', async () => {
     const client = await seedClient();
@@ -19,17 +30,9 @@ describe('concurrency', () => {
     const responses = await Promise.all(
       Array.from({ length: 50 }, () => tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token! }, { client })),
     );
-    const winners: TokenJson[] = [];
-    const losers: string[] = [];
-    for (const res of responses) {
-      if (res.status === 200) winners.push((await res.json()) as TokenJson);
-      else {
-        const e = await errorOf(res);
-        losers.push(`${e.status} ${e.error}`);
-      }
-    }
+    const { winners, losers } = await race(responses);
     expect(winners).toHaveLength(1);
-    expect(losers).toEqual(Array(49).fill('400 invalid_grant'));
+    expect(losers.map((e) => `${e.status} ${e.error}`)).toEqual(Array(49).fill('400 invalid_grant'));
 
     // Observed (and intended, RFC 9700 §4.14.2): the server cannot tell the legitimate client from an attacker
     // replaying the same token, so each of the 49 late requests is treated as reuse of a rotated token and
@@ -55,18 +58,12 @@ describe('concurrency', () => {
     const params = { grant_type: 'authorization_code', code: r.code, redirect_uri: 'https://app.example/cb', code_verifier: r.verifier! };
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {}); // one code_replay line per loser
     const responses = await Promise.all(Array.from({ length: 50 }, () => tokenRequest(params, { client })));
-    const winners: TokenJson[] = [];
-    const losers: string[] = [];
-    for (const res of responses) {
-      if (res.status === 200) winners.push((await res.json()) as TokenJson);
-      else {
-        const e = await errorOf(res);
-        losers.push(`${e.status} ${e.error} ${e.description}`);
-      }
-    }
+    const { winners, losers } = await race(responses);
     expect(winners).toHaveLength(1);
     // Every loser ran its batch after the winner's (D1 serialises batches), so each is a replay of a used code.
-    expect(losers).toEqual(Array(49).fill('400 invalid_grant The authorization code was already used; the tokens issued from it have been revoked.'));
+    expect(losers.map((e) => `${e.status} ${e.error} ${e.description}`)).toEqual(
+      Array(49).fill('400 invalid_grant The authorization code was already used; the tokens issued from it have been revoked.'),
+    );
 
     // As implemented (src/storage/authorization-codes.ts): a replay by the same client with the right verifier
     // cannot be told from an attacker's, so it deny-lists the winner's access token and revokes its refresh family.
