@@ -89,7 +89,9 @@ export async function readUploadBody(request: Request, declared: ImageType, maxB
   if (head.byteLength === 0) throw new OAuthError('invalid_request', 'The request body is empty.');
   const sniffed = sniffImageType(head);
   if (!sniffed) throw body.fail(unsupportedType('the bytes are not a recognised image'));
-  if (sniffed !== declared) throw body.fail(unsupportedType(`the Content-Type says ${declared} but the bytes are ${sniffed}`));
+  if (sniffed !== declared) {
+    throw body.fail(unsupportedType(`the Content-Type says ${declared} but the bytes are ${sniffed}`));
+  }
 
   if (length !== null) {
     // Stream: the first bytes, then the rest of the body, through a stream that must see exactly `length` bytes.

@@ -112,7 +112,8 @@ export async function authenticateClient(
       throw invalidClient(
         registered === 'client_secret_basic'
           ? 'This client is registered for client_secret_basic; send its credentials with HTTP Basic, not in the body.'
-          : 'This client is registered for client_secret_post; send client_id and client_secret in the body, not with HTTP Basic.',
+          : 'This client is registered for client_secret_post; send client_id and client_secret in the body, ' +
+            'not with HTTP Basic.',
         {},
         `client ${id} used ${used}, registered ${registered}`,
       );

@@ -72,7 +72,8 @@ export async function readFormRequest(req: Request, rule: QueryRule = {}): Promi
   const query = parseUrlEncoded(new URL(req.url).search.slice(1), 'query string');
   for (const [name, value] of query) {
     if (name !== 'grant_type' || !rule.onQueryGrantType) {
-      throw invalid(`Do not put "${name.slice(0, 40)}" in the URL; send it in the application/x-www-form-urlencoded request body.`);
+      const what = name.slice(0, 40);
+      throw invalid(`Do not put "${what}" in the URL; send it in the application/x-www-form-urlencoded request body.`);
     }
     const inBody = body.get(name);
     if (inBody === undefined) body.set(name, value);

@@ -154,10 +154,12 @@ filesRoutes.post('/', async (c) => {
   if (length > config.maxUploadBytes + MULTIPART_OVERHEAD) throw tooLarge(config.maxUploadBytes);
   // Through the bounded reader first (limit counted while reading, a broken-off body is a 400), then parsed.
   const limit = config.maxUploadBytes + MULTIPART_OVERHEAD;
-  const raw = await readBodyBytes(c.req.raw, limit, { ...bodyErrors(), tooLarge: () => tooLarge(config.maxUploadBytes) });
+  const errors = { ...bodyErrors(), tooLarge: () => tooLarge(config.maxUploadBytes) };
+  const raw = await readBodyBytes(c.req.raw, limit, errors);
+  const multipart = new Response(raw, { headers: { 'Content-Type': c.req.header('Content-Type')! } });
   let file: File | string | null;
   try {
-    file = (await new Response(raw, { headers: { 'Content-Type': c.req.header('Content-Type')! } }).formData()).get('file');
+    file = (await multipart.formData()).get('file');
   } catch {
     throw new OAuthError('invalid_request', 'The multipart body is malformed.');
   }

@@ -37,7 +37,8 @@ registerRoutes.use('*', async function noQueryParameters(c, next) {
   if (c.req.url.includes('?')) {
     const name = [...new URL(c.req.url).searchParams.keys()][0];
     if (name !== undefined) {
-      throw new OAuthError('invalid_request', `Do not put "${name.slice(0, 40)}" in the URL; send it in the JSON request body.`);
+      const what = name.slice(0, 40);
+      throw new OAuthError('invalid_request', `Do not put "${what}" in the URL; send it in the JSON request body.`);
     }
   }
   await next();
@@ -46,7 +47,8 @@ registerRoutes.use('*', async function noQueryParameters(c, next) {
 registerRoutes.post('/', async (c) => {
   const iat = bearerOrChallenge(c, 'An initial access token from the administrator');
   // Validate before spending: a refused registration must not use up a max_uses token (RFC 7591 §3.2.2 errors).
-  const m = validateClientMetadata(await readJsonObject(c, { code: 'invalid_client_metadata' }), { defaultName: DEFAULT_NAME });
+  const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
+  const m = validateClientMetadata(body, { defaultName: DEFAULT_NAME });
   if (!(await consumeInitialAccessToken(c.env.DB, iat))) {
     throw bearerError('invalid_token', 'The initial access token is unknown, expired or used up.', { realm: 'register' });
   }

@@ -187,7 +187,8 @@ export async function createClient(db: D1Database, kv: KVNamespace, input: NewCl
   return { client: fromRow(row), secret };
 }
 
-export type ClientChanges = Partial<Pick<Client, 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes' | 'requirePkce' | 'status'>> & {
+type ChangeableFields = 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes';
+export type ClientChanges = Partial<Pick<Client, ChangeableFields | 'requirePkce' | 'status'>> & {
   /** Only between client_secret_basic and client_secret_post: public and confidential never switch. */
   authMethod?: Exclude<ClientAuthMethod, 'none'>;
 };

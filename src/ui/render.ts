@@ -62,10 +62,11 @@ export function pageApp(): Hono<AppEnv> {
 const MAX_PAGE_FORM_BYTES = 16 * 1024;
 
 /** The body reader's failures, worded for a person (the internal reason still goes to the info log). */
+const formError = (detail: string, status = 400) => new OAuthError('invalid_request', detail, { status });
 const PAGE_FORM_ERRORS: TextErrors = {
-  tooLarge: () => new OAuthError('invalid_request', 'The form holds more text than allowed. Shorten it and try again.', { status: 413 }),
-  incomplete: () => new OAuthError('invalid_request', 'The form did not arrive in full. Go back and send it again.'),
-  notUtf8: () => new OAuthError('invalid_request', 'The form holds characters that are not valid text. Go back and try again.'),
+  tooLarge: () => formError('The form holds more text than allowed. Shorten it and try again.', 413),
+  incomplete: () => formError('The form did not arrive in full. Go back and send it again.'),
+  notUtf8: () => formError('The form holds characters that are not valid text. Go back and try again.'),
 };
 
 /**

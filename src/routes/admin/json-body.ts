@@ -15,7 +15,10 @@ export async function readJsonObject(
 ): Promise<Record<string, unknown>> {
   const code = options.code ?? 'invalid_request';
   const type = (c.req.header('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json' && !options.optional) throw new OAuthError(code, 'Send the body as application/json.');
+  // Checked before reading: a body of another type is not read at all (an empty optional body may have no type).
+  if (type !== 'application/json' && !options.optional) {
+    throw new OAuthError(code, 'Send the body as application/json.');
+  }
   const errors: TextErrors = {
     ...textErrors(code),
     tooLarge: (limit) => new OAuthError(code, `The JSON body is larger than ${limit} bytes.`, { status: 413 }),
