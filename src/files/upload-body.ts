@@ -57,9 +57,9 @@ function uploadErrors(maxBytes: number): BodyErrors {
   return {
     tooLarge: () => tooLarge(maxBytes),
     incomplete: (received, expected) =>
-      expected === null
-        ? new OAuthError('invalid_request', `The upload broke off after ${received} bytes; nothing was stored.`)
-        : incomplete(received, expected),
+      received !== null && expected !== null
+        ? incomplete(received, expected)
+        : new OAuthError('invalid_request', 'The upload broke off before it was complete; nothing was stored.'),
   };
 }
 

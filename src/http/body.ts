@@ -9,8 +9,11 @@ import { OAuthError, type OAuthErrorCode } from '../oauth/errors';
 export interface BodyErrors {
   /** The body passed the limit (HTTP 413, RFC 9110 §15.5.14). */
   tooLarge(limit: number): OAuthError;
-  /** The body ended before its Content-Length, or the connection broke off while it was being read. */
-  incomplete(received: number, expected: number | null): OAuthError;
+  /**
+   * The body ended before its Content-Length, or the connection broke off while it was being read; `received` is
+   * null when the native read that failed does not say how far it got.
+   */
+  incomplete(received: number | null, expected: number | null): OAuthError;
 }
 
 /** Default wording: invalid_request (or the caller's code), one sentence each. */
@@ -20,9 +23,11 @@ export function bodyErrors(code: OAuthErrorCode = 'invalid_request'): BodyErrors
     incomplete: (received, expected) =>
       new OAuthError(
         code,
-        expected === null
-          ? `The request body broke off after ${received} bytes; send the request again.`
-          : `The request body ended after ${received} of ${expected} bytes; send the request again.`,
+        received === null
+          ? 'The request body broke off before it was complete; send the request again.'
+          : expected === null
+            ? `The request body broke off after ${received} bytes; send the request again.`
+            : `The request body ended after ${received} of ${expected} bytes; send the request again.`,
       ),
   };
 }
@@ -178,7 +183,7 @@ async function readDeclaredForm(body: ReadableStream, declared: number, errors: 
   try {
     text = await new Response(body).text();
   } catch (err) {
-    throw withReason(errors.incomplete(0, declared), `body read failed: ${causeOf(err)}`);
+    throw withReason(errors.incomplete(null, declared), `body read failed: ${causeOf(err)}`);
   }
   if (text.includes('\uFFFD')) throw errors.notUtf8();
   // UTF-16 units equal bytes for ASCII, the usual form; otherwise count the bytes (raw UTF-8 in a form is rare).

@@ -1,6 +1,7 @@
 /**
  * Reading `application/x-www-form-urlencoded` OAuth requests strictly (RFC 6749 §3.2, §2.3.1):
- * bounded size, valid UTF-8, no repeated parameter, empty values treated as omitted (§3.1).
+ * bounded size and valid UTF-8 (src/http/body.ts), no repeated parameter, empty values treated as omitted (§3.1),
+ * nothing but the token endpoint's grant_type from the query string (issue 11).
  */
 import { readBodyText } from '../http/body';
 import { OAuthError } from './errors';
@@ -9,7 +10,6 @@ import { OAuthError } from './errors';
 export const MAX_FORM_BYTES = 16 * 1024;
 
 export type Params = Map<string, string>;
-
 
 function invalid(description: string, status = 400): OAuthError {
   return new OAuthError('invalid_request', description, { status });
