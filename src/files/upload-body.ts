@@ -1,11 +1,13 @@
 /**
  * Reading an upload: size limit, magic-number check on the first bytes, then the bytes for R2.
+ * The bytes are read through the one bounded reader, src/http/body.ts.
  *
  * With a Content-Length the body is streamed to R2 through a FixedLengthStream of that length, so a body
  * that ends early makes the put fail and nothing is stored; a `Content-Digest: sha-256=:…:` (RFC 9530)
  * from the client is handed to R2, which refuses the write if the bytes differ. Without a Content-Length
  * (chunked) the body is buffered up to the limit and its SHA-256 is computed here and checked by R2.
  */
+import { BoundedBody, concatBytes, declaredLength, type BodyErrors } from '../http/body';
 import { OAuthError } from '../oauth/errors';
 import { sniffImageType, SNIFF_BYTES, type ImageType } from './magic';
 
@@ -19,13 +21,8 @@ export interface UploadBody {
   done: Promise<void>;
 }
 
-/** Content-Length as a number; null when absent; invalid_request when malformed. */
-export function contentLengthOf(headers: Headers): number | null {
-  const v = headers.get('Content-Length');
-  if (v === null) return null;
-  if (!/^\d{1,15}$/.test(v)) throw new OAuthError('invalid_request', 'The Content-Length header is malformed.');
-  return Number(v);
-}
+/** Content-Length as a number; null when absent; invalid_request when malformed (src/http/body.ts). */
+export const contentLengthOf = declaredLength;
 
 /** RFC 9530 §2: `Content-Digest: sha-256=:<base64>:` → hex; null when absent or only other algorithms. */
 export function contentDigestSha256(headers: Headers): string | null {
@@ -55,9 +52,21 @@ export function unsupportedType(detail: string): OAuthError {
   return new OAuthError('invalid_request', `Only PNG, JPEG, GIF, WebP, AVIF and SVG images are accepted: ${detail}.`, { status: 415 });
 }
 
+/** The body reader's failures, worded for an upload. */
+function uploadErrors(maxBytes: number): BodyErrors {
+  return {
+    tooLarge: () => tooLarge(maxBytes),
+    incomplete: (received, expected) =>
+      received !== null && expected !== null
+        ? incomplete(received, expected)
+        : new OAuthError('invalid_request', 'The upload broke off before it was complete; nothing was stored.'),
+  };
+}
+
 /**
  * Checks the limit and the magic number, then returns the body ready for R2. `declared` is the client's
- * Content-Type (already checked to be an image type); the bytes must be that type.
+ * Content-Type (already checked to be an image type); the bytes must be that type. Every chunk goes through
+ * src/http/body.ts `BoundedBody`: limit, declared length and a broken-off connection (400, logged at info).
  */
 export async function readUploadBody(request: Request, declared: ImageType, maxBytes: number): Promise<UploadBody> {
   const length = contentLengthOf(request.headers);
@@ -65,28 +74,24 @@ export async function readUploadBody(request: Request, declared: ImageType, maxB
   if (!request.body || length === 0) throw new OAuthError('invalid_request', 'The request body is empty.');
   const clientDigest = contentDigestSha256(request.headers) ?? undefined;
 
-  const reader = request.body.getReader();
+  const body = new BoundedBody(request.body, maxBytes, length, uploadErrors(maxBytes));
   const chunks: Uint8Array[] = [];
-  let received = 0;
   let ended = false;
-  const fail = (err: OAuthError) => {
-    reader.cancel().catch(() => {});
-    return err;
-  };
-  while (received < SNIFF_BYTES) {
-    const { done, value } = await reader.read();
-    if (done) {
+  while (body.received < SNIFF_BYTES) {
+    const chunk = await body.next();
+    if (chunk === null) {
       ended = true;
       break;
     }
-    chunks.push(value);
-    received += value.byteLength;
-    if (received > maxBytes) throw fail(tooLarge(maxBytes));
+    chunks.push(chunk);
   }
-  const head = concat(chunks, received);
+  const head = concatBytes(chunks, body.received);
+  if (head.byteLength === 0) throw new OAuthError('invalid_request', 'The request body is empty.');
   const sniffed = sniffImageType(head);
-  if (!sniffed) throw fail(unsupportedType('the bytes are not a recognised image'));
-  if (sniffed !== declared) throw fail(unsupportedType(`the Content-Type says ${declared} but the bytes are ${sniffed}`));
+  if (!sniffed) throw body.fail(unsupportedType('the bytes are not a recognised image'));
+  if (sniffed !== declared) {
+    throw body.fail(unsupportedType(`the Content-Type says ${declared} but the bytes are ${sniffed}`));
+  }
 
   if (length !== null) {
     // Stream: the first bytes, then the rest of the body, through a stream that must see exactly `length` bytes.
@@ -95,19 +100,14 @@ export async function readUploadBody(request: Request, declared: ImageType, maxB
     const done = (async () => {
       try {
         await writer.write(head);
-        let written = head.byteLength;
-        while (!ended) {
-          const { done: end, value } = await reader.read();
-          if (end) break;
-          written += value.byteLength;
-          await writer.write(value);
+        // BoundedBody refuses a short or broken body, so the put then fails on the short stream: nothing stored.
+        for (let chunk = ended ? null : await body.next(); chunk !== null; chunk = await body.next()) {
+          await writer.write(chunk);
         }
-        // Counted here too, so a short body is reported as such (the put then fails on the short stream).
-        if (written !== length) throw incomplete(written, length);
         await writer.close();
       } catch (err) {
         await writer.abort(err).catch(() => {});
-        reader.cancel().catch(() => {});
+        body.fail(incomplete(body.received, length));
         throw err;
       }
     })();
@@ -116,17 +116,12 @@ export async function readUploadBody(request: Request, declared: ImageType, maxB
   }
 
   // Chunked: buffer up to the limit, then let R2 check our SHA-256 of what we received.
-  while (!ended) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    received += value.byteLength;
-    if (received > maxBytes) throw fail(tooLarge(maxBytes));
-  }
-  const all = concat(chunks, received);
+  for (let chunk = ended ? null : await body.next(); chunk !== null; chunk = await body.next()) chunks.push(chunk);
+  const all = concatBytes(chunks, body.received);
   const ours = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', all)));
   if (clientDigest && clientDigest !== ours) throw new OAuthError('invalid_request', 'The Content-Digest does not match the body received.');
-  return { body: all.buffer as ArrayBuffer, size: received, type: sniffed, sha256: ours, done: Promise.resolve() };
+  const buffer = all.byteOffset === 0 && all.byteLength === all.buffer.byteLength ? all.buffer : all.slice().buffer;
+  return { body: buffer as ArrayBuffer, size: body.received, type: sniffed, sha256: ours, done: Promise.resolve() };
 }
 
 /** Bytes already in memory (multipart uploads): same limit and magic-number rules, SHA-256 computed here. */
@@ -138,16 +133,6 @@ export async function checkBufferedUpload(bytes: Uint8Array, declared: ImageType
   if (declared && sniffed !== declared) throw unsupportedType(`the file type says ${declared} but the bytes are ${sniffed}`);
   const sha256 = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
   return { type: sniffed, sha256 };
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 function toHex(bytes: Uint8Array): string {

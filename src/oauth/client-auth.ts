@@ -1,11 +1,12 @@
 /**
  * Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3.1):
- * `client_secret_basic` (with form-decoding of id and secret) or `client_secret_post`, never both;
- * public clients identify themselves with `client_id` alone.
+ * `client_secret_basic` (with form-decoding of id and secret) or `client_secret_post`, never both, and only
+ * the one the client registered (RFC 7591 §2 token_endpoint_auth_method); public clients identify themselves with
+ * `client_id` alone.
  */
 import { nowSeconds, sleeper } from '../clock';
 import { audit } from '../storage/audit';
-import { getClient, type Client } from '../storage/clients';
+import { authMethodOf, getClient, type Client } from '../storage/clients';
 import { clientThrottleKey, recordFailure } from '../storage/throttle';
 import { sha256 } from '../tokens/random';
 import { OAuthError } from './errors';
@@ -102,7 +103,23 @@ export async function authenticateClient(
   const a = enc.encode(presented);
   const b = enc.encode(expected.length === presented.length ? expected : NO_MATCH_HASH);
   const match = crypto.subtle.timingSafeEqual(a, b) && usable !== null;
-  if (match) return { client: usable!, authenticated: true };
+  if (match) {
+    // RFC 7591 §2: the client registered one token_endpoint_auth_method; another one is refused. Checked only after
+    // the secret matched, so the answer tells nobody without the secret which method (or which client) exists.
+    const used = basic ? 'client_secret_basic' : 'client_secret_post';
+    const registered = authMethodOf(usable!);
+    if (used !== registered) {
+      throw invalidClient(
+        registered === 'client_secret_basic'
+          ? 'This client is registered for client_secret_basic; send its credentials with HTTP Basic, not in the body.'
+          : 'This client is registered for client_secret_post; send client_id and client_secret in the body, ' +
+            'not with HTTP Basic.',
+        {},
+        `client ${id} used ${used}, registered ${registered}`,
+      );
+    }
+    return { client: usable!, authenticated: true };
+  }
 
   const state = await recordFailure(env.DB, clientThrottleKey(id), nowSeconds());
   const wait = delayMs(state.failures);

@@ -72,7 +72,9 @@ function stringArray(input: ClientMetadataInput, field: string, max: number): st
 /** The registry fields (src/storage/clients.ts) that validated metadata sets, for createClient and updateClient. */
 export function registryFields(m: ValidatedClientMetadata) {
   const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes } = m;
-  return { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes };
+  // The method as registered (issue 10): stored, read back by RFC 7592, enforced by src/oauth/client-auth.ts.
+  const authMethod = m.authMethod === 'none' ? undefined : m.authMethod;
+  return { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, authMethod };
 }
 
 export function validateClientMetadata(input: ClientMetadataInput, options: { allowPassword?: boolean; defaultName?: string } = {}): ValidatedClientMetadata {
@@ -146,6 +148,7 @@ export function clientMetadataView(c: Client): Record<string, unknown> {
     grant_types: c.grantTypes,
     response_types: c.grantTypes.includes('authorization_code') ? ['code'] : [],
     scope: c.scopes.join(' '),
-    token_endpoint_auth_method: c.confidential ? 'client_secret_basic' : 'none',
+    // As registered (issue 10); a client cached before migration 0006 has none: it was registered under the default.
+    token_endpoint_auth_method: c.authMethod ?? (c.confidential ? 'client_secret_basic' : 'none'),
   };
 }

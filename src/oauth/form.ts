@@ -1,16 +1,15 @@
 /**
  * Reading `application/x-www-form-urlencoded` OAuth requests strictly (RFC 6749 §3.2, §2.3.1):
- * bounded size, valid UTF-8, no repeated parameter, empty values treated as omitted (§3.1).
+ * bounded size and valid UTF-8 (src/http/body.ts), no repeated parameter, empty values treated as omitted (§3.1),
+ * nothing but the token endpoint's grant_type from the query string (issue 11).
  */
+import { readBodyText } from '../http/body';
 import { OAuthError } from './errors';
 
 /** Far above any legitimate token request; larger bodies are refused before parsing. */
 export const MAX_FORM_BYTES = 16 * 1024;
 
 export type Params = Map<string, string>;
-
-/** Parameters that must never travel in a URL, where logs and Referer headers would keep them. */
-const CREDENTIAL_PARAMS = ['client_secret', 'password', 'refresh_token', 'code', 'code_verifier', 'token', 'client_assertion'];
 
 function invalid(description: string, status = 400): OAuthError {
   return new OAuthError('invalid_request', description, { status });
@@ -44,61 +43,21 @@ function decodeComponent(raw: string, where: string): string {
   }
 }
 
-/** Fatal: invalid UTF-8 throws. Stateless between calls (no `stream` option), so one instance serves every request. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-function notUtf8(): OAuthError {
-  return invalid('The request body is not valid UTF-8.');
-}
-
-/** Reads the body as text with a hard size limit, whatever Content-Length claims; invalid UTF-8 is refused. */
-async function readLimitedText(req: Request, limit: number): Promise<string> {
-  const lengthHeader = req.headers.get('Content-Length');
-  const declared = Number(lengthHeader ?? '0');
-  if (declared > limit) throw invalid(`The request body is larger than ${limit} bytes.`, 413);
-  if (!req.body) return '';
-  if (lengthHeader !== null && /^\d+$/.test(lengthHeader)) {
-    // A declared length within the limit: the runtime frames the body by it (RFC 9112 §6.3), so one native read is
-    // bounded. text() is workerd's cheapest read (arrayBuffer() plus a decode cost ~50 µs more per request,
-    // docs/benchmarks.md); it turns invalid UTF-8 into U+FFFD, which a form body never holds raw, since the
-    // urlencoded serializer percent-encodes every non-ASCII byte (WHATWG URL §5.2), so U+FFFD is refused as invalid.
-    const text = await req.text();
-    if (text.length > limit) throw invalid(`The request body is larger than ${limit} bytes.`, 413); // UTF-16 units ≤ bytes
-    if (text.includes('\uFFFD')) throw notUtf8();
-    return text;
-  }
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw invalid(`The request body is larger than ${limit} bytes.`, 413);
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    body.set(c, offset);
-    offset += c.byteLength;
-  }
-  try {
-    return UTF8.decode(body);
-  } catch {
-    throw notUtf8();
-  }
+/** How the query string of a form request is treated. */
+export interface QueryRule {
+  /**
+   * Token endpoint only: `grant_type` may also be in the query (seed 000's curl repeats it in the URL). The body is
+   * authoritative: a different query value is ignored and reported here, for an info log.
+   */
+  onQueryGrantType?: (queryValue: string, bodyValue: string) => void;
 }
 
 /**
- * The request's parameters: body (urlencoded only) merged with the query string.
- * The query may repeat a body parameter with the same value (seed 000 repeats grant_type=password in the URL);
- * a different value, or a credential in the query, is invalid_request.
+ * The request's parameters, from the urlencoded body (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1), at most
+ * MAX_FORM_BYTES, strict UTF-8. Nothing else may come from the URL, where logs, history and Referer headers
+ * would keep it (RFC 6749 §3.2 says POST, RFC 9700 §4.3.1): any other query parameter is invalid_request.
  */
-export async function readFormRequest(req: Request): Promise<Params> {
+export async function readFormRequest(req: Request, rule: QueryRule = {}): Promise<Params> {
   const contentType = (req.headers.get('Content-Type') ?? '').toLowerCase();
   const [mediaType, ...ctParams] = contentType.split(';').map((s) => s.trim());
   if (mediaType !== 'application/x-www-form-urlencoded') {
@@ -108,18 +67,17 @@ export async function readFormRequest(req: Request): Promise<Params> {
   if (charset && !['charset=utf-8', 'charset="utf-8"'].includes(charset)) {
     throw invalid('Only UTF-8 request bodies are accepted.');
   }
-  const body = parseUrlEncoded(await readLimitedText(req, MAX_FORM_BYTES), 'request body');
+  const body = parseUrlEncoded(await readBodyText(req, MAX_FORM_BYTES, undefined, { form: true }), 'request body');
   if (!req.url.includes('?')) return body; // no query string: no URL to parse
   const query = parseUrlEncoded(new URL(req.url).search.slice(1), 'query string');
   for (const [name, value] of query) {
-    if (CREDENTIAL_PARAMS.includes(name)) {
-      throw invalid(`Do not put "${name}" in the URL; send it in the application/x-www-form-urlencoded request body.`);
+    if (name !== 'grant_type' || !rule.onQueryGrantType) {
+      const what = name.slice(0, 40);
+      throw invalid(`Do not put "${what}" in the URL; send it in the application/x-www-form-urlencoded request body.`);
     }
     const inBody = body.get(name);
     if (inBody === undefined) body.set(name, value);
-    else if (inBody !== value) {
-      throw invalid(`The parameter "${name.slice(0, 40)}" has different values in the query string and the body; send it once, in the body.`);
-    }
+    else if (inBody !== value) rule.onQueryGrantType(value, inBody);
   }
   return body;
 }

@@ -9,6 +9,7 @@ import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../files/co
 import { declaredImageType, EXTENSIONS } from '../files/magic';
 import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrlPath, objectKey, parseImagePath, pathFromKey } from '../files/paths';
 import { checkBufferedUpload, contentLengthOf, readUploadBody, tooLarge, unsupportedType, type UploadBody } from '../files/upload-body';
+import { bodyErrors, readBodyBytes } from '../http/body';
 import { OAuthError } from '../oauth/errors';
 import { deleteImage, headImage, listImages, ownershipOf, readImage, writeImage, type WriteOptions } from '../storage/files';
 import { authenticateAccessToken } from '../tokens/authenticate-access-token';
@@ -151,9 +152,14 @@ filesRoutes.post('/', async (c) => {
   const length = contentLengthOf(c.req.raw.headers);
   if (length === null) throw new OAuthError('invalid_request', 'A Content-Length is required.', { status: 411 });
   if (length > config.maxUploadBytes + MULTIPART_OVERHEAD) throw tooLarge(config.maxUploadBytes);
+  // Through the bounded reader first (limit counted while reading, a broken-off body is a 400), then parsed.
+  const limit = config.maxUploadBytes + MULTIPART_OVERHEAD;
+  const errors = { ...bodyErrors(), tooLarge: () => tooLarge(config.maxUploadBytes) };
+  const raw = await readBodyBytes(c.req.raw, limit, errors);
+  const multipart = new Response(raw, { headers: { 'Content-Type': c.req.header('Content-Type')! } });
   let file: File | string | null;
   try {
-    file = (await c.req.raw.formData()).get('file');
+    file = (await multipart.formData()).get('file');
   } catch {
     throw new OAuthError('invalid_request', 'The multipart body is malformed.');
   }

@@ -29,12 +29,29 @@ function registrationUri(c: Context<AppEnv>, id: string): string {
   return `${c.get('config').issuer}/oauth2/register/${encodeURIComponent(id)}`;
 }
 
+/**
+ * Issue 11: nothing of a registration request comes from the URL (RFC 7591 §3.1 sends the metadata as a JSON
+ * body; RFC 7592 §2 names the client in the path), where logs and Referer headers would keep it.
+ */
+registerRoutes.use('*', async function noQueryParameters(c, next) {
+  if (c.req.url.includes('?')) {
+    const name = [...new URL(c.req.url).searchParams.keys()][0];
+    if (name !== undefined) {
+      const what = name.slice(0, 40);
+      throw new OAuthError('invalid_request', `Do not put "${what}" in the URL; send it in the JSON request body.`);
+    }
+  }
+  await next();
+});
+
 registerRoutes.post('/', async (c) => {
   const iat = bearerOrChallenge(c, 'An initial access token from the administrator');
+  // Validate before spending: a refused registration must not use up a max_uses token (RFC 7591 §3.2.2 errors).
+  const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
+  const m = validateClientMetadata(body, { defaultName: DEFAULT_NAME });
   if (!(await consumeInitialAccessToken(c.env.DB, iat))) {
     throw bearerError('invalid_token', 'The initial access token is unknown, expired or used up.', { realm: 'register' });
   }
-  const m = validateClientMetadata(await readJsonObject(c, { code: 'invalid_client_metadata' }), { defaultName: DEFAULT_NAME });
   const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
     ...registryFields(m),
     confidential: m.confidential,

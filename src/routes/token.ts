@@ -13,7 +13,17 @@ import type { AppEnv } from '../types';
 export const tokenRoutes = new Hono<AppEnv>();
 
 tokenRoutes.post('/', async (c) => {
-  const params = await readFormRequest(c.req.raw);
+  const params = await readFormRequest(c.req.raw, {
+    // Issue 11: the body is authoritative; a differing grant_type in the URL (seed 000's refresh curl) is ignored.
+    onQueryGrantType: (query, body) =>
+      console.log(JSON.stringify({
+        level: 'info',
+        requestId: c.get('requestId'),
+        event: 'query_grant_type_ignored',
+        query: query.slice(0, 40),
+        body: body.slice(0, 40),
+      })),
+  });
   const grantType = params.get('grant_type');
   if (!grantType) throw new OAuthError('invalid_request', 'The "grant_type" parameter is required.');
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;

@@ -6,6 +6,9 @@
 import { clock, nowSeconds } from '../clock';
 import { randomId, randomToken, sha256 } from '../tokens/random';
 
+/** How a client authenticates at the token endpoint (RFC 7591 §2); `none` is a public client. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
 export interface Client {
   id: string;
   /** base64url SHA-256 of the secret; null for public clients. */
@@ -18,6 +21,8 @@ export interface Client {
   grantTypes: string[];
   scopes: string[];
   confidential: boolean;
+  /** RFC 7591 §2 token_endpoint_auth_method as registered; the only method client authentication accepts. */
+  authMethod: ClientAuthMethod;
   requirePkce: boolean;
   ownerUserId: string | null;
   status: 'active' | 'disabled';
@@ -36,6 +41,7 @@ interface ClientRow {
   grant_types: string;
   scopes: string;
   confidential: number;
+  token_endpoint_auth_method: ClientAuthMethod;
   require_pkce: number;
   owner_user_id: string | null;
   status: 'active' | 'disabled';
@@ -65,12 +71,21 @@ function fromRow(r: ClientRow): Client {
     grantTypes: JSON.parse(r.grant_types) as string[],
     scopes: r.scopes.split(' ').filter(Boolean),
     confidential: r.confidential === 1,
+    authMethod: r.token_endpoint_auth_method,
     requirePkce: r.require_pkce === 1,
     ownerUserId: r.owner_user_id,
     status: r.status,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
+}
+
+/**
+ * The registered method, also for a client cached (KV, up to 5 minutes) before migration 0006 added it: those were
+ * all registered under the RFC 7591 default.
+ */
+export function authMethodOf(c: Client): ClientAuthMethod {
+  return c.authMethod ?? (c.confidential ? 'client_secret_basic' : 'none');
 }
 
 /** Reads a client straight from D1 (no cache). */
@@ -125,6 +140,8 @@ export interface NewClient {
   grantTypes: string[];
   scopes: string[];
   confidential?: boolean;
+  /** Default: client_secret_basic for a confidential client (RFC 7591 §2), none for a public one. */
+  authMethod?: ClientAuthMethod;
   requirePkce?: boolean;
   ownerUserId?: string | null;
   /** Fixed credentials (demo seeding only); generated otherwise. */
@@ -149,6 +166,7 @@ export async function createClient(db: D1Database, kv: KVNamespace, input: NewCl
     grant_types: JSON.stringify(input.grantTypes),
     scopes: input.scopes.join(' '),
     confidential: confidential ? 1 : 0,
+    token_endpoint_auth_method: confidential ? (input.authMethod ?? 'client_secret_basic') : 'none',
     require_pkce: input.requirePkce === false ? 0 : 1,
     owner_user_id: input.ownerUserId ?? null,
     status: 'active',
@@ -158,17 +176,22 @@ export async function createClient(db: D1Database, kv: KVNamespace, input: NewCl
   await db
     .prepare(
       `INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes,
-        confidential, require_pkce, owner_user_id, status, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
+        confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
     )
     .bind(row.id, row.secret_hash, row.name, row.site_url, row.description, row.logo_url, row.redirect_uris, row.grant_types,
-      row.scopes, row.confidential, row.require_pkce, row.owner_user_id, row.status, row.created_at, row.updated_at)
+      row.scopes, row.confidential, row.require_pkce, row.owner_user_id, row.status, row.created_at, row.updated_at,
+      row.token_endpoint_auth_method)
     .run();
   await invalidateClient(kv, id); // a cached "unknown id" marker must not outlive the creation
   return { client: fromRow(row), secret };
 }
 
-export type ClientChanges = Partial<Pick<Client, 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes' | 'requirePkce' | 'status'>>;
+type ChangeableFields = 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes';
+export type ClientChanges = Partial<Pick<Client, ChangeableFields | 'requirePkce' | 'status'>> & {
+  /** Only between client_secret_basic and client_secret_post: public and confidential never switch. */
+  authMethod?: Exclude<ClientAuthMethod, 'none'>;
+};
 
 /** Updates the given fields; returns the new record, or null if the client does not exist. */
 export async function updateClient(db: D1Database, kv: KVNamespace, id: string, changes: ClientChanges): Promise<Client | null> {
@@ -182,6 +205,7 @@ export async function updateClient(db: D1Database, kv: KVNamespace, id: string, 
   if (changes.scopes !== undefined) columns.scopes = changes.scopes.join(' ');
   if (changes.requirePkce !== undefined) columns.require_pkce = changes.requirePkce ? 1 : 0;
   if (changes.status !== undefined) columns.status = changes.status;
+  if (changes.authMethod !== undefined) columns.token_endpoint_auth_method = changes.authMethod;
   columns.updated_at = nowSeconds();
   const names = Object.keys(columns);
   const sets = names.map((n, i) => `${n} = ?${i + 2}`).join(', ');

@@ -5,6 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
+import { readBodyText, type TextErrors } from '../http/body';
 import { OAuthError } from '../oauth/errors';
 import type { AppEnv } from '../types';
 import { ErrorPage } from './layout';
@@ -57,21 +58,40 @@ export function pageApp(): Hono<AppEnv> {
   return app;
 }
 
-/** Reads an HTML form post (urlencoded, at most 16 KiB). */
+/** Field text of a page form; above any legitimate form of ours (the portal's app form is the largest). */
+const MAX_PAGE_FORM_BYTES = 16 * 1024;
+
+/** The body reader's failures, worded for a person (the internal reason still goes to the info log). */
+const formError = (detail: string, status = 400) => new OAuthError('invalid_request', detail, { status });
+const PAGE_FORM_ERRORS: TextErrors = {
+  tooLarge: () => formError('The form holds more text than allowed. Shorten it and try again.', 413),
+  incomplete: () => formError('The form did not arrive in full. Go back and send it again.'),
+  notUtf8: () => formError('The form holds characters that are not valid text. Go back and try again.'),
+};
+
+/**
+ * Reads an HTML form post (urlencoded, at most 16 KiB, counted while reading: a chunked body without
+ * Content-Length is cut off at the limit, not read in full).
+ */
 export async function readPageForm(c: Context<AppEnv>): Promise<{ params: Map<string, string>; repeated: Set<string> }> {
   const type = (c.req.header('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
     throw new PageError(415, 'This form could not be read', 'The form was not sent the usual way. Go back, reload the page and try again.');
   }
-  const limit = 16 * 1024;
-  if (Number(c.req.header('Content-Length') ?? '0') > limit) throw new PageError(413, 'Too much data', 'The form holds more text than allowed. Shorten it and try again.');
-  const bytes = await c.req.arrayBuffer();
-  if (bytes.byteLength > limit) throw new PageError(413, 'Too much data', 'The form holds more text than allowed. Shorten it and try again.');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new PageError(400, 'This form could not be read', 'The form holds characters that are not valid text. Go back and try again.');
+    text = await readBodyText(c.req.raw, MAX_PAGE_FORM_BYTES, PAGE_FORM_ERRORS, { form: true });
+  } catch (err) {
+    if (!(err instanceof OAuthError)) throw err;
+    logReason(c, err);
+    const title = err.status === 413 ? 'Too much data' : 'This form could not be read';
+    throw new PageError(err.status, title, err.description);
   }
   return collectParams(new URLSearchParams(text));
+}
+
+/** A client-side failure with an internal reason (an aborted body) is logged at info, like src/app.ts does. */
+function logReason(c: Context<AppEnv>, err: OAuthError): void {
+  if (!err.reason) return;
+  console.log(JSON.stringify({ level: 'info', requestId: c.get('requestId'), error: err.code, reason: err.reason }));
 }

@@ -46,8 +46,8 @@ describe('client_credentials grant (RFC 6749 §4.4, seeds 000 and 001)', () => {
     expect(payload.exp! - payload.iat!).toBe(3600);
   });
 
-  it('accepts client_secret_post', async () => {
-    const client = await seedClient();
+  it('accepts client_secret_post from a client registered for it', async () => {
+    const client = await seedClient({ authMethod: 'client_secret_post' });
     await expectTokens(await tokenRequest({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret }));
   });
 

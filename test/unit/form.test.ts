@@ -32,21 +32,27 @@ describe('parseUrlEncoded', () => {
 });
 
 describe('readFormRequest', () => {
-  it('merges an identical query parameter (seed 000 repeats grant_type in the URL)', async () => {
-    const p = await readFormRequest(form('grant_type=password&username=u', '?grant_type=password'));
-    expect(p.get('grant_type')).toBe('password');
+  const tokenRule = (seen: string[][]) => ({ onQueryGrantType: (q: string, b: string) => void seen.push([q, b]) });
+  it('takes grant_type from the query when it matches, or when the body has none (seed 000)', async () => {
+    const seen: string[][] = [];
+    expect((await readFormRequest(form('grant_type=password&username=u', '?grant_type=password'), tokenRule(seen))).get('grant_type')).toBe('password');
+    expect((await readFormRequest(form('username=u', '?grant_type=password'), tokenRule(seen))).get('grant_type')).toBe('password');
+    expect(seen).toEqual([]);
   });
-  it('refuses a query value that differs from the body', async () => {
-    const [code, status, desc] = await codeOf(readFormRequest(form('grant_type=password', '?grant_type=client_credentials')));
-    expect([code, status]).toEqual(['invalid_request', 400]);
-    expect(desc).toContain('different values');
+  it('keeps the body\'s grant_type when the query differs, and reports it (issue 11)', async () => {
+    const seen: string[][] = [];
+    const p = await readFormRequest(form('grant_type=refresh_token', '?grant_type=password'), tokenRule(seen));
+    expect(p.get('grant_type')).toBe('refresh_token');
+    expect(seen).toEqual([['password', 'refresh_token']]);
   });
-  it('refuses credentials in the query string', async () => {
-    for (const name of ['client_secret', 'password', 'refresh_token', 'code']) {
-      const [code, , desc] = await codeOf(readFormRequest(form('grant_type=password', `?${name}=x`)));
+  it('refuses every other query parameter, and grant_type where the endpoint has no such rule', async () => {
+    for (const name of ['client_secret', 'password', 'username', 'refresh_token', 'code', 'code_verifier', 'assertion', 'scope', 'whatever']) {
+      const [code, , desc] = await codeOf(readFormRequest(form('grant_type=password', `?${name}=x`), tokenRule([])));
       expect(code).toBe('invalid_request');
       expect(desc).toContain(`"${name}"`);
+      expect(desc).toContain('request body');
     }
+    expect((await codeOf(readFormRequest(form('token=t', '?grant_type=password'))))[0]).toBe('invalid_request');
   });
   it('refuses other content types', async () => {
     const [code, , desc] = await codeOf(readFormRequest(form('{"grant_type":"x"}', '', 'application/json')));

@@ -1,18 +1,30 @@
 /** Reading a small JSON object body (admin API, RFC 7591 registration) with a clear error for anything else. */
 import type { Context } from 'hono';
+import { readBodyText, textErrors, type TextErrors } from '../../http/body';
 import { OAuthError } from '../../oauth/errors';
 
 const MAX_JSON_BYTES = 16 * 1024;
 
-export async function readJsonObject(c: Context, options: { optional?: boolean; code?: 'invalid_request' | 'invalid_client_metadata' } = {}): Promise<Record<string, unknown>> {
+/**
+ * Reads a JSON object body (at most 16 KiB, counted while reading; strict UTF-8). The media type is checked before
+ * a byte is read, except that an empty body may have none when `optional`.
+ */
+export async function readJsonObject(
+  c: Context,
+  options: { optional?: boolean; code?: 'invalid_request' | 'invalid_client_metadata' } = {},
+): Promise<Record<string, unknown>> {
   const code = options.code ?? 'invalid_request';
-  if (Number(c.req.header('Content-Length') ?? '0') > MAX_JSON_BYTES) {
-    throw new OAuthError(code, `The JSON body is larger than ${MAX_JSON_BYTES} bytes.`, { status: 413 });
-  }
-  const text = await c.req.text();
-  if (text.length > MAX_JSON_BYTES) throw new OAuthError(code, `The JSON body is larger than ${MAX_JSON_BYTES} bytes.`, { status: 413 });
-  if (text.trim() === '' && options.optional) return {};
   const type = (c.req.header('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
+  // Checked before reading: a body of another type is not read at all (an empty optional body may have no type).
+  if (type !== 'application/json' && !options.optional) {
+    throw new OAuthError(code, 'Send the body as application/json.');
+  }
+  const errors: TextErrors = {
+    ...textErrors(code),
+    tooLarge: (limit) => new OAuthError(code, `The JSON body is larger than ${limit} bytes.`, { status: 413 }),
+  };
+  const text = await readBodyText(c.req.raw, MAX_JSON_BYTES, errors);
+  if (text.trim() === '' && options.optional) return {};
   if (type !== 'application/json') throw new OAuthError(code, 'Send the body as application/json.');
   let value: unknown;
   try {
