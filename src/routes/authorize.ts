@@ -2,7 +2,7 @@
  * The authorization endpoint (RFC 6749 §3.1, §4.1.1–4.1.2): GET validates the request and shows the consent
  * page (after sign-in); POST carries the user's decision. The code goes back with `state` and `iss`
  * (RFC 9207). Nothing goes back to the client before a user is signed in, errors included (RFC 9700
- * §4.11.2). A remembered consent for the same client and scopes skips the page.
+ * §4.11.2). A remembered consent skips the page for confidential clients only (RFC 6749 §10.2).
  */
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
@@ -103,9 +103,21 @@ authorizeRoutes.get('/', async (c) => {
   if (v instanceof Response) return v;
   const { req, who } = v;
   const wanted = scopeMask(req.scopes);
-  if ((who.granted & wanted) === wanted) return issueCode(c, req, who.user, null, 302);
+  const remembered = (who.granted & wanted) === wanted;
+  // RFC 6749 §10.2, RFC 8252 §8.6: a public client cannot prove it is the app the user approved (any local
+  // process can listen on a loopback port or claim a private-use scheme), so it always gets the one-click
+  // page; a confidential client's code is useless without its secret, so its remembered consent is enough.
+  if (remembered && req.client.confidential) return issueCode(c, req, who.user, null, 302);
   setFormAction(c, [formActionSource(req.redirectUri)]);
-  const node = ConsentPage({ csrf: csrfToken(c), email: who.user.email, client: req.client, scopes: req.scopes, redirectUri: req.redirectUri, params: req.params });
+  const node = ConsentPage({
+    csrf: csrfToken(c),
+    email: who.user.email,
+    client: req.client,
+    scopes: req.scopes,
+    redirectUri: req.redirectUri,
+    params: req.params,
+    remembered,
+  });
   return page(c, node as JSX.Element);
 });
 
