@@ -270,6 +270,22 @@ describe('redirect URIs that read differently under RFC 3986 and WHATWG parsing 
     expect(await res.text()).toMatch(/reads differently once parsed/);
   });
 
+  it('by an RFC 7592 update and an admin PATCH too', async () => {
+    const reg = await json<Record<string, string>>(await register({ client_name: 'App', redirect_uris: [CB] },
+      await initialAccessToken()), 201);
+    const put = await call(`/oauth2/register/${reg.client_id}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${reg.registration_access_token}` },
+      body: JSON.stringify({ client_id: reg.client_id, client_name: 'App', redirect_uris: ['https:evil.example/cb'] }),
+    });
+    expect(await errorOf(put)).toMatchObject({ status: 400, error: 'invalid_redirect_uri' });
+    const backslash = { redirect_uris: ['https://app.example\\@evil.example/cb'] };
+    const patch = await admin('PATCH', `/clients/${reg.client_id}`, backslash);
+    expect(await errorOf(patch)).toMatchObject({ status: 400, error: 'invalid_redirect_uri' });
+    const stored = await env.DB.prepare('SELECT redirect_uris FROM clients WHERE id = ?1').bind(reg.client_id).first();
+    expect(stored).toEqual({ redirect_uris: JSON.stringify([CB]) });
+  });
+
   it('the serialized form itself is accepted', async () => {
     const uris = ['https://app.example/@evil.example/cb', 'https://app.example/'];
     const body = { client_name: 'App', redirect_uris: uris };
