@@ -2,7 +2,8 @@
  * Validation of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 9700 §2.1.1, §4.1.3),
  * in the order RFC 6749 §4.1.2.1 requires: first the client and redirect URI — a failure there is shown to
  * the user and never redirected, so the endpoint cannot be used as an open redirector — then everything
- * else, whose failures are sent back to the client with `error`, `state` and `iss` (RFC 9207).
+ * else, whose failures are sent back to the client with `error`, `state` and `iss` (RFC 9207). Those are
+ * only sent once a user is signed in (RFC 9700 §4.11.2): src/routes/authorize.ts decides that.
  */
 import { getClient, type Client } from '../storage/clients';
 import type { OAuthErrorCode } from './errors';
@@ -32,8 +33,11 @@ export type AuthorizationOutcome =
   | { kind: 'ok'; request: AuthorizationRequest }
   /** Shown as a page; never a redirect (unknown client, bad redirect URI). */
   | { kind: 'page'; title: string; detail: string }
-  /** Sent back to the client's redirect URI. */
-  | { kind: 'redirect'; location: string };
+  /**
+   * Sent back to the client's redirect URI, but only to a signed-in user: a client anyone can register must
+   * not turn our domain into a redirector for signed-out visitors (RFC 9700 §4.11.2).
+   */
+  | { kind: 'redirect'; location: string; client: Client; redirectUri: string; params: Record<string, string> };
 
 /**
  * The redirect back to the client (RFC 6749 §4.1.2): the redirect URI's own query is kept and the answer
@@ -65,6 +69,20 @@ export function collectParams(entries: Iterable<[string, string]>): { params: Ma
   return { params, repeated };
 }
 
+/** The request parameters the login and consent forms carry through (REQUEST_PARAMS, first values). */
+function carriedParams(params: Map<string, string>): Record<string, string> {
+  const carried: Record<string, string> = {};
+  for (const name of REQUEST_PARAMS) {
+    const value = params.get(name);
+    if (value !== undefined) carried[name] = value;
+  }
+  return carried;
+}
+
+/**
+ * Validates an authorization request: a page for client and redirect-URI problems (and a state too long to
+ * echo), an error redirect for the rest, or the request to show consent for.
+ */
 export async function validateAuthorizationRequest(env: Env, issuer: string, params: Map<string, string>, repeated: Set<string>): Promise<AuthorizationOutcome> {
   // 1. Client and redirect URI: failures are shown, never redirected.
   const clientId = params.get('client_id');
@@ -92,14 +110,24 @@ export async function validateAuthorizationRequest(env: Env, issuer: string, par
     return { kind: 'page', title: 'Missing return address', detail: `“${client.name}” did not say where to send you back (redirect_uri is missing), and it has several addresses registered.` };
   }
 
-  // 2. Everything else is answered at the redirect URI.
+  // An error response must carry the state unchanged (RFC 6749 §4.1.2.1); one too long to carry is shown.
   const state = params.get('state') ?? null;
+  if (state !== null && state.length > MAX_STATE_LENGTH) {
+    const detail = `“${client.name}” sent a state parameter longer than ${MAX_STATE_LENGTH} characters, `
+      + 'so this request cannot be answered; contact the application’s developer.';
+    return { kind: 'page', title: 'Invalid request', detail };
+  }
+  const carried = carriedParams(params);
+
+  // 2. Everything else is answered at the redirect URI.
   const fail = (error: OAuthErrorCode, description: string): AuthorizationOutcome => ({
     kind: 'redirect',
-    location: errorRedirect(redirectUri, issuer, state !== null && state.length <= MAX_STATE_LENGTH ? state : null, error, description),
+    location: errorRedirect(redirectUri, issuer, state, error, description),
+    client,
+    redirectUri,
+    params: carried,
   });
   if (repeated.size > 0) return fail('invalid_request', `The parameter "${[...repeated][0].slice(0, 40)}" is repeated.`);
-  if (state !== null && state.length > MAX_STATE_LENGTH) return fail('invalid_request', `The state parameter is longer than ${MAX_STATE_LENGTH} characters.`);
   const responseType = params.get('response_type');
   if (!responseType) return fail('invalid_request', 'The "response_type" parameter is required; use response_type=code.');
   if (responseType !== 'code') {
@@ -128,11 +156,6 @@ export async function validateAuthorizationRequest(env: Env, issuer: string, par
     return fail('invalid_request', 'A code_challenge_method was sent without a code_challenge.');
   } else if (!client.confidential || client.requirePkce) {
     return fail('invalid_request', 'PKCE is required: send code_challenge and code_challenge_method=S256 (RFC 7636).');
-  }
-  const carried: Record<string, string> = {};
-  for (const name of REQUEST_PARAMS) {
-    const value = params.get(name);
-    if (value !== undefined) carried[name] = value;
   }
   return {
     kind: 'ok',

@@ -90,7 +90,9 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { al
   const grantTypes = stringArray(input, 'grant_types', 4) ?? ['authorization_code'];
   if (grantTypes.length === 0) throw bad('"grant_types" must name at least one grant type.');
   for (const g of grantTypes) {
-    if (!allowed.includes(g)) throw bad(`The grant type "${g.slice(0, 40)}" cannot be registered here. Allowed: ${allowed.join(', ')}.`);
+    if (!allowed.includes(g)) {
+      throw bad(`The grant type "${g.slice(0, 40)}" cannot be registered here (allowed: ${allowed.join(', ')}).`);
+    }
   }
   if (!confidential && (grantTypes.includes('client_credentials') || grantTypes.includes('password'))) {
     throw bad('A public client (token_endpoint_auth_method "none") cannot use the client_credentials or password grant.');
@@ -107,7 +109,11 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { al
   const redirectUris = stringArray(input, 'redirect_uris', 10) ?? [];
   for (const uri of redirectUris) {
     const problem = validateRedirectUri(uri);
-    if (problem) throw new OAuthError('invalid_redirect_uri', `The redirect URI "${uri.slice(0, 100)}" ${problem}.`);
+    // One sentence: the rule's own sentence follows a colon, starting in lower case.
+    if (problem) {
+      const reason = `${problem.charAt(0).toLowerCase()}${problem.slice(1)}`;
+      throw new OAuthError('invalid_redirect_uri', `The redirect URI "${uri.slice(0, 100)}" is refused: ${reason}`);
+    }
   }
   if (wantsCode && redirectUris.length === 0) {
     throw new OAuthError('invalid_redirect_uri', 'The authorization_code grant needs at least one redirect URI in "redirect_uris".');

@@ -5,10 +5,13 @@
  * Registration (RFC 9700 §2.1, RFC 8252 §7): `https` with a host; `http` only for a loopback IP literal
  * (`127.0.0.1`, `[::1]`, RFC 8252 §7.3 and §8.3: "localhost" is not recommended); or a private-use scheme
  * in reverse-domain form for native apps (`com.example.app:/callback`, RFC 8252 §7.1). Never a fragment
- * (RFC 6749 §3.1.2), a wildcard, user credentials or whitespace.
+ * (RFC 6749 §3.1.2), a wildcard, user credentials or whitespace. The URI must already be in the form a
+ * WHATWG URL parser serializes it to, so that we, the browser and the client's RFC 3986 parser all read
+ * the same host and path (`https:evil.example/cb`, `https://app.example\@evil.example/cb` are refused).
  *
  * Matching (RFC 9700 §4.1.3): character for character, except that the port of a loopback `http` URI may
- * differ, because native apps listen on an ephemeral port (RFC 8252 §7.3).
+ * differ, because native apps listen on an ephemeral port (RFC 8252 §7.3); that port must be a real TCP
+ * port (1–65535, no leading zero).
  */
 
 export const MAX_REDIRECT_URI_LENGTH = 2000;
@@ -17,6 +20,19 @@ export const MAX_REDIRECT_URI_LENGTH = 2000;
 const DANGEROUS_SCHEMES = new Set(['javascript', 'data', 'vbscript', 'file', 'blob', 'about', 'filesystem', 'view-source']);
 
 const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?([/?].*)?$/;
+
+/**
+ * The host and path+query of a loopback `http` URI, or null when it is not one or its port is not a TCP
+ * port a native app can listen on (1–65535, written without leading zeros, RFC 8252 §7.3).
+ */
+function loopbackParts(uri: string): { host: string; rest: string } | null {
+  const m = LOOPBACK.exec(uri);
+  if (!m) return null;
+  const port = m[2];
+  if (port !== undefined && !/^[1-9]\d{0,4}$/.test(port)) return null;
+  if (port !== undefined && Number(port) > 65535) return null;
+  return { host: m[1], rest: m[3] ?? '' };
+}
 
 /**
  * Checks one redirect URI for registration. Returns null when it is acceptable, otherwise a sentence a
@@ -30,6 +46,9 @@ export function validateRedirectUri(uri: string): string | null {
   if (/[^\x21-\x7e]/.test(uri)) return 'The redirect URL must be plain ASCII: percent-encode other characters (for example é as %C3%A9).';
   if (uri.includes('#')) return 'The redirect URL must not contain a fragment ("#…").';
   if (uri.includes('*')) return 'Wildcards ("*") are not allowed: register each redirect URL exactly.';
+  if (LOOPBACK.test(uri) && !loopbackParts(uri)) {
+    return 'The port of a loopback redirect URL must be a number from 1 to 65535.';
+  }
   let url: URL;
   try {
     url = new URL(uri);
@@ -38,12 +57,17 @@ export function validateRedirectUri(uri: string): string | null {
   }
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   if (url.username || url.password) return 'The redirect URL must not contain a user name or password.';
+  // RFC 3986 and WHATWG URL parsing disagree on some strings (a missing "//", a backslash, case, default
+  // ports, dot segments): only a URI that is already in its parsed form reads the same to everyone.
+  if (url.href !== uri) {
+    return `The redirect URL reads differently once parsed, so register it exactly as "${url.href}".`;
+  }
   if (scheme === 'https') {
     if (!url.hostname) return 'The https redirect URL has no host name.';
     return null;
   }
   if (scheme === 'http') {
-    if (LOOPBACK.test(uri)) return null;
+    if (loopbackParts(uri)) return null;
     if (url.hostname === 'localhost') {
       return 'Use http://127.0.0.1 (or http://[::1]) instead of http://localhost for a local redirect URL (RFC 8252 §8.3).';
     }
@@ -59,11 +83,12 @@ export function validateRedirectUri(uri: string): string | null {
 
 /** Whether a presented redirect URI matches a registered one (exact string, loopback port excepted). */
 export function redirectUriMatches(registered: string, presented: string): boolean {
-  if (registered === presented) return true;
-  const r = LOOPBACK.exec(registered);
-  const p = LOOPBACK.exec(presented);
-  // RFC 8252 §7.3: any port on a loopback IP; host, path and query must still be identical.
-  return r !== null && p !== null && r[1] === p[1] && (r[3] ?? '') === (p[3] ?? '');
+  // A loopback URI with an impossible port (stored before registration refused it) never matches.
+  if (registered === presented) return !LOOPBACK.test(presented) || loopbackParts(presented) !== null;
+  const r = loopbackParts(registered);
+  const p = loopbackParts(presented);
+  // RFC 8252 §7.3: any valid port on a loopback IP; host, path and query must still be identical.
+  return r !== null && p !== null && r.host === p.host && r.rest === p.rest;
 }
 
 /** The registered URI that `presented` matches, or null. */

@@ -1,7 +1,8 @@
 /**
  * The authorization endpoint (RFC 6749 §3.1, §4.1.1–4.1.2): GET validates the request and shows the consent
  * page (after sign-in); POST carries the user's decision. The code goes back with `state` and `iss`
- * (RFC 9207). A remembered consent for the same client and scopes skips the page.
+ * (RFC 9207). Nothing goes back to the client before a user is signed in, errors included (RFC 9700
+ * §4.11.2). A remembered consent skips the page for confidential clients only (RFC 6749 §10.2).
  */
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
@@ -28,17 +29,40 @@ export const authorizeRoutes = pageApp();
 
 type Ctx = Context<AppEnv>;
 
-/** Validates, or ends the request with the error page / error redirect. */
-async function validated(c: Ctx, params: Map<string, string>, repeated: Set<string>): Promise<AuthorizationRequest | Response> {
+interface Who {
+  user: User;
+  granted: number;
+}
+
+/**
+ * Validates the request and finds the signed-in user, or ends the request: the error page, the sign-in page,
+ * or the error redirect. An error is redirected only to a signed-in user (RFC 9700 §4.11.2: authenticate the
+ * user before redirecting), so that a client anyone can register (portal, RFC 7591) cannot use our domain to
+ * send signed-out visitors to its site; once signed in, the same request is judged again and answered.
+ */
+async function validated(
+  c: Ctx,
+  params: Map<string, string>,
+  repeated: Set<string>,
+): Promise<{ req: AuthorizationRequest; who: Who } | Response> {
   const outcome = await validateAuthorizationRequest(c.env, c.get('config').issuer, params, repeated);
   if (outcome.kind === 'page') throw new PageError(400, outcome.title, outcome.detail);
-  // RFC 6749 §4.1.2.1; after a POST, 303 so the browser follows with a GET (RFC 9700 §4.11).
-  if (outcome.kind === 'redirect') return c.redirect(outcome.location, c.req.method === 'POST' ? 303 : 302);
-  return outcome.request;
+  // After a POST, 303 so the browser follows with a GET (RFC 9700 §4.11).
+  const status = c.req.method === 'POST' ? 303 : 302;
+  const who = await userAndConsent(c, outcome.kind === 'ok' ? outcome.request.client.id : outcome.client.id);
+  if (!who) {
+    // A GET comes back exactly as sent (repeated parameters too); a POST carries the consent form's fields.
+    const carried = outcome.kind === 'ok' ? outcome.request.params : outcome.params;
+    const query = c.req.method === 'GET' ? new URL(c.req.url).search.slice(1) : new URLSearchParams(carried).toString();
+    return loginRedirect(c, query, status);
+  }
+  // RFC 6749 §4.1.2.1: the error goes back to the client, with state and iss.
+  if (outcome.kind === 'redirect') return c.redirect(outcome.location, status);
+  return { req: outcome.request, who };
 }
 
 /** The signed-in user and their consent for this client, in one D1 batch. */
-async function userAndConsent(c: Ctx, clientId: string): Promise<{ user: User; granted: number } | null> {
+async function userAndConsent(c: Ctx, clientId: string): Promise<Who | null> {
   const session = await readSession(c);
   if (!session) return null;
   const db = c.env.DB;
@@ -48,8 +72,9 @@ async function userAndConsent(c: Ctx, clientId: string): Promise<{ user: User; g
   return { user, granted: consentMaskFromRow(k.results[0]) };
 }
 
-function loginRedirect(c: Ctx, req: AuthorizationRequest, status: 302 | 303): Response {
-  const next = `/oauth2/authorize?${new URLSearchParams(req.params).toString()}`;
+/** To the sign-in page, which sends the browser back to this endpoint with `query` afterwards. */
+function loginRedirect(c: Ctx, query: string, status: 302 | 303): Response {
+  const next = `/oauth2/authorize?${query}`;
   return c.redirect(`/login?next=${encodeURIComponent(next)}`, status);
 }
 
@@ -74,14 +99,25 @@ async function issueCode(c: Ctx, req: AuthorizationRequest, user: User, remember
 
 authorizeRoutes.get('/', async (c) => {
   const { params, repeated } = collectParams(new URL(c.req.url).searchParams);
-  const req = await validated(c, params, repeated);
-  if (req instanceof Response) return req;
-  const who = await userAndConsent(c, req.client.id);
-  if (!who) return loginRedirect(c, req, 302);
+  const v = await validated(c, params, repeated);
+  if (v instanceof Response) return v;
+  const { req, who } = v;
   const wanted = scopeMask(req.scopes);
-  if ((who.granted & wanted) === wanted) return issueCode(c, req, who.user, null, 302);
+  const remembered = (who.granted & wanted) === wanted;
+  // RFC 6749 §10.2, RFC 8252 §8.6: a public client cannot prove it is the app the user approved (any local
+  // process can listen on a loopback port or claim a private-use scheme), so it always gets the one-click
+  // page; a confidential client's code is useless without its secret, so its remembered consent is enough.
+  if (remembered && req.client.confidential) return issueCode(c, req, who.user, null, 302);
   setFormAction(c, [formActionSource(req.redirectUri)]);
-  const node = ConsentPage({ csrf: csrfToken(c), email: who.user.email, client: req.client, scopes: req.scopes, redirectUri: req.redirectUri, params: req.params });
+  const node = ConsentPage({
+    csrf: csrfToken(c),
+    email: who.user.email,
+    client: req.client,
+    scopes: req.scopes,
+    redirectUri: req.redirectUri,
+    params: req.params,
+    remembered,
+  });
   return page(c, node as JSX.Element);
 });
 
@@ -91,10 +127,9 @@ authorizeRoutes.post('/', async (c) => {
   const decision = params.get('decision');
   params.delete('csrf');
   params.delete('decision');
-  const req = await validated(c, params, repeated);
-  if (req instanceof Response) return req;
-  const who = await userAndConsent(c, req.client.id);
-  if (!who) return loginRedirect(c, req, 303);
+  const v = await validated(c, params, repeated);
+  if (v instanceof Response) return v;
+  const { req, who } = v;
   const issuer = c.get('config').issuer;
   if (decision === 'allow') return issueCode(c, req, who.user, scopeMask(req.scopes), 303);
   if (decision === 'deny') {

@@ -32,8 +32,10 @@ async function authorizationContext(c: Ctx, next: string): Promise<{ appName: st
   if (!next.startsWith('/oauth2/authorize?')) return { appName: null, formAction: null };
   const { params, repeated } = collectParams(new URLSearchParams(next.slice(next.indexOf('?') + 1)));
   const outcome = await validateAuthorizationRequest(c.env, c.get('config').issuer, params, repeated);
-  if (outcome.kind !== 'ok') return { appName: null, formAction: null };
-  return { appName: outcome.request.client.name, formAction: formActionSource(outcome.request.redirectUri) };
+  if (outcome.kind === 'page') return { appName: null, formAction: null };
+  // An error is also sent to the client after sign-in (RFC 9700 §4.11.2), through the same redirect chain.
+  const { client, redirectUri } = outcome.kind === 'ok' ? outcome.request : outcome;
+  return { appName: client.name, formAction: formActionSource(redirectUri) };
 }
 
 async function loginPage(c: Ctx, next: string, status: number, email?: string, error?: string): Promise<Response> {

@@ -12,6 +12,8 @@ export interface ConsentPageProps {
   redirectUri: string;
   /** The authorization request's parameters, carried through unchanged. */
   params: Record<string, string>;
+  /** The user allowed these scopes before; shown to a public client, which must be confirmed every time. */
+  remembered?: boolean;
 }
 
 export const AppIdentity: FC<{ client: Pick<Client, 'name' | 'logoUrl' | 'siteUrl'> }> = ({ client }) => (
@@ -36,7 +38,7 @@ export const AppIdentity: FC<{ client: Pick<Client, 'name' | 'logoUrl' | 'siteUr
   </div>
 );
 
-export const ConsentPage: FC<ConsentPageProps> = ({ csrf, email, client, scopes, redirectUri, params }) => (
+export const ConsentPage: FC<ConsentPageProps> = ({ csrf, email, client, scopes, redirectUri, params, remembered }) => (
   <Layout title={`Allow ${client.name}?`} user={{ email, csrf }}>
     <div class="card">
       <AppIdentity client={client} />
@@ -50,6 +52,12 @@ export const ConsentPage: FC<ConsentPageProps> = ({ csrf, email, client, scopes,
           <li>{SCOPE_DESCRIPTIONS[s]}.</li>
         ))}
       </ul>
+      {remembered && (
+        <p class="muted" id="remembered">
+          You allowed this before. {client.name} has no secret of its own, so another program could pretend to be
+          it: confirm that you started this just now.
+        </p>
+      )}
       <p class="muted">
         You will then be sent back to <code>{redirectUri}</code>. You can withdraw this permission at any time on the{' '}
         <a href="/apps">applications page</a>.

@@ -82,12 +82,21 @@ describe('client and redirect URI: errors are shown, never redirected', () => {
   });
 });
 
+/** A browser with a signed-in user: errors are only redirected once someone is signed in (RFC 9700 §4.11.2). */
+async function signedIn(): Promise<Browser> {
+  const user = await seedUser();
+  const b = new Browser();
+  await signIn(b, user.email, user.password);
+  return b;
+}
+
+// Signed out, these same requests go to the sign-in page first: test/security/authorize-rules.test.ts.
 describe('other errors go back to the client with error, state and iss (RFC 9207)', () => {
   async function expectErrorRedirect(overrides: Record<string, string | undefined>, error: string, clientOverrides = {}) {
     const client = await seedClient(clientOverrides);
     const { challenge } = await pkcePair();
     const path = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, state: 'st/é&=?', code_challenge: challenge, code_challenge_method: 'S256', ...overrides });
-    const res = await call(path, { redirect: 'manual' });
+    const res = await (await signedIn()).get(path);
     expect(res.status).toBe(302);
     const loc = res.headers.get('Location')!;
     expect(loc.startsWith(`${CB}?`)).toBe(true);
@@ -117,12 +126,14 @@ describe('other errors go back to the client with error, state and iss (RFC 9207
   it('client without the authorization_code grant', () => expectErrorRedirect({}, 'unauthorized_client', { grantTypes: ['client_credentials'] }));
   it('a repeated parameter', async () => {
     const client = await seedClient();
-    const res = await call(`${authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, state: 'a' })}&scope=base&scope=files`, { redirect: 'manual' });
+    const path = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, state: 'a' });
+    const res = await (await signedIn()).get(`${path}&scope=base&scope=files`);
     expect(locationParams(res).get('error')).toBe('invalid_request');
   });
   it('keeps the query of a registered redirect URI', async () => {
     const client = await seedClient({ redirectUris: ['https://app.example/cb?tenant=7'] });
-    const res = await call(authorizePath({ response_type: 'token', client_id: client.id, state: 'z' }), { redirect: 'manual' });
+    const path = authorizePath({ response_type: 'token', client_id: client.id, state: 'z' });
+    const res = await (await signedIn()).get(path);
     const loc = res.headers.get('Location')!;
     expect(loc.startsWith('https://app.example/cb?tenant=7&error=unsupported_response_type')).toBe(true);
   });

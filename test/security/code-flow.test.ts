@@ -166,7 +166,7 @@ describe('state is echoed unchanged', () => {
     const ok = await b.post('/oauth2/authorize', { ...fields, decision: 'allow' });
     expect(locationParams(ok).has('code')).toBe(true);
     expect(locationParams(ok).has('state')).toBe(false);
-    const err = await call(await request(client.id, { state: undefined, response_type: 'token' }), { redirect: 'manual' });
+    const err = await b.get(await request(client.id, { state: undefined, response_type: 'token' }));
     expect(locationParams(err).get('error')).toBe('unsupported_response_type');
     expect(locationParams(err).has('state')).toBe(false);
   });

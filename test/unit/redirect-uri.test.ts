@@ -30,6 +30,13 @@ describe('validateRedirectUri', () => {
     ['https://app.example/café', /percent-encode/],
     ['https://app.example/cb\r\nSet-Cookie: x=1', /spaces or control/],
     ['', /empty/],
+    ['http://127.0.0.1:0/cb', /from 1 to 65535/],
+    ['http://127.0.0.1:65536/cb', /from 1 to 65535/],
+    ['http://[::1]:08080/cb', /from 1 to 65535/],
+    ['https:evil.example/cb', /exactly as "https:\/\/evil\.example\/cb"/],
+    ['https://app.example\\@evil.example/cb', /exactly as "https:\/\/app\.example\/@evil\.example\/cb"/],
+    ['https://app.example', /reads differently once parsed/],
+    ['http://127.0.0.1:80/cb', /reads differently once parsed/],
   ])('refuses %s with a clear message', (uri, message) => {
     const result = validateRedirectUri(uri);
     expect(result).not.toBeNull();
@@ -56,6 +63,13 @@ describe('redirectUriMatches (RFC 9700 §4.1.3)', () => {
     expect(redirectUriMatches('http://127.0.0.1/cb', 'http://127.0.0.1:51234/cb')).toBe(true);
     expect(redirectUriMatches('http://127.0.0.1:80/cb', 'http://127.0.0.1:9/cb')).toBe(true);
     expect(redirectUriMatches('http://[::1]:1/cb', 'http://[::1]:2/cb')).toBe(true);
+  });
+  it('refuses a loopback port that is not a TCP port (0, over 65535, leading zero, empty)', () => {
+    for (const port of ['0', '65536', '99999', '08080', '']) {
+      expect(redirectUriMatches('http://127.0.0.1/cb', `http://127.0.0.1:${port}/cb`), port).toBe(false);
+    }
+    expect(redirectUriMatches('http://127.0.0.1/cb', 'http://127.0.0.1:65535/cb')).toBe(true);
+    expect(redirectUriMatches('http://127.0.0.1:0/cb', 'http://127.0.0.1:0/cb')).toBe(false); // stored before the rule
   });
   it('still compares host, path and query of loopback URIs exactly', () => {
     expect(redirectUriMatches('http://127.0.0.1/cb', 'http://127.0.0.1:5000/cb/')).toBe(false);
