@@ -1,11 +1,12 @@
 /** Admin API: clients. Every change is audited and invalidates the KV client cache (storage/clients.ts). */
 import { Hono, type Context } from 'hono';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../../oauth/client-metadata';
+import { validateClientPolicy } from '../../oauth/client-policy';
 import { OAuthError } from '../../oauth/errors';
 import { listClients } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
 import { deleteRegistrationStatement } from '../../storage/client-registrations';
-import { createClient, deleteClient, getClientFromDb, rotateClientSecret, updateClient, type Client } from '../../storage/clients';
+import { createClient, deleteClient, getClientFromDb, refreshPolicyOf, rotateClientSecret, updateClient, type Client } from '../../storage/clients';
 import { revokeTokensOf } from '../../storage/revocations';
 import type { AppEnv } from '../../types';
 import { intParam, readJsonObject } from './json-body';
@@ -14,7 +15,7 @@ export const adminClientRoutes = new Hono<AppEnv>();
 
 /** The admin view: RFC 7591 metadata plus what only an operator sees. */
 export function adminClientView(c: Client): Record<string, unknown> {
-  return { ...clientMetadataView(c), status: c.status, confidential: c.confidential, require_pkce: c.requirePkce, owner_user_id: c.ownerUserId, updated_at: c.updatedAt };
+  return { ...clientMetadataView(c), status: c.status, confidential: c.confidential, require_pkce: c.requirePkce, refresh_token_policy: refreshPolicyOf(c), owner_user_id: c.ownerUserId, updated_at: c.updatedAt };
 }
 
 async function mustGet(db: D1Database, id: string): Promise<Client> {
@@ -33,8 +34,11 @@ adminClientRoutes.get('/', async (c) => {
 adminClientRoutes.post('/', async (c) => {
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
   const m = validateClientMetadata(body, { allowPassword: true });
+  // Issue 11: require_pkce and refresh_token_policy, which a confidential client only may relax.
+  const policy = validateClientPolicy(body, { confidential: m.confidential, via: 'admin' });
   const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
     ...registryFields(m),
+    ...policy,
     confidential: m.confidential,
   });
   await audit(c.env.DB, 'client_created', { actor: 'admin', subject: client.id, detail: { via: 'admin', grant_types: m.grantTypes }, requestId: c.get('requestId') });
@@ -55,8 +59,10 @@ adminClientRoutes.patch('/:id', async (c) => {
   if (m.confidential !== current.confidential) {
     throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot switch between public and confidential; create a new client.');
   }
+  const policy = validateClientPolicy(body, { confidential: current.confidential, via: 'admin' });
   const updated = await updateClient(c.env.DB, c.env.CACHE, current.id, {
     ...registryFields(m),
+    ...policy,
     ...(status ? { status: status as 'active' | 'disabled' } : {}),
   });
   if (status === 'disabled' && current.status !== 'disabled') await revokeTokensOf(c.env.DB, 'client', current.id, c.get('config').accessTokenTtl);
