@@ -80,7 +80,7 @@ async function main() {
     log(`wrote ${REPORT}`);
   } catch (err) {
     console.error(err);
-    console.error('workerd stderr (tail):\n' + stderrTail.join(''));
+    console.error(`workerd stderr (tail):\n${stderrTail.join('')}`);
     exitCode = 1;
   } finally {
     oidc.child.kill('SIGTERM');

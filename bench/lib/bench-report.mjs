@@ -20,8 +20,8 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
     .map((sc) => {
       const r = results[sc.id];
       const label = sc.label.replace('BIG', bigLabel());
-      if (r.todo) return [`\`${sc.id}\``, label, 'not measured: ' + r.todo, '', '', '', '', '', ''];
-      if (r.failed) return [`\`${sc.id}\``, label, 'FAILED: ' + r.failed.replace(/\|/g, '/'), '', '', '', '', '', ''];
+      if (r.todo) return [`\`${sc.id}\``, label, `not measured: ${r.todo}`, '', '', '', '', '', ''];
+      if (r.failed) return [`\`${sc.id}\``, label, `FAILED: ${r.failed.replace(/\|/g, '/')}`, '', '', '', '', '', ''];
       return [`\`${sc.id}\``, label, fmt(r.rps), rounds(r), fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.cpuUs), fmt(r.non2xx + r.errors + r.timeouts), ceiling ? fmt(r.rps / ceiling, 2) : '–'];
     });
   const targetRows = TARGETS.map((t) => {
@@ -87,7 +87,7 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
   ].join('\n');
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
   writeSection(REPORT, 'results', 'Benchmarks', body);
-  console.log('\n' + consoleTable(['id', 'req/s', 'per round', 'p50', 'p99', 'CPU us', 'errors', 'x ceiling'], rows.map((r) => [r[0].replace(/`/g, ''), ...r.slice(2)])));
-  console.log('\n' + consoleTable(['target', 'ratio', 'range', 'by CPU', 'result'], targetRows.map((r) => r.map((c) => c.replace(/\*\*/g, '')))));
+  console.log(`\n${consoleTable(['id', 'req/s', 'per round', 'p50', 'p99', 'CPU us', 'errors', 'x ceiling'], rows.map((r) => [r[0].replace(/`/g, ''), ...r.slice(2)]))}`);
+  console.log(`\n${consoleTable(['target', 'ratio', 'range', 'by CPU', 'result'], targetRows.map((r) => r.map((c) => c.replace(/\*\*/g, ''))))}`);
 }
 

@@ -69,7 +69,7 @@ export async function soak(s, errorLogs) {
     ),
     ``,
     `Status codes: ${JSON.stringify(r.statusCodes)}; ${r.poolUsed} refresh rotations, each of a fresh pre-seeded token (pool of ${POOL})` +
-      `${errorLogs.length ? `; product error logs: ${errorLogs.map((l) => '`' + l.replace(/`/g, "'") + '`').join(', ')}` : '; no error-level log line from the product'}.`,
+      `${errorLogs.length ? `; product error logs: ${errorLogs.map((l) => `\`${l.replace(/`/g, "'")}\``).join(', ')}` : '; no error-level log line from the product'}.`,
     ``,
     `RSS samples (s → MiB): ${samples.map((x) => `${x.t}→${fmt(x.kib / 1024, 1)}`).join(', ')}. ` +
       `"Growth after warm-up" is from 10 s in to the end (the first seconds load the isolate, JIT and local storage caches).`,
