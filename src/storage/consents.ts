@@ -4,12 +4,7 @@
  */
 import { nowSeconds } from '../clock';
 
-/** Reads the scopes the user has allowed this client (to be batched with the user read). */
-export function consentReadStatement(db: D1Database, userId: string, clientId: string): D1PreparedStatement {
-  return db.prepare('SELECT scope_mask FROM consents WHERE user_id = ?1 AND client_id = ?2').bind(userId, clientId);
-}
-
-/** The bit mask from a consentReadStatement row (0 when there is no consent). */
+/** The bit mask from a consent row (sessionConsentStatement in storage/sessions.ts; 0 when there is no consent). */
 export function consentMaskFromRow(row: unknown): number {
   return (row as { scope_mask: number } | undefined)?.scope_mask ?? 0;
 }
