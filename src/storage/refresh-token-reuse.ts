@@ -3,13 +3,15 @@
  * checked and returned unchanged (RFC 6749 §6: a new refresh token is optional), so it stays valid until its
  * absolute expiry or revocation. One D1 batch, like rotation (src/storage/refresh-tokens.ts):
  * 1. a token that was rotated away earlier (used_at set, e.g. before the client was switched from `rotate`) is still
- *    a replay: its whole family is revoked, exactly as under rotation (RFC 9700 §4.14.2);
- * 2. the row is read back with its user's status, and judged here.
+ *    a replay: its whole family is revoked, exactly as under rotation (RFC 9700 §4.14.2),
+ * 2. and the family's access tokens are deny-listed until `familyDenyUntil` (issue 10 item 4, as in rotation);
+ * 3. the row is read back with its user's status, and judged here.
  * Nothing is written for a valid token, so there is no single-use state to race on: read-then-decide is safe.
  */
 import { nowSeconds } from '../clock';
 import { sha256 } from '../tokens/random';
 import type { RefreshFamilyRecord, RotationResult } from './refresh-tokens';
+import { revokeFamiliesStatement } from './revocations';
 
 interface ReuseRow {
   family_id: string;
@@ -24,10 +26,16 @@ interface ReuseRow {
 }
 
 /** Checks `presented` for `clientId` without rotating it; on success the same token is handed back. */
-export async function reuseRefreshToken(db: D1Database, presented: string, clientId: string, requestedMask: number): Promise<RotationResult> {
+export async function reuseRefreshToken(
+  db: D1Database,
+  presented: string,
+  clientId: string,
+  requestedMask: number,
+  familyDenyUntil: number,
+): Promise<RotationResult> {
   const hash = await sha256(presented);
   const now = nowSeconds();
-  const [, read] = await db.batch([
+  const [, , read] = await db.batch([
     db
       .prepare(
         `UPDATE refresh_tokens SET revoked_at = ?2
@@ -35,6 +43,13 @@ export async function reuseRefreshToken(db: D1Database, presented: string, clien
             SELECT family_id FROM refresh_tokens WHERE hash = ?1 AND client_id = ?3 AND used_at IS NOT NULL)`,
       )
       .bind(hash, now, clientId),
+    revokeFamiliesStatement(
+      db,
+      'SELECT family_id AS fid FROM refresh_tokens WHERE hash = ?3 AND client_id = ?4 AND used_at IS NOT NULL',
+      familyDenyUntil,
+      hash,
+      clientId,
+    ),
     db
       .prepare(
         `SELECT r.family_id, r.client_id, r.user_id, r.scope, r.scope_mask, r.used_at, r.revoked_at, r.expires_at, u.status AS user_status

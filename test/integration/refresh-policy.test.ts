@@ -56,10 +56,15 @@ describe('refresh_token_policy "reuse": an integration that always presents its 
     expect(await errorOf(widened)).toMatchObject({ status: 400, error: 'invalid_scope' });
   });
 
-  it('ends at revocation (RFC 7009): the same token is then invalid_grant', async () => {
+  it('ends at revocation (RFC 7009): the same token is then invalid_grant, its access tokens 401', async () => {
     const { client, first } = await partner('reuse');
-    await expectTokens(await refresh(client, first));
+    const refreshed = await expectTokens(await refresh(client, first));
+    expect((await me(refreshed.access_token)).status).toBe(200);
     expect((await revokeRequest(client, { token: first, token_type_hint: 'refresh_token' })).status).toBe(200);
+    // issue 10 item 4: the access tokens refreshed from the grant carry its family and are refused too
+    const after = await me(refreshed.access_token);
+    expect(after.status).toBe(401);
+    expect(after.headers.get('WWW-Authenticate')).toContain('error="invalid_token"');
     const res = await refresh(client, first);
     expect(res.headers.get('Content-Type')).toContain('application/json');
     expect(await errorOf(res)).toEqual({ status: 400, error: 'invalid_grant', description: 'The refresh token has been revoked.' });

@@ -10,6 +10,7 @@ import { audit } from '../../storage/audit';
 import { refreshPolicyOf } from '../../storage/clients';
 import { reuseRefreshToken } from '../../storage/refresh-token-reuse';
 import { rotateRefreshToken } from '../../storage/refresh-tokens';
+import { familyDenyUntil, resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
 import { OAuthError } from '../errors';
 import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../scopes';
@@ -35,12 +36,13 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
 
   // refreshPolicyOf: `reuse` only for a confidential client (RFC 9700 §4.14.2), whatever the record says.
   const use = refreshPolicyOf(client) === 'reuse' ? reuseRefreshToken : rotateRefreshToken;
-  const result = await use(env.DB, presented, client.id, requested ? scopeMask(requested) : 0);
+  const result = await use(env.DB, presented, client.id, requested ? scopeMask(requested) : 0, familyDenyUntil(config.accessTokenTtl));
   if (!result.ok) {
     if (result.reason === 'scope_widened') {
       throw new OAuthError('invalid_scope', `The requested scope exceeds the scope originally granted ("${result.record?.scope}").`);
     }
     if (result.reason === 'reused') {
+      resetRevocationSnapshot(); // the family's access tokens are refused in this isolate at once
       console.warn(JSON.stringify({ level: 'warn', event: 'refresh_token_reuse', requestId, clientId: client.id, familyId: result.record?.familyId }));
       await audit(env.DB, 'refresh_token_reuse', { actor: client.id, subject: result.record?.userId ?? null, detail: { family: result.record?.familyId, family_revoked: true }, requestId });
     }
@@ -50,6 +52,6 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
   const scopes = requested ?? parseScope(result.record.scope).filter((s) => client.scopes.includes(s));
   if (scopes.length === 0) throw new OAuthError('invalid_scope', 'This client is no longer allowed any scope of this grant.');
   const scope = formatScope(scopes);
-  const at = await issueAccessToken(config, ring, { sub: result.record.userId ?? client.id, clientId: client.id, scope });
+  const at = await issueAccessToken(config, ring, { sub: result.record.userId ?? client.id, clientId: client.id, scope, fid: result.record.familyId });
   return { accessToken: at.token, expiresIn: at.expiresIn, scope, refreshToken: result.token };
 };
