@@ -83,7 +83,7 @@ const COMMANDS = {
     usage:
       'clients update <client_id> [--name NAME] [--grant G]... [--scope S] [--redirect-uri URI]...\n' +
       '                 [--refresh-token-policy rotate|reuse] [--require-pkce true|false]',
-    help: 'Change a client. Lists given here (grants, redirect URIs) replace the stored ones.\n' + POLICY_HELP.trimEnd(),
+    help: `Change a client. Lists given here (grants, redirect URIs) replace the stored ones.\n${POLICY_HELP.trimEnd()}`,
     args: ['client_id'],
     options: { name: { type: 'string' }, grant: list, scope: { type: 'string' }, 'redirect-uri': list, 'client-uri': { type: 'string' }, description: { type: 'string' }, ...POLICY_OPTIONS },
     run: (api, [id], v) => {
