@@ -12,7 +12,11 @@ import {
   resourceMetadataUrl,
   serveProtectedResourceMetadata,
 } from '../../packages/resource-server/src/index';
-import { type AccessTokenVariables, mountProtectedResourceMetadata, requireAccessToken } from '../../packages/resource-server/src/hono';
+import {
+  type AccessTokenVariables,
+  mountProtectedResourceMetadata,
+  requireAccessToken,
+} from '../../packages/resource-server/src/hono';
 import { basic, call, ORIGIN, seedClient } from '../helpers';
 import { AUDIENCE, ISSUER, METADATA_URL, productFetch, productToken, resourceRequest } from './rs-helpers';
 
@@ -29,10 +33,16 @@ function resourceApp(fetchImpl = productFetch().fetch) {
   const app = new Hono<{ Variables: AccessTokenVariables }>();
   mountProtectedResourceMetadata(app, metadata);
   app.get('/v1/things', requireAccessToken(verifier, { scopes: ['base'] }), (c) =>
-    c.json({ sub: c.get('accessToken').sub, client: c.get('accessToken').client_id, scopes: c.get('accessTokenScopes') }),
+    c.json({
+      sub: c.get('accessToken').sub,
+      client: c.get('accessToken').client_id,
+      scopes: c.get('accessTokenScopes'),
+    }),
   );
-  app.get('/v1/img/:name', requireAccessToken(verifier, { scopes: ['files', 'base'], scopeMatch: 'any', allowQueryToken: true }), (c) =>
-    c.text(`image ${c.req.param('name')} for ${c.get('accessToken').sub}`),
+  app.get(
+    '/v1/img/:name',
+    requireAccessToken(verifier, { scopes: ['files', 'base'], scopeMatch: 'any', allowQueryToken: true }),
+    (c) => c.text(`image ${c.req.param('name')} for ${c.get('accessToken').sub}`),
   );
   return app;
 }
@@ -91,7 +101,8 @@ describe('requireAccessToken (Hono)', () => {
     const ok = await app.request(resourceRequest(files, 'query', '/v1/img/cat.png'));
     expect(ok.status).toBe(200);
     expect(await ok.text()).toMatch(/^image cat\.png for /);
-    const desc = 'Only a token with scope "files" alone may be sent in the URL; send other tokens in the Authorization header.';
+    const desc =
+      'Only a token with scope "files" alone may be sent in the URL; send other tokens in the Authorization header.';
     await expectRefusal(
       await app.request(resourceRequest(await productToken('base'), 'query', '/v1/img/cat.png')),
       401,
@@ -115,7 +126,10 @@ describe('requireAccessToken (Hono)', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('Retry-After')).toBe('5');
     expect(res.headers.get('Cache-Control')).toBe('no-store');
-    expect(await res.json()).toEqual({ error: 'temporarily_unavailable', error_description: 'The token could not be checked; try again shortly.' });
+    expect(await res.json()).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'The token could not be checked; try again shortly.',
+    });
   });
 });
 
@@ -137,12 +151,24 @@ describe('RFC 9728 protected resource metadata', () => {
   });
 
   it('builds the metadata URL from the resource identifier and refuses identifiers a client cannot use', () => {
-    expect(resourceMetadataUrl('https://api.example.com')).toBe('https://api.example.com/.well-known/oauth-protected-resource');
-    expect(resourceMetadataUrl('https://api.example.com/')).toBe('https://api.example.com/.well-known/oauth-protected-resource');
-    expect(resourceMetadataUrl('https://api.example.com/mcp/')).toBe('https://api.example.com/.well-known/oauth-protected-resource/mcp');
-    expect(() => protectedResourceMetadata({ resource: 'http://api.example.com', authorizationServers: [ISSUER] })).toThrow(/https/);
-    expect(() => protectedResourceMetadata({ resource: 'https://api.example.com/#x', authorizationServers: [ISSUER] })).toThrow(/fragment/);
-    expect(() => protectedResourceMetadata({ resource: 'https://api.example.com', authorizationServers: [] })).toThrow(/issuer/);
+    expect(resourceMetadataUrl('https://api.example.com')).toBe(
+      'https://api.example.com/.well-known/oauth-protected-resource',
+    );
+    expect(resourceMetadataUrl('https://api.example.com/')).toBe(
+      'https://api.example.com/.well-known/oauth-protected-resource',
+    );
+    expect(resourceMetadataUrl('https://api.example.com/mcp/')).toBe(
+      'https://api.example.com/.well-known/oauth-protected-resource/mcp',
+    );
+    expect(() =>
+      protectedResourceMetadata({ resource: 'http://api.example.com', authorizationServers: [ISSUER] }),
+    ).toThrow(/https/);
+    expect(() =>
+      protectedResourceMetadata({ resource: 'https://api.example.com/#x', authorizationServers: [ISSUER] }),
+    ).toThrow(/fragment/);
+    expect(() => protectedResourceMetadata({ resource: 'https://api.example.com', authorizationServers: [] })).toThrow(
+      /issuer/,
+    );
   });
 
   it('lets a client that knows only the resource URL find the authorization server, get a token and get in', async () => {
@@ -158,9 +184,14 @@ describe('RFC 9728 protected resource metadata', () => {
     const first = await handler(new Request(`${ORIGIN}/v1/things`));
     expect(first.status).toBe(401);
     const metadataUrl = /resource_metadata="([^"]+)"/.exec(first.headers.get('WWW-Authenticate') ?? '')![1];
-    const prm = (await (await handler(new Request(metadataUrl))).json()) as { resource: string; authorization_servers: string[] };
+    const prm = (await (await handler(new Request(metadataUrl))).json()) as {
+      resource: string;
+      authorization_servers: string[];
+    };
     expect(prm.resource).toBe(AUDIENCE); // RFC 9728 §3.3: the client checks this matches the resource it called
-    const asMeta = (await (await call(new URL('/.well-known/oauth-authorization-server', prm.authorization_servers[0]).pathname)).json()) as {
+    const asMeta = (await (
+      await call(new URL('/.well-known/oauth-authorization-server', prm.authorization_servers[0]).pathname)
+    ).json()) as {
       issuer: string;
       token_endpoint: string;
     };

@@ -34,7 +34,11 @@ describe('JWKS reload on a kid miss', () => {
     // Both verifiers fetched the JWKS before the new key existed; their cached sets lack its kid.
     const result = await fresh.verifier.verify(newToken);
     expect(result.ok).toBe(true);
-    expect(fresh.paths).toEqual(['/.well-known/oauth-authorization-server', '/.well-known/jwks.json', '/.well-known/jwks.json']);
+    expect(fresh.paths).toEqual([
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/jwks.json',
+      '/.well-known/jwks.json',
+    ]);
     // Old tokens keep verifying from the reloaded set (the old key is still published as "previous").
     expect((await fresh.verifier.verify(bootToken)).ok).toBe(true);
     expect(fresh.paths).toHaveLength(3);

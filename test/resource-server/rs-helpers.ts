@@ -73,7 +73,11 @@ export function claims(overrides: Record<string, unknown> = {}): JWTPayload {
  * Signs with WebCrypto directly (RFC 7515 §7.1), so that forgeries jose would refuse to build can be built.
  * A Uint8Array key means HMAC-SHA256 with those bytes (the HS256 confusion attack).
  */
-export async function forge(payload: JWTPayload, header: Record<string, unknown>, key: CryptoKey | Uint8Array): Promise<string> {
+export async function forge(
+  payload: JWTPayload,
+  header: Record<string, unknown>,
+  key: CryptoKey | Uint8Array,
+): Promise<string> {
   const full: Record<string, unknown> = { alg: 'ES256', typ: 'at+jwt', ...header };
   for (const [k, v] of Object.entries(full)) if (v === undefined) delete full[k];
   const input = `${b64json(full)}.${b64json(payload)}`;
@@ -88,7 +92,11 @@ export async function forge(payload: JWTPayload, header: Record<string, unknown>
 }
 
 /** A request to the resource with the token in the header, the query, or both. */
-export function resourceRequest(token: string | null, where: 'header' | 'query' | 'both' = 'header', path = '/v1/things'): Request {
+export function resourceRequest(
+  token: string | null,
+  where: 'header' | 'query' | 'both' = 'header',
+  path = '/v1/things',
+): Request {
   const url = new URL(`${ORIGIN}${path}`);
   if (token && where !== 'header') url.searchParams.set('access_token', token);
   const headers: Record<string, string> = {};

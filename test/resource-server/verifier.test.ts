@@ -39,7 +39,14 @@ describe('createVerifier: tokens of the product', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     const expected = claimsOf(token);
-    expect(result.claims).toMatchObject({ iss: ISSUER, aud: AUDIENCE, sub: expected.sub, client_id: expected.client_id, jti: expected.jti, scope: 'base files' });
+    expect(result.claims).toMatchObject({
+      iss: ISSUER,
+      aud: AUDIENCE,
+      sub: expected.sub,
+      client_id: expected.client_id,
+      jti: expected.jti,
+      scope: 'base files',
+    });
     expect(result.scopes).toEqual(['base', 'files']);
     expect(result.fromQuery).toBe(false);
     expect(paths).toEqual(['/.well-known/oauth-authorization-server', '/.well-known/jwks.json']);
@@ -60,7 +67,10 @@ describe('createVerifier: tokens of the product', () => {
     const { exp } = claimsOf(token);
     const at = (seconds: number) => productVerifier({ now: () => seconds * 1000 }).verifier;
     expect((await at(exp + 29).verify(token)).ok).toBe(true);
-    expect(await at(exp + 30).verify(token)).toEqual({ ...invalidToken('The access token has expired.'), reason: 'ERR_JWT_EXPIRED' });
+    expect(await at(exp + 30).verify(token)).toEqual({
+      ...invalidToken('The access token has expired.'),
+      reason: 'ERR_JWT_EXPIRED',
+    });
     // clockTolerance: 0 refuses at exp itself.
     expect((await productVerifier({ now: () => exp * 1000, clockTolerance: 0 }).verifier.verify(token)).ok).toBe(false);
   });
@@ -72,7 +82,11 @@ describe('createVerifier: tokens of the product', () => {
     const future = await forge(claims({ iat: now + 120 }), { kid: jwk.kid }, key);
     expect(await verifier.verify(future)).toEqual(invalidToken('The access token was issued in the future.'));
     const notYet = await forge(claims({ nbf: now + 120 }), { kid: jwk.kid }, key);
-    expect(await verifier.verify(notYet)).toMatchObject({ error: 'invalid_token', status: 401, description: 'The access token is invalid.' });
+    expect(await verifier.verify(notYet)).toMatchObject({
+      error: 'invalid_token',
+      status: 401,
+      description: 'The access token is invalid.',
+    });
     expect((await verifier.verify(await forge(claims(), { kid: jwk.kid }, key))).ok).toBe(true); // control
   });
 
@@ -80,7 +94,12 @@ describe('createVerifier: tokens of the product', () => {
     const token = await productToken();
     const { verifier } = productVerifier({ audience: 'https://other.example/api' });
     const result = await verifier.verify(token);
-    expect(result).toMatchObject({ ok: false, error: 'invalid_token', status: 401, description: 'The access token is invalid.' });
+    expect(result).toMatchObject({
+      ok: false,
+      error: 'invalid_token',
+      status: 401,
+      description: 'The access token is invalid.',
+    });
     expect(result.ok || result.challenge).toBe(
       'Bearer error="invalid_token", error_description="The access token is invalid.", resource_metadata="https://other.example/.well-known/oauth-protected-resource/api"',
     );
@@ -89,7 +108,10 @@ describe('createVerifier: tokens of the product', () => {
 
   it('refuses a token of another issuer', async () => {
     const token = await productToken();
-    const { verifier } = productVerifier({ issuer: 'https://evil.example', jwksUri: `${ISSUER}/.well-known/jwks.json` });
+    const { verifier } = productVerifier({
+      issuer: 'https://evil.example',
+      jwksUri: `${ISSUER}/.well-known/jwks.json`,
+    });
     const result = await verifier.verify(token);
     expect(result).toMatchObject(invalidToken('The access token is invalid.'));
     expect(result.ok || result.reason).toContain('"iss"');
@@ -103,7 +125,9 @@ describe('createVerifier: tokens of the product', () => {
       expect(result).toMatchObject(invalidToken('The access token is invalid.'));
       expect(result.ok || result.reason).toContain('typ');
     }
-    expect((await verifier.verify(await forge(claims(), { kid: jwk.kid, typ: 'application/at+jwt' }, key))).ok).toBe(true);
+    expect((await verifier.verify(await forge(claims(), { kid: jwk.kid, typ: 'application/at+jwt' }, key))).ok).toBe(
+      true,
+    );
   });
 
   it('refuses alg none and the HS256 confusion attack, and refuses to be configured with a symmetric algorithm', async () => {
@@ -128,7 +152,12 @@ describe('createVerifier: tokens of the product', () => {
     const { jwk, key } = await productSigningKey();
     const { verifier } = productVerifier();
     const { d: _d, ...pub } = jwk;
-    for (const extra of [{ jwk: pub }, { jku: 'https://evil.example/jwks' }, { x5u: 'https://evil.example/c' }, { x5c: ['AAAA'] }]) {
+    for (const extra of [
+      { jwk: pub },
+      { jku: 'https://evil.example/jwks' },
+      { x5u: 'https://evil.example/c' },
+      { x5c: ['AAAA'] },
+    ]) {
       expect(await verifier.verify(await forge(claims(), { kid: jwk.kid, ...extra }, key))).toEqual(
         invalidToken('The access token header names its own key.'),
       );
@@ -151,7 +180,10 @@ describe('createVerifier: tokens of the product', () => {
     const stranger = await generateKeyPair('ES256');
     const forged = await forge(claims(), { kid: 'not-in-the-ring' }, stranger.privateKey);
     const result = await verifier.verify(forged);
-    expect(result).toEqual({ ...invalidToken('The access token was not signed by a key of this server.'), reason: 'ERR_JWKS_NO_MATCHING_KEY' });
+    expect(result).toEqual({
+      ...invalidToken('The access token was not signed by a key of this server.'),
+      reason: 'ERR_JWKS_NO_MATCHING_KEY',
+    });
     expect(await verifier.verify(forged)).toMatchObject({ ok: false });
     expect(paths).toHaveLength(2); // the JWKS was fetched 30 s ago at most: no reload per forged token
   });
@@ -213,13 +245,17 @@ describe('createVerifier: tokens of the product', () => {
   it('takes a token from the URL only where allowed, and then only a token whose scope is exactly "files"', async () => {
     const { verifier } = productVerifier();
     const files = await productToken('files');
-    const ok = await verifier.verifyRequest(resourceRequest(files, 'query'), { allowQueryToken: true, scopes: ['files'] });
+    const ok = await verifier.verifyRequest(resourceRequest(files, 'query'), {
+      allowQueryToken: true,
+      scopes: ['files'],
+    });
     expect(ok).toMatchObject({ ok: true, fromQuery: true, scopes: ['files'] });
     // Not allowed on this route: the query parameter is not read at all.
     expect(await verifier.verifyRequest(resourceRequest(files, 'query'))).toMatchObject({ ok: false, missing: true });
     for (const scope of ['base', 'files base', 'upload_files']) {
       const token = await productToken(scope);
-      const description = 'Only a token with scope "files" alone may be sent in the URL; send other tokens in the Authorization header.';
+      const description =
+        'Only a token with scope "files" alone may be sent in the URL; send other tokens in the Authorization header.';
       expect(await verifier.verifyRequest(resourceRequest(token, 'query'), { allowQueryToken: true })).toEqual({
         ok: false,
         error: 'invalid_token',
@@ -236,7 +272,8 @@ describe('createVerifier: tokens of the product', () => {
   it('refuses a token sent in two places, or a repeated access_token, with 400 invalid_request (RFC 6750 §2)', async () => {
     const { verifier } = productVerifier();
     const files = await productToken('files');
-    const description = 'Send the access token either in the Authorization header or in the access_token parameter, not both.';
+    const description =
+      'Send the access token either in the Authorization header or in the access_token parameter, not both.';
     expect(await verifier.verifyRequest(resourceRequest(files, 'both'), { allowQueryToken: true })).toEqual({
       ok: false,
       error: 'invalid_request',
@@ -266,13 +303,19 @@ describe('createVerifier: tokens of the product', () => {
     down = false;
     expect((await verifier.verify(token)).ok).toBe(true); // a failed discovery is not cached
     // A metadata document that names another issuer (RFC 8414 §3.3) is refused the same way.
-    const other = createVerifier({ issuer: 'https://evil.example', audience: AUDIENCE, fetch: (_i, init) => fetch(`${ISSUER}/.well-known/oauth-authorization-server`, init) });
+    const other = createVerifier({
+      issuer: 'https://evil.example',
+      audience: AUDIENCE,
+      fetch: (_i, init) => fetch(`${ISSUER}/.well-known/oauth-authorization-server`, init),
+    });
     await expect(other.verify(token)).rejects.toThrow(ResourceServerUnavailableError);
   });
 
   it('cannot see a revocation: a revoked token stays valid until exp (the documented bound; use introspection or the service binding)', async () => {
     const client = await seedClient();
-    const token = (await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope: 'base' }, { client }))).access_token;
+    const token = (
+      await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope: 'base' }, { client }))
+    ).access_token;
     expect((await revokeRequest(client, { token, token_type_hint: 'access_token' })).status).toBe(200);
     expect(await introspect(client, token)).toEqual({ active: false }); // the server knows at once
     const { verifier } = productVerifier();

@@ -5,7 +5,13 @@
 import type { Env, Handler, Hono, MiddlewareHandler } from 'hono';
 import { resourceMetadataPath, serveProtectedResourceMetadata, type ProtectedResourceMetadata } from './metadata.js';
 import { refusalResponse } from './refusal.js';
-import { ResourceServerUnavailableError, type AccessTokenClaims, type Verifier, type VerifyRequestOptions } from './verifier.js';
+import {
+  ResourceServerUnavailableError,
+  type AccessTokenClaims,
+  type Verifier,
+  type VerifyRequestOptions,
+  type VerifyResult,
+} from './verifier.js';
 
 /** What the middleware sets: `c.get('accessToken')` (claims) and `c.get('accessTokenScopes')`. */
 export interface AccessTokenVariables {
@@ -23,14 +29,24 @@ export function requireAccessToken(
   options: VerifyRequestOptions = {},
 ): MiddlewareHandler<{ Variables: AccessTokenVariables }> {
   return async function accessTokenMiddleware(c, next) {
-    let result;
+    let result: VerifyResult;
     try {
       result = await verifier.verifyRequest(c.req.raw, options);
     } catch (err) {
       if (!(err instanceof ResourceServerUnavailableError)) throw err;
       return new Response(
-        JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The token could not be checked; try again shortly.' }),
-        { status: 503, headers: { 'Content-Type': 'application/json;charset=UTF-8', 'Cache-Control': 'no-store', 'Retry-After': '5' } },
+        JSON.stringify({
+          error: 'temporarily_unavailable',
+          error_description: 'The token could not be checked; try again shortly.',
+        }),
+        {
+          status: 503,
+          headers: {
+            'Content-Type': 'application/json;charset=UTF-8',
+            'Cache-Control': 'no-store',
+            'Retry-After': '5',
+          },
+        },
       );
     }
     if (!result.ok) return refusalResponse(result);
@@ -48,7 +64,11 @@ export function protectedResourceMetadataHandler(metadata: ProtectedResourceMeta
 }
 
 /** Mounts the document at its RFC 9728 §3.1 path (`/.well-known/oauth-protected-resource` plus the resource's path). */
-export function mountProtectedResourceMetadata<E extends Env>(app: Hono<E>, metadata: ProtectedResourceMetadata, maxAge = 300): Hono<E> {
+export function mountProtectedResourceMetadata<E extends Env>(
+  app: Hono<E>,
+  metadata: ProtectedResourceMetadata,
+  maxAge = 300,
+): Hono<E> {
   app.on(['GET', 'HEAD'], resourceMetadataPath(metadata.resource), protectedResourceMetadataHandler(metadata, maxAge));
   return app;
 }

@@ -46,7 +46,9 @@ function isKeySelectionError(err: unknown): boolean {
 
 export function createKeySource(options: KeySourceOptions): JWTVerifyGetKey {
   const doFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
-  let remote: ReturnType<typeof createRemoteJWKSet> | undefined = options.jwksUri ? makeRemote(options.jwksUri) : undefined;
+  let remote: ReturnType<typeof createRemoteJWKSet> | undefined = options.jwksUri
+    ? makeRemote(options.jwksUri)
+    : undefined;
 
   function makeRemote(uri: string) {
     return createRemoteJWKSet(new URL(uri), {

@@ -64,7 +64,8 @@ export type ProtectedResourceMetadata = Record<string, unknown> & {
 
 export function protectedResourceMetadata(options: ProtectedResourceMetadataOptions): ProtectedResourceMetadata {
   checkResourceIdentifier(options.resource);
-  if (options.authorizationServers.length === 0) throw new TypeError('authorizationServers must name at least one issuer');
+  if (options.authorizationServers.length === 0)
+    throw new TypeError('authorizationServers must name at least one issuer');
   const doc: ProtectedResourceMetadata = {
     ...options.extra,
     resource: options.resource,
@@ -90,7 +91,11 @@ export function resourceMetadataPath(resource: string): string {
  * plain fetch handler can call it first. RFC 9728 §3.2: 200 with `application/json`. The document is public and
  * changes rarely, so it may be cached.
  */
-export function serveProtectedResourceMetadata(request: Request, metadata: ProtectedResourceMetadata, maxAge = 300): Response | null {
+export function serveProtectedResourceMetadata(
+  request: Request,
+  metadata: ProtectedResourceMetadata,
+  maxAge = 300,
+): Response | null {
   if (new URL(request.url).pathname !== resourceMetadataPath(metadata.resource)) return null;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return new Response(null, { status: 405, headers: { Allow: 'GET, HEAD' } });

@@ -20,7 +20,8 @@ export function tokenFromRequest(request: Request, options: { allowQueryToken?: 
     const m = BEARER.exec(header);
     if (m) fromHeader = m[1];
     // Another scheme (Basic, DPoP, …) is not ours to judge: treated as no bearer token.
-    else if (/^bearer\b/i.test(header)) return { kind: 'malformed', description: 'The Authorization header must be "Bearer <token>".' };
+    else if (/^bearer\b/i.test(header))
+      return { kind: 'malformed', description: 'The Authorization header must be "Bearer <token>".' };
   }
   if (options.allowQueryToken) {
     const fromQuery = new URL(request.url).searchParams.getAll('access_token');
@@ -28,10 +29,12 @@ export function tokenFromRequest(request: Request, options: { allowQueryToken?: 
     if (fromHeader && fromQuery.length === 1) {
       return {
         kind: 'malformed',
-        description: 'Send the access token either in the Authorization header or in the access_token parameter, not both.',
+        description:
+          'Send the access token either in the Authorization header or in the access_token parameter, not both.',
       };
     }
-    if (!fromHeader && fromQuery.length === 1 && fromQuery[0] !== '') return { kind: 'token', token: fromQuery[0], fromQuery: true };
+    if (!fromHeader && fromQuery.length === 1 && fromQuery[0] !== '')
+      return { kind: 'token', token: fromQuery[0], fromQuery: true };
   }
   return fromHeader ? { kind: 'token', token: fromHeader, fromQuery: false } : { kind: 'missing' };
 }

@@ -3,7 +3,7 @@
  * rules the server applies on its own routes (src/tokens/verify-access-token.ts there), and answers with the
  * claims or a typed RFC 6750 refusal. Needs only `fetch` and WebCrypto: Workers, Node ≥ 20, Deno, Bun.
  */
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { createKeySource, KeySourceError, type FetchLike } from './key-source.js';
 import { resourceMetadataUrl } from './metadata.js';
 import { refusal, type ChallengeParams, type Refusal } from './refusal.js';
@@ -115,7 +115,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? Date.now;
   const queryTokenScope = options.queryTokenScope ?? 'files';
   const metadataUrl =
-    options.resourceMetadataUrl === false ? undefined : (options.resourceMetadataUrl ?? resourceMetadataUrl(options.audience));
+    options.resourceMetadataUrl === false
+      ? undefined
+      : (options.resourceMetadataUrl ?? resourceMetadataUrl(options.audience));
   const getKey = createKeySource({
     issuer: options.issuer,
     jwksUri: options.jwksUri,
@@ -131,8 +133,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   async function verifyToken(token: string, opts: VerifyOptions & { fromQuery?: boolean } = {}): Promise<VerifyResult> {
     const fromQuery = opts.fromQuery ?? false;
     if (token.length > MAX_TOKEN_LENGTH) return invalid('The access token is too long.');
-    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return invalid('The access token is not a signed JWT.');
-    let header;
+    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token))
+      return invalid('The access token is not a signed JWT.');
+    let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
     } catch {
@@ -157,8 +160,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     } catch (err) {
       if (err instanceof KeySourceError) throw new ResourceServerUnavailableError({ cause: err });
       if (err instanceof errors.JWTExpired) return invalid('The access token has expired.', err.code);
-      if (err instanceof errors.JWKSNoMatchingKey) return invalid('The access token was not signed by a key of this server.', err.code);
-      if (err instanceof errors.JOSEError) return invalid('The access token is invalid.', `${err.code}: ${err.message}`);
+      if (err instanceof errors.JWKSNoMatchingKey)
+        return invalid('The access token was not signed by a key of this server.', err.code);
+      if (err instanceof errors.JOSEError)
+        return invalid('The access token is invalid.', `${err.code}: ${err.message}`);
       throw err;
     }
     if (
@@ -170,7 +175,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return invalid('The access token claims are malformed.');
     }
     // jose checks iat's type only; a token issued in the future is as suspect as an expired one.
-    if ((payload.iat as number) > now() / 1000 + clockTolerance) return invalid('The access token was issued in the future.');
+    if ((payload.iat as number) > now() / 1000 + clockTolerance)
+      return invalid('The access token was issued in the future.');
     const claims = payload as AccessTokenClaims;
     const scopes = claims.scope.split(' ').filter(Boolean);
 
@@ -185,11 +191,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     const needed = opts.scopes ?? [];
     if (needed.length) {
-      const ok = opts.scopeMatch === 'any' ? needed.some((s) => scopes.includes(s)) : needed.every((s) => scopes.includes(s));
+      const ok =
+        opts.scopeMatch === 'any' ? needed.some((s) => scopes.includes(s)) : needed.every((s) => scopes.includes(s));
       if (!ok) {
         const list = needed.map((s) => `"${s}"`).join(opts.scopeMatch === 'any' ? ' or ' : ' and ');
         // RFC 6750 §3.1: 403, with the scope needed in the challenge.
-        return refusal('insufficient_scope', `This request needs the scope ${list}.`, { ...base, scope: needed.join(' ') });
+        return refusal('insufficient_scope', `This request needs the scope ${list}.`, {
+          ...base,
+          scope: needed.join(' '),
+        });
       }
     }
     return { ok: true, claims, scopes, fromQuery };
