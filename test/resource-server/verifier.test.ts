@@ -302,11 +302,20 @@ describe('createVerifier: tokens of the product', () => {
     await expect(verifier.verify(token)).rejects.toBeInstanceOf(ResourceServerUnavailableError);
     down = false;
     expect((await verifier.verify(token)).ok).toBe(true); // a failed discovery is not cached
-    // A metadata document that names another issuer (RFC 8414 §3.3) is refused the same way.
+    // A metadata document that names another issuer (RFC 8414 §3.3) is refused the same way: here the "evil"
+    // issuer's metadata URL serves the product's document (whose jwks_uri works), so only that check refuses it.
     const other = createVerifier({
       issuer: 'https://evil.example',
       audience: AUDIENCE,
-      fetch: (_i, init) => fetch(`${ISSUER}/.well-known/oauth-authorization-server`, init),
+      fetch: (input, init) => {
+        const url = new Request(input, init).url;
+        return fetch(
+          url === 'https://evil.example/.well-known/oauth-authorization-server'
+            ? `${ISSUER}/.well-known/oauth-authorization-server`
+            : url,
+          init,
+        );
+      },
     });
     await expect(other.verify(token)).rejects.toThrow(ResourceServerUnavailableError);
   });
