@@ -7,6 +7,7 @@ import { OAuthError } from './oauth/errors';
 import { adminRoutes } from './routes/admin';
 import { assetRoutes } from './routes/assets';
 import { authorizeRoutes } from './routes/authorize';
+import { demoRoutes } from './routes/demo';
 import { loginRoutes, logoutRoutes } from './routes/login';
 import { filesRoutes } from './routes/files';
 import { introspectRoutes } from './routes/introspect';
@@ -36,6 +37,7 @@ app.route('/login', loginRoutes);
 app.route('/logout', logoutRoutes);
 app.route('/apps', portalRoutes);
 app.route('/assets', assetRoutes);
+app.route('/demo', demoRoutes); // local demo only: 404 unless DEMO_CALLBACK_CLIENT_ID is set (src/routes/demo.ts)
 app.route('/v1/img', filesRoutes); // images in R2 (issue 4, docs/files.md)
 
 app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));
