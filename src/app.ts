@@ -43,7 +43,7 @@ app.route('/v1/img', filesRoutes); // images in R2 (issue 4, docs/files.md)
 app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));
 
 // No registered code fits "no such path"; invalid_request with status 404, rendered like every other error.
-app.notFound(() => new OAuthError('invalid_request', 'No such endpoint. Discovery: /.well-known/oauth-authorization-server', { status: 404 }).toResponse());
+app.notFound(() => new OAuthError('invalid_request', 'No such endpoint exists; the server metadata at /.well-known/oauth-authorization-server lists the endpoints.', { status: 404 }).toResponse());
 
 app.onError((err, c) => {
   const requestId = c.get('requestId');
