@@ -3,6 +3,10 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { defineConfig } from 'vitest/config';
 import './test/node20-polyfills.ts';
 
+// The plugin's wrangler would print "Using secrets defined in .dev.vars" for every test file once `npm start` has
+// written that file (tests use their own secrets, below): only its warnings and errors, unless asked otherwise.
+process.env.WRANGLER_LOG ??= 'warn';
+
 /** Test-only signing keys and secrets, made fresh for each run (never written to disk). */
 async function testSecrets() {
   const keys = [];
