@@ -145,6 +145,7 @@ describe('browser: register an app, authorize, sign in, consent, token, /v1/me',
   });
 
   it("the README's walkthrough: the demo client's code flow ends on /demo/callback, whose curl exchanges the code", async () => {
+    await context.clearCookies(); // a newcomer, not signed in yet
     const page = await context.newPage();
     const cspViolations: string[] = [];
     page.on('console', (m) => {
