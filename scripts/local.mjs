@@ -165,6 +165,9 @@ export function devArgs(port, origin) {
     '--var', `ISSUER:${origin}`, '--var', `ACCESS_TOKEN_AUDIENCE:${origin}/v1`,
     // The local demo page /demo/callback (src/routes/demo.ts); never set in wrangler.toml, so no deploy has it.
     '--var', `DEMO_CALLBACK_CLIENT_ID:${DEMO_CLIENT_ID}`,
+    // Local cron runs on demand (GET /__scheduled runs the cleanup of src/jobs/cleanup.ts), instead of wrangler's
+    // warning that crons are not triggered locally.
+    '--test-scheduled',
   ];
 }
 
