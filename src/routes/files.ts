@@ -4,7 +4,7 @@
  * for `base`. Access rule and key layout: docs/files.md.
  */
 import { Hono, type Context } from 'hono';
-import { assertFileScope, isOwner, mayRead, presentedToken, type FileAction } from '../files/access';
+import { isOwner, mayRead, SCOPES_FOR, type FileAction } from '../files/access';
 import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../files/conditional';
 import { declaredImageType, EXTENSIONS } from '../files/magic';
 import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrlPath, objectKey, parseImagePath, pathFromKey } from '../files/paths';
@@ -12,13 +12,13 @@ import { checkBufferedUpload, contentLengthOf, readUploadBody, tooLarge, unsuppo
 import { bodyErrors, readBodyBytes } from '../http/body';
 import { OAuthError } from '../oauth/errors';
 import { deleteImage, headImage, listImages, ownershipOf, readImage, writeImage, type WriteOptions } from '../storage/files';
-import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import { randomToken } from '../tokens/random';
 import type { AccessTokenClaims } from '../tokens/verify-access-token';
+import { requireBearer, type BearerEnv } from '../middleware/bearer';
 import type { AppEnv } from '../types';
 
 export const filesRoutes = new Hono<AppEnv>();
-type Ctx = Context<AppEnv>;
+type Ctx = Context<BearerEnv>;
 
 /** Headers on every image response: no shared cache may keep a token-authorized answer (RFC 6750 §2.3). */
 const SERVE_HEADERS: Record<string, string> = {
@@ -34,13 +34,11 @@ const MULTIPART_OVERHEAD = 16 * 1024;
 const LIST_DEFAULT = 100;
 const LIST_MAX = 1000;
 
-/** Verifies the token (no storage read in steady state) and applies the scope rule for the action. */
-async function authorize(c: Ctx, action: FileAction): Promise<AccessTokenClaims> {
-  const { token, fromQuery } = presentedToken(c.req.header('Authorization'), new URL(c.req.url), action);
-  const claims = await authenticateAccessToken(c.env, token);
-  assertFileScope(claims, fromQuery, action);
-  return claims;
-}
+/**
+ * The bearer check of each action (src/middleware/bearer.ts, the same for every protected route): a `files`
+ * token may also come in the URL (RFC 6750 §2.3, seeds 000/002), on every image route alike.
+ */
+const bearer = (action: FileAction) => requireBearer({ scopes: SCOPES_FOR[action], query: 'files-only' });
 
 function pathOf(c: Ctx): string {
   const pathname = new URL(c.req.url).pathname;
@@ -53,8 +51,8 @@ function notFound(): OAuthError {
 }
 
 // GET /v1/img (base): the caller's own objects, one page at a time.
-filesRoutes.get('/', async (c) => {
-  const claims = await authorize(c, 'list');
+filesRoutes.get('/', bearer('list'), async (c) => {
+  const claims = c.get('token');
   const limitRaw = c.req.query('limit');
   const limit = limitRaw === undefined ? LIST_DEFAULT : Number(limitRaw);
   if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX) {
@@ -82,8 +80,8 @@ filesRoutes.get('/', async (c) => {
 });
 
 // GET|HEAD /v1/img/{path} (files or base): one R2 read, condition and range applied by R2 in that read.
-filesRoutes.get('/*', async (c) => {
-  const claims = await authorize(c, 'read');
+filesRoutes.get('/*', bearer('read'), async (c) => {
+  const claims = c.get('token');
   const key = objectKey(claims.client_id, pathOf(c));
   const range = rangeFromHeaders(c.req.raw.headers);
   if (range.kind === 'unsatisfiable') return rangeNotSatisfiable();
@@ -127,8 +125,8 @@ function rangeNotSatisfiable(): Response {
 }
 
 // PUT /v1/img/{path} (upload_files or base): the raw bytes, with their Content-Type.
-filesRoutes.put('/*', async (c) => {
-  const claims = await authorize(c, 'write');
+filesRoutes.put('/*', bearer('write'), async (c) => {
+  const claims = c.get('token');
   const path = pathOf(c);
   const config = c.get('config');
   const declared = declaredImageType(c.req.header('Content-Type'));
@@ -143,8 +141,8 @@ filesRoutes.put('/*', async (c) => {
 });
 
 // POST /v1/img (upload_files or base): multipart/form-data with a `file` field; the server names the object.
-filesRoutes.post('/', async (c) => {
-  const claims = await authorize(c, 'write');
+filesRoutes.post('/', bearer('write'), async (c) => {
+  const claims = c.get('token');
   const config = c.get('config');
   if (!/^multipart\/form-data\s*;/i.test(c.req.header('Content-Type') ?? '')) {
     throw unsupportedType('send multipart/form-data with the image in the "file" field');
@@ -175,8 +173,8 @@ filesRoutes.post('/', async (c) => {
 });
 
 // DELETE /v1/img/{path} (base, owner only).
-filesRoutes.delete('/*', async (c) => {
-  const claims = await authorize(c, 'delete');
+filesRoutes.delete('/*', bearer('delete'), async (c) => {
+  const claims = c.get('token');
   const key = objectKey(claims.client_id, pathOf(c));
   const existing = await headImage(c.env.FILES, key);
   const ownership = existing && ownershipOf(existing);
