@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import { isOwner, mayRead, SCOPES_FOR, type FileAction } from '../files/access';
 import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../files/conditional';
 import { declaredImageType, EXTENSIONS } from '../files/magic';
-import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrlPath, objectKey, parseImagePath, pathFromKey } from '../files/paths';
+import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrl, objectKey, parseImagePath, pathFromKey } from '../files/paths';
 import { checkBufferedUpload, contentLengthOf, readUploadBody, tooLarge, unsupportedType, type UploadBody } from '../files/upload-body';
 import { bodyErrors, readBodyBytes } from '../http/body';
 import { OAuthError } from '../oauth/errors';
@@ -61,14 +61,14 @@ filesRoutes.get('/', bearer('list'), async (c) => {
   const cursor = c.req.query('cursor');
   if (cursor !== undefined && (cursor === '' || cursor.length > 1024)) throw new OAuthError('invalid_request', 'The cursor is invalid.');
   const page = await listImages(c.env.FILES, clientNamespace(claims.client_id), claims.sub, { cursor, limit });
-  const origin = new URL(c.req.url).origin;
+  const issuer = c.get('config').issuer;
   c.header('Cache-Control', 'no-store');
   return c.json({
     items: page.objects.map((o) => {
       const path = pathFromKey(claims.client_id, o.key);
       return {
         path,
-        url: origin + imageUrlPath(path),
+        url: imageUrl(issuer, path),
         content_type: o.httpMetadata?.contentType ?? 'application/octet-stream',
         size: o.size,
         etag: o.httpEtag,
@@ -229,7 +229,7 @@ async function stored(
     throw new OAuthError('invalid_request', 'The image changed while it was being uploaded; try again.', { status: 409 });
   }
   const object = result.object;
-  const url = new URL(c.req.url).origin + imageUrlPath(path);
+  const url = imageUrl(c.get('config').issuer, path);
   c.header('Location', url);
   c.header('Cache-Control', 'no-store');
   return c.json({ path, url, content_type: upload.type, size: object.size, etag: object.httpEtag }, 201);

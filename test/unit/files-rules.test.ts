@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../../src/files/conditional';
 import { declaredImageType, sniffImageType } from '../../src/files/magic';
-import { imageUrlPath, objectKey, parseImagePath } from '../../src/files/paths';
+import { imageUrl, imageUrlPath, objectKey, parseImagePath } from '../../src/files/paths';
 import { OAuthError } from '../../src/oauth/errors';
 import { avif, gif, jpeg, png, svg, webp } from '../files-fixtures';
 
@@ -23,6 +23,7 @@ describe('image paths', () => {
     expect(parseImagePath('a/b%20c/%C3%A9t%C3%A9.png')).toBe('a/b c/été.png');
     expect(objectKey('cli_1', 'a/b.png')).toBe('c/cli_1/a/b.png');
     expect(imageUrlPath('a/b c/été.png')).toBe('/v1/img/a/b%20c/%C3%A9t%C3%A9.png');
+    expect(imageUrl('https://as.example', 'a/b c.png')).toBe('https://as.example/v1/img/a/b%20c.png');
   });
 
   it.each([
