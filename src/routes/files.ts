@@ -5,7 +5,8 @@
  */
 import { Hono, type Context } from 'hono';
 import { isOwner, mayRead, SCOPES_FOR, type FileAction } from '../files/access';
-import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../files/conditional';
+import { r2Condition, rangeFromHeaders, servedRange } from '../files/conditional';
+import { evaluatePreconditions, guardsWrite, parsePreconditions, preconditionFailed, type Preconditions } from '../files/preconditions';
 import { declaredImageType, EXTENSIONS } from '../files/magic';
 import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrl, objectKey, parseImagePath, pathFromKey } from '../files/paths';
 import { checkBufferedUpload, contentLengthOf, readUploadBody, tooLarge, unsupportedType, type UploadBody } from '../files/upload-body';
@@ -83,25 +84,37 @@ filesRoutes.get('/', bearer('list'), async (c) => {
 filesRoutes.get('/*', bearer('read'), async (c) => {
   const claims = c.get('token');
   const key = objectKey(claims.client_id, pathOf(c));
+  const pre = parsePreconditions(c.req.raw.headers);
   const range = rangeFromHeaders(c.req.raw.headers);
   if (range.kind === 'unsatisfiable') return rangeNotSatisfiable();
-  const result = await readImage(c.env.FILES, key, {
-    onlyIf: conditionFromHeaders(c.req.raw.headers),
-    range: range.kind === 'range' ? range.range : undefined,
-  });
+  const wanted = range.kind === 'range' ? range.range : undefined;
+  let result = await readImage(c.env.FILES, key, { onlyIf: r2Condition(pre), range: wanted });
   if (result.kind === 'missing') throw notFound();
   // The range lies beyond the end of an object in the token's own client namespace, i.e. one it may read.
   if (result.kind === 'unsatisfiable') return rangeNotSatisfiable();
-  const object = result.object;
-  const ownership = ownershipOf(object);
+  const ownership = ownershipOf(result.object);
+  // §13.2.1: a 404 is answered whatever the preconditions say (and someone else's image is a 404: no 304 or 412).
   if (!ownership || !mayRead(ownership, claims)) {
     if (result.kind === 'body') await result.object.body.cancel();
     throw notFound();
   }
+  // §13.2.2 decides from the version R2 returned, whether or not R2 already held the body back.
+  const outcome = evaluatePreconditions(pre, result.object, c.req.method);
   const headers = new Headers(SERVE_HEADERS);
-  headers.set('ETag', object.httpEtag);
-  headers.set('Last-Modified', object.uploaded.toUTCString());
-  if (result.kind === 'not-modified') return new Response(null, { status: 304, headers }); // RFC 9110 §15.4.5
+  headers.set('ETag', result.object.httpEtag);
+  headers.set('Last-Modified', result.object.uploaded.toUTCString());
+  if (outcome !== 'proceed') {
+    if (result.kind === 'body') await result.object.body.cancel();
+    if (outcome === 'failed') throw preconditionFailed(); // §15.5.13
+    return new Response(null, { status: 304, headers }); // §15.4.5
+  }
+  if (result.kind === 'condition-failed') {
+    // R2 held the body back although §13.2.2 proceeds: it cannot with r2Condition's mapping, but a second read
+    // (unconditional) is the correct answer if it ever does, never a wrong 304 or 412.
+    result = await readImage(c.env.FILES, key, { range: wanted });
+    if (result.kind !== 'body') throw new OAuthError('invalid_request', 'The image changed while it was being read; try again.', { status: 409 });
+  }
+  const object = result.object;
   headers.set('Content-Type', object.httpMetadata?.contentType ?? 'application/octet-stream');
   let status = 200;
   let length = object.size;
@@ -113,10 +126,10 @@ filesRoutes.get('/*', bearer('read'), async (c) => {
   }
   headers.set('Content-Length', String(length));
   if (c.req.method === 'HEAD') {
-    await result.object.body.cancel();
+    await object.body.cancel();
     return new Response(null, { status, headers });
   }
-  return new Response(result.object.body, { status, headers });
+  return new Response(object.body, { status, headers });
 });
 
 function rangeNotSatisfiable(): Response {
@@ -135,9 +148,10 @@ filesRoutes.put('/*', bearer('write'), async (c) => {
   if (length !== null && length > config.maxUploadBytes) throw tooLarge(config.maxUploadBytes);
 
   const key = objectKey(claims.client_id, path);
-  const expect = await ownershipExpectation(c.env.FILES, key, claims);
+  const pre = parsePreconditions(c.req.raw.headers);
+  const expect = await writeExpectation(c.env.FILES, key, claims, pre);
   const upload = await readUploadBody(c.req.raw, declared, config.maxUploadBytes);
-  return stored(c, claims, path, key, upload, expect);
+  return stored(c, claims, path, key, upload, expect, pre);
 });
 
 // POST /v1/img (upload_files or base): multipart/form-data with a `file` field; the server names the object.
@@ -169,32 +183,40 @@ filesRoutes.post('/', bearer('write'), async (c) => {
   const path = `${randomToken(15)}.${EXTENSIONS[type]}`; // 120 random bits: no collision in practice, and put refuses one anyway
   const key = objectKey(claims.client_id, path);
   const upload: UploadBody = { body: bytes.buffer as ArrayBuffer, size: bytes.byteLength, type, sha256, done: Promise.resolve() };
-  return stored(c, claims, path, key, upload, 'absent');
+  return stored(c, claims, path, key, upload, 'absent', null);
 });
 
 // DELETE /v1/img/{path} (base, owner only).
 filesRoutes.delete('/*', bearer('delete'), async (c) => {
   const claims = c.get('token');
   const key = objectKey(claims.client_id, pathOf(c));
+  const pre = parsePreconditions(c.req.raw.headers);
   const existing = await headImage(c.env.FILES, key);
   const ownership = existing && ownershipOf(existing);
   if (!ownership || !mayRead(ownership, claims)) throw notFound();
   if (!isOwner(ownership, claims)) throw new OAuthError('access_denied', 'Only the owner of an image may delete it.', { status: 403 });
+  // RFC 9110 §13.1.1/§13.1.4 on the version just read. R2 has no conditional delete, so unlike a PUT this is not
+  // atomic: only the owner can replace the image in between, and such a replacement would be deleted (docs/files.md).
+  if (evaluatePreconditions(pre, existing, 'DELETE') !== 'proceed') throw preconditionFailed();
   await deleteImage(c.env.FILES, key);
   c.header('Cache-Control', 'no-store');
   return c.body(null, 204);
 });
 
 /**
- * The write precondition: absent, or present and the caller's (then only that exact version may be replaced).
- * Someone else's object is refused before a byte of the body is read.
+ * The write precondition: absent, or present and the caller's (then only that exact version may be replaced), and
+ * the request's own preconditions (RFC 9110 §13.2.2) true of that version. Someone else's object (403, which
+ * §13.2.1 puts before any 412) and a failed precondition (412) are refused before a byte of the body is read.
+ * The version evaluated is the one the conditional put pins, so nothing can change between check and write.
  */
-async function ownershipExpectation(bucket: R2Bucket, key: string, claims: AccessTokenClaims): Promise<WriteOptions['expect']> {
+async function writeExpectation(bucket: R2Bucket, key: string, claims: AccessTokenClaims, pre: Preconditions): Promise<WriteOptions['expect']> {
   const existing = await headImage(bucket, key);
-  if (!existing) return 'absent';
-  const ownership = ownershipOf(existing);
-  if (!ownership || !isOwner(ownership, claims)) throw overwriteRefused();
-  return { etag: existing.etag };
+  if (existing) {
+    const ownership = ownershipOf(existing);
+    if (!ownership || !isOwner(ownership, claims)) throw overwriteRefused();
+  }
+  if (evaluatePreconditions(pre, existing, 'PUT') !== 'proceed') throw preconditionFailed();
+  return existing ? { etag: existing.etag } : 'absent';
 }
 
 function overwriteRefused(): OAuthError {
@@ -208,6 +230,7 @@ async function stored(
   key: string,
   upload: UploadBody,
   expect: WriteOptions['expect'],
+  pre: Preconditions | null,
 ): Promise<Response> {
   const ownership = { owner: claims.sub, clientId: claims.client_id };
   const [put, pumped] = await Promise.allSettled([
@@ -226,6 +249,8 @@ async function stored(
     const now = await headImage(c.env.FILES, key);
     const current = now && ownershipOf(now);
     if (current && !isOwner(current, claims)) throw overwriteRefused();
+    // A guarded PUT whose guard is now false (e.g. If-None-Match: * and the path was just created) is a 412.
+    if (pre && guardsWrite(pre) && evaluatePreconditions(pre, now, 'PUT') !== 'proceed') throw preconditionFailed();
     throw new OAuthError('invalid_request', 'The image changed while it was being uploaded; try again.', { status: 409 });
   }
   const object = result.object;
