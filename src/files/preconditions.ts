@@ -31,20 +31,24 @@ export interface CurrentVersion {
 /** `proceed`, or answer 304 (GET/HEAD only, §15.4.5) or 412 (§15.5.13) and do nothing. */
 export type PreconditionOutcome = 'proceed' | 'not-modified' | 'failed';
 
-const ENTITY_TAG = /^\s*(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*$/;
+/** One list element (§5.6.1: empty elements allowed): an entity tag, whose opaque part may itself hold commas. */
+const LIST_ELEMENT = /[ \t]*(?:(W\/)?"([\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(?:,|$)/y;
 
 /** `*` or a comma-separated list of entity tags; anything else is a 400 (we will not guess what a guard meant). */
 function parseTagList(name: string, value: string | null): '*' | EntityTag[] | null {
   if (value === null) return null;
   if (value.trim() === '*') return '*';
   const tags: EntityTag[] = [];
-  for (const part of value.split(',')) {
-    if (part.trim() === '') continue; // §5.6.1: empty list elements are ignored
-    const m = ENTITY_TAG.exec(part);
-    if (!m) throw new OAuthError('invalid_request', `The ${name} header must be "*" or a list of quoted entity tags, such as the ETag of the image.`);
-    tags.push({ weak: m[1] !== undefined, opaque: m[2] });
+  const malformed = () => new OAuthError('invalid_request', `The ${name} header must be "*" or a list of quoted entity tags, such as the ETag of the image.`);
+  LIST_ELEMENT.lastIndex = 0;
+  while (LIST_ELEMENT.lastIndex < value.length) {
+    const at = LIST_ELEMENT.lastIndex;
+    const m = LIST_ELEMENT.exec(value);
+    if (!m || LIST_ELEMENT.lastIndex === at) throw malformed();
+    if (m[2] !== undefined) tags.push({ weak: m[1] !== undefined, opaque: m[2] });
+    else if (m[1] !== undefined) throw malformed();
   }
-  if (tags.length === 0) throw new OAuthError('invalid_request', `The ${name} header is empty.`);
+  if (tags.length === 0) throw malformed();
   return tags;
 }
 

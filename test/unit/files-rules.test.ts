@@ -138,7 +138,12 @@ describe('preconditions (RFC 9110 §13.2.2)', () => {
   });
 
   it('refuses a malformed entity-tag list with invalid_request', () => {
-    for (const value of ['abc', '"a" "b"', ',', 'W/abc']) {
+    expect(parsePreconditions(new Headers({ 'If-Match': '"a,b", W/"c" ,, "d"' })).ifMatch).toEqual([
+      { weak: false, opaque: 'a,b' },
+      { weak: true, opaque: 'c' },
+      { weak: false, opaque: 'd' },
+    ]);
+    for (const value of ['abc', '"a" "b"', ',', 'W/abc', 'W/', '"a', '*, "a"']) {
       expect(() => parsePreconditions(new Headers({ 'If-Match': value }))).toThrow(OAuthError);
     }
   });
