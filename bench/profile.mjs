@@ -68,12 +68,12 @@ await insertClient(db, { id: 'cl_p', secret, grantTypes: ['client_credentials'],
 const basic = `Basic ${Buffer.from(`cl_p:${secret}`).toString('base64')}`;
 const url = `http://${HOST}:${PORTS.product}`;
 const form = { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic };
-const tok = await (await fetch(url + '/oauth2/token', { method: 'POST', headers: form, body: 'grant_type=client_credentials' })).json();
-const tokenFor = async (scope) => (await (await fetch(url + '/oauth2/token', { method: 'POST', headers: form, body: `grant_type=client_credentials&scope=${scope}` })).json()).access_token;
+const tok = await (await fetch(`${url}/oauth2/token`, { method: 'POST', headers: form, body: 'grant_type=client_credentials' })).json();
+const tokenFor = async (scope) => (await (await fetch(`${url}/oauth2/token`, { method: 'POST', headers: form, body: `grant_type=client_credentials&scope=${scope}` })).json()).access_token;
 // The image scenario: a 20 KB PNG uploaded through the product, read with a files token; r2 reads the same object.
 const png = randomBytes(20 * 1024);
 Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
-const put = await fetch(url + '/v1/img/p.png', { method: 'PUT', headers: { Authorization: `Bearer ${await tokenFor('upload_files')}`, 'Content-Type': 'image/png' }, body: png });
+const put = await fetch(`${url}/v1/img/p.png`, { method: 'PUT', headers: { Authorization: `Bearer ${await tokenFor('upload_files')}`, 'Content-Type': 'image/png' }, body: png });
 if (!put.ok) throw new Error(`image upload: ${put.status} ${await put.text()}`);
 const filesToken = await tokenFor('files');
 const REQ = {

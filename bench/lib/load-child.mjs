@@ -70,7 +70,7 @@ if (spec.warmupSeconds > 0) await run(spec.warmupSeconds, requests);
 const r = await run(spec.durationSeconds, requests);
 const ok = r['2xx'];
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     // Successful responses per second over the measured window (errors are reported, never counted as throughput).
     rps: ok / r.duration,
     total: r.requests.total,
@@ -84,5 +84,5 @@ process.stdout.write(
     statusCodes: r.statusCodeStats,
     poolUsed,
     chainFailures: failures,
-  }) + '\n',
+  })}\n`,
 );

@@ -70,7 +70,7 @@ export async function startRuntime({ productScript, wopScript, ceilingScript, st
   try {
     await mf.ready;
   } catch (err) {
-    console.error('workerd stderr:\n' + stderrTail.join(''));
+    console.error(`workerd stderr:\n${stderrTail.join('')}`);
     throw err;
   }
   return { mf, stderrTail, errorLogs };

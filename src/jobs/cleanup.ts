@@ -26,6 +26,8 @@ export const TARGETS: Target[] = [
   { table: 'revocations', expired: 'expires_at <= ?1' },
   { table: 'throttle', expired: `window_start + ${WINDOW_SECONDS} <= ?1 AND locked_until <= ?1` },
   { table: 'initial_access_tokens', expired: 'expires_at <= ?1' },
+  // An expired session is refused by its expires_at already; the row only waits here to be deleted.
+  { table: 'sessions', expired: 'expires_at <= ?1' },
   { table: 'audit_events', expired: `at <= ?1 - ${AUDIT_RETENTION_SECONDS}` },
   // Codes are kept a day past expiry so a late replay is still recognised (RFC 6749 §4.1.2).
   { table: 'authorization_codes', expired: 'expires_at + 86400 <= ?1' },

@@ -16,13 +16,14 @@ import {
 } from '../oauth/authorization-request';
 import { scopeMask } from '../oauth/scopes';
 import { newCodeStatement } from '../storage/authorization-codes';
-import { consentMaskFromRow, consentReadStatement, grantConsentStatement } from '../storage/consents';
-import { userByIdStatement, userFromRow, type User } from '../storage/users';
+import { consentMaskFromRow, grantConsentStatement } from '../storage/consents';
+import { sessionConsentStatement, sessionUserStatement } from '../storage/sessions';
+import { userFromRow, type User } from '../storage/users';
 import { ConsentPage } from '../ui/consent';
 import { assertCsrf, csrfToken } from '../ui/csrf';
 import { PageError } from '../ui/page-error';
 import { page, pageApp, readPageForm, setFormAction } from '../ui/render';
-import { readSession } from '../ui/session';
+import { sessionHash } from '../ui/session';
 import type { AppEnv } from '../types';
 
 export const authorizeRoutes = pageApp();
@@ -63,10 +64,11 @@ async function validated(
 
 /** The signed-in user and their consent for this client, in one D1 batch. */
 async function userAndConsent(c: Ctx, clientId: string): Promise<Who | null> {
-  const session = await readSession(c);
-  if (!session) return null;
+  const hash = await sessionHash(c);
+  if (!hash) return null;
   const db = c.env.DB;
-  const [u, k] = await db.batch([userByIdStatement(db, session.userId), consentReadStatement(db, session.userId, clientId)]);
+  // The session row (ended sessions have none) joined with its active user, and the consent: one batch.
+  const [u, k] = await db.batch([sessionUserStatement(db, hash), sessionConsentStatement(db, hash, clientId)]);
   const user = userFromRow(u.results[0]);
   if (!user || user.status !== 'active') return null;
   return { user, granted: consentMaskFromRow(k.results[0]) };

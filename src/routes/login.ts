@@ -6,11 +6,11 @@ import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { collectParams, formActionSource, validateAuthorizationRequest } from '../oauth/authorization-request';
 import { checkUserPassword } from '../oauth/password-login';
-import { getUserById } from '../storage/users';
+import { endSession } from '../services/sessions';
 import { assertCsrf, csrfToken } from '../ui/csrf';
 import { LoginPage } from '../ui/login';
 import { page, pageApp, readPageForm, setFormAction } from '../ui/render';
-import { endSession, readSession, startSession } from '../ui/session';
+import { clearSessionCookie, readSession, sessionHash, startSession } from '../ui/session';
 import type { AppEnv } from '../types';
 
 /** Mounted at /login. */
@@ -46,11 +46,7 @@ async function loginPage(c: Ctx, next: string, status: number, email?: string, e
 
 loginRoutes.get('/', async (c) => {
   const next = safeNext(c.req.query('next'));
-  const session = await readSession(c);
-  if (session) {
-    const user = await getUserById(c.env.DB, session.userId);
-    if (user && user.status === 'active') return c.redirect(next, 302);
-  }
+  if (await readSession(c)) return c.redirect(next, 302);
   return loginPage(c, next, 200);
 });
 
@@ -71,14 +67,16 @@ loginRoutes.post('/', async (c) => {
     if (result.reason === 'disabled') return loginPage(c, next, 403, email, 'This account is disabled. Contact your administrator.');
     return loginPage(c, next, 401, email, 'The email address or password is incorrect.');
   }
-  if (result.resetThrottle) await result.resetThrottle.run();
-  await startSession(c, result.user.id);
+  await startSession(c, result.user.id, result.resetThrottle ? [result.resetThrottle] : []);
   return c.redirect(next, 303);
 });
 
 logoutRoutes.post('/', async (c) => {
   const { params } = await readPageForm(c);
   await assertCsrf(c, params);
-  endSession(c);
+  // Ends this session on the server (every copy of the cookie with it), not only in this browser (issue 10 item 5).
+  const hash = await sessionHash(c);
+  if (hash) await endSession(c.env, hash);
+  clearSessionCookie(c);
   return c.redirect('/login', 303);
 });

@@ -7,10 +7,11 @@ import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { readAppForm, validateAppInput } from '../oauth/app-form';
 import { audit } from '../storage/audit';
-import { createClient, deleteClient, getClientFromDb, listClientsByOwner, rotateClientSecret, updateClient, type Client } from '../storage/clients';
-import { deleteClientConsents, listConsents, withdrawConsent } from '../storage/consents';
-import { revokeTokensOf } from '../storage/revocations';
-import { getUserById, type User } from '../storage/users';
+import { createClient, getClientFromDb, listClientsByOwner, rotateClientSecret, updateClient, type Client } from '../storage/clients';
+import { listConsents } from '../storage/consents';
+import { deleteClient } from '../services/delete-client';
+import { withdrawConsent } from '../services/withdraw-consent';
+import type { User } from '../storage/users';
 import { assertCsrf, csrfToken } from '../ui/csrf';
 import { PageError } from '../ui/page-error';
 import { AppFormPage, AppsPage, CredentialsPage, EMPTY_APP, inputFromClient } from '../ui/portal';
@@ -26,9 +27,8 @@ const PORTAL_GRANTS = ['authorization_code', 'refresh_token'];
 
 /** The signed-in user, or a redirect to the sign-in page. */
 async function signedIn(c: Ctx): Promise<User | Response> {
-  const session = await readSession(c);
-  const user = session ? await getUserById(c.env.DB, session.userId) : null;
-  if (!user || user.status !== 'active') {
+  const user = (await readSession(c))?.user; // one D1 read: the session row joined with its active user
+  if (!user) {
     const url = new URL(c.req.url);
     const next = c.req.method === 'GET' ? url.pathname + url.search : '/apps';
     return c.redirect(`/login?next=${encodeURIComponent(next)}`, c.req.method === 'GET' ? 302 : 303);
@@ -138,11 +138,7 @@ portalRoutes.post('/:id/delete', async (c) => {
   if (post instanceof Response) return post;
   const { user } = post;
   const client = await ownedClient(c, user);
-  await deleteClient(c.env.DB, c.env.CACHE, client.id);
-  // Access tokens are stateless JWTs: deny-list every one the client holds until they would have expired.
-  await revokeTokensOf(c.env.DB, 'client', client.id, c.get('config').accessTokenTtl);
-  await deleteClientConsents(c.env.DB, client.id);
-  await audit(c.env.DB, 'client_deleted', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
+  await deleteClient(c.env, client.id, { actor: user.id, via: 'portal', requestId: c.get('requestId') });
   return c.redirect('/apps?done=deleted', 303);
 });
 
@@ -150,7 +146,6 @@ portalRoutes.post('/consents/:clientId/withdraw', async (c) => {
   const post = await signedInPost(c);
   if (post instanceof Response) return post;
   const { user } = post;
-  await withdrawConsent(c.env.DB, user.id, c.req.param('clientId'));
-  await audit(c.env.DB, 'consent_revoked', { actor: user.id, subject: c.req.param('clientId'), requestId: c.get('requestId') });
+  await withdrawConsent(c.env, user.id, c.req.param('clientId'), c.get('requestId'));
   return c.redirect('/apps?done=withdrawn', 303);
 });

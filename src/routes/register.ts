@@ -8,10 +8,10 @@ import { bearerFromHeader } from '../middleware/bearer';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../oauth/client-metadata';
 import { OAuthError, bearerError } from '../oauth/errors';
 import { audit } from '../storage/audit';
-import { checkRegistrationToken, deleteRegistrationStatement, newRegistration } from '../storage/client-registrations';
-import { createClient, deleteClient, getClientFromDb, updateClient, type Client } from '../storage/clients';
+import { checkRegistrationToken, newRegistration } from '../storage/client-registrations';
+import { createClient, getClientFromDb, updateClient, type Client } from '../storage/clients';
+import { deleteClient } from '../services/delete-client';
 import { consumeInitialAccessToken } from '../storage/initial-access-tokens';
-import { revokeTokensOf } from '../storage/revocations';
 import type { AppEnv } from '../types';
 import { readJsonObject } from './admin/json-body';
 
@@ -105,12 +105,9 @@ registerRoutes.put('/:id', async (c) => {
   return c.json({ ...clientMetadataView(updated!), token_endpoint_auth_method: m.authMethod, registration_client_uri: registrationUri(c, client.id) });
 });
 
-/** RFC 7592 §2.3: deletes the client, its refresh tokens and registration; its access tokens go on the deny-list. */
+/** RFC 7592 §2.3: deletes the client and everything issued to it (src/services/delete-client.ts). */
 registerRoutes.delete('/:id', async (c) => {
   const client = await authorizedClient(c);
-  await revokeTokensOf(c.env.DB, 'client', client.id, c.get('config').accessTokenTtl);
-  await deleteClient(c.env.DB, c.env.CACHE, client.id);
-  await deleteRegistrationStatement(c.env.DB, client.id).run();
-  await audit(c.env.DB, 'client_deleted', { actor: 'registration', subject: client.id, detail: { via: 'rfc7592' }, requestId: c.get('requestId') });
+  await deleteClient(c.env, client.id, { actor: 'registration', via: 'rfc7592', requestId: c.get('requestId') });
   return c.body(null, 204);
 });

@@ -1,6 +1,7 @@
 /**
  * Token revocation, RFC 7009, at POST /oauth2/revoke.
- * - refresh token → its whole family is revoked (§2.1: the grant goes with it);
+ * - refresh token → its whole family is revoked, and the access tokens issued from it with it (§2.1: the grant goes
+ *   with it; src/services/revoke-grant.ts);
  * - access token → its jti goes on the deny-list until its exp: introspection honours it at once, protected
  *   routes within SNAPSHOT_SECONDS (src/storage/revocations.ts);
  * - another client's token, an unknown, expired or malformed token → 200 and nothing happens (§2.2).
@@ -12,10 +13,10 @@ import { authenticateClient } from '../oauth/client-auth';
 import { OAuthError, refusedAsNull } from '../oauth/errors';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
-import { audit, auditStatement } from '../storage/audit';
+import { audit } from '../storage/audit';
 import { findRefreshToken } from '../storage/refresh-token-lookup';
-import { revokeFamilyStatement } from '../storage/refresh-tokens';
 import { revoke } from '../storage/revocations';
+import { revokeGrant } from '../services/revoke-grant';
 import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import type { AppEnv } from '../types';
 
@@ -42,10 +43,7 @@ revokeRoutes.post('/', async (c) => {
   } else {
     const found = await findRefreshToken(db, token);
     if (found && found.clientId === client.id && found.revokedAt === null && found.expiresAt > nowSeconds()) {
-      await db.batch([
-        revokeFamilyStatement(db, found.familyId),
-        auditStatement(db, 'token_revoked', { actor: client.id, subject: found.userId, detail: { type: 'refresh_token', family: found.familyId }, requestId }),
-      ]);
+      await revokeGrant(c.env, found.familyId, { actor: client.id, subject: found.userId, detail: { type: 'refresh_token', family: found.familyId }, requestId });
     }
   }
   // RFC 7009 §2.2: 200 whether or not there was anything to revoke; the body is ignored by clients.

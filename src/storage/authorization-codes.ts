@@ -5,6 +5,7 @@
  */
 import { nowSeconds } from '../clock';
 import { randomId, randomToken, sha256 } from '../tokens/random';
+import { CLOCK_TOLERANCE } from '../tokens/verify-access-token';
 
 export interface NewCode {
   clientId: string;
@@ -54,7 +55,7 @@ export interface CodeRecord {
 }
 
 export type RedemptionResult =
-  | { ok: true; record: CodeRecord; refreshToken: string | null }
+  | { ok: true; record: CodeRecord; refreshToken: string | null; familyId: string }
   | { ok: false; reason: 'unknown' | 'wrong_client' | 'replayed' | 'expired' | 'redirect_uri_missing' | 'redirect_uri_mismatch' | 'verifier_missing' | 'verifier_mismatch' | 'downgrade' | 'user_inactive'; record?: CodeRecord };
 
 interface CodeRow {
@@ -82,7 +83,9 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
   const hash = await sha256(r.code);
   const now = nowSeconds();
   const refreshToken = r.refreshTtl !== null ? randomToken(32) : null;
-  const familyId = refreshToken ? randomId('rtf', 16) : null;
+  // Every redemption is a grant with an id (the refresh family's, when there is one): its access tokens carry it as
+  // `fid`, so a replay or a withdrawn consent reaches them even without a refresh token (issue 10 item 4).
+  const familyId = randomId('rtf', 16);
   const stmts: D1PreparedStatement[] = [
     db
       .prepare(
@@ -94,7 +97,7 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
       )
       .bind(hash, now, r.jti, r.jtiExp, familyId, r.clientId, r.redirectUri, r.challenge),
   ];
-  if (refreshToken && familyId) {
+  if (refreshToken) {
     stmts.push(
       db
         .prepare(
@@ -115,11 +118,15 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
       .bind(hash, r.jti, r.clientId, r.challenge, now),
     db
       .prepare(
+        // The first redemption's access token by jti (it may predate fid claims) and its grant by fid, which reaches
+        // the access tokens refreshed from it since: none outlives now + one access-token lifetime (= r.jtiExp).
         `INSERT INTO revocations (kind, value, created_at, expires_at)
          SELECT 'jti', issued_jti, ?5, issued_jti_exp FROM authorization_codes WHERE ${replay}
-         ON CONFLICT (kind, value) DO NOTHING`,
+         UNION ALL
+         SELECT 'family', issued_family_id, ?5, ?6 FROM authorization_codes WHERE ${replay} AND issued_family_id IS NOT NULL
+         ON CONFLICT (kind, value) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
       )
-      .bind(hash, r.jti, r.clientId, r.challenge, now),
+      .bind(hash, r.jti, r.clientId, r.challenge, now, r.jtiExp + CLOCK_TOLERANCE),
     db
       .prepare(
         `SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, expires_at, used_at, issued_jti
@@ -131,7 +138,7 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
   const row = results[results.length - 1].results[0] as CodeRow | undefined;
   if (!row) return { ok: false, reason: 'unknown' };
   const record: CodeRecord = { clientId: row.client_id, userId: row.user_id, scope: row.scope, scopeMask: row.scope_mask };
-  if (row.issued_jti === r.jti) return { ok: true, record, refreshToken };
+  if (row.issued_jti === r.jti) return { ok: true, record, refreshToken, familyId };
   if (row.client_id !== r.clientId) return { ok: false, reason: 'wrong_client' };
   if (row.used_at !== null) return { ok: false, reason: 'replayed', record };
   if (row.expires_at <= now) return { ok: false, reason: 'expired', record };

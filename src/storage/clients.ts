@@ -84,6 +84,11 @@ function fromRow(r: ClientRow): Client {
  * The registered method, also for a client cached (KV, up to 5 minutes) before migration 0006 added it: those were
  * all registered under the RFC 7591 default.
  */
+/** A client from a `SELECT * FROM clients` row (for a service that reads it inside its own batch). */
+export function clientFromRow(row: unknown): Client {
+  return fromRow(row as ClientRow);
+}
+
 export function authMethodOf(c: Client): ClientAuthMethod {
   return c.authMethod ?? (c.confidential ? 'client_secret_basic' : 'none');
 }
@@ -228,15 +233,7 @@ export async function rotateClientSecret(db: D1Database, kv: KVNamespace, id: st
   return row ? secret : null;
 }
 
-/** Deletes a client and its refresh tokens in one batch. Returns whether it existed. */
-export async function deleteClient(db: D1Database, kv: KVNamespace, id: string): Promise<boolean> {
-  const [, del] = await db.batch([
-    db.prepare('DELETE FROM refresh_tokens WHERE client_id = ?1').bind(id),
-    db.prepare('DELETE FROM clients WHERE id = ?1').bind(id),
-  ]);
-  await invalidateClient(kv, id);
-  return (del.meta.changes ?? 0) > 0;
-}
+/** (Deleting a client is an operation over several tables: src/services/delete-client.ts.) */
 
 /** The clients a user registered in the portal, newest first (straight from D1). */
 export async function listClientsByOwner(db: D1Database, ownerUserId: string): Promise<Client[]> {

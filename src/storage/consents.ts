@@ -4,12 +4,7 @@
  */
 import { nowSeconds } from '../clock';
 
-/** Reads the scopes the user has allowed this client (to be batched with the user read). */
-export function consentReadStatement(db: D1Database, userId: string, clientId: string): D1PreparedStatement {
-  return db.prepare('SELECT scope_mask FROM consents WHERE user_id = ?1 AND client_id = ?2').bind(userId, clientId);
-}
-
-/** The bit mask from a consentReadStatement row (0 when there is no consent). */
+/** The bit mask from a consent row (sessionConsentStatement in storage/sessions.ts; 0 when there is no consent). */
 export function consentMaskFromRow(row: unknown): number {
   return (row as { scope_mask: number } | undefined)?.scope_mask ?? 0;
 }
@@ -45,19 +40,7 @@ export async function listConsents(db: D1Database, userId: string): Promise<Cons
   return results.map((r) => ({ clientId: r.client_id, clientName: r.name, siteUrl: r.site_url, scopeMask: r.scope_mask, updatedAt: r.updated_at }));
 }
 
-/**
- * Withdraws a consent and, in the same batch, revokes the refresh tokens that consent let the client obtain
- * for this user (its access tokens expire within the access-token lifetime). Returns whether a consent existed.
- */
-export async function withdrawConsent(db: D1Database, userId: string, clientId: string): Promise<boolean> {
-  const [del] = await db.batch([
-    db.prepare('DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2').bind(userId, clientId),
-    db.prepare('UPDATE refresh_tokens SET revoked_at = ?3 WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL').bind(userId, clientId, nowSeconds()),
-  ]);
-  return (del.meta.changes ?? 0) > 0;
-}
-
-/** Removes every consent given to a client (the client is being deleted). */
-export async function deleteClientConsents(db: D1Database, clientId: string): Promise<void> {
-  await db.prepare('DELETE FROM consents WHERE client_id = ?1').bind(clientId).run();
+/** Deletes one consent; batched by the withdraw-consent service (src/services/withdraw-consent.ts). */
+export function deleteConsentStatement(db: D1Database, userId: string, clientId: string): D1PreparedStatement {
+  return db.prepare('DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2').bind(userId, clientId);
 }

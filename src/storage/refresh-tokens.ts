@@ -5,6 +5,7 @@
  */
 import { nowSeconds } from '../clock';
 import { randomId, randomToken, sha256 } from '../tokens/random';
+import { revokeFamiliesStatement } from './revocations';
 
 export interface RefreshFamilyRecord {
   familyId: string;
@@ -57,10 +58,17 @@ interface TokenRow {
  * Rotates `presented` for `clientId` in one batch:
  * 1. marks it used, only if it is unused, unrevoked, unexpired, the client's, covers `requestedMask` and its user is active;
  * 2. inserts its successor (same family, scope and absolute expiry) only if step 1 matched;
- * 3. if it had already been used by an earlier request, revokes the whole family (reuse detection);
- * 4. reads the row back to tell the caller what happened.
+ * 3. if it had already been used by an earlier request, revokes the whole family (reuse detection)
+ * 4. and deny-lists the family's fid until `familyDenyUntil`, so its access tokens stop working too (issue 10 item 4);
+ * 5. reads the row back to tell the caller what happened.
  */
-export async function rotateRefreshToken(db: D1Database, presented: string, clientId: string, requestedMask: number): Promise<RotationResult> {
+export async function rotateRefreshToken(
+  db: D1Database,
+  presented: string,
+  clientId: string,
+  requestedMask: number,
+  familyDenyUntil: number,
+): Promise<RotationResult> {
   const hash = await sha256(presented);
   const next = randomToken(32);
   const nextHash = await sha256(next);
@@ -88,11 +96,19 @@ export async function rotateRefreshToken(db: D1Database, presented: string, clie
             SELECT family_id FROM refresh_tokens WHERE hash = ?1 AND client_id = ?4 AND used_at IS NOT NULL AND replaced_by <> ?3)`,
       )
       .bind(hash, now, nextHash, clientId),
+    revokeFamiliesStatement(
+      db,
+      'SELECT family_id AS fid FROM refresh_tokens WHERE hash = ?3 AND client_id = ?4 AND used_at IS NOT NULL AND replaced_by <> ?5',
+      familyDenyUntil,
+      hash,
+      clientId,
+      nextHash,
+    ),
     db
       .prepare('SELECT family_id, client_id, user_id, scope, scope_mask, used_at, replaced_by, revoked_at, expires_at FROM refresh_tokens WHERE hash = ?1')
       .bind(hash),
   ]);
-  const row = results[3].results[0] as TokenRow | undefined;
+  const row = results[4].results[0] as TokenRow | undefined;
   if (!row) return { ok: false, reason: 'unknown' };
   const record: RefreshFamilyRecord = { familyId: row.family_id, clientId: row.client_id, userId: row.user_id, scope: row.scope, expiresAt: row.expires_at };
   if (row.replaced_by === nextHash) return { ok: true, token: next, record };
@@ -107,4 +123,11 @@ export async function rotateRefreshToken(db: D1Database, presented: string, clie
 /** Revokes every token of a family (RFC 7009 §2.1: revoking a refresh token revokes its grant). */
 export function revokeFamilyStatement(db: D1Database, familyId: string): D1PreparedStatement {
   return db.prepare('UPDATE refresh_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL').bind(familyId, nowSeconds());
+}
+
+/** Revokes every refresh token a user gave a client (consent withdrawn). */
+export function revokeUserClientRefreshStatement(db: D1Database, userId: string, clientId: string): D1PreparedStatement {
+  return db
+    .prepare('UPDATE refresh_tokens SET revoked_at = ?3 WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL')
+    .bind(userId, clientId, nowSeconds());
 }

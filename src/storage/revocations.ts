@@ -8,11 +8,13 @@ import { clock, nowSeconds } from '../clock';
 import { CLOCK_TOLERANCE, type AccessTokenClaims } from '../tokens/verify-access-token';
 
 export const SNAPSHOT_SECONDS = 30;
-export type RevocationKind = 'jti' | 'client' | 'user';
+export type RevocationKind = 'jti' | 'client' | 'user' | 'family';
 
 interface Snapshot {
   loadedAt: number;
   jti: Set<string>;
+  /** `fid` of revoked grants (refresh-token families, code grants): every access token carrying one is revoked. */
+  family: Set<string>;
   /** client_id / user_id → tokens issued at or before this time are revoked. */
   client: Map<string, number>;
   user: Map<string, number>;
@@ -26,16 +28,42 @@ let snapshot: Snapshot | null = null;
  * Re-revoking moves created_at forward.
  */
 export async function revoke(db: D1Database, kind: RevocationKind, value: string, until: number): Promise<void> {
-  const now = nowSeconds();
-  until += CLOCK_TOLERANCE;
-  await db
+  await revokeStatement(db, kind, value, until).run();
+  snapshot = null; // this isolate sees its own revocation at once
+}
+
+/** The statement of `revoke`, for a caller that batches it with other writes (then call resetRevocationSnapshot). */
+export function revokeStatement(db: D1Database, kind: RevocationKind, value: string, until: number): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO revocations (kind, value, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)
        ON CONFLICT (kind, value) DO UPDATE SET created_at = ?3, expires_at = MAX(expires_at, ?4)`,
     )
-    .bind(kind, value, now, until)
-    .run();
-  snapshot = null; // this isolate sees its own revocation at once
+    .bind(kind, value, nowSeconds(), until + CLOCK_TOLERANCE);
+}
+
+/**
+ * When a family revoked now stops needing its deny-list row: no access token is issued from a revoked family, so the
+ * last one alive was issued at the latest now and expires one access-token lifetime later (plus the verifier's
+ * CLOCK_TOLERANCE, added by the statements). Pass this as `until` for kind 'family'.
+ */
+export function familyDenyUntil(accessTokenTtl: number): number {
+  return nowSeconds() + accessTokenTtl;
+}
+
+/**
+ * Deny-lists, as kind 'family', every family id that `selectFamilies` (SQL returning the family ids as column `fid`,
+ * with its own numbered parameters from ?3 on) yields; ?1 = now, ?2 = until. One statement, to be batched with the write
+ * that revokes the families' refresh tokens (issue 10 item 4: revocation reaches the grant's access tokens).
+ */
+export function revokeFamiliesStatement(db: D1Database, selectFamilies: string, until: number, ...params: unknown[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO revocations (kind, value, created_at, expires_at)
+       SELECT DISTINCT 'family', fid, ?1, ?2 FROM (${selectFamilies}) WHERE fid IS NOT NULL
+       ON CONFLICT (kind, value) DO UPDATE SET created_at = ?1, expires_at = MAX(expires_at, ?2)`,
+    )
+    .bind(nowSeconds(), until + CLOCK_TOLERANCE, ...params);
 }
 
 /** Revokes every access token issued so far to a client or for a user (deleted/disabled): they live at most one TTL. */
@@ -43,8 +71,14 @@ export function revokeTokensOf(db: D1Database, kind: 'client' | 'user', id: stri
   return revoke(db, kind, id, nowSeconds() + accessTokenTtl);
 }
 
-function covers(s: Pick<Snapshot, 'jti' | 'client' | 'user'>, claims: AccessTokenClaims): boolean {
+/** The statement of `revokeTokensOf`, for a service that batches it (then call resetRevocationSnapshot). */
+export function revokeTokensOfStatement(db: D1Database, kind: 'client' | 'user', id: string, accessTokenTtl: number): D1PreparedStatement {
+  return revokeStatement(db, kind, id, nowSeconds() + accessTokenTtl);
+}
+
+function covers(s: Pick<Snapshot, 'jti' | 'family' | 'client' | 'user'>, claims: AccessTokenClaims): boolean {
   if (s.jti.has(claims.jti)) return true;
+  if (claims.fid !== undefined && s.family.has(claims.fid)) return true;
   const c = s.client.get(claims.client_id);
   if (c !== undefined && claims.iat <= c) return true;
   const u = s.user.get(claims.sub);
@@ -57,12 +91,14 @@ async function load(db: D1Database): Promise<Snapshot> {
     .prepare('SELECT kind, value, created_at FROM revocations WHERE expires_at > ?1')
     .bind(now)
     .all<{ kind: RevocationKind; value: string; created_at: number }>();
-  const s: Snapshot = { loadedAt: clock.now(), jti: new Set(), client: new Map(), user: new Map() };
-  for (const r of results) {
-    if (r.kind === 'jti') s.jti.add(r.value);
-    else s[r.kind].set(r.value, r.created_at);
-  }
+  const s: Snapshot = { loadedAt: clock.now(), jti: new Set(), family: new Set(), client: new Map(), user: new Map() };
+  for (const r of results) add(s, r);
   return s;
+}
+
+function add(s: Pick<Snapshot, 'jti' | 'family' | 'client' | 'user'>, r: { kind: RevocationKind; value: string; created_at: number }): void {
+  if (r.kind === 'jti' || r.kind === 'family') s[r.kind].add(r.value);
+  else s[r.kind].set(r.value, r.created_at);
 }
 
 /** Whether a verified token is revoked, from the in-isolate snapshot (one D1 read per 30 s per isolate). */
@@ -81,15 +117,13 @@ export async function isRevokedNow(db: D1Database, claims: AccessTokenClaims): P
   const { results } = await db
     .prepare(
       `SELECT kind, value, created_at FROM revocations
-        WHERE (kind = 'jti' AND value = ?1) OR (kind = 'client' AND value = ?2) OR (kind = 'user' AND value = ?3)`,
+        WHERE (kind = 'jti' AND value = ?1) OR (kind = 'client' AND value = ?2) OR (kind = 'user' AND value = ?3)
+           OR (kind = 'family' AND value = ?4)`,
     )
-    .bind(claims.jti, claims.client_id, claims.sub)
+    .bind(claims.jti, claims.client_id, claims.sub, claims.fid ?? null)
     .all<{ kind: RevocationKind; value: string; created_at: number }>();
-  const s = { jti: new Set<string>(), client: new Map<string, number>(), user: new Map<string, number>() };
-  for (const r of results) {
-    if (r.kind === 'jti') s.jti.add(r.value);
-    else s[r.kind].set(r.value, r.created_at);
-  }
+  const s = { jti: new Set<string>(), family: new Set<string>(), client: new Map<string, number>(), user: new Map<string, number>() };
+  for (const r of results) add(s, r);
   return covers(s, claims);
 }
 

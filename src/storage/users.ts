@@ -73,21 +73,4 @@ export async function createUser(db: D1Database, email: string, password: string
   return fromRow(row);
 }
 
-export async function setUserPassword(db: D1Database, id: string, password: string): Promise<boolean> {
-  const res = await db
-    .prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1')
-    .bind(id, await hashPassword(password), nowSeconds())
-    .run();
-  return (res.meta.changes ?? 0) > 0;
-}
-
-/** Disabling a user also revokes their refresh tokens, in the same batch. */
-export async function setUserStatus(db: D1Database, id: string, status: 'active' | 'disabled'): Promise<boolean> {
-  const now = nowSeconds();
-  const stmts = [db.prepare('UPDATE users SET status = ?2, updated_at = ?3 WHERE id = ?1').bind(id, status, now)];
-  if (status === 'disabled') {
-    stmts.push(db.prepare('UPDATE refresh_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL').bind(id, now));
-  }
-  const [res] = await db.batch(stmts);
-  return (res.meta.changes ?? 0) > 0;
-}
+// A password reset and a status change are operations with side effects (sessions, tokens): src/services/user-account.ts.

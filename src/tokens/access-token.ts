@@ -15,6 +15,8 @@ export interface AccessTokenSubject {
   scope: string;
   /** A jti chosen in advance (the code grant records it before signing); random otherwise. */
   jti?: string;
+  /** The refresh-token family or code grant it comes from (claim `fid`, an opaque random id, never a token). */
+  fid?: string;
 }
 
 export interface IssuedAccessToken {
@@ -28,7 +30,7 @@ export async function issueAccessToken(config: Config, ring: KeyRing, subject: A
   const iat = nowSeconds();
   const exp = iat + config.accessTokenTtl;
   const jti = subject.jti ?? randomToken(16);
-  const token = await new SignJWT({ client_id: subject.clientId, scope: subject.scope })
+  const token = await new SignJWT({ client_id: subject.clientId, scope: subject.scope, ...(subject.fid ? { fid: subject.fid } : {}) })
     .setProtectedHeader({ alg: ring.signing.alg, typ: 'at+jwt', kid: ring.signing.kid })
     .setIssuer(config.issuer)
     .setSubject(subject.sub)

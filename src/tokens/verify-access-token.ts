@@ -25,6 +25,11 @@ export interface AccessTokenClaims extends JWTPayload {
   jti: string;
   iat: number;
   exp: number;
+  /**
+   * The grant (refresh-token family or code grant) the token was issued from, absent for client_credentials: revoking
+   * the grant deny-lists its fid, which reaches every access token of it (issue 10 item 4, RFC 7009 §2.1).
+   */
+  fid?: string;
 }
 
 export function tokenScopes(claims: AccessTokenClaims): string[] {
@@ -89,7 +94,8 @@ export async function verifyAccessTokenSkippingDenyList(config: Config, ring: Ke
       currentDate: new Date(clock.now()),
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id', 'scope'],
     });
-    if (typeof payload.client_id !== 'string' || typeof payload.scope !== 'string' || typeof payload.jti !== 'string') {
+    if (typeof payload.client_id !== 'string' || typeof payload.scope !== 'string' || typeof payload.jti !== 'string'
+      || (payload.fid !== undefined && typeof payload.fid !== 'string')) {
       throw invalid('The access token claims are malformed.');
     }
     if ((payload.iat as number) > clock.now() / 1000 + CLOCK_TOLERANCE) throw invalid('The access token was issued in the future.');

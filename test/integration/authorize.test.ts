@@ -252,6 +252,6 @@ describe('sign-in, consent and the code', () => {
     const res = await call(path, { redirect: 'manual' });
     expect(res.status).toBe(302);
     const loc = res.headers.get('Location')!;
-    expect(loc).toBe(`/login?next=${encodeURIComponent(new URL(ORIGIN + path).pathname + '?' + new URLSearchParams(Object.fromEntries(new URL(ORIGIN + path).searchParams)).toString())}`);
+    expect(loc).toBe(`/login?next=${encodeURIComponent(`${new URL(ORIGIN + path).pathname}?${new URLSearchParams(Object.fromEntries(new URL(ORIGIN + path).searchParams)).toString()}`)}`);
   });
 });

@@ -137,11 +137,11 @@ describe('authorization_code grant', () => {
   });
 
   it('refuses a code whose user has been disabled', async () => {
-    const { setUserStatus } = await import('../../src/storage/users');
+    const { setUserStatus } = await import('../../src/services/user-account');
     const client = await seedClient();
     const user = await seedUser();
     const r = await authorizeFlow(client, user);
-    await setUserStatus(env.DB, user.id, 'disabled');
+    await setUserStatus(env, user.id, 'disabled');
     expect((await errorOf(await redeem(client, { code: r.code, redirect_uri: CB, code_verifier: r.verifier! }))).error).toBe('invalid_grant');
   });
 

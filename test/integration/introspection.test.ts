@@ -3,7 +3,7 @@ import { SignJWT, importJWK, type JWK } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { nowSeconds } from '../../src/clock';
 import { resetRevocationSnapshot, revoke } from '../../src/storage/revocations';
-import { setUserStatus } from '../../src/storage/users';
+import { setUserStatus } from '../../src/services/user-account';
 import { ORIGIN, errorOf, expectTokens, seedClient, tokenRequest } from '../helpers';
 import { claimsOf, formPost, freezeClock, introspect, userTokens } from '../ops-helpers';
 
@@ -51,7 +51,7 @@ describe('POST /oauth2/introspect (RFC 7662)', () => {
     expect(await introspect(a.client, a.tokens.access_token)).toEqual({ active: false });
 
     const b = await userTokens();
-    await setUserStatus(env.DB, b.user.id, 'disabled');
+    await setUserStatus(env, b.user.id, 'disabled');
     await revoke(env.DB, 'user', b.user.id, nowSeconds() + 3600);
     expect(await introspect(b.client, b.tokens.access_token)).toEqual({ active: false });
     expect(await introspect(b.client, b.tokens.refresh_token!)).toEqual({ active: false });

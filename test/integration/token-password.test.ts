@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { clock, sleeper } from '../../src/clock';
 import { LOCK_AFTER, LOCK_SECONDS, SLOW_AFTER } from '../../src/oauth/throttle-policy';
-import { setUserStatus } from '../../src/storage/users';
+import { setUserStatus } from '../../src/services/user-account';
 import { errorOf, expectTokens, seedClient, seedUser, tokenRequest } from '../helpers';
 
 describe('password grant (RFC 6749 §4.3, seed 000)', () => {
@@ -72,7 +72,7 @@ describe('password grant (RFC 6749 §4.3, seed 000)', () => {
   it('refuses a disabled user like a wrong password', async () => {
     const client = await seedClient();
     const user = await seedUser();
-    await setUserStatus(env.DB, user.id, 'disabled');
+    await setUserStatus(env, user.id, 'disabled');
     const err = await errorOf(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }));
     expect(err).toMatchObject({ status: 400, error: 'invalid_grant', description: 'The username or password is incorrect.' });
   });

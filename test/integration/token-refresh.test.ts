@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { clock } from '../../src/clock';
-import { setUserStatus } from '../../src/storage/users';
+import { setUserStatus } from '../../src/services/user-account';
 import { call, errorOf, expectTokens, seedClient, seedUser, tokenRequest, type TestClient } from '../helpers';
 
 async function login(client: TestClient, scope?: string) {
@@ -105,7 +105,7 @@ describe('refresh_token grant with rotation (RFC 6749 §6, RFC 9700 §4.14.2)', 
   it('stops working when the user is disabled', async () => {
     const client = await seedClient();
     const first = await login(client);
-    await setUserStatus(env.DB, first.user.id, 'disabled');
+    await setUserStatus(env, first.user.id, 'disabled');
     expect(await errorOf(await refresh(client, first.refresh_token))).toMatchObject({ status: 400, error: 'invalid_grant' });
   });
 

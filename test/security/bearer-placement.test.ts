@@ -18,7 +18,7 @@ const tok: Record<string, string> = {};
 beforeAll(async () => {
   client = await seedClient();
   for (const scope of ['base', 'files', 'upload_files', 'base files upload_files']) tok[scope] = await clientToken(client, scope);
-  await uploaded('placement/a.png', png(300), tok['upload_files']);
+  await uploaded('placement/a.png', png(300), tok.upload_files);
 });
 
 /** Every protected route, with the request that reaches its bearer check. */

@@ -42,9 +42,14 @@ describe('session cookie', () => {
     const other = await seedUser();
     const b = new Browser();
     await signIn(b, user.email, user.password);
+    // The cookie is "<session id>.<signature>" (issue 10 item 5): put the other user's session id under this signature.
     const value = decodeURIComponent(b.jar.get('__Host-session')!);
-    expect(value).toContain(user.id);
-    b.jar.set('__Host-session', encodeURIComponent(value.replace(user.id, other.id)));
+    const ob = new Browser();
+    await signIn(ob, other.email, other.password);
+    const otherId = decodeURIComponent(ob.jar.get('__Host-session')!).split('.')[0];
+    const [id, signature] = value.split('.');
+    expect(id).not.toBe(otherId);
+    b.jar.set('__Host-session', encodeURIComponent(`${otherId}.${signature}`));
     const res = await b.get('/apps');
     expect(res.status).toBe(302);
     expect(res.headers.get('Location')).toMatch(/^\/login/);

@@ -4,7 +4,11 @@ import { OAuthError } from '../../src/oauth/errors';
 import { MAX_FORM_BYTES, parseUrlEncoded, readFormRequest } from '../../src/oauth/form';
 
 function form(body: BodyInit, query = '', contentType = 'application/x-www-form-urlencoded') {
-  return new Request(`https://as.example/oauth2/token${query}`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
+  return new Request(`https://as.example/oauth2/token${query}`, {
+    method: 'POST',
+    headers: { 'Content-Type': contentType },
+    body,
+  });
 }
 
 async function codeOf(p: Promise<unknown>): Promise<[string, number, string]> {
@@ -35,18 +39,34 @@ describe('readFormRequest', () => {
   const tokenRule = (seen: string[][]) => ({ onQueryGrantType: (q: string, b: string) => void seen.push([q, b]) });
   it('takes grant_type from the query when it matches, or when the body has none (seed 000)', async () => {
     const seen: string[][] = [];
-    expect((await readFormRequest(form('grant_type=password&username=u', '?grant_type=password'), tokenRule(seen))).get('grant_type')).toBe('password');
-    expect((await readFormRequest(form('username=u', '?grant_type=password'), tokenRule(seen))).get('grant_type')).toBe('password');
+    expect(
+      (await readFormRequest(form('grant_type=password&username=u', '?grant_type=password'), tokenRule(seen))).get(
+        'grant_type',
+      ),
+    ).toBe('password');
+    expect((await readFormRequest(form('username=u', '?grant_type=password'), tokenRule(seen))).get('grant_type')).toBe(
+      'password',
+    );
     expect(seen).toEqual([]);
   });
-  it('keeps the body\'s grant_type when the query differs, and reports it (issue 11)', async () => {
+  it("keeps the body's grant_type when the query differs, and reports it (issue 11)", async () => {
     const seen: string[][] = [];
     const p = await readFormRequest(form('grant_type=refresh_token', '?grant_type=password'), tokenRule(seen));
     expect(p.get('grant_type')).toBe('refresh_token');
     expect(seen).toEqual([['password', 'refresh_token']]);
   });
   it('refuses every other query parameter, and grant_type where the endpoint has no such rule', async () => {
-    for (const name of ['client_secret', 'password', 'username', 'refresh_token', 'code', 'code_verifier', 'assertion', 'scope', 'whatever']) {
+    for (const name of [
+      'client_secret',
+      'password',
+      'username',
+      'refresh_token',
+      'code',
+      'code_verifier',
+      'assertion',
+      'scope',
+      'whatever',
+    ]) {
       const [code, , desc] = await codeOf(readFormRequest(form('grant_type=password', `?${name}=x`), tokenRule([])));
       expect(code).toBe('invalid_request');
       expect(desc).toContain(`"${name}"`);
@@ -60,8 +80,12 @@ describe('readFormRequest', () => {
     expect(desc).toContain('x-www-form-urlencoded');
   });
   it('accepts charset=UTF-8 and refuses other charsets', async () => {
-    expect((await readFormRequest(form('a=1', '', 'application/x-www-form-urlencoded; charset=UTF-8'))).get('a')).toBe('1');
-    expect((await codeOf(readFormRequest(form('a=1', '', 'application/x-www-form-urlencoded; charset=latin1'))))[0]).toBe('invalid_request');
+    expect((await readFormRequest(form('a=1', '', 'application/x-www-form-urlencoded; charset=UTF-8'))).get('a')).toBe(
+      '1',
+    );
+    expect(
+      (await codeOf(readFormRequest(form('a=1', '', 'application/x-www-form-urlencoded; charset=latin1'))))[0],
+    ).toBe('invalid_request');
   });
   it('refuses invalid UTF-8 bytes, with a declared length and streamed', async () => {
     const bad = new Uint8Array([0x61, 0x3d, 0xff, 0xfe]);
@@ -73,7 +97,12 @@ describe('readFormRequest', () => {
     const streamed = new Request('https://as.example/oauth2/token', {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new ReadableStream({ start: (c) => (c.enqueue(bad), c.close()) }),
+      body: new ReadableStream({
+        start: (c) => {
+          c.enqueue(bad);
+          c.close();
+        },
+      }),
     });
     for (const req of [declared, streamed]) {
       const [code, status, desc] = await codeOf(readFormRequest(req));
@@ -91,12 +120,21 @@ describe('readFormRequest', () => {
     const streamed = new Request('https://as.example/oauth2/token', {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new ReadableStream({ start: (c) => (c.enqueue(body), c.close()) }),
+      body: new ReadableStream({
+        start: (c) => {
+          c.enqueue(body);
+          c.close();
+        },
+      }),
     });
-    for (const req of [declared, streamed]) expect(Object.fromEntries(await readFormRequest(req))).toEqual({ grant_type: 'client_credentials', name: 'caf\u00e9' });
+    for (const req of [declared, streamed])
+      expect(Object.fromEntries(await readFormRequest(req))).toEqual({
+        grant_type: 'client_credentials',
+        name: 'caf\u00e9',
+      });
   });
   it('refuses a body over the limit with 413', async () => {
-    const [code, status] = await codeOf(readFormRequest(form('a=' + 'x'.repeat(MAX_FORM_BYTES))));
+    const [code, status] = await codeOf(readFormRequest(form(`a=${'x'.repeat(MAX_FORM_BYTES)}`)));
     expect([code, status]).toEqual(['invalid_request', 413]);
   });
 });

@@ -60,6 +60,6 @@ export const authorizationCodeGrant: GrantHandler = async ({ env, config, ring, 
     throw new OAuthError(errorCode, description, { reason: result.reason });
   }
   const { record } = result;
-  const at = await issueAccessToken(config, ring, { sub: record.userId, clientId: client.id, scope: record.scope, jti });
+  const at = await issueAccessToken(config, ring, { sub: record.userId, clientId: client.id, scope: record.scope, jti, fid: result.familyId });
   return { accessToken: at.token, expiresIn: at.expiresIn, scope: record.scope, refreshToken: result.refreshToken ?? undefined };
 };

@@ -37,15 +37,15 @@ export const passwordGrant: GrantHandler = async ({ env, config, ring, params, c
   const { user } = check;
 
   const scope = formatScope(scopes);
-  const at = await issueAccessToken(config, ring, { sub: user.id, clientId: client.id, scope });
   // Round trip 2: the new refresh-token family and the counter reset, in one batch.
   const stmts: D1PreparedStatement[] = [];
-  let refreshToken: string | undefined;
-  if (mayRefresh(client)) {
-    const rt = await newRefreshFamily(env.DB, { clientId: client.id, userId: user.id, scope, scopeMask: scopeMask(scopes), ttlSeconds: config.refreshTokenTtl });
-    stmts.push(rt.statement);
-    refreshToken = rt.token;
-  }
+  const rt = mayRefresh(client)
+    ? await newRefreshFamily(env.DB, { clientId: client.id, userId: user.id, scope, scopeMask: scopeMask(scopes), ttlSeconds: config.refreshTokenTtl })
+    : null;
+  if (rt) stmts.push(rt.statement);
+  const refreshToken = rt?.token;
+  // The access token carries the family id (fid), so revoking the family reaches it (issue 10 item 4).
+  const at = await issueAccessToken(config, ring, { sub: user.id, clientId: client.id, scope, fid: rt?.familyId });
   if (check.resetThrottle) stmts.push(check.resetThrottle);
   if (stmts.length > 0) await env.DB.batch(stmts);
   return { accessToken: at.token, expiresIn: at.expiresIn, scope, refreshToken };

@@ -5,6 +5,7 @@
  */
 import { audit } from '../../storage/audit';
 import { rotateRefreshToken } from '../../storage/refresh-tokens';
+import { familyDenyUntil, resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
 import { OAuthError } from '../errors';
 import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../scopes';
@@ -28,12 +29,13 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
   const requested = params.has('scope') ? parseScope(params.get('scope')) : null;
   if (requested) assertScopesAllowed(requested, client.scopes, 'this client'); // before rotating, so nothing is lost
 
-  const result = await rotateRefreshToken(env.DB, presented, client.id, requested ? scopeMask(requested) : 0);
+  const result = await rotateRefreshToken(env.DB, presented, client.id, requested ? scopeMask(requested) : 0, familyDenyUntil(config.accessTokenTtl));
   if (!result.ok) {
     if (result.reason === 'scope_widened') {
       throw new OAuthError('invalid_scope', `The requested scope exceeds the scope originally granted ("${result.record?.scope}").`);
     }
     if (result.reason === 'reused') {
+      resetRevocationSnapshot(); // the family's access tokens are refused in this isolate at once
       console.warn(JSON.stringify({ level: 'warn', event: 'refresh_token_reuse', requestId, clientId: client.id, familyId: result.record?.familyId }));
       await audit(env.DB, 'refresh_token_reuse', { actor: client.id, subject: result.record?.userId ?? null, detail: { family: result.record?.familyId, family_revoked: true }, requestId });
     }
@@ -43,6 +45,6 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
   const scopes = requested ?? parseScope(result.record.scope).filter((s) => client.scopes.includes(s));
   if (scopes.length === 0) throw new OAuthError('invalid_scope', 'This client is no longer allowed any scope of this grant.');
   const scope = formatScope(scopes);
-  const at = await issueAccessToken(config, ring, { sub: result.record.userId ?? client.id, clientId: client.id, scope });
+  const at = await issueAccessToken(config, ring, { sub: result.record.userId ?? client.id, clientId: client.id, scope, fid: result.record.familyId });
   return { accessToken: at.token, expiresIn: at.expiresIn, scope, refreshToken: result.token };
 };

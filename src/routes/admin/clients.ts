@@ -4,9 +4,9 @@ import { clientMetadataView, registryFields, validateClientMetadata } from '../.
 import { OAuthError } from '../../oauth/errors';
 import { listClients } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
-import { deleteRegistrationStatement } from '../../storage/client-registrations';
-import { createClient, deleteClient, getClientFromDb, rotateClientSecret, updateClient, type Client } from '../../storage/clients';
-import { revokeTokensOf } from '../../storage/revocations';
+import { createClient, getClientFromDb, rotateClientSecret, updateClient, type Client } from '../../storage/clients';
+import { revokeClientTokens, setClientStatus } from '../../services/client-status';
+import { deleteClient } from '../../services/delete-client';
 import type { AppEnv } from '../../types';
 import { intParam, readJsonObject } from './json-body';
 
@@ -55,21 +55,21 @@ adminClientRoutes.patch('/:id', async (c) => {
   if (m.confidential !== current.confidential) {
     throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot switch between public and confidential; create a new client.');
   }
+  // Deny-list first: a failure between the two steps must never leave a disabled client's tokens alive.
+  if (status === 'disabled' && current.status !== 'disabled') await revokeClientTokens(c.env, current.id);
   const updated = await updateClient(c.env.DB, c.env.CACHE, current.id, {
     ...registryFields(m),
     ...(status ? { status: status as 'active' | 'disabled' } : {}),
   });
-  if (status === 'disabled' && current.status !== 'disabled') await revokeTokensOf(c.env.DB, 'client', current.id, c.get('config').accessTokenTtl);
   await audit(c.env.DB, 'client_updated', { actor: 'admin', subject: current.id, detail: { fields: Object.keys(body) }, requestId: c.get('requestId') });
   return c.json(adminClientView(updated!));
 });
 
 async function setStatus(c: Context<AppEnv>, status: 'active' | 'disabled') {
   const current = await mustGet(c.env.DB, c.req.param('id') ?? '');
-  const updated = await updateClient(c.env.DB, c.env.CACHE, current.id, { status });
-  if (status === 'disabled') await revokeTokensOf(c.env.DB, 'client', current.id, c.get('config').accessTokenTtl);
-  await audit(c.env.DB, 'client_updated', { actor: 'admin', subject: current.id, detail: { status }, requestId: c.get('requestId') });
-  return c.json(adminClientView(updated!));
+  const updated = await setClientStatus(c.env, current.id, status, c.get('requestId'));
+  if (!updated) throw new OAuthError('invalid_request', `No client with id "${current.id}".`, { status: 404 });
+  return c.json(adminClientView(updated));
 }
 
 /** Disabling stops client authentication at once and revokes the client's outstanding access tokens. */
@@ -86,13 +86,10 @@ adminClientRoutes.post('/:id/rotate-secret', async (c) => {
   return c.json({ client_id: current.id, client_secret: secret, client_secret_expires_at: 0 });
 });
 
-/** Deletes the client, its refresh tokens and registration; its access tokens go on the deny-list. */
+/** Deletes the client and everything issued to it; its access tokens go on the deny-list (src/services/delete-client.ts). */
 adminClientRoutes.delete('/:id', async (c) => {
   const id = c.req.param('id');
   await mustGet(c.env.DB, id);
-  await revokeTokensOf(c.env.DB, 'client', id, c.get('config').accessTokenTtl);
-  await deleteClient(c.env.DB, c.env.CACHE, id);
-  await deleteRegistrationStatement(c.env.DB, id).run();
-  await audit(c.env.DB, 'client_deleted', { actor: 'admin', subject: id, requestId: c.get('requestId') });
+  await deleteClient(c.env, id, { actor: 'admin', via: 'admin', requestId: c.get('requestId') });
   return c.body(null, 204);
 });

@@ -2,8 +2,8 @@
 import { Hono, type Context } from 'hono';
 import { OAuthError } from '../../oauth/errors';
 import { audit } from '../../storage/audit';
-import { revokeTokensOf } from '../../storage/revocations';
-import { createUser, getUserByEmail, getUserById, setUserPassword, setUserStatus, type User } from '../../storage/users';
+import { resetUserPassword, setUserStatus } from '../../services/user-account';
+import { createUser, getUserByEmail, getUserById, type User } from '../../storage/users';
 import { randomToken } from '../../tokens/random';
 import type { AppEnv } from '../../types';
 import { readJsonObject } from './json-body';
@@ -49,21 +49,19 @@ adminUserRoutes.get('/:user', async (c) => c.json(userView(await mustGet(c.env.D
 
 async function setStatus(c: Context<AppEnv>, status: 'active' | 'disabled') {
   const user = await mustGet(c.env.DB, c.req.param('user') ?? '');
-  await setUserStatus(c.env.DB, user.id, status); // disabling also revokes the user's refresh tokens
-  if (status === 'disabled') await revokeTokensOf(c.env.DB, 'user', user.id, c.get('config').accessTokenTtl);
-  await audit(c.env.DB, 'user_updated', { actor: 'admin', subject: user.id, detail: { status }, requestId: c.get('requestId') });
-  return c.json(userView((await getUserById(c.env.DB, user.id))!));
+  const updated = await setUserStatus(c.env, user.id, status, c.get('requestId'));
+  if (!updated) throw new OAuthError('invalid_request', `No user "${user.id}".`, { status: 404 });
+  return c.json(userView(updated));
 }
 
-/** Disabling signs the user out everywhere: refresh tokens revoked, access tokens on the deny-list. */
+/** Disabling signs the user out everywhere: sessions ended, refresh tokens revoked, access tokens on the deny-list. */
 adminUserRoutes.post('/:user/disable', (c) => setStatus(c, 'disabled'));
 adminUserRoutes.post('/:user/enable', (c) => setStatus(c, 'active'));
 
 adminUserRoutes.post('/:user/password', async (c) => {
   const user = await mustGet(c.env.DB, c.req.param('user'));
   const { password, generated } = passwordFrom(await readJsonObject(c, { optional: true }));
-  await setUserPassword(c.env.DB, user.id, password);
-  await audit(c.env.DB, 'user_updated', { actor: 'admin', subject: user.id, detail: { password_reset: true }, requestId: c.get('requestId') });
+  await resetUserPassword(c.env, user.id, password, c.get('requestId')); // ends every session of the user
   c.header('Cache-Control', 'no-store');
   return c.json({ ...userView(user), ...(generated ? { password } : {}) });
 });

@@ -1,0 +1,21 @@
+/**
+ * Revoking a grant (RFC 7009 §2.1: "If the particular token is a refresh token and the authorization server supports
+ * the revocation of access tokens, then the authorization server SHOULD also invalidate all access tokens based on the
+ * same authorization grant"). One D1 batch: the family's fid on the deny-list first, then its refresh tokens, then the
+ * audit row; so the grant's access tokens stop working within the snapshot bound (introspection at once).
+ */
+import { getConfig } from '../config';
+import { auditStatement, type AuditFields } from '../storage/audit';
+import { revokeFamilyStatement } from '../storage/refresh-tokens';
+import { familyDenyUntil, resetRevocationSnapshot, revokeStatement } from '../storage/revocations';
+
+/** Revokes a refresh-token family and every access token issued from it. */
+export async function revokeGrant(env: Env, familyId: string, audit: AuditFields): Promise<void> {
+  const db = env.DB;
+  await db.batch([
+    revokeStatement(db, 'family', familyId, familyDenyUntil(getConfig(env).accessTokenTtl)),
+    revokeFamilyStatement(db, familyId),
+    auditStatement(db, 'token_revoked', audit),
+  ]);
+  resetRevocationSnapshot(); // this isolate refuses the family's access tokens at once
+}
