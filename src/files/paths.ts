@@ -65,6 +65,15 @@ export function imageUrlPath(path: string): string {
   return `${IMAGE_ROUTE_PREFIX}/${path.split('/').map(encodeURIComponent).join('/')}`;
 }
 
+/**
+ * The absolute URL of an image, on the configured issuer (src/config.ts), never on the request's Host: a Host
+ * header is the client's to choose (RFC 9110 §7.2), and a URL built from it would hand out links to any site the
+ * requester names (upload `Location`, listing `url`s; issue 10 item 7). The issuer has no trailing slash.
+ */
+export function imageUrl(issuer: string, path: string): string {
+  return issuer + imageUrlPath(path);
+}
+
 function badPath(why: string) {
   return bearerError('invalid_request', `The image path is invalid: ${why}.`);
 }

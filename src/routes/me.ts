@@ -8,7 +8,8 @@ import type { AppEnv } from '../types';
 
 export const meRoutes = new Hono<AppEnv>();
 
-meRoutes.get('/', requireBearer({ anyOf: ['base'] }), async (c) => {
+// RFC 6750 §2.3 is for the image URLs only: a token in this URL is refused (query: 'never').
+meRoutes.get('/', requireBearer({ scopes: ['base'], query: 'never' }), async (c) => {
   const token = c.get('token');
   c.header('Cache-Control', 'no-store');
   if (token.sub === token.client_id) {
