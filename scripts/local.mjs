@@ -223,7 +223,7 @@ export async function startLocalWorker() {
   const persistTo = join(dir, 'state');
   const envFile = join(dir, '.dev.vars');
   const secrets = await makeSecrets();
-  writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(envFile, `${Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
   const port = await freePort();
   const origin = `http://localhost:${port}`;
   await applyMigrations({ persistTo });

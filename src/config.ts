@@ -94,7 +94,7 @@ const base64url32 = v.pipe(
   v.string('is missing'),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const bytes = decodeBase64url(dataset.value);
-    if (!bytes || bytes.length !== 32) {
+    if (bytes?.length !== 32) {
       addIssue({ message: 'must be 32 random bytes, base64url-encoded (43 characters)' });
       return NEVER;
     }

@@ -14,6 +14,7 @@ export const IMAGE_ROUTE_PREFIX = '/v1/img';
 export const MAX_PATH_BYTES = 512;
 const MAX_SEGMENTS = 16;
 // C0 and C1 controls, DEL, and the Unicode line/paragraph separators: nothing a file name needs.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's job.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /**

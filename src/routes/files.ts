@@ -168,7 +168,7 @@ filesRoutes.post('/', bearer('write'), async (c) => {
   const limit = config.maxUploadBytes + MULTIPART_OVERHEAD;
   const errors = { ...bodyErrors(), tooLarge: () => tooLarge(config.maxUploadBytes) };
   const raw = await readBodyBytes(c.req.raw, limit, errors);
-  const multipart = new Response(raw, { headers: { 'Content-Type': c.req.header('Content-Type')! } });
+  const multipart = new Response(raw, { headers: { 'Content-Type': c.req.header('Content-Type') ?? '' } });
   let file: File | string | null;
   try {
     file = (await multipart.formData()).get('file');

@@ -14,10 +14,10 @@ meRoutes.get('/', requireBearer({ scopes: ['base'], query: 'never' }), async (c)
   c.header('Cache-Control', 'no-store');
   if (token.sub === token.client_id) {
     const client = await getClient(c.env.DB, c.env.CACHE, token.client_id);
-    if (!client || client.status !== 'active') throw bearerError('invalid_token', 'The client of this token no longer exists.');
+    if (client?.status !== 'active') throw bearerError('invalid_token', 'The client of this token no longer exists.');
     return c.json({ type: 'client', sub: token.sub, client_id: client.id, name: client.name, scope: token.scope });
   }
   const user = await getUserById(c.env.DB, token.sub);
-  if (!user || user.status !== 'active') throw bearerError('invalid_token', 'The user of this token no longer exists or is disabled.');
+  if (user?.status !== 'active') throw bearerError('invalid_token', 'The user of this token no longer exists or is disabled.');
   return c.json({ type: 'user', sub: user.id, email: user.email, client_id: token.client_id, scope: token.scope });
 });

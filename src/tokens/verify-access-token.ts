@@ -74,7 +74,7 @@ export async function verifyAccessTokenSkippingDenyList(config: Config, ring: Ke
     return { ...hit.payload } as AccessTokenClaims;
   }
   if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw invalid('The access token is not a signed JWT.');
-  let header;
+  let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
   } catch {
