@@ -4,7 +4,7 @@
  * Chromium (/usr/bin/chromium) with playwright-core. Kept apart from `npm test`, which needs no browser.
  */
 import { defineConfig } from 'vitest/config';
-import './test/node20-polyfills';
+import './test/node20-polyfills.ts';
 
 export default defineConfig({
   test: {

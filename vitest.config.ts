@@ -1,7 +1,11 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { exportJWK, generateKeyPair } from 'jose';
 import { defineConfig } from 'vitest/config';
-import './test/node20-polyfills';
+import './test/node20-polyfills.ts';
+
+// The plugin's wrangler would print "Using secrets defined in .dev.vars" for every test file once `npm start` has
+// written that file (tests use their own secrets, below): only its warnings and errors, unless asked otherwise.
+process.env.WRANGLER_LOG ??= 'warn';
 
 /** Test-only signing keys and secrets, made fresh for each run (never written to disk). */
 async function testSecrets() {
@@ -37,7 +41,13 @@ export default defineConfig(async () => {
       include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts', 'test/resource-server/**/*.test.ts'],
       setupFiles: ['./test/setup.ts'],
       testTimeout: 30_000,
-      // Per-request info logs are noise in test output; warnings and errors still show.
+      // A green run fits on a screen (issue 11): a dot per test, the console of passed tests hidden (a failing
+      // test still prints its console output and its error), no tuning hint. `npx vitest run --reporter=default`
+      // lists every file again.
+      reporters: ['dot'],
+      silent: 'passed-only',
+      experimental: { diagnostics: { isolate: false } },
+      // Per-request info logs are noise even in a failing test's output; warnings and errors still show.
       onConsoleLog: (log: string) => !log.includes('"level":"info"'),
     },
   };

@@ -1,6 +1,6 @@
 // Node-side end-to-end tests (`npm run test:cli`): real processes against a local `wrangler dev`, outside workerd.
 import { defineConfig } from 'vitest/config';
-import './test/node20-polyfills';
+import './test/node20-polyfills.ts';
 
 export default defineConfig({
   test: {

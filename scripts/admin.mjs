@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // `npm run admin -- <command>`: the operator's CLI over the admin API (/admin). Plain Node 20, no build step.
-// Talks to the local server by default; `--url https://auth.example.com` for a deployed one, with the admin
-// token in the ADMIN_TOKEN environment variable. Locally the token is read from demo-credentials.json / .dev.vars.
+// Server: `--url URL`, else the ADMIN_URL environment variable, else the issuer of the local server `npm start`
+// last started (demo-credentials.json, so `PORT=8801 npm start` is followed), else http://localhost:8787.
+// Token: ADMIN_TOKEN; for a local server also demo-credentials.json / .dev.vars.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DEFAULT_URL = 'http://localhost:8787';
+const FALLBACK_URL = 'http://localhost:8787';
 
 class UsageError extends Error {}
 class ApiError extends Error {
@@ -59,15 +60,26 @@ const COMMANDS = {
   'clients create': {
     usage:
       'clients create --name NAME [--grant G]... [--scope "base files"] [--redirect-uri URI]... [--public] [--client-uri URL]\n' +
-      '                 [--refresh-token-policy rotate|reuse] [--require-pkce true|false]',
+      '                 [--client-id ID] [--client-secret-env VAR] [--refresh-token-policy rotate|reuse] [--require-pkce true|false]',
     help:
       'Register a client. Grants: client_credentials (default), password, refresh_token, authorization_code.\n' +
-      POLICY_HELP +
-      'The client secret is printed once; store it now.',
-    options: { name: { type: 'string' }, grant: list, scope: { type: 'string' }, 'redirect-uri': list, public: { type: 'boolean' }, 'client-uri': { type: 'string' }, description: { type: 'string' }, ...POLICY_OPTIONS },
+      'The client secret is printed once; store it now.\n' +
+      '--client-id keeps an id of your choosing (3-128 letters, digits, . _ ~ -), e.g. a partner moved from another\n' +
+      'server; --client-secret-env VAR takes its secret (32-256 such characters) from the environment variable VAR,\n' +
+      "never from the command line. Only the secret's hash is stored.\n" +
+      POLICY_HELP.trimEnd(),
+    options: {
+      name: { type: 'string' }, grant: list, scope: { type: 'string' }, 'redirect-uri': list, public: { type: 'boolean' }, 'client-uri': { type: 'string' }, description: { type: 'string' },
+      'client-id': { type: 'string' }, 'client-secret-env': { type: 'string' },
+      ...POLICY_OPTIONS,
+    },
     run: (api, _p, v) => {
       if (!v.name) throw new UsageError('--name is required');
+      const secretVar = v['client-secret-env'];
+      if (secretVar !== undefined && !process.env[secretVar]) throw new UsageError(`--client-secret-env: the environment variable ${secretVar} is not set`);
       return api('POST', '/clients', {
+        ...(v['client-id'] ? { client_id: v['client-id'] } : {}),
+        ...(secretVar ? { client_secret: process.env[secretVar] } : {}),
         client_name: v.name,
         grant_types: v.grant ?? ['client_credentials'],
         ...(v.scope ? { scope: v.scope } : {}),
@@ -227,6 +239,16 @@ function readJson(path) {
   }
 }
 
+/**
+ * The server to manage when --url is not given: ADMIN_URL, else the issuer `npm start` wrote to demo-credentials.json
+ * (the port it really listens on), else the default port.
+ */
+function defaultUrl() {
+  if (process.env.ADMIN_URL) return process.env.ADMIN_URL;
+  const issuer = readJson(join(root, 'demo-credentials.json'))?.issuer;
+  return typeof issuer === 'string' && issuer ? issuer : FALLBACK_URL;
+}
+
 /** ADMIN_TOKEN from the environment; for a local URL, also demo-credentials.json or .dev.vars. */
 function resolveToken(url) {
   if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
@@ -312,8 +334,9 @@ Commands:
 ${lines.join('\n')}
 
 Global options:
-  --url URL   server to manage (default ${DEFAULT_URL}); the admin token comes from ADMIN_TOKEN
-              (locally also from demo-credentials.json or .dev.vars)
+  --url URL   server to manage; default: $ADMIN_URL, else the local server npm start last started
+              (its issuer in demo-credentials.json), else ${FALLBACK_URL}. Now: ${defaultUrl()}
+              The admin token comes from ADMIN_TOKEN (locally also from demo-credentials.json or .dev.vars)
   --json      machine-readable JSON output
   --help      help for a command, e.g. npm run admin -- clients create --help`;
 }
@@ -348,11 +371,11 @@ async function main(argv) {
   if (positionals.length !== needed.length) {
     throw new UsageError(`expected ${needed.length ? needed.map((a) => `<${a}>`).join(' ') : 'no arguments'}\n\nUsage: npm run admin -- ${cmd.usage}`);
   }
-  const url = (values.url ?? process.env.ADMIN_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+  const url = (values.url ?? defaultUrl()).replace(/\/+$/, '');
   try {
     new URL(url);
   } catch {
-    throw new UsageError(`--url must be a URL such as ${DEFAULT_URL}`);
+    throw new UsageError(`${values.url !== undefined ? '--url' : process.env.ADMIN_URL ? 'ADMIN_URL' : 'the issuer in demo-credentials.json'} must be a URL such as ${FALLBACK_URL}`);
   }
   const result = await cmd.run(makeApi(url, resolveToken(url)), positionals, values);
   if (values.json) console.log(JSON.stringify(result, null, 2));

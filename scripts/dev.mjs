@@ -2,10 +2,11 @@
 // `npm start`: a working local server with demo credentials on a fresh clone.
 // 1. creates .dev.vars (development key ring and secrets) if there is none;
 // 2. applies the D1 migrations to the local database (.wrangler/state);
-// 3. seeds a demo confidential client and a demo user (idempotent: the same credentials on every run);
-// 4. prints them, writes demo-credentials.json (git-ignored), and starts `wrangler dev`.
+// 3. starts `wrangler dev` (with the demo callback page /demo/callback enabled);
+// 4. seeds a demo confidential client and a demo user through the admin API (idempotent: the same credentials on
+//    every run), writes demo-credentials.json (git-ignored) and prints the address and the credentials.
 import { spawn } from 'node:child_process';
-import { applyMigrations, ensureDevVars, root, seedDemo, seedOperatorCredentials, wrangler } from './local.mjs';
+import { DEMO_CLIENT_ID, applyMigrations, devArgs, ensureDevVars, root, seedDemo, seedOperatorCredentials, waitUntilUp, wranglerEnv } from './local.mjs';
 
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -16,9 +17,29 @@ const origin = `http://localhost:${port}`;
 
 const secrets = await ensureDevVars();
 await applyMigrations();
-await seedDemo(origin);
-const creds = await seedOperatorCredentials(secrets.ADMIN_TOKEN);
+await seedOperatorCredentials(secrets.ADMIN_TOKEN);
 
+const child = spawn(process.execPath, [...devArgs(port, origin), '--show-interactive-dev-session=false'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: wranglerEnv(),
+});
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code) => process.exit(code ?? 0));
+
+await waitUntilUp(origin, { failed: () => child.exitCode !== null });
+let creds;
+try {
+  creds = await seedDemo(origin, secrets.ADMIN_TOKEN);
+} catch (err) {
+  console.error(String(err?.message ?? err));
+  child.kill('SIGTERM');
+  process.exit(1);
+}
+
+// The code flow of the README, ready to click (RFC 7636 Appendix B's example verifier and challenge).
+const callback = `http://127.0.0.1:${port}/demo/callback`;
+const authorize = `${origin}/oauth2/authorize?response_type=code&client_id=${DEMO_CLIENT_ID}&redirect_uri=${encodeURIComponent(callback)}&scope=base&state=demo&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256`;
 console.log(`
 Local OAuth server: ${origin}
   metadata   ${origin}/.well-known/oauth-authorization-server
@@ -26,18 +47,12 @@ Local OAuth server: ${origin}
   client_secret  ${creds.client_secret}
   username       ${creds.username}
   password       ${creds.password}
+  redirect_uris  http://127.0.0.1/demo/callback, http://127.0.0.1/callback (any port)
   admin_token           in demo-credentials.json (npm run admin -- --help)
   initial_access_token  in demo-credentials.json (POST ${origin}/oauth2/register)
 (also in demo-credentials.json)
 
 Try:
   curl -u ${creds.client_id}:${creds.client_secret} ${origin}/oauth2/token -d grant_type=client_credentials
+  open ${authorize}
 `);
-
-const child = spawn(
-  process.execPath,
-  [wrangler, 'dev', '--port', String(port), '--var', `ISSUER:${origin}`, '--var', `ACCESS_TOKEN_AUDIENCE:${origin}/v1`],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
-);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code) => process.exit(code ?? 0));

@@ -1,7 +1,7 @@
 // Local-development helpers shared by `npm start` (scripts/dev.mjs) and the Node end-to-end tests:
 // secrets in .dev.vars, D1 migrations, demo data. Everything here is for the local miniflare state only.
 import { execFile, spawn } from 'node:child_process';
-import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ export async function runWrangler(args, { persistTo } = {}) {
   const extra = persistTo ? ['--persist-to', persistTo] : [];
   const { stdout } = await run(process.execPath, [wrangler, ...args, ...extra], {
     cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' },
+    env: { ...wranglerEnv(), CI: 'true', NO_COLOR: '1' },
     maxBuffer: 16 * 1024 * 1024,
   });
   return stdout;
@@ -71,52 +71,112 @@ export async function applyMigrations(opts = {}) {
 
 const sqlString = (s) => (s === null ? 'NULL' : `'${String(s).replace(/'/g, "''")}'`);
 
-/** Same formats as src/tokens/password.ts and src/tokens/random.ts. */
-export function hashPassword(password, iterations = 100_000) {
-  const salt = randomBytes(16);
-  const hash = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
-  return `pbkdf2-sha256$${iterations}$${b64url(salt)}$${b64url(hash)}`;
-}
 export const sha256 = (value) => createHash('sha256').update(value).digest('base64url');
 
+/** The demo client's id, also passed to the Worker as DEMO_CALLBACK_CLIENT_ID (its /demo/callback page). */
+export const DEMO_CLIENT_ID = 'demo-client';
+
 /**
- * Seeds the demo client (confidential, all grants and scopes) and demo user. Credentials are kept in
- * demo-credentials.json and written back to D1 on every run, so the file and the database always agree.
+ * The demo client as registered: confidential, every grant and scope. Redirect URIs are loopback IP literals
+ * without a port (RFC 8252 §7.3: any port matches), so they fit whatever PORT the server runs on; the first is the
+ * server's own demo page (src/routes/demo.ts), the second a native-app style callback.
  */
-export async function seedDemo(origin, { path = credentialsPath, persistTo } = {}) {
+export const demoClientMetadata = (origin) => ({
+  client_name: 'Demo app',
+  client_uri: origin,
+  description: 'The demo client created by npm start.',
+  grant_types: ['client_credentials', 'password', 'refresh_token', 'authorization_code'],
+  scope: 'base files upload_files',
+  redirect_uris: ['http://127.0.0.1/demo/callback', 'http://127.0.0.1/callback'],
+  token_endpoint_auth_method: 'client_secret_basic',
+});
+
+/** A JSON call to the running server's admin API; resolves with { status, body }. */
+function adminApi(origin, adminToken) {
+  return async (method, path, body) => {
+    const res = await fetch(`${origin}/admin${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
+/**
+ * Seeds the demo client and demo user through the running server's admin API (the product, not SQL), with the
+ * credentials kept in demo-credentials.json, so every run gives the same ones. Idempotent: what exists is updated
+ * (metadata, enabled); a secret or password is only set when this file had none to keep (the one in the database
+ * is then unknown), which for the client means deleting and re-creating it with a fixed id and secret.
+ */
+export async function seedDemo(origin, adminToken, { path = credentialsPath } = {}) {
   const previous = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
   const creds = {
     ...previous,
-    client_id: previous.client_id ?? 'demo-client',
-    client_secret: previous.client_secret ?? b64url(randomBytes(32)),
+    client_id: DEMO_CLIENT_ID,
+    client_secret: previous.client_id === DEMO_CLIENT_ID && previous.client_secret ? previous.client_secret : b64url(randomBytes(32)),
     username: previous.username ?? 'demo@example.com',
     password: previous.password ?? b64url(randomBytes(12)),
     issuer: origin,
   };
-  const now = Math.floor(Date.now() / 1000);
-  const redirects = JSON.stringify([`${origin}/demo/callback`, 'http://127.0.0.1/callback']);
-  const grants = JSON.stringify(['client_credentials', 'password', 'refresh_token', 'authorization_code']);
-  const sql = `
-INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes, confidential, require_pkce, owner_user_id, status, created_at, updated_at)
-VALUES (${sqlString(creds.client_id)}, ${sqlString(sha256(creds.client_secret))}, 'Demo app', ${sqlString(origin)}, 'The demo client created by npm start.', NULL,
-        ${sqlString(redirects)}, ${sqlString(grants)}, 'base files upload_files', 1, 1, NULL, 'active', ${now}, ${now})
-ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, status = 'active', updated_at = excluded.updated_at;
-INSERT INTO users (id, email, password_hash, status, created_at, updated_at)
-VALUES ('usr_demo', ${sqlString(creds.username)}, ${sqlString(hashPassword(creds.password))}, 'active', ${now}, ${now})
-ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, status = 'active', updated_at = excluded.updated_at;
-DELETE FROM throttle WHERE key IN (${sqlString(`user:${creds.username}`)}, ${sqlString(`client:${creds.client_id}`)});
-`;
-  const dir = join(root, '.wrangler');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'seed-demo.sql');
-  writeFileSync(file, sql, { mode: 0o600 });
-  await runWrangler(['d1', 'execute', 'DB', '--local', '--file', file], { persistTo });
-  writeFileSync(file, '');
-  // The KV client cache may hold an older record of the demo client.
-  await runWrangler(['kv', 'key', 'delete', `client:${creds.client_id}`, '--binding', 'CACHE', '--local'], { persistTo }).catch(() => {});
+  const secretIsNew = creds.client_secret !== previous.client_secret;
+  const api = adminApi(origin, adminToken);
+  const must = (r, ...ok) => {
+    if (!ok.includes(r.status)) throw new Error(`seeding the demo data through the admin API failed: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    return r;
+  };
+
+  const metadata = demoClientMetadata(origin);
+  const client = must(await api('GET', `/clients/${DEMO_CLIENT_ID}`), 200, 404);
+  if (client.status === 200 && secretIsNew) must(await api('DELETE', `/clients/${DEMO_CLIENT_ID}`), 204);
+  if (client.status === 404 || secretIsNew) {
+    must(await api('POST', '/clients', { ...metadata, client_id: DEMO_CLIENT_ID, client_secret: creds.client_secret }), 201);
+  } else {
+    must(await api('PATCH', `/clients/${DEMO_CLIENT_ID}`, { ...metadata, status: 'active' }), 200);
+  }
+
+  const user = must(await api('GET', `/users/${encodeURIComponent(creds.username)}`), 200, 404);
+  if (user.status === 404) {
+    must(await api('POST', '/users', { email: creds.username, password: creds.password }), 201);
+  } else {
+    if (creds.password !== previous.password) must(await api('POST', `/users/${user.body.id}/password`, { password: creds.password }), 200);
+    if (user.body.status !== 'active') must(await api('POST', `/users/${user.body.id}/enable`), 200);
+  }
   writeFileSync(path, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
   return creds;
 }
+
+/** Resolves once the server at `origin` answers its metadata; rejects with `describe()` if `failed()` or after ~2 min. */
+export async function waitUntilUp(origin, { failed = () => false, describe = () => '' } = {}) {
+  for (let i = 0; ; i++) {
+    if (failed()) throw new Error(`wrangler dev stopped before it answered:\n${describe()}`);
+    if (i >= 240) throw new Error(`wrangler dev did not start within 2 minutes:\n${describe()}`);
+    const up = await fetch(`${origin}/.well-known/oauth-authorization-server`).then((r) => r.ok, () => false);
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** `wrangler dev` arguments shared by `npm start` and the end-to-end tests. */
+export function devArgs(port, origin) {
+  return [
+    wrangler, 'dev', '--port', String(port),
+    '--var', `ISSUER:${origin}`, '--var', `ACCESS_TOKEN_AUDIENCE:${origin}/v1`,
+    // The local demo page /demo/callback (src/routes/demo.ts); never set in wrangler.toml, so no deploy has it.
+    '--var', `DEMO_CALLBACK_CLIENT_ID:${DEMO_CLIENT_ID}`,
+    // Local cron runs on demand (GET /__scheduled runs the cleanup of src/jobs/cleanup.ts), instead of wrangler's
+    // warning that crons are not triggered locally.
+    '--test-scheduled',
+  ];
+}
+
+/**
+ * Environment for wrangler: no metrics prompt or upload, and no fetch of workers.cloudflare.com/cf.json for the
+ * `request.cf` placeholder (miniflare's CLOUDFLARE_CF_FETCH_ENABLED; offline it prints a stack trace, and this
+ * Worker reads nothing from request.cf).
+ */
+export const wranglerEnv = () => ({ ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
 
 /**
  * Operator credentials for local development (issue 5): writes `admin_token` (the ADMIN_TOKEN of .dev.vars) and an
@@ -163,21 +223,19 @@ export async function startLocalWorker() {
   const persistTo = join(dir, 'state');
   const envFile = join(dir, '.dev.vars');
   const secrets = await makeSecrets();
-  writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(envFile, `${Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
   const port = await freePort();
   const origin = `http://localhost:${port}`;
   await applyMigrations({ persistTo });
-  const creds = await seedDemo(origin, { path: join(dir, 'demo-credentials.json'), persistTo });
 
   let output = '';
   const child = spawn(
     process.execPath,
     [
-      wrangler, 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo, '--env-file', envFile,
-      '--var', `ISSUER:${origin}`, '--var', `ACCESS_TOKEN_AUDIENCE:${origin}/v1`, '--show-interactive-dev-session=false',
-      '--inspector-port', String(await freePort()),
+      ...devArgs(port, origin), '--ip', '127.0.0.1', '--persist-to', persistTo, '--env-file', envFile,
+      '--show-interactive-dev-session=false', '--inspector-port', String(await freePort()),
     ],
-    { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', NO_COLOR: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, env: { ...wranglerEnv(), CI: 'true', NO_COLOR: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout.on('data', (d) => {
     output += String(d);
@@ -192,17 +250,14 @@ export async function startLocalWorker() {
     }
     rmSync(dir, { recursive: true, force: true });
   };
+  let creds;
   try {
-    for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output.slice(-2000)}`);
-      if (i >= 240) throw new Error(`wrangler dev did not start:\n${output.slice(-2000)}`);
-      const up = await fetch(`${origin}/.well-known/oauth-authorization-server`).then((r) => r.ok, () => false);
-      if (up) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await waitUntilUp(origin, { failed: () => child.exitCode !== null, describe: () => output.slice(-2000) });
+    // Seeded the way `npm start` seeds: through the admin API of the running server.
+    creds = await seedDemo(origin, secrets.ADMIN_TOKEN, { path: join(dir, 'demo-credentials.json') });
   } catch (err) {
     await stop();
     throw err;
   }
-  return { origin, secrets, creds, stop };
+  return { origin, secrets, creds, stop, dir };
 }

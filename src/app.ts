@@ -7,6 +7,7 @@ import { OAuthError } from './oauth/errors';
 import { adminRoutes } from './routes/admin';
 import { assetRoutes } from './routes/assets';
 import { authorizeRoutes } from './routes/authorize';
+import { demoRoutes } from './routes/demo';
 import { loginRoutes, logoutRoutes } from './routes/login';
 import { filesRoutes } from './routes/files';
 import { introspectRoutes } from './routes/introspect';
@@ -36,12 +37,13 @@ app.route('/login', loginRoutes);
 app.route('/logout', logoutRoutes);
 app.route('/apps', portalRoutes);
 app.route('/assets', assetRoutes);
+app.route('/demo', demoRoutes); // local demo only: 404 unless DEMO_CALLBACK_CLIENT_ID is set (src/routes/demo.ts)
 app.route('/v1/img', filesRoutes); // images in R2 (issue 4, docs/files.md)
 
 app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));
 
 // No registered code fits "no such path"; invalid_request with status 404, rendered like every other error.
-app.notFound(() => new OAuthError('invalid_request', 'No such endpoint. Discovery: /.well-known/oauth-authorization-server', { status: 404 }).toResponse());
+app.notFound(() => new OAuthError('invalid_request', 'No such endpoint exists; the server metadata at /.well-known/oauth-authorization-server lists the endpoints.', { status: 404 }).toResponse());
 
 app.onError((err, c) => {
   const requestId = c.get('requestId');

@@ -29,6 +29,11 @@ export interface Config {
   keyEncryptionKey: Uint8Array;
   /** Undefined disables the admin API. */
   adminToken?: string;
+  /**
+   * DEMO_CALLBACK_CLIENT_ID: the client whose code-exchange `curl` the local demo page /demo/callback shows.
+   * Set only by `npm start` (`--var`); unset (every deploy) the page does not exist.
+   */
+  demoCallbackClientId?: string;
 }
 
 export class ConfigError extends Error {
@@ -89,7 +94,7 @@ const base64url32 = v.pipe(
   v.string('is missing'),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const bytes = decodeBase64url(dataset.value);
-    if (!bytes || bytes.length !== 32) {
+    if (bytes?.length !== 32) {
       addIssue({ message: 'must be 32 random bytes, base64url-encoded (43 characters)' });
       return NEVER;
     }
@@ -112,6 +117,8 @@ const schema = v.object({
   SIGNING_KEYS: signingKeysSetting,
   KEY_ENCRYPTION_KEY: base64url32,
   ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  // Same character set as a client_id (RFC 6749 §A.1, src/storage/clients.ts isPlausibleClientId); empty means unset.
+  DEMO_CALLBACK_CLIENT_ID: v.optional(v.pipe(v.string(), v.regex(/^([\x21-\x7e]{1,128})?$/, 'must be a client_id (1 to 128 visible ASCII characters)'))),
 });
 
 function decodeBase64url(s: string): Uint8Array | null {
@@ -159,5 +166,6 @@ function parseConfig(env: Record<string, unknown>): Config | ConfigError {
     signingKeys: o.SIGNING_KEYS,
     keyEncryptionKey: o.KEY_ENCRYPTION_KEY,
     adminToken: o.ADMIN_TOKEN,
+    demoCallbackClientId: o.DEMO_CALLBACK_CLIENT_ID || undefined,
   };
 }

@@ -1,13 +1,13 @@
 import type { Config } from './config';
-import type { AccessTokenClaims } from './tokens/verify-access-token';
 
-/** Hono environment: bindings from `wrangler types`, per-request variables set by middleware. */
+/**
+ * Hono environment: bindings from `wrangler types`, per-request variables set by app-wide middleware. The verified
+ * access token is not here: only routes behind `requireBearer` have it (`BearerEnv`, src/middleware/bearer.ts).
+ */
 export type AppEnv = {
   Bindings: Env;
   Variables: {
     requestId: string;
     config: Config;
-    /** Set by the bearer middleware once the access token is verified. */
-    token: AccessTokenClaims;
   };
 };

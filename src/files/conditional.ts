@@ -2,27 +2,31 @@
  * RFC 9110 conditional and range requests, turned into R2 `get` options so that the condition and the
  * range are evaluated by R2 in the same single call that reads the object.
  */
+import { parsePreconditions, type Preconditions } from './preconditions';
 
 /**
- * RFC 9110 §13.1.2/§13.1.3: If-None-Match wins over If-Modified-Since. Only a single entity tag (or `*`)
- * can be handed to R2; a list is ignored (the full response is always a correct answer).
+ * The part of the preconditions (src/files/preconditions.ts) that R2 evaluates itself in the one `get`, so that a
+ * failed condition transfers no body: a single strong If-Match tag (`etagMatches`), a single If-None-Match tag or
+ * `*` (`etagDoesNotMatch`; §8.8.3 weak comparison, so W/ is dropped and R2 compares the bare tag), and
+ * If-Modified-Since when there is no If-None-Match (§13.1.3). Lists and If-Unmodified-Since are left to the
+ * route's own evaluation of the object R2 returns (`evaluatePreconditions`), which decides the status either way.
  */
-export function conditionFromHeaders(headers: Headers): R2Conditional | undefined {
-  const inm = headers.get('If-None-Match');
-  if (inm !== null) {
-    const v = inm.trim();
-    if (v === '*') return { etagDoesNotMatch: '*' };
-    // §8.8.3: weak comparison for If-None-Match, so W/ is dropped; R2 compares the bare tag.
-    const m = /^(?:W\/)?"([\x21\x23-\x7e]*)"$/.exec(v);
-    return m ? { etagDoesNotMatch: m[1] } : undefined;
-  }
-  const ims = headers.get('If-Modified-Since');
-  if (ims !== null) {
-    const t = Date.parse(ims);
+export function r2Condition(p: Preconditions): R2Conditional | undefined {
+  const onlyIf: R2Conditional = {};
+  if (Array.isArray(p.ifMatch) && p.ifMatch.length === 1 && !p.ifMatch[0].weak) onlyIf.etagMatches = p.ifMatch[0].opaque;
+  if (p.ifNoneMatch === '*') onlyIf.etagDoesNotMatch = '*';
+  else if (p.ifNoneMatch?.length === 1) onlyIf.etagDoesNotMatch = p.ifNoneMatch[0].opaque;
+  else if (p.ifNoneMatch === null && p.ifModifiedSince !== null) {
     // Last-Modified has one-second resolution, R2's upload time has milliseconds: compare in seconds.
-    if (Number.isFinite(t)) return { uploadedAfter: new Date(t), secondsGranularity: true };
+    onlyIf.uploadedAfter = p.ifModifiedSince;
+    onlyIf.secondsGranularity = true;
   }
-  return undefined;
+  return Object.keys(onlyIf).length > 0 ? onlyIf : undefined;
+}
+
+/** `r2Condition` of a request's headers. */
+export function conditionFromHeaders(headers: Headers): R2Conditional | undefined {
+  return r2Condition(parsePreconditions(headers));
 }
 
 export type RangeRequest = { kind: 'none' } | { kind: 'unsatisfiable' } | { kind: 'range'; range: R2Range };

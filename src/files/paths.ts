@@ -14,6 +14,7 @@ export const IMAGE_ROUTE_PREFIX = '/v1/img';
 export const MAX_PATH_BYTES = 512;
 const MAX_SEGMENTS = 16;
 // C0 and C1 controls, DEL, and the Unicode line/paragraph separators: nothing a file name needs.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's job.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /**
@@ -63,6 +64,15 @@ export function pathFromKey(clientId: string, key: string): string {
 /** The URL path that serves `path` (each segment percent-encoded), without any token. */
 export function imageUrlPath(path: string): string {
   return `${IMAGE_ROUTE_PREFIX}/${path.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/**
+ * The absolute URL of an image, on the configured issuer (src/config.ts), never on the request's Host: a Host
+ * header is the client's to choose (RFC 9110 §7.2), and a URL built from it would hand out links to any site the
+ * requester names (upload `Location`, listing `url`s; issue 10 item 7). The issuer has no trailing slash.
+ */
+export function imageUrl(issuer: string, path: string): string {
+  return issuer + imageUrlPath(path);
 }
 
 function badPath(why: string) {

@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import { OAuthError, bearerError } from '../oauth/errors';
 import { timingSafeEqualStrings } from '../tokens/random';
 import type { AppEnv } from '../types';
-import { bearerFromHeader } from './bearer';
+import { presentedToken } from './bearer';
 
 export function requireAdmin(): MiddlewareHandler<AppEnv> {
   return async function adminAuthMiddleware(c, next) {
@@ -15,7 +15,8 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
     if (!expected) {
       throw new OAuthError('invalid_request', 'The admin API is disabled on this server: set the ADMIN_TOKEN secret to enable it.', { status: 404 });
     }
-    const presented = bearerFromHeader(c.req.header('Authorization'));
+    // The same placement rule as every protected route: header only, never in the URL (RFC 6750 §2).
+    const presented = presentedToken(c.req.raw, 'never', 'admin')?.token;
     if (!presented) throw bearerError(null, 'The admin API needs "Authorization: Bearer <ADMIN_TOKEN>".', { realm: 'admin' });
     if (!(await timingSafeEqualStrings(presented, expected))) {
       throw bearerError('invalid_token', 'The admin token is wrong.', { realm: 'admin', reason: 'admin token mismatch' });

@@ -1,21 +1,45 @@
 /**
- * Bearer-token middleware for protected routes (RFC 6750): reads the token from the Authorization header,
- * verifies it with no storage read, and checks the scope. Verified claims go to `c.get('token')`.
+ * The one bearer check of every protected route (RFC 6750): where the access token may be presented, how it is
+ * authenticated (src/tokens/authenticate-access-token.ts, the only public way) and which scope it needs.
+ * `requireBearer(options)` is a middleware factory in the manner of hono's `jwt`: options checked once at creation,
+ * the verified claims set as the typed variable `token`, which exists only on routes behind it (`BearerEnv`).
  */
 import type { MiddlewareHandler } from 'hono';
 import { bearerError } from '../oauth/errors';
 import type { Scope } from '../oauth/scopes';
-import { authenticateAccessToken } from '../tokens/authenticate-access-token';
-import { tokenScopes } from '../tokens/verify-access-token';
+import { authenticateAccessToken, type RevocationCheck } from '../tokens/authenticate-access-token';
+import { tokenScopes, type AccessTokenClaims } from '../tokens/verify-access-token';
 import type { AppEnv } from '../types';
+
+/**
+ * Whether `?access_token=` (RFC 6750 §2.3) is accepted. A URL leaks through logs, history and Referer, so even
+ * where it is (`files-only`: the image routes, seeds 000/002) only a token whose scope is exactly `files`
+ * (read-only, meant to be embedded in image URLs) passes; `never` refuses any token in the URL.
+ */
+export type QueryRule = 'files-only' | 'never';
 
 export interface BearerOptions {
   /** The token must carry at least one of these scopes. */
-  anyOf: Scope[];
+  scopes: readonly Scope[];
+  query: QueryRule;
+  /**
+   * How the deny-list is consulted: `snapshot` (default) is the in-isolate copy, no storage read in steady state,
+   * revocations seen within 30 s; `now` reads D1 on every request.
+   */
+  revocation?: RevocationCheck;
 }
 
-/** Extracts the token from `Authorization: Bearer`; null when absent, invalid_request when malformed. */
-export function bearerFromHeader(header: string | undefined): string | null {
+/** The environment of a route behind `requireBearer`: `c.get('token')` is the verified access token. */
+export type BearerEnv = AppEnv & { Variables: { token: AccessTokenClaims } };
+
+export interface PresentedToken {
+  token: string;
+  /** True when the token came from `?access_token=` (RFC 6750 §2.3). */
+  fromQuery: boolean;
+}
+
+/** Extracts the token from `Authorization: Bearer` (RFC 6750 §2.1); null when absent, invalid_request when malformed. */
+export function bearerFromHeader(header: string | undefined | null): string | null {
   if (!header) return null;
   const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
   if (!m) {
@@ -25,16 +49,58 @@ export function bearerFromHeader(header: string | undefined): string | null {
   return m[1];
 }
 
-export function requireBearer(options: BearerOptions): MiddlewareHandler<AppEnv> {
-  if (options.anyOf.length === 0) throw new Error('requireBearer: anyOf must name at least one scope');
-  const needed = options.anyOf.join(' ');
+/**
+ * The access token of a request, or null when it carries none. RFC 6750 §2: a client MUST NOT use more than one
+ * method, so a token both in the header and in the URL is invalid_request, on every route and before anything
+ * else; so is a repeated `access_token`, and any `access_token` in the URL where `query` is `never` (§3.1: an
+ * unsupported parameter). The form-body method (§2.2) is not supported anywhere.
+ */
+export function presentedToken(request: Request, query: QueryRule, realm?: string): PresentedToken | null {
+  const fromHeader = bearerFromHeader(request.headers.get('Authorization'));
+  const inUrl = request.url.includes('?') ? new URL(request.url).searchParams.getAll('access_token') : [];
+  if (fromHeader && inUrl.length > 0) {
+    throw bearerError('invalid_request', 'Send the access token either in the Authorization header or in the access_token parameter, not both.', { realm });
+  }
+  if (inUrl.length > 1) throw bearerError('invalid_request', 'The access_token parameter is repeated.', { realm });
+  if (inUrl.length === 1 && query === 'never') {
+    throw bearerError('invalid_request', 'This resource does not accept an access token in the URL; send it in the Authorization header.', { realm });
+  }
+  if (fromHeader) return { token: fromHeader, fromQuery: false };
+  if (inUrl.length === 1 && inUrl[0] !== '') return { token: inUrl[0], fromQuery: true };
+  return null;
+}
+
+/**
+ * The scope rule: a token from the URL must have scope exactly `files`, refused otherwise as invalid_token (401),
+ * saying what to request instead; then the token needs one of `scopes` (403 insufficient_scope, RFC 6750 §3.1).
+ */
+export function assertScopes(claims: AccessTokenClaims, fromQuery: boolean, scopes: readonly Scope[]): void {
+  const held = tokenScopes(claims);
+  if (fromQuery && !(held.length === 1 && held[0] === 'files')) {
+    throw bearerError(
+      'invalid_token',
+      'Only a token with scope "files" alone may be sent in the URL; request one with scope=files for image URLs, and send other tokens in the Authorization header.',
+      { scope: 'files' },
+    );
+  }
+  if (!held.some((s) => (scopes as readonly string[]).includes(s))) {
+    throw bearerError('insufficient_scope', `This request needs the scope ${scopes.map((s) => `"${s}"`).join(' or ')}.`, {
+      scope: scopes.join(' '),
+    });
+  }
+}
+
+/** Guards a route: placement rule, authentication (signature, claims, deny-list), scope; then `c.set('token')`. */
+export function requireBearer(options: BearerOptions): MiddlewareHandler<BearerEnv> {
+  if (options.scopes.length === 0) throw new Error('requireBearer: scopes must name at least one scope');
+  const needed = options.scopes.join(' ');
+  const revocation = options.revocation ?? 'snapshot';
   return async function bearerMiddleware(c, next) {
-    const token = bearerFromHeader(c.req.header('Authorization'));
-    if (!token) throw bearerError(null, 'An access token is required.', { scope: needed });
-    const claims = await authenticateAccessToken(c.env, token);
-    if (!tokenScopes(claims).some((s) => (options.anyOf as string[]).includes(s))) {
-      throw bearerError('insufficient_scope', `This resource requires the scope "${needed}".`, { scope: needed });
-    }
+    const presented = presentedToken(c.req.raw, options.query);
+    // RFC 6750 §3.1: no token at all gets the bare challenge, without an error code.
+    if (!presented) throw bearerError(null, 'An access token is required.', { scope: needed });
+    const claims = await authenticateAccessToken(c.env, presented.token, revocation);
+    assertScopes(claims, presented.fromQuery, options.scopes);
     c.set('token', claims);
     await next();
   };

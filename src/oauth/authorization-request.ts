@@ -93,7 +93,7 @@ export async function validateAuthorizationRequest(env: Env, issuer: string, par
     return { kind: 'page', title: 'Unknown application', detail: 'The link that brought you here does not say which application is asking (client_id is missing).' };
   }
   const client = await getClient(env.DB, env.CACHE, clientId);
-  if (!client || client.status !== 'active') {
+  if (client?.status !== 'active') {
     return { kind: 'page', title: 'Unknown application', detail: 'The application that sent you here is not registered with this server, or has been disabled. Contact its developer.' };
   }
   const presented = params.get('redirect_uri');

@@ -103,11 +103,11 @@ export async function authenticateClient(
   const a = enc.encode(presented);
   const b = enc.encode(expected.length === presented.length ? expected : NO_MATCH_HASH);
   const match = crypto.subtle.timingSafeEqual(a, b) && usable !== null;
-  if (match) {
+  if (match && usable) {
     // RFC 7591 §2: the client registered one token_endpoint_auth_method; another one is refused. Checked only after
     // the secret matched, so the answer tells nobody without the secret which method (or which client) exists.
     const used = basic ? 'client_secret_basic' : 'client_secret_post';
-    const registered = authMethodOf(usable!);
+    const registered = authMethodOf(usable);
     if (used !== registered) {
       throw invalidClient(
         registered === 'client_secret_basic'
@@ -118,7 +118,7 @@ export async function authenticateClient(
         `client ${id} used ${used}, registered ${registered}`,
       );
     }
-    return { client: usable!, authenticated: true };
+    return { client: usable, authenticated: true };
   }
 
   const state = await recordFailure(env.DB, clientThrottleKey(id), nowSeconds());

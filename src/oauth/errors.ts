@@ -97,3 +97,12 @@ export function bearerError(
     reason: options.reason,
   });
 }
+
+/**
+ * For `.catch()` where a refused credential simply means "nothing to act on" (revocation §2.2, introspection
+ * `active: false`): an OAuthError becomes null, anything else (a storage failure) still propagates.
+ */
+export function refusedAsNull(err: unknown): null {
+  if (err instanceof OAuthError) return null;
+  throw err;
+}

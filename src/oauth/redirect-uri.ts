@@ -41,6 +41,7 @@ function loopbackParts(uri: string): { host: string; rest: string } | null {
 export function validateRedirectUri(uri: string): string | null {
   if (uri.length === 0) return 'The redirect URL is empty.';
   if (uri.length > MAX_REDIRECT_URI_LENGTH) return `The redirect URL is longer than ${MAX_REDIRECT_URI_LENGTH} characters.`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is this test's job.
   if (/[\s\x00-\x1f\x7f]/.test(uri)) return 'The redirect URL must not contain spaces or control characters.';
   // It goes into a Location header as is: non-ASCII characters must be percent-encoded (RFC 3986 §2.1).
   if (/[^\x21-\x7e]/.test(uri)) return 'The redirect URL must be plain ASCII: percent-encode other characters (for example é as %C3%A9).';

@@ -70,7 +70,7 @@ async function userAndConsent(c: Ctx, clientId: string): Promise<Who | null> {
   // The session row (ended sessions have none) joined with its active user, and the consent: one batch.
   const [u, k] = await db.batch([sessionUserStatement(db, hash), sessionConsentStatement(db, hash, clientId)]);
   const user = userFromRow(u.results[0]);
-  if (!user || user.status !== 'active') return null;
+  if (user?.status !== 'active') return null;
   return { user, granted: consentMaskFromRow(k.results[0]) };
 }
 

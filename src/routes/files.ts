@@ -4,21 +4,22 @@
  * for `base`. Access rule and key layout: docs/files.md.
  */
 import { Hono, type Context } from 'hono';
-import { assertFileScope, isOwner, mayRead, presentedToken, type FileAction } from '../files/access';
-import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../files/conditional';
+import { isOwner, mayRead, SCOPES_FOR, type FileAction } from '../files/access';
+import { r2Condition, rangeFromHeaders, servedRange } from '../files/conditional';
+import { evaluatePreconditions, guardsWrite, parsePreconditions, preconditionFailed, type Preconditions } from '../files/preconditions';
 import { declaredImageType, EXTENSIONS } from '../files/magic';
-import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrlPath, objectKey, parseImagePath, pathFromKey } from '../files/paths';
+import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrl, objectKey, parseImagePath, pathFromKey } from '../files/paths';
 import { checkBufferedUpload, contentLengthOf, readUploadBody, tooLarge, unsupportedType, type UploadBody } from '../files/upload-body';
 import { bodyErrors, readBodyBytes } from '../http/body';
 import { OAuthError } from '../oauth/errors';
 import { deleteImage, headImage, listImages, ownershipOf, readImage, writeImage, type WriteOptions } from '../storage/files';
-import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import { randomToken } from '../tokens/random';
 import type { AccessTokenClaims } from '../tokens/verify-access-token';
+import { requireBearer, type BearerEnv } from '../middleware/bearer';
 import type { AppEnv } from '../types';
 
 export const filesRoutes = new Hono<AppEnv>();
-type Ctx = Context<AppEnv>;
+type Ctx = Context<BearerEnv>;
 
 /** Headers on every image response: no shared cache may keep a token-authorized answer (RFC 6750 §2.3). */
 const SERVE_HEADERS: Record<string, string> = {
@@ -34,13 +35,11 @@ const MULTIPART_OVERHEAD = 16 * 1024;
 const LIST_DEFAULT = 100;
 const LIST_MAX = 1000;
 
-/** Verifies the token (no storage read in steady state) and applies the scope rule for the action. */
-async function authorize(c: Ctx, action: FileAction): Promise<AccessTokenClaims> {
-  const { token, fromQuery } = presentedToken(c.req.header('Authorization'), new URL(c.req.url), action);
-  const claims = await authenticateAccessToken(c.env, token);
-  assertFileScope(claims, fromQuery, action);
-  return claims;
-}
+/**
+ * The bearer check of each action (src/middleware/bearer.ts, the same for every protected route): a `files`
+ * token may also come in the URL (RFC 6750 §2.3, seeds 000/002), on every image route alike.
+ */
+const bearer = (action: FileAction) => requireBearer({ scopes: SCOPES_FOR[action], query: 'files-only' });
 
 function pathOf(c: Ctx): string {
   const pathname = new URL(c.req.url).pathname;
@@ -53,8 +52,8 @@ function notFound(): OAuthError {
 }
 
 // GET /v1/img (base): the caller's own objects, one page at a time.
-filesRoutes.get('/', async (c) => {
-  const claims = await authorize(c, 'list');
+filesRoutes.get('/', bearer('list'), async (c) => {
+  const claims = c.get('token');
   const limitRaw = c.req.query('limit');
   const limit = limitRaw === undefined ? LIST_DEFAULT : Number(limitRaw);
   if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX) {
@@ -63,14 +62,14 @@ filesRoutes.get('/', async (c) => {
   const cursor = c.req.query('cursor');
   if (cursor !== undefined && (cursor === '' || cursor.length > 1024)) throw new OAuthError('invalid_request', 'The cursor is invalid.');
   const page = await listImages(c.env.FILES, clientNamespace(claims.client_id), claims.sub, { cursor, limit });
-  const origin = new URL(c.req.url).origin;
+  const issuer = c.get('config').issuer;
   c.header('Cache-Control', 'no-store');
   return c.json({
     items: page.objects.map((o) => {
       const path = pathFromKey(claims.client_id, o.key);
       return {
         path,
-        url: origin + imageUrlPath(path),
+        url: imageUrl(issuer, path),
         content_type: o.httpMetadata?.contentType ?? 'application/octet-stream',
         size: o.size,
         etag: o.httpEtag,
@@ -82,28 +81,40 @@ filesRoutes.get('/', async (c) => {
 });
 
 // GET|HEAD /v1/img/{path} (files or base): one R2 read, condition and range applied by R2 in that read.
-filesRoutes.get('/*', async (c) => {
-  const claims = await authorize(c, 'read');
+filesRoutes.get('/*', bearer('read'), async (c) => {
+  const claims = c.get('token');
   const key = objectKey(claims.client_id, pathOf(c));
+  const pre = parsePreconditions(c.req.raw.headers);
   const range = rangeFromHeaders(c.req.raw.headers);
   if (range.kind === 'unsatisfiable') return rangeNotSatisfiable();
-  const result = await readImage(c.env.FILES, key, {
-    onlyIf: conditionFromHeaders(c.req.raw.headers),
-    range: range.kind === 'range' ? range.range : undefined,
-  });
+  const wanted = range.kind === 'range' ? range.range : undefined;
+  let result = await readImage(c.env.FILES, key, { onlyIf: r2Condition(pre), range: wanted });
   if (result.kind === 'missing') throw notFound();
   // The range lies beyond the end of an object in the token's own client namespace, i.e. one it may read.
   if (result.kind === 'unsatisfiable') return rangeNotSatisfiable();
-  const object = result.object;
-  const ownership = ownershipOf(object);
+  const ownership = ownershipOf(result.object);
+  // §13.2.1: a 404 is answered whatever the preconditions say (and someone else's image is a 404: no 304 or 412).
   if (!ownership || !mayRead(ownership, claims)) {
     if (result.kind === 'body') await result.object.body.cancel();
     throw notFound();
   }
+  // §13.2.2 decides from the version R2 returned, whether or not R2 already held the body back.
+  const outcome = evaluatePreconditions(pre, result.object, c.req.method);
   const headers = new Headers(SERVE_HEADERS);
-  headers.set('ETag', object.httpEtag);
-  headers.set('Last-Modified', object.uploaded.toUTCString());
-  if (result.kind === 'not-modified') return new Response(null, { status: 304, headers }); // RFC 9110 §15.4.5
+  headers.set('ETag', result.object.httpEtag);
+  headers.set('Last-Modified', result.object.uploaded.toUTCString());
+  if (outcome !== 'proceed') {
+    if (result.kind === 'body') await result.object.body.cancel();
+    if (outcome === 'failed') throw preconditionFailed(); // §15.5.13
+    return new Response(null, { status: 304, headers }); // §15.4.5
+  }
+  if (result.kind === 'condition-failed') {
+    // R2 held the body back although §13.2.2 proceeds: it cannot with r2Condition's mapping, but a second read
+    // (unconditional) is the correct answer if it ever does, never a wrong 304 or 412.
+    result = await readImage(c.env.FILES, key, { range: wanted });
+    if (result.kind !== 'body') throw new OAuthError('invalid_request', 'The image changed while it was being read; try again.', { status: 409 });
+  }
+  const object = result.object;
   headers.set('Content-Type', object.httpMetadata?.contentType ?? 'application/octet-stream');
   let status = 200;
   let length = object.size;
@@ -115,10 +126,10 @@ filesRoutes.get('/*', async (c) => {
   }
   headers.set('Content-Length', String(length));
   if (c.req.method === 'HEAD') {
-    await result.object.body.cancel();
+    await object.body.cancel();
     return new Response(null, { status, headers });
   }
-  return new Response(result.object.body, { status, headers });
+  return new Response(object.body, { status, headers });
 });
 
 function rangeNotSatisfiable(): Response {
@@ -127,8 +138,8 @@ function rangeNotSatisfiable(): Response {
 }
 
 // PUT /v1/img/{path} (upload_files or base): the raw bytes, with their Content-Type.
-filesRoutes.put('/*', async (c) => {
-  const claims = await authorize(c, 'write');
+filesRoutes.put('/*', bearer('write'), async (c) => {
+  const claims = c.get('token');
   const path = pathOf(c);
   const config = c.get('config');
   const declared = declaredImageType(c.req.header('Content-Type'));
@@ -137,14 +148,15 @@ filesRoutes.put('/*', async (c) => {
   if (length !== null && length > config.maxUploadBytes) throw tooLarge(config.maxUploadBytes);
 
   const key = objectKey(claims.client_id, path);
-  const expect = await ownershipExpectation(c.env.FILES, key, claims);
+  const pre = parsePreconditions(c.req.raw.headers);
+  const expect = await writeExpectation(c.env.FILES, key, claims, pre);
   const upload = await readUploadBody(c.req.raw, declared, config.maxUploadBytes);
-  return stored(c, claims, path, key, upload, expect);
+  return stored(c, claims, path, key, upload, expect, pre);
 });
 
 // POST /v1/img (upload_files or base): multipart/form-data with a `file` field; the server names the object.
-filesRoutes.post('/', async (c) => {
-  const claims = await authorize(c, 'write');
+filesRoutes.post('/', bearer('write'), async (c) => {
+  const claims = c.get('token');
   const config = c.get('config');
   if (!/^multipart\/form-data\s*;/i.test(c.req.header('Content-Type') ?? '')) {
     throw unsupportedType('send multipart/form-data with the image in the "file" field');
@@ -156,7 +168,7 @@ filesRoutes.post('/', async (c) => {
   const limit = config.maxUploadBytes + MULTIPART_OVERHEAD;
   const errors = { ...bodyErrors(), tooLarge: () => tooLarge(config.maxUploadBytes) };
   const raw = await readBodyBytes(c.req.raw, limit, errors);
-  const multipart = new Response(raw, { headers: { 'Content-Type': c.req.header('Content-Type')! } });
+  const multipart = new Response(raw, { headers: { 'Content-Type': c.req.header('Content-Type') ?? '' } });
   let file: File | string | null;
   try {
     file = (await multipart.formData()).get('file');
@@ -171,32 +183,40 @@ filesRoutes.post('/', async (c) => {
   const path = `${randomToken(15)}.${EXTENSIONS[type]}`; // 120 random bits: no collision in practice, and put refuses one anyway
   const key = objectKey(claims.client_id, path);
   const upload: UploadBody = { body: bytes.buffer as ArrayBuffer, size: bytes.byteLength, type, sha256, done: Promise.resolve() };
-  return stored(c, claims, path, key, upload, 'absent');
+  return stored(c, claims, path, key, upload, 'absent', null);
 });
 
 // DELETE /v1/img/{path} (base, owner only).
-filesRoutes.delete('/*', async (c) => {
-  const claims = await authorize(c, 'delete');
+filesRoutes.delete('/*', bearer('delete'), async (c) => {
+  const claims = c.get('token');
   const key = objectKey(claims.client_id, pathOf(c));
+  const pre = parsePreconditions(c.req.raw.headers);
   const existing = await headImage(c.env.FILES, key);
   const ownership = existing && ownershipOf(existing);
   if (!ownership || !mayRead(ownership, claims)) throw notFound();
   if (!isOwner(ownership, claims)) throw new OAuthError('access_denied', 'Only the owner of an image may delete it.', { status: 403 });
+  // RFC 9110 §13.1.1/§13.1.4 on the version just read. R2 has no conditional delete, so unlike a PUT this is not
+  // atomic: only the owner can replace the image in between, and such a replacement would be deleted (docs/files.md).
+  if (evaluatePreconditions(pre, existing, 'DELETE') !== 'proceed') throw preconditionFailed();
   await deleteImage(c.env.FILES, key);
   c.header('Cache-Control', 'no-store');
   return c.body(null, 204);
 });
 
 /**
- * The write precondition: absent, or present and the caller's (then only that exact version may be replaced).
- * Someone else's object is refused before a byte of the body is read.
+ * The write precondition: absent, or present and the caller's (then only that exact version may be replaced), and
+ * the request's own preconditions (RFC 9110 §13.2.2) true of that version. Someone else's object (403, which
+ * §13.2.1 puts before any 412) and a failed precondition (412) are refused before a byte of the body is read.
+ * The version evaluated is the one the conditional put pins, so nothing can change between check and write.
  */
-async function ownershipExpectation(bucket: R2Bucket, key: string, claims: AccessTokenClaims): Promise<WriteOptions['expect']> {
+async function writeExpectation(bucket: R2Bucket, key: string, claims: AccessTokenClaims, pre: Preconditions): Promise<WriteOptions['expect']> {
   const existing = await headImage(bucket, key);
-  if (!existing) return 'absent';
-  const ownership = ownershipOf(existing);
-  if (!ownership || !isOwner(ownership, claims)) throw overwriteRefused();
-  return { etag: existing.etag };
+  if (existing) {
+    const ownership = ownershipOf(existing);
+    if (!ownership || !isOwner(ownership, claims)) throw overwriteRefused();
+  }
+  if (evaluatePreconditions(pre, existing, 'PUT') !== 'proceed') throw preconditionFailed();
+  return existing ? { etag: existing.etag } : 'absent';
 }
 
 function overwriteRefused(): OAuthError {
@@ -210,6 +230,7 @@ async function stored(
   key: string,
   upload: UploadBody,
   expect: WriteOptions['expect'],
+  pre: Preconditions | null,
 ): Promise<Response> {
   const ownership = { owner: claims.sub, clientId: claims.client_id };
   const [put, pumped] = await Promise.allSettled([
@@ -228,10 +249,12 @@ async function stored(
     const now = await headImage(c.env.FILES, key);
     const current = now && ownershipOf(now);
     if (current && !isOwner(current, claims)) throw overwriteRefused();
+    // A guarded PUT whose guard is now false (e.g. If-None-Match: * and the path was just created) is a 412.
+    if (pre && guardsWrite(pre) && evaluatePreconditions(pre, now, 'PUT') !== 'proceed') throw preconditionFailed();
     throw new OAuthError('invalid_request', 'The image changed while it was being uploaded; try again.', { status: 409 });
   }
   const object = result.object;
-  const url = new URL(c.req.url).origin + imageUrlPath(path);
+  const url = imageUrl(c.get('config').issuer, path);
   c.header('Location', url);
   c.header('Cache-Control', 'no-store');
   return c.json({ path, url, content_type: upload.type, size: object.size, etag: object.httpEtag }, 201);

@@ -8,14 +8,11 @@
 import { Hono } from 'hono';
 import { nowSeconds } from '../clock';
 import { authenticateClient } from '../oauth/client-auth';
-import { OAuthError } from '../oauth/errors';
+import { OAuthError, refusedAsNull } from '../oauth/errors';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
 import { findRefreshToken, isRefreshActive } from '../storage/refresh-token-lookup';
-import { isRevokedNow } from '../storage/revocations';
-import { peekKid } from '../tokens/authenticate-access-token';
-import { getKeyRing } from '../tokens/keyring';
-import { verifyAccessToken } from '../tokens/verify-access-token';
+import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import type { AppEnv } from '../types';
 
 export const introspectRoutes = new Hono<AppEnv>();
@@ -36,8 +33,10 @@ introspectRoutes.post('/', async (c) => {
   c.header('Pragma', 'no-cache');
 
   if (tokenKind(token) === 'access_token') {
-    const claims = await verifyAccessToken(config, await getKeyRing(c.env, { kid: peekKid(token) }), token).catch(() => null);
-    if (!claims || claims.client_id !== caller.client.id || (await isRevokedNow(c.env.DB, claims))) return c.json({ active: false });
+    // The same authentication as every protected route, with the deny-list read from D1 now (revocation: 'now').
+    // The token comes in the form body here (RFC 7662 §2.1), so the bearer middleware's placement rule does not apply.
+    const claims = await authenticateAccessToken(c.env, token, 'now').catch(refusedAsNull);
+    if (!claims || claims.client_id !== caller.client.id) return c.json({ active: false });
     return c.json({
       active: true,
       scope: claims.scope,

@@ -8,15 +8,16 @@ import type { AppEnv } from '../types';
 
 export const meRoutes = new Hono<AppEnv>();
 
-meRoutes.get('/', requireBearer({ anyOf: ['base'] }), async (c) => {
+// RFC 6750 §2.3 is for the image URLs only: a token in this URL is refused (query: 'never').
+meRoutes.get('/', requireBearer({ scopes: ['base'], query: 'never' }), async (c) => {
   const token = c.get('token');
   c.header('Cache-Control', 'no-store');
   if (token.sub === token.client_id) {
     const client = await getClient(c.env.DB, c.env.CACHE, token.client_id);
-    if (!client || client.status !== 'active') throw bearerError('invalid_token', 'The client of this token no longer exists.');
+    if (client?.status !== 'active') throw bearerError('invalid_token', 'The client of this token no longer exists.');
     return c.json({ type: 'client', sub: token.sub, client_id: client.id, name: client.name, scope: token.scope });
   }
   const user = await getUserById(c.env.DB, token.sub);
-  if (!user || user.status !== 'active') throw bearerError('invalid_token', 'The user of this token no longer exists or is disabled.');
+  if (user?.status !== 'active') throw bearerError('invalid_token', 'The user of this token no longer exists or is disabled.');
   return c.json({ type: 'user', sub: user.id, email: user.email, client_id: token.client_id, scope: token.scope });
 });

@@ -10,16 +10,14 @@
 import { Hono } from 'hono';
 import { nowSeconds } from '../clock';
 import { authenticateClient } from '../oauth/client-auth';
-import { OAuthError } from '../oauth/errors';
+import { OAuthError, refusedAsNull } from '../oauth/errors';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
 import { audit } from '../storage/audit';
 import { findRefreshToken } from '../storage/refresh-token-lookup';
 import { revoke } from '../storage/revocations';
 import { revokeGrant } from '../services/revoke-grant';
-import { peekKid } from '../tokens/authenticate-access-token';
-import { getKeyRing } from '../tokens/keyring';
-import { verifyAccessToken } from '../tokens/verify-access-token';
+import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import type { AppEnv } from '../types';
 
 export const revokeRoutes = new Hono<AppEnv>();
@@ -33,8 +31,9 @@ revokeRoutes.post('/', async (c) => {
   const db = c.env.DB;
 
   if (tokenKind(token) === 'access_token') {
-    const claims = await verifyAccessToken(c.get('config'), await getKeyRing(c.env, { kid: peekKid(token) }), token).catch(() => null);
-    // An invalid or expired token needs no revoking; another client's token is not this client's to revoke.
+    // The one authentication function (issue 12), deny-list snapshot included: an invalid, expired or already
+    // revoked token needs no revoking; another client's token is not this client's to revoke.
+    const claims = await authenticateAccessToken(c.env, token).catch(refusedAsNull);
     if (claims && claims.client_id === client.id) {
       await Promise.all([
         revoke(db, 'jti', claims.jti, claims.exp),

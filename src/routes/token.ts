@@ -28,7 +28,7 @@ tokenRoutes.post('/', async (c) => {
   if (!grantType) throw new OAuthError('invalid_request', 'The "grant_type" parameter is required.');
   const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
   if (!grant) {
-    throw new OAuthError('unsupported_grant_type', `The grant type "${grantType.slice(0, 40)}" is not supported. Use one of: ${GRANT_TYPES.join(', ')}.`);
+    throw new OAuthError('unsupported_grant_type', `The grant type "${grantType.slice(0, 40)}" is not supported; use one of ${GRANT_TYPES.join(', ')}.`);
   }
   const caller = await authenticateClient(c.env, c.req.header('Authorization'), params);
   const config = c.get('config');

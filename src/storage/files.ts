@@ -17,8 +17,8 @@ export function ownershipOf(object: R2Object): ObjectOwnership | null {
 
 export type ReadResult =
   | { kind: 'missing' }
-  /** The condition was not met (If-None-Match / If-Modified-Since): answer 304. */
-  | { kind: 'not-modified'; object: R2Object }
+  /** R2 held the body back because the `onlyIf` condition was not met (the route decides 304 or 412). */
+  | { kind: 'condition-failed'; object: R2Object }
   | { kind: 'body'; object: R2ObjectBody }
   /** R2 refused the range as beyond the object's end. */
   | { kind: 'unsatisfiable' };
@@ -33,7 +33,7 @@ export async function readImage(bucket: R2Bucket, key: string, options: { onlyIf
     throw err;
   }
   if (!object) return { kind: 'missing' };
-  if (!('body' in object)) return { kind: 'not-modified', object };
+  if (!('body' in object)) return { kind: 'condition-failed', object };
   return { kind: 'body', object };
 }
 

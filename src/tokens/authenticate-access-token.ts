@@ -1,17 +1,26 @@
 /**
- * The one entry point for protected routes: verify the JWT (no storage read), then check the
- * deny-list snapshot (no storage read in steady state). Throws RFC 6750 invalid_token.
+ * The one public way to authenticate an access token, used by the bearer middleware (every protected route),
+ * introspection and revocation: verify the JWT (no storage read), then check the deny-list. Throws RFC 6750
+ * invalid_token.
  */
 import { getConfig } from '../config';
 import { bearerError } from '../oauth/errors';
-import { isRevokedCached } from '../storage/revocations';
+import { isRevokedCached, isRevokedNow } from '../storage/revocations';
 import { getKeyRing } from './keyring';
 import { decodeProtectedHeader } from 'jose';
-import { MAX_TOKEN_LENGTH, verifiedKid, verifyAccessToken, type AccessTokenClaims } from './verify-access-token';
+import { MAX_TOKEN_LENGTH, verifiedKid, verifyAccessTokenSkippingDenyList, type AccessTokenClaims } from './verify-access-token';
 
-export async function authenticateAccessToken(env: Env, token: string): Promise<AccessTokenClaims> {
-  const claims = await verifyAccessToken(getConfig(env), await getKeyRing(env, { kid: verifiedKid(token) ?? peekKid(token) }), token);
-  if (await isRevokedCached(env.DB, claims)) throw bearerError('invalid_token', 'The access token has been revoked.');
+/**
+ * How the deny-list is read: `snapshot`, the in-isolate copy (no storage read in steady state, a revocation is
+ * seen within SNAPSHOT_SECONDS), for resource routes; `now`, D1 at once (introspection: RFC 7662 §2.2 reports a
+ * revoked token inactive immediately).
+ */
+export type RevocationCheck = 'snapshot' | 'now';
+
+export async function authenticateAccessToken(env: Env, token: string, revocation: RevocationCheck = 'snapshot'): Promise<AccessTokenClaims> {
+  const claims = await verifyAccessTokenSkippingDenyList(getConfig(env), await getKeyRing(env, { kid: verifiedKid(token) ?? peekKid(token) }), token);
+  const revoked = revocation === 'now' ? await isRevokedNow(env.DB, claims) : await isRevokedCached(env.DB, claims);
+  if (revoked) throw bearerError('invalid_token', 'The access token has been revoked.');
   return claims;
 }
 

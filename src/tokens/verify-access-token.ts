@@ -1,6 +1,7 @@
 /**
- * Verification of our access tokens (RFC 9068 §4), used by every protected route and by introspection.
- * Reads no storage: keys come from the in-isolate key ring.
+ * Signature and claim verification of our access tokens (RFC 9068 §4). Reads no storage: keys come from the
+ * in-isolate key ring. It does NOT consult the deny-list: routes and endpoints authenticate a token with
+ * `authenticateAccessToken` (./authenticate-access-token.ts), never with this.
  */
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { clock } from '../clock';
@@ -61,8 +62,11 @@ function checkTimes(payload: JWTPayload): void {
   if ((payload.iat as number) > clock.now() / 1000 + CLOCK_TOLERANCE) throw invalid('The access token was issued in the future.');
 }
 
-/** Returns the verified claims or throws an RFC 6750 `invalid_token` error. */
-export async function verifyAccessToken(config: Config, ring: KeyRing, token: string): Promise<AccessTokenClaims> {
+/**
+ * Returns the verified claims or throws an RFC 6750 `invalid_token` error. A revoked token passes: the name says
+ * so, and only authenticateAccessToken (and the unit tests of this layer) may call it.
+ */
+export async function verifyAccessTokenSkippingDenyList(config: Config, ring: KeyRing, token: string): Promise<AccessTokenClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalid('The access token is too long.');
   const hit = verified.get(token);
   if (hit && ring.verify.get(hit.key.kid) === hit.key) {
@@ -70,7 +74,7 @@ export async function verifyAccessToken(config: Config, ring: KeyRing, token: st
     return { ...hit.payload } as AccessTokenClaims;
   }
   if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw invalid('The access token is not a signed JWT.');
-  let header;
+  let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
   } catch {

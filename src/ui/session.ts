@@ -25,7 +25,10 @@ const derived = new WeakMap<Uint8Array, Map<string, Promise<Uint8Array>>>();
 /** A 256-bit subkey of KEY_ENCRYPTION_KEY for one purpose (RFC 5869 HKDF-SHA-256, WebCrypto). */
 export function subkey(config: Config, purpose: string): Promise<Uint8Array> {
   let byPurpose = derived.get(config.keyEncryptionKey);
-  if (!byPurpose) derived.set(config.keyEncryptionKey, (byPurpose = new Map()));
+  if (!byPurpose) {
+    byPurpose = new Map();
+    derived.set(config.keyEncryptionKey, byPurpose);
+  }
   let key = byPurpose.get(purpose);
   if (!key) {
     key = (async () => {

@@ -41,6 +41,8 @@ dl.secret dd{margin:0;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,mon
 table{width:100%;border-collapse:collapse}
 th,td{text-align:left;padding:.5rem .25rem;border-bottom:1px solid var(--line);vertical-align:top}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;word-break:break-all}
+pre{background:#f0f2f5;padding:.6rem .8rem;border-radius:.25rem;overflow-x:auto;white-space:pre-wrap}
+pre code{overflow-wrap:anywhere}
 footer{color:var(--muted);font-size:.85rem;text-align:center;padding:1rem}
 @media (max-width:30rem){.card{padding:1rem}h1{font-size:1.3rem}.actions button,.actions .button{width:100%}.actions form{width:100%}}
 `;

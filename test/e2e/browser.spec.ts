@@ -144,6 +144,45 @@ describe('browser: register an app, authorize, sign in, consent, token, /v1/me',
     expect(cspViolations).toEqual([]);
   });
 
+  it("the README's walkthrough: the demo client's code flow ends on /demo/callback, whose curl exchanges the code", async () => {
+    await context.clearCookies(); // a newcomer, not signed in yet
+    const page = await context.newPage();
+    const cspViolations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    const port = new URL(server.origin).port;
+    const callback = `http://127.0.0.1:${port}/demo/callback`;
+    // The README's URL: RFC 7636 Appendix B's challenge.
+    await page.goto(
+      `${server.origin}/oauth2/authorize?response_type=code&client_id=demo-client&redirect_uri=${encodeURIComponent(callback)}&scope=base&state=demo&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256`,
+    );
+    await signIn(page, server.user.email, server.user.password);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Allow Demo app to use your account?');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL((u) => u.href.startsWith(`${callback}?`));
+    expect(await page.locator('h1').textContent()).toBe('An authorization code came back');
+    const code = new URL(page.url()).searchParams.get('code')!;
+    const shown = (await page.locator('#response').textContent())!;
+    expect(shown).toContain(code);
+    expect(shown).toContain(`iss${server.origin}`);
+    await page.screenshot({ path: join(SHOTS, 'demo-callback.png'), fullPage: true });
+
+    // What the page's curl sends: client_secret_basic and the form fields it lists.
+    const curl = (await page.locator('#curl').textContent())!;
+    expect(curl).toContain(`'${server.origin}/oauth2/token'`);
+    const fields = [...curl.matchAll(/--data-urlencode '([^=]+)=([^']*)'/g)].map((m) => [m[1], m[2]]);
+    expect(Object.fromEntries(fields)).toEqual({ code, redirect_uri: callback, code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' });
+    const tokenRes = await fetch(`${server.origin}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${server.demoClient.id}:${server.demoClient.secret}`).toString('base64')}` },
+      body: new URLSearchParams([['grant_type', 'authorization_code'], ...fields]),
+    });
+    expect(tokenRes.status).toBe(200);
+    expect(((await tokenRes.json()) as { scope: string }).scope).toBe('base');
+    expect(cspViolations).toEqual([]);
+  });
+
   it('shows an error page, and does not redirect, for an unregistered redirect URL', async () => {
     const page = await context.newPage();
     const url = `${server.origin}/oauth2/authorize?response_type=code&client_id=demo-client&redirect_uri=${encodeURIComponent('https://evil.example/cb')}&state=x`;

@@ -1,6 +1,8 @@
 // End to end: `npm run admin` (scripts/admin.mjs) driven against a real local server (`wrangler dev` on a free
 // port, with its own temporary persistence directory and secrets), the way an operator uses it.
 import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +47,69 @@ beforeAll(async () => {
 });
 
 afterAll(() => server?.stop());
+
+/**
+ * Runs a copy of the CLI in a project directory of its own holding `demo-credentials.json` (as `npm start` writes
+ * it), with neither --url nor ADMIN_TOKEN: what it talks to is what the defaults choose.
+ */
+async function cliInProject(args, { credentials, env = {} }) {
+  const project = mkdtempSync(join(tmpdir(), 'edge-oauth-cli-'));
+  try {
+    mkdirSync(join(project, 'scripts'));
+    copyFileSync(join(root, 'scripts', 'admin.mjs'), join(project, 'scripts', 'admin.mjs'));
+    writeFileSync(join(project, 'demo-credentials.json'), JSON.stringify(credentials));
+    const { ADMIN_URL: _u, ADMIN_TOKEN: _t, ...inherited } = process.env;
+    try {
+      const { stdout, stderr } = await run(process.execPath, [join(project, 'scripts', 'admin.mjs'), ...args], { env: { ...inherited, ...env } });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+    }
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
+}
+
+describe('admin CLI: which server it talks to', () => {
+  it('defaults to the issuer of the local server in demo-credentials.json (a non-default PORT), with its admin_token', async () => {
+    expect(origin).not.toBe('http://localhost:8787'); // a free port, as with PORT=8801 npm start
+    const r = await cliInProject(['clients', 'list', '--json'], { credentials: { issuer: origin, admin_token: secrets.ADMIN_TOKEN } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).map((c) => c.client_id)).toContain('demo-client');
+    const help = await cliInProject(['--help'], { credentials: { issuer: origin } });
+    expect(help.stdout).toContain(`Now: ${origin}`);
+  });
+
+  it('ADMIN_URL overrides demo-credentials.json, and --url overrides ADMIN_URL', async () => {
+    const dead = 'http://127.0.0.1:9';
+    const viaEnv = await cliInProject(['clients', 'list'], { credentials: { issuer: dead, admin_token: secrets.ADMIN_TOKEN }, env: { ADMIN_URL: origin } });
+    expect(viaEnv.code).toBe(0);
+    expect(viaEnv.stdout).toMatch(/^CLIENT_ID\s+CLIENT_NAME/);
+    const envWins = await cliInProject(['clients', 'list'], { credentials: { issuer: origin, admin_token: secrets.ADMIN_TOKEN }, env: { ADMIN_URL: dead } });
+    expect(envWins.code).toBe(1);
+    expect(envWins.stderr).toContain(`cannot reach ${dead}`);
+    const urlWins = await cliInProject(['clients', 'list', '--url', origin], { credentials: { issuer: dead, admin_token: secrets.ADMIN_TOKEN }, env: { ADMIN_URL: dead } });
+    expect(urlWins.code).toBe(0);
+    const badEnv = await cliInProject(['clients', 'list'], { credentials: {}, env: { ADMIN_URL: 'not a url' } });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toContain('ADMIN_URL must be a URL');
+  });
+
+  it('creates a client with a fixed id and a secret taken from an environment variable', async () => {
+    const secret = 'cli-fixed-secret-0123456789abcdefghijklmnop';
+    const created = await cli(['clients', 'create', '--name', 'Moved partner', '--client-id', 'moved-partner-1', '--client-secret-env', 'PARTNER_SECRET', '--json'], { PARTNER_SECRET: secret });
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout).client_id).toBe('moved-partner-1');
+    expect((await clientCredentials('moved-partner-1', secret)).status).toBe(200);
+    const unset = await cli(['clients', 'create', '--name', 'X', '--client-secret-env', 'NOT_SET_ANYWHERE']);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('NOT_SET_ANYWHERE is not set');
+    const again = await cli(['clients', 'create', '--name', 'Again', '--client-id', 'moved-partner-1']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists');
+  });
+});
 
 describe('admin CLI against a running local server', () => {
   it('manages a client end to end: create, use, list, rotate its secret, disable, delete', async () => {

@@ -65,13 +65,15 @@ describe('image GET cost in steady state', () => {
     expect(calls).toEqual({ DB: [], CACHE: [], FILES: ['get'] });
   });
 
-  it('is one R2 call for a 304, a 206, a HEAD and a 404 too', async () => {
+  it('is one R2 call for a 304, a 412, a 206, a HEAD and a 404 too', async () => {
     const first = await fetchCounted(`/v1/img/cost/a.png?access_token=${token}`);
     const etag = first.headers.get('ETag')!;
     await first.arrayBuffer();
     calls.FILES = [];
     const cases: [string, RequestInit, number][] = [
       ['cost/a.png', { headers: { 'If-None-Match': etag } }, 304],
+      ['cost/a.png', { headers: { 'If-Match': '"stale"' } }, 412],
+      ['cost/a.png', { headers: { 'If-Match': `"x", ${etag}` } }, 200], // a list: evaluated on what the one get returned
       ['cost/a.png', { headers: { Range: 'bytes=0-99' } }, 206],
       ['cost/a.png', { method: 'HEAD' }, 200],
       ['cost/missing.png', {}, 404],

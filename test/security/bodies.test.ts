@@ -42,7 +42,12 @@ function broken(prefix: Uint8Array): ReadableStream<Uint8Array> {
 
 /** A body that ends cleanly after `prefix`, before the Content-Length it is sent with. */
 function short(prefix: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(prefix), c.close()) });
+  return new ReadableStream<Uint8Array>({
+    start: (c) => {
+      c.enqueue(prefix);
+      c.close();
+    },
+  });
 }
 
 const text = (s: string) => new TextEncoder().encode(s);

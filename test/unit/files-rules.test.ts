@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../../src/files/conditional';
 import { declaredImageType, sniffImageType } from '../../src/files/magic';
-import { imageUrlPath, objectKey, parseImagePath } from '../../src/files/paths';
+import { evaluatePreconditions, parsePreconditions } from '../../src/files/preconditions';
+import { imageUrl, imageUrlPath, objectKey, parseImagePath } from '../../src/files/paths';
 import { OAuthError } from '../../src/oauth/errors';
 import { avif, gif, jpeg, png, svg, webp } from '../files-fixtures';
 
@@ -23,6 +24,7 @@ describe('image paths', () => {
     expect(parseImagePath('a/b%20c/%C3%A9t%C3%A9.png')).toBe('a/b c/été.png');
     expect(objectKey('cli_1', 'a/b.png')).toBe('c/cli_1/a/b.png');
     expect(imageUrlPath('a/b c/été.png')).toBe('/v1/img/a/b%20c/%C3%A9t%C3%A9.png');
+    expect(imageUrl('https://as.example', 'a/b c.png')).toBe('https://as.example/v1/img/a/b%20c.png');
   });
 
   it.each([
@@ -109,5 +111,48 @@ describe('conditional and range headers', () => {
     expect(servedRange({ offset: 7 }, 10)).toEqual({ offset: 7, length: 3 });
     expect(servedRange({ suffix: 4 }, 10)).toEqual({ offset: 6, length: 4 });
     expect(servedRange({ suffix: 40 }, 10)).toEqual({ offset: 0, length: 10 });
+  });
+});
+
+describe('preconditions (RFC 9110 §13.2.2)', () => {
+  const v = { etag: 'abc', uploaded: new Date('2026-11-22T06:00:00.700Z') };
+  const ev = (headers: Record<string, string>, method = 'PUT', current: typeof v | null = v) => evaluatePreconditions(parsePreconditions(new Headers(headers)), current, method);
+
+  it('evaluates in order: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since', () => {
+    expect(ev({ 'If-Match': '"abc"' })).toBe('proceed');
+    expect(ev({ 'If-Match': 'W/"abc"' })).toBe('failed');
+    expect(ev({ 'If-Match': '*' }, 'PUT', null)).toBe('failed');
+    expect(ev({ 'If-Match': '"abc"', 'If-Unmodified-Since': 'Sun, 22 Nov 2026 05:00:00 GMT' })).toBe('proceed');
+    expect(ev({ 'If-Unmodified-Since': 'Sun, 22 Nov 2026 06:00:00 GMT' })).toBe('proceed'); // same second
+    expect(ev({ 'If-Unmodified-Since': 'Sun, 22 Nov 2026 05:59:59 GMT' })).toBe('failed');
+    expect(ev({ 'If-Unmodified-Since': 'Sun, 22 Nov 2026 05:59:59 GMT' }, 'PUT', null)).toBe('proceed');
+    expect(ev({ 'If-None-Match': '*' })).toBe('failed');
+    expect(ev({ 'If-None-Match': '*' }, 'GET')).toBe('not-modified');
+    expect(ev({ 'If-None-Match': '*' }, 'PUT', null)).toBe('proceed');
+    expect(ev({ 'If-None-Match': '"x", W/"abc"' }, 'HEAD')).toBe('not-modified');
+    expect(ev({ 'If-Match': '"x"', 'If-None-Match': '"abc"' }, 'GET')).toBe('failed');
+    expect(ev({ 'If-Modified-Since': 'Sun, 22 Nov 2026 06:00:00 GMT' }, 'GET')).toBe('not-modified');
+    expect(ev({ 'If-Modified-Since': 'Sun, 22 Nov 2026 06:00:00 GMT' }, 'PUT')).toBe('proceed');
+    expect(ev({ 'If-None-Match': '"x"', 'If-Modified-Since': 'Sun, 22 Nov 2026 06:00:00 GMT' }, 'GET')).toBe('proceed');
+    expect(ev({ 'If-Unmodified-Since': 'not a date' })).toBe('proceed');
+  });
+
+  it('refuses a malformed entity-tag list with invalid_request', () => {
+    expect(parsePreconditions(new Headers({ 'If-Match': '"a,b", W/"c" ,, "d"' })).ifMatch).toEqual([
+      { weak: false, opaque: 'a,b' },
+      { weak: true, opaque: 'c' },
+      { weak: false, opaque: 'd' },
+    ]);
+    for (const value of ['abc', '"a" "b"', ',', 'W/abc', 'W/', '"a', '*, "a"']) {
+      expect(() => parsePreconditions(new Headers({ 'If-Match': value }))).toThrow(OAuthError);
+    }
+  });
+
+  it('hands R2 only what it evaluates like §13.2.2', () => {
+    const h = (init: Record<string, string>) => new Headers(init);
+    expect(conditionFromHeaders(h({ 'If-Match': '"abc"' }))).toEqual({ etagMatches: 'abc' });
+    expect(conditionFromHeaders(h({ 'If-Match': 'W/"abc"' }))).toBeUndefined();
+    expect(conditionFromHeaders(h({ 'If-Match': '"a", "b"' }))).toBeUndefined();
+    expect(conditionFromHeaders(h({ 'If-Unmodified-Since': 'Sun, 22 Nov 2026 06:00:00 GMT' }))).toBeUndefined();
   });
 });

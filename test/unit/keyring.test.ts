@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Config, SigningJwk } from '../../src/config';
 import { issueAccessToken } from '../../src/tokens/access-token';
 import { buildKeyRing } from '../../src/tokens/keyring';
-import { verifyAccessToken } from '../../src/tokens/verify-access-token';
+import { verifyAccessTokenSkippingDenyList } from '../../src/tokens/verify-access-token';
 
 async function jwk(alg: 'ES256' | 'EdDSA', kid: string): Promise<SigningJwk> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, crv: alg === 'EdDSA' ? 'Ed25519' : undefined });
@@ -22,8 +22,8 @@ describe('key ring', () => {
     const fromEd = await issueAccessToken(config, edRing, { sub: 's', clientId: 'c', scope: 'base' });
     const fromEs = await issueAccessToken(config, esRing, { sub: 's', clientId: 'c', scope: 'files' });
     // Either ring verifies both tokens: the old key keeps verifying after a rotation.
-    expect((await verifyAccessToken(config, esRing, fromEd.token)).scope).toBe('base');
-    expect((await verifyAccessToken(config, edRing, fromEs.token)).scope).toBe('files');
+    expect((await verifyAccessTokenSkippingDenyList(config, esRing, fromEd.token)).scope).toBe('base');
+    expect((await verifyAccessTokenSkippingDenyList(config, edRing, fromEs.token)).scope).toBe('files');
   });
 
   it('never publishes the private part', async () => {
@@ -36,6 +36,6 @@ describe('key ring', () => {
     const signer = await buildKeyRing([await jwk('ES256', 'gone')]);
     const verifier = await buildKeyRing([await jwk('ES256', 'other')]);
     const { token } = await issueAccessToken(config, signer, { sub: 's', clientId: 'c', scope: 'base' });
-    await expect(verifyAccessToken(config, verifier, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
+    await expect(verifyAccessTokenSkippingDenyList(config, verifier, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
   });
 });

@@ -9,7 +9,7 @@ import { clock } from '../../src/clock';
 import type { Config, SigningJwk } from '../../src/config';
 import { issueAccessToken } from '../../src/tokens/access-token';
 import { buildKeyRing } from '../../src/tokens/keyring';
-import { verifyAccessToken } from '../../src/tokens/verify-access-token';
+import { verifyAccessTokenSkippingDenyList } from '../../src/tokens/verify-access-token';
 
 const realNow = clock.now;
 afterEach(() => {
@@ -27,37 +27,37 @@ describe('verified-token cache', () => {
   it('still refuses a cached token once it has expired', async () => {
     const ring = await buildKeyRing([await jwk('k1')]);
     const { token } = await issueAccessToken(config, ring, { sub: 's', clientId: 'c', scope: 'base' });
-    expect((await verifyAccessToken(config, ring, token)).sub).toBe('s'); // verified, now cached
-    expect((await verifyAccessToken(config, ring, token)).sub).toBe('s'); // served from the cache
+    expect((await verifyAccessTokenSkippingDenyList(config, ring, token)).sub).toBe('s'); // verified, now cached
+    expect((await verifyAccessTokenSkippingDenyList(config, ring, token)).sub).toBe('s'); // served from the cache
     const t0 = Date.now();
     clock.now = () => t0 + (600 + 31) * 1000; // past exp plus the 30 s tolerance
-    await expect(verifyAccessToken(config, ring, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401, description: 'The access token has expired.' });
+    await expect(verifyAccessTokenSkippingDenyList(config, ring, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401, description: 'The access token has expired.' });
   });
 
   it('still refuses a cached token whose iat is in the future for the clock', async () => {
     const ring = await buildKeyRing([await jwk('k2')]);
     const { token } = await issueAccessToken(config, ring, { sub: 's', clientId: 'c', scope: 'base' });
-    await verifyAccessToken(config, ring, token);
+    await verifyAccessTokenSkippingDenyList(config, ring, token);
     const t0 = Date.now();
     clock.now = () => t0 - 120 * 1000; // the verifier's clock is two minutes behind the issuer's
-    await expect(verifyAccessToken(config, ring, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
+    await expect(verifyAccessTokenSkippingDenyList(config, ring, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
   });
 
   it('does not carry a verification over to a ring without that key', async () => {
     const key = await jwk('shared-kid');
     const ring = await buildKeyRing([key]);
     const { token } = await issueAccessToken(config, ring, { sub: 's', clientId: 'c', scope: 'base' });
-    await verifyAccessToken(config, ring, token);
+    await verifyAccessTokenSkippingDenyList(config, ring, token);
     // A reloaded ring where the kid now names another key (e.g. the old one was retired and the kid reused).
     const reloaded = await buildKeyRing([await jwk('shared-kid')]);
-    await expect(verifyAccessToken(config, reloaded, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
+    await expect(verifyAccessTokenSkippingDenyList(config, reloaded, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
   });
 
   it('returns a fresh copy of the claims on every call', async () => {
     const ring = await buildKeyRing([await jwk('k3')]);
     const { token } = await issueAccessToken(config, ring, { sub: 's', clientId: 'c', scope: 'base' });
-    const first = await verifyAccessToken(config, ring, token);
+    const first = await verifyAccessTokenSkippingDenyList(config, ring, token);
     first.scope = 'base files upload_files';
-    expect((await verifyAccessToken(config, ring, token)).scope).toBe('base');
+    expect((await verifyAccessTokenSkippingDenyList(config, ring, token)).scope).toBe('base');
   });
 });

@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../../oauth/client-metadata';
 import { validateClientPolicy } from '../../oauth/client-policy';
 import { OAuthError } from '../../oauth/errors';
+import { fixedCredentials } from '../../oauth/fixed-credentials';
 import { listClients } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
 import { createClient, getClientFromDb, refreshPolicyOf, rotateClientSecret, updateClient, type Client } from '../../storage/clients';
@@ -34,14 +35,19 @@ adminClientRoutes.get('/', async (c) => {
 adminClientRoutes.post('/', async (c) => {
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
   const m = validateClientMetadata(body, { allowPassword: true });
+  // Optional operator-chosen credentials (src/oauth/fixed-credentials.ts); the secret is stored only as a hash.
+  const fixed = fixedCredentials(body, m.confidential);
   // Issue 11: require_pkce and refresh_token_policy, which a confidential client only may relax.
   const policy = validateClientPolicy(body, { confidential: m.confidential, via: 'admin' });
-  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
-    ...registryFields(m),
-    ...policy,
-    confidential: m.confidential,
+  const taken = () => new OAuthError('invalid_client_metadata', `A client with the id "${fixed.id}" already exists.`, { status: 409 });
+  if (fixed.id && (await getClientFromDb(c.env.DB, fixed.id))) throw taken();
+  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, { ...registryFields(m), ...policy, confidential: m.confidential, ...fixed }).catch((err: unknown) => {
+    // Two creations of one fixed id at the same moment: the primary key refuses the second.
+    if (fixed.id && /UNIQUE constraint failed/.test(String((err as Error)?.message))) throw taken();
+    throw err;
   });
-  await audit(c.env.DB, 'client_created', { actor: 'admin', subject: client.id, detail: { via: 'admin', grant_types: m.grantTypes }, requestId: c.get('requestId') });
+  const detail = { via: 'admin', grant_types: m.grantTypes, ...(fixed.id ? { fixed_id: true } : {}), ...(fixed.secret ? { fixed_secret: true } : {}) };
+  await audit(c.env.DB, 'client_created', { actor: 'admin', subject: client.id, detail, requestId: c.get('requestId') });
   c.header('Cache-Control', 'no-store');
   return c.json({ ...adminClientView(client), ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}) }, 201);
 });
