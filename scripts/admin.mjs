@@ -20,6 +20,26 @@ class ApiError extends Error {
   }
 }
 
+// Issue 11: the client policy switches (docs/operations.md); the server refuses both relaxations for a public client.
+const POLICY_OPTIONS = { 'refresh-token-policy': { type: 'string' }, 'require-pkce': { type: 'string' } };
+const POLICY_HELP =
+  '--refresh-token-policy rotate (default: a new refresh token on every use) or reuse (the same one until it expires;\n' +
+  '  confidential clients only). --require-pkce false lets a confidential client use the code flow without PKCE.\n';
+function policyFields(v) {
+  const out = {};
+  const policy = v['refresh-token-policy'];
+  if (policy !== undefined) {
+    if (policy !== 'rotate' && policy !== 'reuse') throw new UsageError('--refresh-token-policy must be rotate or reuse');
+    out.refresh_token_policy = policy;
+  }
+  const pkce = v['require-pkce'];
+  if (pkce !== undefined) {
+    if (pkce !== 'true' && pkce !== 'false') throw new UsageError('--require-pkce must be true or false');
+    out.require_pkce = pkce === 'true';
+  }
+  return out;
+}
+
 // ── commands ───────────────────────────────────────────────────────────────────────────────────────────────
 // Each: usage line, description, options (node:util parseArgs), and run(api, positionals, values) → result.
 const list = { type: 'string', multiple: true };
@@ -38,16 +58,20 @@ const COMMANDS = {
     run: (api, [id]) => api('GET', `/clients/${enc(id)}`),
   },
   'clients create': {
-    usage: 'clients create --name NAME [--grant G]... [--scope "base files"] [--redirect-uri URI]... [--public] [--client-uri URL] [--client-id ID] [--client-secret-env VAR]',
+    usage:
+      'clients create --name NAME [--grant G]... [--scope "base files"] [--redirect-uri URI]... [--public] [--client-uri URL]\n' +
+      '                 [--client-id ID] [--client-secret-env VAR] [--refresh-token-policy rotate|reuse] [--require-pkce true|false]',
     help:
       'Register a client. Grants: client_credentials (default), password, refresh_token, authorization_code.\n' +
       'The client secret is printed once; store it now.\n' +
       '--client-id keeps an id of your choosing (3-128 letters, digits, . _ ~ -), e.g. a partner moved from another\n' +
       'server; --client-secret-env VAR takes its secret (32-256 such characters) from the environment variable VAR,\n' +
-      'never from the command line. Only the secret\'s hash is stored.',
+      "never from the command line. Only the secret's hash is stored.\n" +
+      POLICY_HELP.trimEnd(),
     options: {
       name: { type: 'string' }, grant: list, scope: { type: 'string' }, 'redirect-uri': list, public: { type: 'boolean' }, 'client-uri': { type: 'string' }, description: { type: 'string' },
       'client-id': { type: 'string' }, 'client-secret-env': { type: 'string' },
+      ...POLICY_OPTIONS,
     },
     run: (api, _p, v) => {
       if (!v.name) throw new UsageError('--name is required');
@@ -63,14 +87,17 @@ const COMMANDS = {
         ...(v['client-uri'] ? { client_uri: v['client-uri'] } : {}),
         ...(v.description ? { description: v.description } : {}),
         token_endpoint_auth_method: v.public ? 'none' : 'client_secret_basic',
+        ...policyFields(v),
       });
     },
   },
   'clients update': {
-    usage: 'clients update <client_id> [--name NAME] [--grant G]... [--scope S] [--redirect-uri URI]...',
-    help: 'Change a client. Lists given here (grants, redirect URIs) replace the stored ones.',
+    usage:
+      'clients update <client_id> [--name NAME] [--grant G]... [--scope S] [--redirect-uri URI]...\n' +
+      '                 [--refresh-token-policy rotate|reuse] [--require-pkce true|false]',
+    help: `Change a client. Lists given here (grants, redirect URIs) replace the stored ones.\n${POLICY_HELP.trimEnd()}`,
     args: ['client_id'],
-    options: { name: { type: 'string' }, grant: list, scope: { type: 'string' }, 'redirect-uri': list, 'client-uri': { type: 'string' }, description: { type: 'string' } },
+    options: { name: { type: 'string' }, grant: list, scope: { type: 'string' }, 'redirect-uri': list, 'client-uri': { type: 'string' }, description: { type: 'string' }, ...POLICY_OPTIONS },
     run: (api, [id], v) => {
       const body = {
         ...(v.name ? { client_name: v.name } : {}),
@@ -79,6 +106,7 @@ const COMMANDS = {
         ...(v['redirect-uri'] ? { redirect_uris: v['redirect-uri'] } : {}),
         ...(v['client-uri'] ? { client_uri: v['client-uri'] } : {}),
         ...(v.description ? { description: v.description } : {}),
+        ...policyFields(v),
       };
       if (Object.keys(body).length === 0) throw new UsageError('nothing to change: give at least one option');
       return api('PATCH', `/clients/${enc(id)}`, body);

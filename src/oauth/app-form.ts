@@ -2,6 +2,8 @@
  * The app registration form of the portal (seed 003: name, site URL, description, logo, redirect URLs),
  * checked field by field with messages a person can act on.
  */
+import { validateClientPolicy } from './client-policy';
+import { OAuthError } from './errors';
 import { validateRedirectUri } from './redirect-uri';
 import { SCOPES, type Scope } from './scopes';
 
@@ -15,6 +17,8 @@ export interface AppInput {
   scopes: Scope[];
   /** Public clients (native and browser apps) have no secret and must use PKCE. */
   clientType: 'confidential' | 'public';
+  /** Issue 11: `reuse` keeps one refresh token for its lifetime; web applications (confidential) only. */
+  refreshTokenPolicy: 'rotate' | 'reuse';
 }
 
 export interface AppValues {
@@ -25,6 +29,7 @@ export interface AppValues {
   redirectUris: string[];
   scopes: Scope[];
   confidential: boolean;
+  refreshTokenPolicy: 'rotate' | 'reuse';
 }
 
 export const MAX_REDIRECT_URIS = 10;
@@ -39,6 +44,7 @@ export function readAppForm(form: Map<string, string>): AppInput {
     redirectUris: form.get('redirect_uris') ?? '',
     scopes: SCOPES.filter((s) => form.has(`scope_${s}`)), // one checkbox per scope
     clientType: form.get('client_type') === 'public' ? 'public' : 'confidential',
+    refreshTokenPolicy: form.get('refresh_token_policy') === 'reuse' ? 'reuse' : 'rotate',
   };
 }
 
@@ -76,6 +82,13 @@ export function validateAppInput(input: AppInput): { ok: true; values: AppValues
     if (e) errors.push(`${uri.length > 80 ? `${uri.slice(0, 80)}…` : uri}: ${e}`);
   }
   if (input.scopes.length === 0) errors.push('Choose at least one permission your application may ask for.');
+  // The same rule as the admin API (src/oauth/client-policy.ts): a public app's refresh tokens always rotate.
+  try {
+    validateClientPolicy({ refresh_token_policy: input.refreshTokenPolicy }, { confidential: input.clientType === 'confidential', via: 'admin' });
+  } catch (err) {
+    if (!(err instanceof OAuthError)) throw err;
+    errors.push('A mobile, desktop or browser application always gets a new refresh token on every use (RFC 9700 §4.14.2): choose "a new refresh token every time".');
+  }
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -87,6 +100,7 @@ export function validateAppInput(input: AppInput): { ok: true; values: AppValues
       redirectUris: uris,
       scopes: input.scopes,
       confidential: input.clientType === 'confidential',
+      refreshTokenPolicy: input.refreshTokenPolicy,
     },
   };
 }

@@ -87,6 +87,7 @@ portalRoutes.post('/', async (c) => {
     grantTypes: PORTAL_GRANTS,
     confidential: v.confidential,
     requirePkce: true,
+    refreshTokenPolicy: v.refreshTokenPolicy,
     ownerUserId: user.id,
   });
   await audit(c.env.DB, 'client_created', { actor: user.id, subject: client.id, requestId: c.get('requestId'), detail: { via: 'portal' } });
@@ -117,6 +118,7 @@ portalRoutes.post('/:id', async (c) => {
     logoUrl: v.logoUrl,
     redirectUris: v.redirectUris,
     scopes: v.scopes,
+    refreshTokenPolicy: v.refreshTokenPolicy,
   });
   await audit(c.env.DB, 'client_updated', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
   return c.redirect('/apps?done=updated', 303);

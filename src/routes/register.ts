@@ -6,6 +6,7 @@
 import { Hono, type Context } from 'hono';
 import { bearerFromHeader } from '../middleware/bearer';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../oauth/client-metadata';
+import { validateClientPolicy } from '../oauth/client-policy';
 import { OAuthError, bearerError } from '../oauth/errors';
 import { audit } from '../storage/audit';
 import { checkRegistrationToken, newRegistration } from '../storage/client-registrations';
@@ -49,6 +50,8 @@ registerRoutes.post('/', async (c) => {
   // Validate before spending: a refused registration must not use up a max_uses token (RFC 7591 §3.2.2 errors).
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
   const m = validateClientMetadata(body, { defaultName: DEFAULT_NAME });
+  // Issue 11: refresh_token_policy "reuse" and require_pkce false are for an administrator to grant, not self-service.
+  validateClientPolicy(body, { confidential: m.confidential, via: 'registration' });
   if (!(await consumeInitialAccessToken(c.env.DB, iat))) {
     throw bearerError('invalid_token', 'The initial access token is unknown, expired or used up.', { realm: 'register' });
   }
@@ -96,6 +99,7 @@ registerRoutes.put('/:id', async (c) => {
   if ('client_secret' in body) throw new OAuthError('invalid_client_metadata', 'The client secret cannot be set or checked here; ask the administrator to rotate it.');
   const { client_id: _id, client_id_issued_at: _at, client_secret_expires_at: _exp, registration_access_token: _rat, registration_client_uri: _uri, ...metadata } = body;
   const m = validateClientMetadata(metadata, { defaultName: DEFAULT_NAME });
+  validateClientPolicy(metadata, { confidential: m.confidential, via: 'registration' });
   if (m.confidential !== client.confidential) {
     throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot switch between public and confidential; register a new client.');
   }

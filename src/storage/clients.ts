@@ -9,6 +9,9 @@ import { randomId, randomToken, sha256 } from '../tokens/random';
 /** How a client authenticates at the token endpoint (RFC 7591 §2); `none` is a public client. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
+/** Issue 11 (migrations/0008): what the refresh grant returns; `reuse` only for confidential clients (RFC 9700 §4.14.2). */
+export type RefreshTokenPolicy = 'rotate' | 'reuse';
+
 export interface Client {
   id: string;
   /** base64url SHA-256 of the secret; null for public clients. */
@@ -24,6 +27,8 @@ export interface Client {
   /** RFC 7591 §2 token_endpoint_auth_method as registered; the only method client authentication accepts. */
   authMethod: ClientAuthMethod;
   requirePkce: boolean;
+  /** Read it through refreshPolicyOf (a client cached before migration 0008 has none). */
+  refreshTokenPolicy: RefreshTokenPolicy;
   ownerUserId: string | null;
   status: 'active' | 'disabled';
   createdAt: number;
@@ -43,6 +48,7 @@ interface ClientRow {
   confidential: number;
   token_endpoint_auth_method: ClientAuthMethod;
   require_pkce: number;
+  refresh_token_policy: RefreshTokenPolicy;
   owner_user_id: string | null;
   status: 'active' | 'disabled';
   created_at: number;
@@ -73,6 +79,7 @@ function fromRow(r: ClientRow): Client {
     confidential: r.confidential === 1,
     authMethod: r.token_endpoint_auth_method,
     requirePkce: r.require_pkce === 1,
+    refreshTokenPolicy: r.refresh_token_policy,
     ownerUserId: r.owner_user_id,
     status: r.status,
     createdAt: r.created_at,
@@ -91,6 +98,14 @@ export function clientFromRow(row: unknown): Client {
 
 export function authMethodOf(c: Client): ClientAuthMethod {
   return c.authMethod ?? (c.confidential ? 'client_secret_basic' : 'none');
+}
+
+/**
+ * The refresh-token policy in force: `reuse` only for a confidential client (RFC 9700 §4.14.2: a public client's
+ * refresh tokens rotate), `rotate` for a client cached (KV, up to 5 minutes) before migration 0008 added it.
+ */
+export function refreshPolicyOf(c: Client): RefreshTokenPolicy {
+  return c.confidential && c.refreshTokenPolicy === 'reuse' ? 'reuse' : 'rotate';
 }
 
 /** Reads a client straight from D1 (no cache). */
@@ -148,6 +163,8 @@ export interface NewClient {
   /** Default: client_secret_basic for a confidential client (RFC 7591 §2), none for a public one. */
   authMethod?: ClientAuthMethod;
   requirePkce?: boolean;
+  /** Default `rotate`; `reuse` only for a confidential client (the CHECK of migrations/0008 refuses it otherwise). */
+  refreshTokenPolicy?: RefreshTokenPolicy;
   ownerUserId?: string | null;
   /** Fixed credentials (demo seeding only); generated otherwise. */
   id?: string;
@@ -173,6 +190,7 @@ export async function createClient(db: D1Database, kv: KVNamespace, input: NewCl
     confidential: confidential ? 1 : 0,
     token_endpoint_auth_method: confidential ? (input.authMethod ?? 'client_secret_basic') : 'none',
     require_pkce: input.requirePkce === false ? 0 : 1,
+    refresh_token_policy: input.refreshTokenPolicy ?? 'rotate',
     owner_user_id: input.ownerUserId ?? null,
     status: 'active',
     created_at: now,
@@ -181,19 +199,19 @@ export async function createClient(db: D1Database, kv: KVNamespace, input: NewCl
   await db
     .prepare(
       `INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes,
-        confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
+        confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`,
     )
     .bind(row.id, row.secret_hash, row.name, row.site_url, row.description, row.logo_url, row.redirect_uris, row.grant_types,
       row.scopes, row.confidential, row.require_pkce, row.owner_user_id, row.status, row.created_at, row.updated_at,
-      row.token_endpoint_auth_method)
+      row.token_endpoint_auth_method, row.refresh_token_policy)
     .run();
   await invalidateClient(kv, id); // a cached "unknown id" marker must not outlive the creation
   return { client: fromRow(row), secret };
 }
 
 type ChangeableFields = 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes';
-export type ClientChanges = Partial<Pick<Client, ChangeableFields | 'requirePkce' | 'status'>> & {
+export type ClientChanges = Partial<Pick<Client, ChangeableFields | 'requirePkce' | 'refreshTokenPolicy' | 'status'>> & {
   /** Only between client_secret_basic and client_secret_post: public and confidential never switch. */
   authMethod?: Exclude<ClientAuthMethod, 'none'>;
 };
@@ -210,6 +228,7 @@ export async function updateClient(db: D1Database, kv: KVNamespace, id: string, 
   if (changes.scopes !== undefined) columns.scopes = changes.scopes.join(' ');
   if (changes.requirePkce !== undefined) columns.require_pkce = changes.requirePkce ? 1 : 0;
   if (changes.status !== undefined) columns.status = changes.status;
+  if (changes.refreshTokenPolicy !== undefined) columns.refresh_token_policy = changes.refreshTokenPolicy;
   if (changes.authMethod !== undefined) columns.token_endpoint_auth_method = changes.authMethod;
   columns.updated_at = nowSeconds();
   const names = Object.keys(columns);

@@ -2,7 +2,7 @@
 import type { FC } from 'hono/jsx';
 import type { AppInput } from '../oauth/app-form';
 import { SCOPE_DESCRIPTIONS, SCOPES, scopeMask, type Scope } from '../oauth/scopes';
-import type { Client } from '../storage/clients';
+import { refreshPolicyOf, type Client } from '../storage/clients';
 import type { ConsentView } from '../storage/consents';
 import { AppIdentity } from './consent';
 import { Layout } from './layout';
@@ -104,7 +104,7 @@ export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentView[];
   </Layout>
 );
 
-export const EMPTY_APP: AppInput = { name: '', siteUrl: '', description: '', logoUrl: '', redirectUris: '', scopes: ['base'], clientType: 'confidential' };
+export const EMPTY_APP: AppInput = { name: '', siteUrl: '', description: '', logoUrl: '', redirectUris: '', scopes: ['base'], clientType: 'confidential', refreshTokenPolicy: 'rotate' };
 
 export function inputFromClient(c: Client): AppInput {
   return {
@@ -115,6 +115,7 @@ export function inputFromClient(c: Client): AppInput {
     redirectUris: c.redirectUris.join('\n'),
     scopes: SCOPES.filter((s) => c.scopes.includes(s)),
     clientType: c.confidential ? 'confidential' : 'public',
+    refreshTokenPolicy: refreshPolicyOf(c),
   };
 }
 
@@ -188,6 +189,22 @@ export const AppFormPage: FC<UserProps & { input: AppInput; errors?: string[]; c
               <label>
                 <input type="radio" name="client_type" value="public" checked={input.clientType === 'public'} />
                 <span>Mobile, desktop or browser application (no secret; it must use PKCE)</span>
+              </label>
+            </fieldset>
+          )}
+          {input.clientType === 'confidential' && (
+            <fieldset>
+              <legend>Refresh tokens</legend>
+              <label>
+                <input type="radio" name="refresh_token_policy" value="rotate" checked={input.refreshTokenPolicy !== 'reuse'} />
+                <span>A new refresh token every time (recommended): store the refresh_token of every response</span>
+              </label>
+              <label>
+                <input type="radio" name="refresh_token_policy" value="reuse" checked={input.refreshTokenPolicy === 'reuse'} />
+                <span>
+                  Keep the same refresh token until it expires (web applications only; for integrations that store only the first
+                  one)
+                </span>
               </label>
             </fieldset>
           )}

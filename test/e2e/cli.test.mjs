@@ -183,6 +183,39 @@ describe('admin CLI against a running local server', () => {
     expect(reg.status).toBe(201);
   });
 
+  it('sets the refresh-token policy and the PKCE switch (issue 11), refused for a public client', async () => {
+    const c = await cliJson([
+      'clients', 'create', '--name', 'Seed 000 partner', '--grant', 'password', '--grant', 'refresh_token', '--grant', 'authorization_code',
+      '--redirect-uri', 'https://partner.example/cb', '--refresh-token-policy', 'reuse', '--require-pkce', 'false',
+    ]);
+    expect(c).toMatchObject({ refresh_token_policy: 'reuse', require_pkce: false, confidential: true });
+    const user = await cliJson(['users', 'create', '--email', 'seed000@example.com']);
+    const tokenCall = (body) =>
+      fetch(`${origin}/oauth2/token`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${btoa(`${c.client_id}:${c.client_secret}`)}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(body),
+      }).then((r) => r.json());
+    const first = (await tokenCall({ grant_type: 'password', username: 'seed000@example.com', password: user.password })).refresh_token;
+    for (let i = 0; i < 2; i++) expect((await tokenCall({ grant_type: 'refresh_token', refresh_token: first })).refresh_token).toBe(first);
+
+    const updated = await cliJson(['clients', 'update', c.client_id, '--refresh-token-policy', 'rotate', '--require-pkce', 'true']);
+    expect(updated).toMatchObject({ refresh_token_policy: 'rotate', require_pkce: true });
+    expect((await tokenCall({ grant_type: 'refresh_token', refresh_token: first })).refresh_token).not.toBe(first);
+
+    const spa = ['clients', 'create', '--name', 'SPA', '--public', '--grant', 'authorization_code', '--redirect-uri', 'https://spa.example/cb'];
+    const reuse = await cli([...spa, '--refresh-token-policy', 'reuse']);
+    expect(reuse.code).toBe(1);
+    expect(reuse.stderr).toContain('A public client cannot have refresh_token_policy "reuse"');
+    expect(reuse.stderr).toContain('HTTP 400 invalid_client_metadata');
+    const noPkce = await cli([...spa, '--require-pkce', 'false']);
+    expect(noPkce.code).toBe(1);
+    expect(noPkce.stderr).toContain('A public client cannot turn off PKCE');
+    const typo = await cli(['clients', 'update', c.client_id, '--require-pkce', 'no']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('--require-pkce must be true or false');
+  });
+
   it('gives clear errors and help', async () => {
     const wrong = await cli(['clients', 'list'], { ADMIN_TOKEN: 'not-the-admin-token' });
     expect(wrong.code).toBe(1);

@@ -170,6 +170,18 @@ describe('round trips per operation (DESIGN.md budget)', () => {
     expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.batch(5)']);
   });
 
+  it('refresh_token under the reuse policy (issue 11): exactly 1 D1 batch, ≤ 1 KV, 0 R2', async () => {
+    const client = await seedClient({ refreshTokenPolicy: 'reuse' });
+    const user = await seedUser();
+    const first = await expectTokens(await token(client, { grant_type: 'password', username: user.email, password: user.password }));
+    reset();
+    const again = await expectTokens(await token(client, { grant_type: 'refresh_token', refresh_token: first.refresh_token! }));
+    expect(again.refresh_token).toBe(first.refresh_token);
+    expectBudget({ d1: 1, kvMax: 1 }, 'refresh reuse');
+    // the replay check of a rotated-away token, the family deny-list for it, then the row with its user's status
+    expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.batch(3)']);
+  });
+
   it('verifying an access token: 0 storage in steady state; /v1/me then reads the client (KV) or the user (D1)', async () => {
     const client = await seedClient();
     const user = await seedUser();

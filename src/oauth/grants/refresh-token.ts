@@ -2,8 +2,13 @@
  * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): each use returns a new refresh token and kills the old one;
  * reusing a rotated token revokes the whole family. The scope may be narrowed, never widened; the new
  * refresh token keeps the original scope (§6).
+ * A confidential client registered with refresh_token_policy `reuse` (issue 11) gets the same refresh token back
+ * instead; it is checked the same way (client, revocation, absolute expiry, scope, user) and stays valid until its
+ * expiry or revocation. Either way the grant costs one D1 batch.
  */
 import { audit } from '../../storage/audit';
+import { refreshPolicyOf } from '../../storage/clients';
+import { reuseRefreshToken } from '../../storage/refresh-token-reuse';
 import { rotateRefreshToken } from '../../storage/refresh-tokens';
 import { familyDenyUntil, resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
@@ -29,7 +34,9 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
   const requested = params.has('scope') ? parseScope(params.get('scope')) : null;
   if (requested) assertScopesAllowed(requested, client.scopes, 'this client'); // before rotating, so nothing is lost
 
-  const result = await rotateRefreshToken(env.DB, presented, client.id, requested ? scopeMask(requested) : 0, familyDenyUntil(config.accessTokenTtl));
+  // refreshPolicyOf: `reuse` only for a confidential client (RFC 9700 §4.14.2), whatever the record says.
+  const use = refreshPolicyOf(client) === 'reuse' ? reuseRefreshToken : rotateRefreshToken;
+  const result = await use(env.DB, presented, client.id, requested ? scopeMask(requested) : 0, familyDenyUntil(config.accessTokenTtl));
   if (!result.ok) {
     if (result.reason === 'scope_widened') {
       throw new OAuthError('invalid_scope', `The requested scope exceeds the scope originally granted ("${result.record?.scope}").`);

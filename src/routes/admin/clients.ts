@@ -1,11 +1,12 @@
 /** Admin API: clients. Every change is audited and invalidates the KV client cache (storage/clients.ts). */
 import { Hono, type Context } from 'hono';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../../oauth/client-metadata';
+import { validateClientPolicy } from '../../oauth/client-policy';
 import { OAuthError } from '../../oauth/errors';
 import { fixedCredentials } from '../../oauth/fixed-credentials';
 import { listClients } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
-import { createClient, getClientFromDb, rotateClientSecret, updateClient, type Client } from '../../storage/clients';
+import { createClient, getClientFromDb, refreshPolicyOf, rotateClientSecret, updateClient, type Client } from '../../storage/clients';
 import { revokeClientTokens, setClientStatus } from '../../services/client-status';
 import { deleteClient } from '../../services/delete-client';
 import type { AppEnv } from '../../types';
@@ -15,7 +16,7 @@ export const adminClientRoutes = new Hono<AppEnv>();
 
 /** The admin view: RFC 7591 metadata plus what only an operator sees. */
 export function adminClientView(c: Client): Record<string, unknown> {
-  return { ...clientMetadataView(c), status: c.status, confidential: c.confidential, require_pkce: c.requirePkce, owner_user_id: c.ownerUserId, updated_at: c.updatedAt };
+  return { ...clientMetadataView(c), status: c.status, confidential: c.confidential, require_pkce: c.requirePkce, refresh_token_policy: refreshPolicyOf(c), owner_user_id: c.ownerUserId, updated_at: c.updatedAt };
 }
 
 async function mustGet(db: D1Database, id: string): Promise<Client> {
@@ -36,9 +37,11 @@ adminClientRoutes.post('/', async (c) => {
   const m = validateClientMetadata(body, { allowPassword: true });
   // Optional operator-chosen credentials (src/oauth/fixed-credentials.ts); the secret is stored only as a hash.
   const fixed = fixedCredentials(body, m.confidential);
+  // Issue 11: require_pkce and refresh_token_policy, which a confidential client only may relax.
+  const policy = validateClientPolicy(body, { confidential: m.confidential, via: 'admin' });
   const taken = () => new OAuthError('invalid_client_metadata', `A client with the id "${fixed.id}" already exists.`, { status: 409 });
   if (fixed.id && (await getClientFromDb(c.env.DB, fixed.id))) throw taken();
-  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, { ...registryFields(m), confidential: m.confidential, ...fixed }).catch((err: unknown) => {
+  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, { ...registryFields(m), ...policy, confidential: m.confidential, ...fixed }).catch((err: unknown) => {
     // Two creations of one fixed id at the same moment: the primary key refuses the second.
     if (fixed.id && /UNIQUE constraint failed/.test(String((err as Error)?.message))) throw taken();
     throw err;
@@ -62,10 +65,12 @@ adminClientRoutes.patch('/:id', async (c) => {
   if (m.confidential !== current.confidential) {
     throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot switch between public and confidential; create a new client.');
   }
+  const policy = validateClientPolicy(body, { confidential: current.confidential, via: 'admin' });
   // Deny-list first: a failure between the two steps must never leave a disabled client's tokens alive.
   if (status === 'disabled' && current.status !== 'disabled') await revokeClientTokens(c.env, current.id);
   const updated = await updateClient(c.env.DB, c.env.CACHE, current.id, {
     ...registryFields(m),
+    ...policy,
     ...(status ? { status: status as 'active' | 'disabled' } : {}),
   });
   await audit(c.env.DB, 'client_updated', { actor: 'admin', subject: current.id, detail: { fields: Object.keys(body) }, requestId: c.get('requestId') });
