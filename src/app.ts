@@ -25,6 +25,7 @@ app.use('*', requestContext());
 
 app.route('/oauth2/token', tokenRoutes);
 app.route('/v1/oauth2/token', tokenRoutes); // CitrusAd's path (seed 001)
+app.route('/token', tokenRoutes); // seed 003's `https://auth-server/token`
 app.route('/.well-known', wellKnownRoutes);
 app.route('/v1/me', meRoutes);
 app.route('/oauth2/revoke', revokeRoutes);
@@ -33,6 +34,7 @@ app.route('/oauth2/register', registerRoutes);
 app.route('/admin', adminRoutes);
 // Authorization code flow and app portal (HTML pages; errors rendered as pages by their own handler).
 app.route('/oauth2/authorize', authorizeRoutes);
+app.route('/auth', authorizeRoutes); // seed 003's `https://auth-server/auth`; sign-in and consent continue at /oauth2/authorize
 app.route('/login', loginRoutes);
 app.route('/logout', logoutRoutes);
 app.route('/apps', portalRoutes);

@@ -20,10 +20,14 @@ import { admin, json, me } from '../ops-helpers';
 const SUCCESS = 'https://app.example/cb';
 const FAILURE = 'https://app.example/cb/failed';
 
-/** The endpoints, as a client written from the document finds them once told the host. */
+/**
+ * The endpoints as the document writes them, `https://auth-server/auth` and `https://auth-server/token`, with only the
+ * host replaced: aliases of the published /oauth2/authorize and /oauth2/token (src/app.ts).
+ */
 async function endpoints(): Promise<{ auth: string; token: string }> {
   const meta = await json<{ authorization_endpoint: string; token_endpoint: string }>(await call('/.well-known/oauth-authorization-server'), 200);
-  return { auth: new URL(meta.authorization_endpoint).pathname, token: new URL(meta.token_endpoint).pathname };
+  expect([new URL(meta.authorization_endpoint).pathname, new URL(meta.token_endpoint).pathname]).toEqual(['/oauth2/authorize', '/oauth2/token']);
+  return { auth: '/auth', token: '/token' };
 }
 
 /**
@@ -84,9 +88,13 @@ async function expectDocumentTokens(res: Response, sub: string): Promise<void> {
 describe('seed 003: authorization code, without PKCE, for a confidential client with require_pkce false', () => {
   it('auth?response_type=code&client_id&scope&state&redirect_uri → approval → app/cb?code&state → token → API', async () => {
     const { auth, token } = await endpoints();
-    expect(auth).toBe('/oauth2/authorize');
     const app = await registerApp();
     const user = await seedUser();
+    // The document's link, signed out: the sign-in page first, which continues at the published endpoint.
+    const link = `${auth}?${new URLSearchParams({ response_type: 'code', client_id: app.id, scope: 'base', state: 'xyz', redirect_uri: SUCCESS })}`;
+    const signedOut = await call(link, { redirect: 'manual' });
+    expect(signedOut.status).toBe(302);
+    expect(signedOut.headers.get('Location')).toBe(`/login?next=${encodeURIComponent(`/oauth2/authorize?${link.split('?')[1]}`)}`);
     // authorizeFlow sends response_type, client_id, redirect_uri, scope, state and nothing else (pkce: false).
     const back = await authorizeFlow({ id: app.id }, user, { pkce: false, redirectUri: SUCCESS, scope: 'base', state: 'xyz' });
     expect(back.location.startsWith(`${SUCCESS}?`)).toBe(true);
