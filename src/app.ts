@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config';
 import { requestContext } from './middleware/request-context';
-import { OAuthError } from './oauth/errors';
+import { OAuthError } from './lib/errors';
 import { adminRoutes } from './routes/admin';
 import { assetRoutes } from './routes/assets';
 import { authorizeRoutes } from './routes/authorize';

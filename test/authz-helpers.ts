@@ -1,7 +1,7 @@
 /** Helpers for the authorization-code flow tests: a tiny browser (cookie jar) and PKCE pairs. */
 import { ORIGIN, call } from './helpers';
 import { s256 } from '../src/oauth/pkce';
-import { randomToken } from '../src/tokens/random';
+import { randomToken } from '../src/lib/random';
 
 /** A cookie-keeping client that sends what a same-origin browser form would (Origin, Sec-Fetch-Site). */
 export class Browser {

@@ -1,7 +1,7 @@
 /** Helpers for the operations tests (revocation, introspection, registration, admin API). */
 import { expect } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { clock } from '../src/clock';
+import { clock } from '../src/lib/clock';
 import { basic, call, expectTokens, seedClient, seedUser, tokenRequest, type TestClient, type TokenJson } from './helpers';
 
 export const ADMIN_TOKEN = env.ADMIN_TOKEN as string;

@@ -1,7 +1,7 @@
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach } from 'vitest';
-import { clock, sleeper } from '../src/clock';
+import { clock, sleeper } from '../src/lib/clock';
 
 // Setup files run outside per-file isolated storage; applying is idempotent.
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);

@@ -11,7 +11,7 @@ const now = () => Math.floor(Date.now() / 1000);
 /** SQL string literal; only ever used on values this file generated (ids, base64url, JSON it built). */
 const lit = (v) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
 
-/** Same format as src/tokens/password.ts: pbkdf2-sha256$<iterations>$<salt>$<hash>. */
+/** Same format as src/lib/password.ts: pbkdf2-sha256$<iterations>$<salt>$<hash>. */
 export function passwordHash(password, iterations = 100_000) {
   const salt = randomBytes(16);
   const hash = pbkdf2Sync(password, salt, iterations, 32, 'sha256');

@@ -4,7 +4,10 @@
  * bearer middleware's one rule, src/middleware/bearer.ts.
  */
 import type { Scope } from '../oauth/scopes';
-import type { AccessTokenClaims } from '../tokens/verify-access-token';
+import type { ObjectOwnership } from '../storage/files';
+import type { AccessTokenClaims } from '../oauth/access-token-claims';
+
+export type { ObjectOwnership } from '../storage/files';
 
 export type FileAction = 'read' | 'write' | 'delete' | 'list';
 
@@ -15,14 +18,6 @@ export const SCOPES_FOR: Record<FileAction, Scope[]> = {
   delete: ['base'],
   list: ['base'],
 };
-
-/** What every object records about its upload (R2 customMetadata). */
-export interface ObjectOwnership {
-  /** `sub` of the uploading token: a user id, or the client id for client_credentials. */
-  owner: string;
-  /** `client_id` of the uploading token. */
-  clientId: string;
-}
 
 /** A token may read an object it owns, or one uploaded through its own client. */
 export function mayRead(object: ObjectOwnership, claims: AccessTokenClaims): boolean {

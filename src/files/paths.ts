@@ -6,7 +6,7 @@
  * only ever address its own client's namespace, which is what makes one R2 read enough to serve an image
  * (see docs/files.md for the consequences).
  */
-import { bearerError } from '../oauth/errors';
+import { bearerError } from '../lib/errors';
 
 /** Where the routes are mounted; the path after it is the object's public path. */
 export const IMAGE_ROUTE_PREFIX = '/v1/img';

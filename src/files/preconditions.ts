@@ -6,7 +6,7 @@
  * conditions R2 can evaluate itself to the one `get` (src/files/conditional.ts), a PUT pins the exact version it
  * evaluated with a conditional put (`etagMatches` / `etagDoesNotMatch: "*"`, src/storage/files.ts).
  */
-import { OAuthError } from '../oauth/errors';
+import { OAuthError } from '../lib/errors';
 
 /** One entity tag (§8.8.3): `opaque` is the text between the quotes, which is what R2 calls the `etag`. */
 export interface EntityTag {

@@ -1,14 +1,14 @@
 /**
  * Reading an upload: size limit, magic-number check on the first bytes, then the bytes for R2.
- * The bytes are read through the one bounded reader, src/http/body.ts.
+ * The bytes are read through the one bounded reader, src/lib/body.ts.
  *
  * With a Content-Length the body is streamed to R2 through a FixedLengthStream of that length, so a body
  * that ends early makes the put fail and nothing is stored; a `Content-Digest: sha-256=:…:` (RFC 9530)
  * from the client is handed to R2, which refuses the write if the bytes differ. Without a Content-Length
  * (chunked) the body is buffered up to the limit and its SHA-256 is computed here and checked by R2.
  */
-import { BoundedBody, concatBytes, declaredLength, type BodyErrors } from '../http/body';
-import { OAuthError } from '../oauth/errors';
+import { BoundedBody, concatBytes, declaredLength, type BodyErrors } from '../lib/body';
+import { OAuthError } from '../lib/errors';
 import { sniffImageType, SNIFF_BYTES, type ImageType } from './magic';
 
 export interface UploadBody {
@@ -21,7 +21,7 @@ export interface UploadBody {
   done: Promise<void>;
 }
 
-/** Content-Length as a number; null when absent; invalid_request when malformed (src/http/body.ts). */
+/** Content-Length as a number; null when absent; invalid_request when malformed (src/lib/body.ts). */
 export const contentLengthOf = declaredLength;
 
 /** RFC 9530 §2: `Content-Digest: sha-256=:<base64>:` → hex; null when absent or only other algorithms. */
@@ -66,7 +66,7 @@ function uploadErrors(maxBytes: number): BodyErrors {
 /**
  * Checks the limit and the magic number, then returns the body ready for R2. `declared` is the client's
  * Content-Type (already checked to be an image type); the bytes must be that type. Every chunk goes through
- * src/http/body.ts `BoundedBody`: limit, declared length and a broken-off connection (400, logged at info).
+ * src/lib/body.ts `BoundedBody`: limit, declared length and a broken-off connection (400, logged at info).
  */
 export async function readUploadBody(request: Request, declared: ImageType, maxBytes: number): Promise<UploadBody> {
   const length = contentLengthOf(request.headers);

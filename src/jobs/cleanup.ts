@@ -4,7 +4,7 @@
  * with traffic, and only rows whose expiry has passed are touched, so it is safe to run concurrently with requests
  * (a live token is never deleted; deleting an expired one changes no answer: it is refused either way).
  */
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../lib/clock';
 import { WINDOW_SECONDS } from '../oauth/throttle-policy';
 import { retireExpiredKeysStatement } from '../storage/signing-keys';
 

@@ -4,8 +4,8 @@
  * with a bare Bearer challenge; wrong token → 401 invalid_token (RFC 6750 §3.1).
  */
 import type { MiddlewareHandler } from 'hono';
-import { OAuthError, bearerError } from '../oauth/errors';
-import { timingSafeEqualStrings } from '../tokens/random';
+import { OAuthError, bearerError } from '../lib/errors';
+import { timingSafeEqualStrings } from '../lib/random';
 import type { AppEnv } from '../types';
 import { presentedToken } from './bearer';
 

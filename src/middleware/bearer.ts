@@ -5,7 +5,7 @@
  * the verified claims set as the typed variable `token`, which exists only on routes behind it (`BearerEnv`).
  */
 import type { MiddlewareHandler } from 'hono';
-import { bearerError } from '../oauth/errors';
+import { bearerError } from '../lib/errors';
 import type { Scope } from '../oauth/scopes';
 import { authenticateAccessToken, type RevocationCheck } from '../tokens/authenticate-access-token';
 import { tokenScopes, type AccessTokenClaims } from '../tokens/verify-access-token';

@@ -3,7 +3,7 @@
  * checked field by field with messages a person can act on.
  */
 import { validateClientPolicy } from './client-policy';
-import { OAuthError } from './errors';
+import { OAuthError } from '../lib/errors';
 import { validateRedirectUri } from './redirect-uri';
 import { SCOPES, type Scope } from './scopes';
 

@@ -3,10 +3,11 @@
  * Pure rules, no I/O. Errors are RFC 7591 §3.2.2 invalid_redirect_uri / invalid_client_metadata.
  * Redirect URIs follow the same rules as the portal: src/oauth/redirect-uri.ts `validateRedirectUri`.
  */
-import type { Client } from '../storage/clients';
-import { OAuthError } from './errors';
+import type { Client } from './client';
+import { OAuthError } from '../lib/errors';
 import { validateRedirectUri } from './redirect-uri';
-import { SCOPES, parseScope } from './scopes';
+import { isGrantType, type GrantType } from './grant-types';
+import { SCOPES, parseScope, type Scope } from './scopes';
 
 /** Grants a registered client may ask for; `password` only through the admin API (RFC 9700 §2.4). */
 const REGISTRABLE_GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -24,8 +25,8 @@ export interface ValidatedClientMetadata {
   logoUrl: string | null;
   description: string | null;
   redirectUris: string[];
-  grantTypes: string[];
-  scopes: string[];
+  grantTypes: GrantType[];
+  scopes: Scope[];
   authMethod: AuthMethod;
   confidential: boolean;
 }
@@ -72,7 +73,7 @@ function stringArray(input: ClientMetadataInput, field: string, max: number): st
 /** The registry fields (src/storage/clients.ts) that validated metadata sets, for createClient and updateClient. */
 export function registryFields(m: ValidatedClientMetadata) {
   const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes } = m;
-  // The method as registered (issue 10): stored, read back by RFC 7592, enforced by src/oauth/client-auth.ts.
+  // The method as registered (issue 10): stored, read back by RFC 7592, enforced by src/services/client-auth.ts.
   const authMethod = m.authMethod === 'none' ? undefined : m.authMethod;
   return { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, authMethod };
 }
@@ -87,12 +88,14 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { al
   const confidential = authMethod !== 'none';
 
   const allowed: readonly string[] = options.allowPassword ? ADMIN_GRANTS : REGISTRABLE_GRANTS;
-  const grantTypes = stringArray(input, 'grant_types', 4) ?? ['authorization_code'];
-  if (grantTypes.length === 0) throw bad('"grant_types" must name at least one grant type.');
-  for (const g of grantTypes) {
-    if (!allowed.includes(g)) {
+  const requested = stringArray(input, 'grant_types', 4) ?? ['authorization_code'];
+  if (requested.length === 0) throw bad('"grant_types" must name at least one grant type.');
+  const grantTypes: GrantType[] = [];
+  for (const g of requested) {
+    if (!allowed.includes(g) || !isGrantType(g)) {
       throw bad(`The grant type "${g.slice(0, 40)}" cannot be registered here (allowed: ${allowed.join(', ')}).`);
     }
+    grantTypes.push(g);
   }
   if (!confidential && (grantTypes.includes('client_credentials') || grantTypes.includes('password'))) {
     throw bad('A public client (token_endpoint_auth_method "none") cannot use the client_credentials or password grant.');
@@ -121,7 +124,7 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { al
 
   const rawScope = input.scope;
   if (rawScope !== undefined && typeof rawScope !== 'string') throw bad('"scope" must be a space-separated string.');
-  let scopes: string[];
+  let scopes: Scope[];
   try {
     scopes = parseScope(rawScope as string | undefined);
   } catch {

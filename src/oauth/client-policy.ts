@@ -12,8 +12,8 @@
  *   there; an administrator relaxes them for a client that needs it.
  */
 import * as v from 'valibot';
-import type { RefreshTokenPolicy } from '../storage/clients';
-import { OAuthError } from './errors';
+import type { RefreshTokenPolicy } from './client';
+import { OAuthError } from '../lib/errors';
 
 export const REFRESH_TOKEN_POLICIES = ['rotate', 'reuse'] as const satisfies readonly RefreshTokenPolicy[];
 

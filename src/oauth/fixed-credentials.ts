@@ -4,7 +4,7 @@
  * on every run, and an operator can move a partner from the old server without changing its configuration.
  * Pure rules, no I/O. Never offered by dynamic registration (RFC 7591 §3.2.1: the server issues the identifier).
  */
-import { OAuthError } from './errors';
+import { OAuthError } from '../lib/errors';
 
 /**
  * RFC 6749 §A.1 allows any visible ASCII; we take the URI-unreserved subset (RFC 3986 §2.3) so the id is the same

@@ -1,10 +1,10 @@
 /**
  * Reading `application/x-www-form-urlencoded` OAuth requests strictly (RFC 6749 §3.2, §2.3.1):
- * bounded size and valid UTF-8 (src/http/body.ts), no repeated parameter, empty values treated as omitted (§3.1),
+ * bounded size and valid UTF-8 (src/lib/body.ts), no repeated parameter, empty values treated as omitted (§3.1),
  * nothing but the token endpoint's grant_type from the query string (issue 11).
  */
-import { readBodyText } from '../http/body';
-import { OAuthError } from './errors';
+import { readBodyText } from '../lib/body';
+import { OAuthError } from '../lib/errors';
 
 /** Far above any legitimate token request; larger bodies are refused before parsing. */
 export const MAX_FORM_BYTES = 16 * 1024;

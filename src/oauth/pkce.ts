@@ -1,5 +1,5 @@
 /** PKCE (RFC 7636), S256 only: `plain` gives no protection when the request can be read (RFC 9700 §2.1.1). */
-import { sha256 } from '../tokens/random';
+import { sha256 } from '../lib/random';
 
 /** RFC 7636 §4.1 / §4.2: 43–128 unreserved characters. An S256 challenge is exactly 43 base64url characters. */
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;

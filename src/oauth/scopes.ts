@@ -4,7 +4,7 @@
  * - files: only read images and files (safe to put in an <img src> URL).
  * - upload_files: only upload files.
  */
-import { OAuthError } from './errors';
+import { OAuthError } from '../lib/errors';
 
 export const SCOPES = ['base', 'files', 'upload_files'] as const;
 export type Scope = (typeof SCOPES)[number];

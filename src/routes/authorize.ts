@@ -13,7 +13,7 @@ import {
   redirectTo,
   validateAuthorizationRequest,
   type AuthorizationRequest,
-} from '../oauth/authorization-request';
+} from '../services/authorization-request';
 import { scopeMask } from '../oauth/scopes';
 import { newCodeStatement } from '../storage/authorization-codes';
 import { consentMaskFromRow, grantConsentStatement } from '../storage/consents';

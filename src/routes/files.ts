@@ -10,10 +10,10 @@ import { evaluatePreconditions, guardsWrite, parsePreconditions, preconditionFai
 import { declaredImageType, EXTENSIONS } from '../files/magic';
 import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrl, objectKey, parseImagePath, pathFromKey } from '../files/paths';
 import { checkBufferedUpload, contentLengthOf, readUploadBody, tooLarge, unsupportedType, type UploadBody } from '../files/upload-body';
-import { bodyErrors, readBodyBytes } from '../http/body';
-import { OAuthError } from '../oauth/errors';
+import { bodyErrors, readBodyBytes } from '../lib/body';
+import { OAuthError } from '../lib/errors';
 import { deleteImage, headImage, listImages, ownershipOf, readImage, writeImage, type WriteOptions } from '../storage/files';
-import { randomToken } from '../tokens/random';
+import { randomToken } from '../lib/random';
 import type { AccessTokenClaims } from '../tokens/verify-access-token';
 import { requireBearer, type BearerEnv } from '../middleware/bearer';
 import type { AppEnv } from '../types';

@@ -6,9 +6,9 @@
  * Revocations are read from D1 (isRevokedNow), so they are honoured here at once.
  */
 import { Hono } from 'hono';
-import { nowSeconds } from '../clock';
-import { authenticateClient } from '../oauth/client-auth';
-import { OAuthError, refusedAsNull } from '../oauth/errors';
+import { nowSeconds } from '../lib/clock';
+import { authenticateClient } from '../services/client-auth';
+import { OAuthError, refusedAsNull } from '../lib/errors';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
 import { findRefreshToken, isRefreshActive } from '../storage/refresh-token-lookup';

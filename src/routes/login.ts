@@ -1,11 +1,11 @@
 /**
  * Sign-in and sign-out for the consent and portal pages. Same users and brute-force protection as the
- * password grant (src/oauth/password-login.ts). After a POST the browser is redirected with 303.
+ * password grant (src/services/password-login.ts). After a POST the browser is redirected with 303.
  */
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
-import { collectParams, formActionSource, validateAuthorizationRequest } from '../oauth/authorization-request';
-import { checkUserPassword } from '../oauth/password-login';
+import { collectParams, formActionSource, validateAuthorizationRequest } from '../services/authorization-request';
+import { checkUserPassword } from '../services/password-login';
 import { endSession } from '../services/sessions';
 import { assertCsrf, csrfToken } from '../ui/csrf';
 import { LoginPage } from '../ui/login';

@@ -1,7 +1,7 @@
 /** GET /v1/me (scope base): who the access token is for, so a client can check a token end to end. */
 import { Hono } from 'hono';
 import { requireBearer } from '../middleware/bearer';
-import { bearerError } from '../oauth/errors';
+import { bearerError } from '../lib/errors';
 import { getClient } from '../storage/clients';
 import { getUserById } from '../storage/users';
 import type { AppEnv } from '../types';

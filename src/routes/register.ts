@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import { bearerFromHeader } from '../middleware/bearer';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../oauth/client-metadata';
 import { validateClientPolicy } from '../oauth/client-policy';
-import { OAuthError, bearerError } from '../oauth/errors';
+import { OAuthError, bearerError } from '../lib/errors';
 import { audit } from '../storage/audit';
 import { checkRegistrationToken, newRegistration } from '../storage/client-registrations';
 import { createClient, getClientFromDb, updateClient, type Client } from '../storage/clients';

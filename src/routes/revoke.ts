@@ -8,9 +8,9 @@
  * Public clients may revoke their own tokens (they name themselves with client_id; §5 notes the risk is low).
  */
 import { Hono } from 'hono';
-import { nowSeconds } from '../clock';
-import { authenticateClient } from '../oauth/client-auth';
-import { OAuthError, refusedAsNull } from '../oauth/errors';
+import { nowSeconds } from '../lib/clock';
+import { authenticateClient } from '../services/client-auth';
+import { OAuthError, refusedAsNull } from '../lib/errors';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
 import { audit } from '../storage/audit';

@@ -3,10 +3,11 @@
  * parse the form → authenticate the client → run the grant → sign → respond.
  */
 import { Hono } from 'hono';
-import { authenticateClient } from '../oauth/client-auth';
-import { OAuthError } from '../oauth/errors';
+import { authenticateClient } from '../services/client-auth';
+import { OAuthError } from '../lib/errors';
 import { readFormRequest } from '../oauth/form';
-import { GRANTS, GRANT_TYPES } from '../oauth/grants';
+import { GRANT_TYPES, isGrantType } from '../oauth/grant-types';
+import { GRANTS } from '../services/grants';
 import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';
 
@@ -26,10 +27,10 @@ tokenRoutes.post('/', async (c) => {
   });
   const grantType = params.get('grant_type');
   if (!grantType) throw new OAuthError('invalid_request', 'The "grant_type" parameter is required.');
-  const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
-  if (!grant) {
+  if (!isGrantType(grantType)) {
     throw new OAuthError('unsupported_grant_type', `The grant type "${grantType.slice(0, 40)}" is not supported; use one of ${GRANT_TYPES.join(', ')}.`);
   }
+  const grant = GRANTS[grantType];
   const caller = await authenticateClient(c.env, c.req.header('Authorization'), params);
   const config = c.get('config');
   const result = await grant({ env: c.env, config, ring: await getKeyRing(c.env), params, caller, requestId: c.get('requestId') });

@@ -1,8 +1,8 @@
 /** Discovery: RFC 8414 authorization server metadata and the RFC 7517 JWK Set. */
 import { Hono } from 'hono';
-import { GRANT_TYPES } from '../oauth/grants';
+import { GRANT_TYPES } from '../oauth/grant-types';
 import { SCOPES } from '../oauth/scopes';
-import { JWKS_MAX_AGE_SECONDS } from '../tokens/key-rotation';
+import { JWKS_MAX_AGE_SECONDS } from '../services/key-rotation';
 import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';
 
@@ -39,7 +39,7 @@ wellKnownRoutes.get('/oauth-authorization-server', (c) => {
 
 wellKnownRoutes.get('/jwks.json', async (c) => {
   const ring = await getKeyRing(c.env);
-  // The rotation waits this long before a published key signs (src/tokens/key-rotation.ts).
+  // The rotation waits this long before a published key signs (src/services/key-rotation.ts).
   c.header('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
   return c.json(ring.jwks);
 });

@@ -7,7 +7,7 @@ import { getConfig } from '../config';
 import { auditStatement } from '../storage/audit';
 import { clientFromRow, invalidateClient, type Client } from '../storage/clients';
 import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../lib/clock';
 
 /** Sets the status; returns the updated client, or null when there is none. */
 export async function setClientStatus(env: Env, clientId: string, status: 'active' | 'disabled', requestId?: string): Promise<Client | null> {

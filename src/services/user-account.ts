@@ -6,12 +6,12 @@
  *   session; enabling again brings none of these back.
  */
 import { getConfig } from '../config';
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../lib/clock';
 import { auditStatement } from '../storage/audit';
 import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
 import { deleteUserSessionsStatement } from '../storage/sessions';
 import { userFromRow, type User } from '../storage/users';
-import { hashPassword } from '../tokens/password';
+import { hashPassword } from '../lib/password';
 
 /** Sets a new password and ends every session; returns whether the user exists. */
 export async function resetUserPassword(env: Env, userId: string, password: string, requestId?: string): Promise<boolean> {

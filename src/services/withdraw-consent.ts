@@ -4,7 +4,7 @@
  * consent is deleted, the refresh tokens revoked and the audit row written. Nothing is left half done.
  */
 import { getConfig } from '../config';
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../lib/clock';
 import { auditStatement } from '../storage/audit';
 import { deleteConsentStatement } from '../storage/consents';
 import { revokeUserClientRefreshStatement } from '../storage/refresh-tokens';

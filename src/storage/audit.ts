@@ -1,5 +1,5 @@
 /** Security audit trail in D1 (table audit_events). Never pass a secret, password or full token in `detail`. */
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../lib/clock';
 
 export type AuditEvent =
   | 'client_auth_failed'

@@ -3,9 +3,9 @@
  * (one transaction): the code is consumed by `UPDATE … WHERE used_at IS NULL`, the refresh-token family is
  * inserted only if that update matched, and a replay revokes what the first redemption issued.
  */
-import { nowSeconds } from '../clock';
-import { randomId, randomToken, sha256 } from '../tokens/random';
-import { CLOCK_TOLERANCE } from '../tokens/verify-access-token';
+import { nowSeconds } from '../lib/clock';
+import { randomId, randomToken, sha256 } from '../lib/random';
+import { CLOCK_TOLERANCE } from '../oauth/access-token-claims';
 
 export interface NewCode {
   clientId: string;

@@ -1,6 +1,6 @@
 /** Registration access tokens (RFC 7592 §1), table client_registrations. Only hashes are stored. */
-import { nowSeconds } from '../clock';
-import { randomToken, sha256 } from '../tokens/random';
+import { nowSeconds } from '../lib/clock';
+import { randomToken, sha256 } from '../lib/random';
 
 /** Prepares the row for a newly registered client; the plaintext token is returned once, to the registrant. */
 export async function newRegistration(db: D1Database, clientId: string): Promise<{ token: string; statement: D1PreparedStatement }> {

@@ -3,37 +3,13 @@
  * so a warm `client_credentials` request costs one KV read and no D1 query; an in-isolate copy
  * (MEMORY_TTL_MS) makes a hot client cost no storage round trip at all.
  */
-import { clock, nowSeconds } from '../clock';
-import { randomId, randomToken, sha256 } from '../tokens/random';
+import { clock, nowSeconds } from '../lib/clock';
+import { randomId, randomToken, sha256 } from '../lib/random';
+import type { Client, ClientAuthMethod, RefreshTokenPolicy } from '../oauth/client';
+import type { GrantType } from '../oauth/grant-types';
+import type { Scope } from '../oauth/scopes';
 
-/** How a client authenticates at the token endpoint (RFC 7591 §2); `none` is a public client. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
-
-/** Issue 11 (migrations/0008): what the refresh grant returns; `reuse` only for confidential clients (RFC 9700 §4.14.2). */
-export type RefreshTokenPolicy = 'rotate' | 'reuse';
-
-export interface Client {
-  id: string;
-  /** base64url SHA-256 of the secret; null for public clients. */
-  secretHash: string | null;
-  name: string;
-  siteUrl: string | null;
-  description: string | null;
-  logoUrl: string | null;
-  redirectUris: string[];
-  grantTypes: string[];
-  scopes: string[];
-  confidential: boolean;
-  /** RFC 7591 §2 token_endpoint_auth_method as registered; the only method client authentication accepts. */
-  authMethod: ClientAuthMethod;
-  requirePkce: boolean;
-  /** Read it through refreshPolicyOf (a client cached before migration 0008 has none). */
-  refreshTokenPolicy: RefreshTokenPolicy;
-  ownerUserId: string | null;
-  status: 'active' | 'disabled';
-  createdAt: number;
-  updatedAt: number;
-}
+export type { Client, ClientAuthMethod, RefreshTokenPolicy } from '../oauth/client';
 
 interface ClientRow {
   id: string;
@@ -74,8 +50,9 @@ function fromRow(r: ClientRow): Client {
     description: r.description,
     logoUrl: r.logo_url,
     redirectUris: JSON.parse(r.redirect_uris) as string[],
-    grantTypes: JSON.parse(r.grant_types) as string[],
-    scopes: r.scopes.split(' ').filter(Boolean),
+    // Written only through validateClientMetadata (src/oauth/client-metadata.ts), so the members are known ones.
+    grantTypes: JSON.parse(r.grant_types) as GrantType[],
+    scopes: r.scopes.split(' ').filter(Boolean) as Scope[],
     confidential: r.confidential === 1,
     authMethod: r.token_endpoint_auth_method,
     requirePkce: r.require_pkce === 1,

@@ -2,7 +2,7 @@
  * Remembered consent (table `consents`): which scopes a user allowed a client, as a bit mask, so a later
  * authorization request for a subset does not ask again. Withdrawn by the user in the portal.
  */
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../lib/clock';
 
 /** The bit mask from a consent row (sessionConsentStatement in storage/sessions.ts; 0 when there is no consent). */
 export function consentMaskFromRow(row: unknown): number {

@@ -2,7 +2,13 @@
  * Image objects in R2 (binding FILES). Every object carries its ownership in customMetadata, so the
  * access check needs no other storage: serving an image is one R2 `get`. Layout: docs/storage-schema.md.
  */
-import type { ObjectOwnership } from '../files/access';
+/** What every object records about its upload (R2 customMetadata). */
+export interface ObjectOwnership {
+  /** `sub` of the uploading token: a user id, or the client id for client_credentials. */
+  owner: string;
+  /** `client_id` of the uploading token. */
+  clientId: string;
+}
 
 /** customMetadata keys. */
 const META_OWNER = 'owner';

@@ -1,6 +1,6 @@
 /** Initial access tokens for dynamic registration (RFC 7591 §3), table initial_access_tokens. Only hashes are stored. */
-import { nowSeconds } from '../clock';
-import { randomToken, sha256 } from '../tokens/random';
+import { nowSeconds } from '../lib/clock';
+import { randomToken, sha256 } from '../lib/random';
 
 export interface IssuedInitialAccessToken {
   token: string;

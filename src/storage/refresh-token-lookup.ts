@@ -1,5 +1,5 @@
 /** Read-only lookup of a refresh token by its hash, for revocation and introspection (RFC 7009, RFC 7662). */
-import { sha256 } from '../tokens/random';
+import { sha256 } from '../lib/random';
 
 export interface RefreshTokenState {
   familyId: string;

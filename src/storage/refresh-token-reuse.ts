@@ -8,8 +8,8 @@
  * 3. the row is read back with its user's status, and judged here.
  * Nothing is written for a valid token, so there is no single-use state to race on: read-then-decide is safe.
  */
-import { nowSeconds } from '../clock';
-import { sha256 } from '../tokens/random';
+import { nowSeconds } from '../lib/clock';
+import { sha256 } from '../lib/random';
 import type { RefreshFamilyRecord, RotationResult } from './refresh-tokens';
 import { revokeFamiliesStatement } from './revocations';
 

@@ -3,8 +3,8 @@
  * Rotation is one D1 batch (one transaction): single use is enforced by `UPDATE … WHERE used_at IS NULL`,
  * never by read-then-write, so concurrent uses of one token give exactly one success.
  */
-import { nowSeconds } from '../clock';
-import { randomId, randomToken, sha256 } from '../tokens/random';
+import { nowSeconds } from '../lib/clock';
+import { randomId, randomToken, sha256 } from '../lib/random';
 import { revokeFamiliesStatement } from './revocations';
 
 export interface RefreshFamilyRecord {
@@ -40,7 +40,7 @@ export async function newRefreshFamily(
 
 export type RotationResult =
   | { ok: true; token: string; record: RefreshFamilyRecord }
-  | { ok: false; reason: 'unknown' | 'wrong_client' | 'reused' | 'revoked' | 'expired' | 'scope_widened' | 'user_inactive'; record?: RefreshFamilyRecord };
+  | { ok: false; reason: 'unknown' | 'wrong_client' | 'reused' | 'revoked' | 'expired' | 'scope_widened' | 'user_inactive' | 'unexplained'; record?: RefreshFamilyRecord };
 
 interface TokenRow {
   family_id: string;
@@ -52,6 +52,8 @@ interface TokenRow {
   replaced_by: string | null;
   revoked_at: number | null;
   expires_at: number;
+  /** 1 when the token has no user or its user is active (the rotation's last condition), read back explicitly. */
+  user_active?: number;
 }
 
 /**
@@ -105,7 +107,11 @@ export async function rotateRefreshToken(
       nextHash,
     ),
     db
-      .prepare('SELECT family_id, client_id, user_id, scope, scope_mask, used_at, replaced_by, revoked_at, expires_at FROM refresh_tokens WHERE hash = ?1')
+      .prepare(
+        `SELECT family_id, client_id, user_id, scope, scope_mask, used_at, replaced_by, revoked_at, expires_at,
+                (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND u.status = 'active')) AS user_active
+           FROM refresh_tokens WHERE hash = ?1`,
+      )
       .bind(hash),
   ]);
   const row = results[4].results[0] as TokenRow | undefined;
@@ -117,7 +123,9 @@ export async function rotateRefreshToken(
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked', record };
   if (row.expires_at <= now) return { ok: false, reason: 'expired', record };
   if ((row.scope_mask & requestedMask) !== requestedMask) return { ok: false, reason: 'scope_widened', record };
-  return { ok: false, reason: 'user_inactive', record };
+  if (row.user_active === 0) return { ok: false, reason: 'user_inactive', record };
+  // Every condition of the UPDATE held, yet it did not rotate: never guess which one (issue 12), say so.
+  return { ok: false, reason: 'unexplained', record };
 }
 
 /** Revokes every token of a family (RFC 7009 §2.1: revoking a refresh token revokes its grant). */

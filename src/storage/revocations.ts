@@ -4,8 +4,8 @@
  * SNAPSHOT_SECONDS, so verifying a token costs no storage read in steady state and a revocation
  * reaches every route within SNAPSHOT_SECONDS (< 60 s).
  */
-import { clock, nowSeconds } from '../clock';
-import { CLOCK_TOLERANCE, type AccessTokenClaims } from '../tokens/verify-access-token';
+import { clock, nowSeconds } from '../lib/clock';
+import { CLOCK_TOLERANCE, type AccessTokenClaims } from '../oauth/access-token-claims';
 
 export const SNAPSHOT_SECONDS = 30;
 export type RevocationKind = 'jti' | 'client' | 'user' | 'family';

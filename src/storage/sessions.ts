@@ -3,7 +3,7 @@
  * session id the cookie carries (the id itself is never stored). A page reads its session and user in one statement;
  * ending a session is deleting its row, which every isolate sees at once (D1, not KV: no 60 s lag).
  */
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../lib/clock';
 
 /** Inserts a session row. */
 export function createSessionStatement(db: D1Database, hash: string, userId: string, ttlSeconds: number): D1PreparedStatement {

@@ -1,12 +1,12 @@
 /**
  * Signing keys in D1 (table signing_keys), managed at run time by the admin API; see docs/operations.md.
- * Private keys are stored encrypted (src/tokens/key-encryption.ts); public JWKs in clear for the JWKS.
+ * Private keys are stored encrypted (src/lib/key-encryption.ts); public JWKs in clear for the JWKS.
  */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../lib/clock';
 import type { SigningJwk } from '../config';
-import { sealJson } from '../tokens/key-encryption';
-import { randomToken } from '../tokens/random';
+import { sealJson } from '../lib/key-encryption';
+import { randomToken } from '../lib/random';
 
 export type KeyState = 'next' | 'current' | 'previous' | 'retired';
 

@@ -1,7 +1,7 @@
 /** Users (resource owners) in D1. Email is unique case-insensitively (COLLATE NOCASE). */
-import { nowSeconds } from '../clock';
-import { hashPassword } from '../tokens/password';
-import { randomId } from '../tokens/random';
+import { nowSeconds } from '../lib/clock';
+import { hashPassword } from '../lib/password';
+import { randomId } from '../lib/random';
 
 export interface User {
   id: string;

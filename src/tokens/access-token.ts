@@ -3,10 +3,10 @@
  * Stateless, so any edge location holding the JWKS verifies them without a storage read.
  */
 import { SignJWT } from 'jose';
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../lib/clock';
 import type { Config } from '../config';
 import type { KeyRing } from './keyring';
-import { randomToken } from './random';
+import { randomToken } from '../lib/random';
 
 export interface AccessTokenSubject {
   /** The user for user grants, the client for client_credentials (RFC 9068 §2.2). */

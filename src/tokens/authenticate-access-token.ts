@@ -4,7 +4,7 @@
  * invalid_token.
  */
 import { getConfig } from '../config';
-import { bearerError } from '../oauth/errors';
+import { bearerError } from '../lib/errors';
 import { isRevokedCached, isRevokedNow } from '../storage/revocations';
 import { getKeyRing } from './keyring';
 import { decodeProtectedHeader } from 'jose';

@@ -4,10 +4,10 @@
  * no current key, from the SIGNING_KEYS secret (bootstrap). jose only; no hand-rolled crypto.
  */
 import { importJWK, type CryptoKey, type JWK } from 'jose';
-import { clock, nowSeconds } from '../clock';
+import { clock, nowSeconds } from '../lib/clock';
 import { getConfig, type Config, type SigningJwk } from '../config';
 import { loadLiveKeys, type SigningKeyRow } from '../storage/signing-keys';
-import { openJson } from './key-encryption';
+import { openJson } from '../lib/key-encryption';
 
 export interface RingKey {
   kid: string;

@@ -4,37 +4,19 @@
  * `authenticateAccessToken` (./authenticate-access-token.ts), never with this.
  */
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import { clock } from '../clock';
+import { clock } from '../lib/clock';
 import type { Config } from '../config';
-import { bearerError } from '../oauth/errors';
+import { bearerError } from '../lib/errors';
+import { type AccessTokenClaims, CLOCK_TOLERANCE } from '../oauth/access-token-claims';
 import type { KeyRing, RingKey } from './keyring';
+
+export { type AccessTokenClaims, CLOCK_TOLERANCE, tokenScopes } from '../oauth/access-token-claims';
 
 /** A JWS compact token of ours is ~700 bytes; anything far larger is refused before parsing. */
 export const MAX_TOKEN_LENGTH = 4096;
-/** Allowed clock skew between edge locations, seconds. */
-export const CLOCK_TOLERANCE = 30;
 const ALGORITHMS = ['ES256', 'EdDSA'];
 /** Headers that would let a token choose its own key: never honoured, always refused (RFC 8725 §3.10). */
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'];
-
-export interface AccessTokenClaims extends JWTPayload {
-  iss: string;
-  sub: string;
-  client_id: string;
-  scope: string;
-  jti: string;
-  iat: number;
-  exp: number;
-  /**
-   * The grant (refresh-token family or code grant) the token was issued from, absent for client_credentials: revoking
-   * the grant deny-lists its fid, which reaches every access token of it (issue 10 item 4, RFC 7009 §2.1).
-   */
-  fid?: string;
-}
-
-export function tokenScopes(claims: AccessTokenClaims): string[] {
-  return claims.scope.split(' ').filter(Boolean);
-}
 
 /**
  * Tokens whose signature and fixed claims (iss, aud, typ, required claims) this isolate has already verified, by

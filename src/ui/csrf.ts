@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { randomToken, timingSafeEqualStrings } from '../tokens/random';
+import { randomToken, timingSafeEqualStrings } from '../lib/random';
 import type { AppEnv } from '../types';
 import { PageError } from './page-error';
 

@@ -5,12 +5,12 @@
  */
 import { Hono, type Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
-import { readBodyText, type TextErrors } from '../http/body';
-import { OAuthError } from '../oauth/errors';
+import { readBodyText, type TextErrors } from '../lib/body';
+import { OAuthError } from '../lib/errors';
 import type { AppEnv } from '../types';
 import { ErrorPage } from './layout';
 import { PageError } from './page-error';
-import { collectParams } from '../oauth/authorization-request';
+import { collectParams } from '../services/authorization-request';
 
 /** CSP for our pages. `formAction` adds the client's redirect target: browsers apply form-action to the redirect after a form. */
 export function contentSecurityPolicy(formAction: readonly string[] = []): string {

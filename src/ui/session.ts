@@ -12,7 +12,7 @@ import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import type { Config } from '../config';
 import { createSessionStatement, deleteSessionStatement, sessionUserStatement } from '../storage/sessions';
 import { userFromRow, type User } from '../storage/users';
-import { randomToken, sha256 } from '../tokens/random';
+import { randomToken, sha256 } from '../lib/random';
 import type { AppEnv } from '../types';
 
 /** Sent as `__Host-session`. */

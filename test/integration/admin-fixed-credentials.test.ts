@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { sha256 } from '../../src/tokens/random';
+import { sha256 } from '../../src/lib/random';
 import { call, errorOf, expectTokens, tokenRequest } from '../helpers';
 import { admin, json } from '../ops-helpers';
 

@@ -153,7 +153,7 @@ describe('sign-in, consent and the code', () => {
 
   it('stores only a hash of the code, bound to client, user, redirect URI, challenge and scope', async () => {
     const { env } = await import('cloudflare:workers');
-    const { sha256 } = await import('../../src/tokens/random');
+    const { sha256 } = await import('../../src/lib/random');
     const client = await seedClient();
     const user = await seedUser();
     const r = await authorizeFlow(client, user, { scope: 'files base' });

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { nowSeconds } from '../../src/clock';
+import { nowSeconds } from '../../src/lib/clock';
 import worker from '../../src/index';
 import { BATCH_SIZE } from '../../src/jobs/cleanup';
 import { freezeClock } from '../ops-helpers';

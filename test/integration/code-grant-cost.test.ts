@@ -5,8 +5,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { getConfig } from '../../src/config';
-import { authenticateClient } from '../../src/oauth/client-auth';
-import { authorizationCodeGrant } from '../../src/oauth/grants/authorization-code';
+import { authenticateClient } from '../../src/services/client-auth';
+import { authorizationCodeGrant } from '../../src/services/grants/authorization-code';
 import { getClient } from '../../src/storage/clients';
 import { getKeyRing } from '../../src/tokens/keyring';
 import { basic, seedClient, seedUser } from '../helpers';

@@ -1,7 +1,7 @@
 /** grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5, RFC 9700 §4.8.2). */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { clock } from '../../src/clock';
+import { clock } from '../../src/lib/clock';
 import { call, errorOf, expectTokens, seedClient, seedUser, tokenRequest } from '../helpers';
 import { authorizeFlow } from '../authz-helpers';
 

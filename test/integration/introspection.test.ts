@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { nowSeconds } from '../../src/clock';
+import { nowSeconds } from '../../src/lib/clock';
 import { resetRevocationSnapshot, revoke } from '../../src/storage/revocations';
 import { setUserStatus } from '../../src/services/user-account';
 import { ORIGIN, errorOf, expectTokens, seedClient, tokenRequest } from '../helpers';

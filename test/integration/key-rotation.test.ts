@@ -2,12 +2,12 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getConfig } from '../../src/config';
 import { importJWK, type JWK } from 'jose';
-import { nowSeconds } from '../../src/clock';
+import { nowSeconds } from '../../src/lib/clock';
 import { addNextKey, promoteNextKey } from '../../src/storage/signing-keys';
 import { issueAccessToken } from '../../src/tokens/access-token';
-import { openJson } from '../../src/tokens/key-encryption';
+import { openJson } from '../../src/lib/key-encryption';
 import { KEY_REFRESH_SECONDS, resetKeyRing } from '../../src/tokens/keyring';
-import { PUBLISH_DELAY_SECONDS } from '../../src/tokens/key-rotation';
+import { PUBLISH_DELAY_SECONDS } from '../../src/services/key-rotation';
 import { call, expectTokens, seedClient, tokenRequest } from '../helpers';
 import { admin, claimsOf, freezeClock, json, me } from '../ops-helpers';
 

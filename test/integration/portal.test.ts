@@ -1,7 +1,7 @@
 /** The app registration portal: register, list, edit, rotate, delete, consents. */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { sha256 } from '../../src/tokens/random';
+import { sha256 } from '../../src/lib/random';
 import { basic, call, errorOf, expectTokens, seedUser, tokenRequest } from '../helpers';
 import { Browser, authorizeFlow, signIn } from '../authz-helpers';
 

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { createExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
-import { clock } from '../../src/clock';
+import { clock } from '../../src/lib/clock';
 import { call, expectTokens, seedClient, seedUser, tokenRequest } from '../helpers';
 
 const me = (token?: string, scheme = 'Bearer') => call('/v1/me', token ? { headers: { Authorization: `${scheme} ${token}` } } : undefined);

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { nowSeconds } from '../../src/clock';
+import { nowSeconds } from '../../src/lib/clock';
 import { resetRevocationSnapshot, SNAPSHOT_SECONDS } from '../../src/storage/revocations';
 import { errorOf, expectTokens, seedClient, tokenRequest } from '../helpers';
 import { claimsOf, formPost, freezeClock, introspect, me, revocationRows, revokeRequest, userTokens } from '../ops-helpers';

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { clock, sleeper } from '../../src/clock';
+import { clock, sleeper } from '../../src/lib/clock';
 import { LOCK_AFTER, LOCK_SECONDS, SLOW_AFTER } from '../../src/oauth/throttle-policy';
 import { setUserStatus } from '../../src/services/user-account';
 import { errorOf, expectTokens, seedClient, seedUser, tokenRequest } from '../helpers';

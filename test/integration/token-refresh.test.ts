@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { clock } from '../../src/clock';
+import { clock } from '../../src/lib/clock';
 import { setUserStatus } from '../../src/services/user-account';
 import { call, errorOf, expectTokens, seedClient, seedUser, tokenRequest, type TestClient } from '../helpers';
 

@@ -5,8 +5,8 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { clock } from '../../src/clock';
-import { PUBLISH_DELAY_SECONDS } from '../../src/tokens/key-rotation';
+import { clock } from '../../src/lib/clock';
+import { PUBLISH_DELAY_SECONDS } from '../../src/services/key-rotation';
 import { resetKeyRing } from '../../src/tokens/keyring';
 import { admin, claimsOf, freezeClock, json } from '../ops-helpers';
 import { METADATA_URL, productToken, productVerifier } from './rs-helpers';

@@ -1,6 +1,6 @@
 /** Sessions, CSRF, security headers and brute-force protection of the login, consent and portal pages. */
 import { describe, expect, it } from 'vitest';
-import { clock } from '../../src/clock';
+import { clock } from '../../src/lib/clock';
 import { LOCK_AFTER } from '../../src/oauth/throttle-policy';
 import { call, errorOf, seedClient, seedUser, tokenRequest } from '../helpers';
 import { Browser, authorizePath, hiddenFields, pkcePair, signIn } from '../authz-helpers';

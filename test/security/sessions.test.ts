@@ -6,7 +6,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { sha256 } from '../../src/tokens/random';
+import { sha256 } from '../../src/lib/random';
 import { Browser, authorizePath, pkcePair, signIn } from '../authz-helpers';
 import { seedClient, seedUser } from '../helpers';
 import { admin, freezeClock, json } from '../ops-helpers';

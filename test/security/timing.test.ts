@@ -9,7 +9,7 @@
  * 20 minutes per sample: every attempt is the first of a fresh window (sleeps are disabled in tests anyway).
  */
 import { describe, expect, it } from 'vitest';
-import { clock } from '../../src/clock';
+import { clock } from '../../src/lib/clock';
 import { seedClient, seedUser, tokenRequest, type TestClient } from '../helpers';
 
 const realNow = clock.now;

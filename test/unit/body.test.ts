@@ -1,7 +1,7 @@
-/** src/http/body.ts, the one bounded body reader, called directly on Requests made here. */
+/** src/lib/body.ts, the one bounded body reader, called directly on Requests made here. */
 import { describe, expect, it } from 'vitest';
-import { readBodyBytes, readBodyText } from '../../src/http/body';
-import { OAuthError } from '../../src/oauth/errors';
+import { readBodyBytes, readBodyText } from '../../src/lib/body';
+import { OAuthError } from '../../src/lib/errors';
 
 const bytes = (n: number) => new Uint8Array(n).fill(0x61);
 

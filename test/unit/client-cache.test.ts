@@ -1,7 +1,7 @@
 /** The in-isolate client cache: changes through the storage module are seen at once; others within its TTL. */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { clock } from '../../src/clock';
+import { clock } from '../../src/lib/clock';
 import { createClient, getClient, invalidateClient, updateClient } from '../../src/storage/clients';
 
 const newClient = () => createClient(env.DB, env.CACHE, { name: 'Cache test', grantTypes: ['client_credentials'], scopes: ['base'] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../../src/tokens/password';
-import { randomToken, sha256, timingSafeEqualStrings } from '../../src/tokens/random';
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../../src/lib/password';
+import { randomToken, sha256, timingSafeEqualStrings } from '../../src/lib/random';
 import { activeFailures, delayMs, LOCK_AFTER, lockRemaining, SLOW_AFTER, WINDOW_SECONDS } from '../../src/oauth/throttle-policy';
 
 describe('password hashing', () => {

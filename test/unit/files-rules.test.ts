@@ -3,7 +3,7 @@ import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../../src/f
 import { declaredImageType, sniffImageType } from '../../src/files/magic';
 import { evaluatePreconditions, parsePreconditions } from '../../src/files/preconditions';
 import { imageUrl, imageUrlPath, objectKey, parseImagePath } from '../../src/files/paths';
-import { OAuthError } from '../../src/oauth/errors';
+import { OAuthError } from '../../src/lib/errors';
 import { avif, gif, jpeg, png, svg, webp } from '../files-fixtures';
 
 const bad = (raw: string) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseBasicAuth } from '../../src/oauth/client-auth';
-import { OAuthError } from '../../src/oauth/errors';
+import { parseBasicAuth } from '../../src/services/client-auth';
+import { OAuthError } from '../../src/lib/errors';
 import { MAX_FORM_BYTES, parseUrlEncoded, readFormRequest } from '../../src/oauth/form';
 
 function form(body: BodyInit, query = '', contentType = 'application/x-www-form-urlencoded') {

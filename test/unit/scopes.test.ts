@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OAuthError } from '../../src/oauth/errors';
+import { OAuthError } from '../../src/lib/errors';
 import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../../src/oauth/scopes';
 
 describe('scopes (seed 000/002)', () => {

@@ -5,7 +5,7 @@
  */
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clock } from '../../src/clock';
+import { clock } from '../../src/lib/clock';
 import type { Config, SigningJwk } from '../../src/config';
 import { issueAccessToken } from '../../src/tokens/access-token';
 import { buildKeyRing } from '../../src/tokens/keyring';

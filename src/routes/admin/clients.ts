@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../../oauth/client-metadata';
 import { validateClientPolicy } from '../../oauth/client-policy';
-import { OAuthError } from '../../oauth/errors';
+import { OAuthError } from '../../lib/errors';
 import { fixedCredentials } from '../../oauth/fixed-credentials';
 import { listClients } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';

@@ -1,7 +1,7 @@
 /** Reading a small JSON object body (admin API, RFC 7591 registration) with a clear error for anything else. */
 import type { Context } from 'hono';
-import { readBodyText, textErrors, type TextErrors } from '../../http/body';
-import { OAuthError } from '../../oauth/errors';
+import { readBodyText, textErrors, type TextErrors } from '../../lib/body';
+import { OAuthError } from '../../lib/errors';
 
 const MAX_JSON_BYTES = 16 * 1024;
 

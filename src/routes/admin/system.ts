@@ -1,11 +1,11 @@
 /** Admin API: signing keys, initial access tokens for registration, the audit trail. */
 import { Hono } from 'hono';
-import { OAuthError } from '../../oauth/errors';
+import { OAuthError } from '../../lib/errors';
 import { listAuditEvents } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
 import { issueInitialAccessToken } from '../../storage/initial-access-tokens';
 import { listSigningKeys } from '../../storage/signing-keys';
-import { rotateSigningKeys, PUBLISH_DELAY_SECONDS } from '../../tokens/key-rotation';
+import { rotateSigningKeys, PUBLISH_DELAY_SECONDS } from '../../services/key-rotation';
 import { getKeyRing } from '../../tokens/keyring';
 import type { AppEnv } from '../../types';
 import { intParam, readJsonObject } from './json-body';

@@ -1,10 +1,10 @@
 /** Admin API: users (create, disable/enable, reset password). A user is named by id or by email. */
 import { Hono, type Context } from 'hono';
-import { OAuthError } from '../../oauth/errors';
+import { OAuthError } from '../../lib/errors';
 import { audit } from '../../storage/audit';
 import { resetUserPassword, setUserStatus } from '../../services/user-account';
 import { createUser, getUserByEmail, getUserById, type User } from '../../storage/users';
-import { randomToken } from '../../tokens/random';
+import { randomToken } from '../../lib/random';
 import type { AppEnv } from '../../types';
 import { readJsonObject } from './json-body';
 

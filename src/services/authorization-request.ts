@@ -6,11 +6,11 @@
  * only sent once a user is signed in (RFC 9700 §4.11.2): src/routes/authorize.ts decides that.
  */
 import { getClient, type Client } from '../storage/clients';
-import type { OAuthErrorCode } from './errors';
-import { isValidS256Challenge } from './pkce';
-import { findRedirectUri } from './redirect-uri';
-import { assertScopesAllowed, formatScope, parseScope, type Scope } from './scopes';
-import { OAuthError } from './errors';
+import type { OAuthErrorCode } from '../lib/errors';
+import { isValidS256Challenge } from '../oauth/pkce';
+import { findRedirectUri } from '../oauth/redirect-uri';
+import { assertScopesAllowed, formatScope, parseScope, type Scope } from '../oauth/scopes';
+import { OAuthError } from '../lib/errors';
 
 /** The parameters of an authorization request that the consent form carries through unchanged. */
 export const REQUEST_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'] as const;

@@ -1,10 +1,11 @@
 /** Rules shared by the grants. */
 import type { Client } from '../../storage/clients';
-import { OAuthError } from '../errors';
-import type { Params } from '../form';
+import { OAuthError } from '../../lib/errors';
+import type { Params } from '../../oauth/form';
+import type { GrantType } from '../../oauth/grant-types';
 
 /** RFC 6749 §5.2 unauthorized_client: the client is not registered for this grant type. */
-export function assertGrantAllowed(client: Client, grantType: string): void {
+export function assertGrantAllowed(client: Client, grantType: GrantType): void {
   if (!client.grantTypes.includes(grantType)) {
     throw new OAuthError('unauthorized_client', `This client is not allowed to use the ${grantType} grant.`);
   }

@@ -3,14 +3,14 @@
  * statement, a replay revokes what the code issued (§4.1.2), and a code_verifier for a code issued without
  * a challenge is refused (PKCE downgrade, RFC 9700 §4.8.2). Cost: one KV read (client) and one D1 batch.
  */
-import { nowSeconds } from '../../clock';
+import { nowSeconds } from '../../lib/clock';
 import { redeemCode, type RedemptionResult } from '../../storage/authorization-codes';
 import { audit } from '../../storage/audit';
 import { resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
-import { randomToken } from '../../tokens/random';
-import { OAuthError } from '../errors';
-import { isValidVerifier, s256 } from '../pkce';
+import { randomToken } from '../../lib/random';
+import { OAuthError } from '../../lib/errors';
+import { isValidVerifier, s256 } from '../../oauth/pkce';
 import { assertGrantAllowed, mayRefresh, requireParam } from './common';
 import type { GrantHandler } from './types';
 

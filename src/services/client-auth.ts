@@ -4,14 +4,14 @@
  * the one the client registered (RFC 7591 §2 token_endpoint_auth_method); public clients identify themselves with
  * `client_id` alone.
  */
-import { nowSeconds, sleeper } from '../clock';
+import { nowSeconds, sleeper } from '../lib/clock';
 import { audit } from '../storage/audit';
 import { authMethodOf, getClient, type Client } from '../storage/clients';
 import { clientThrottleKey, recordFailure } from '../storage/throttle';
-import { sha256 } from '../tokens/random';
-import { OAuthError } from './errors';
-import type { Params } from './form';
-import { delayMs, lockRemaining } from './throttle-policy';
+import { sha256 } from '../lib/random';
+import { OAuthError } from '../lib/errors';
+import type { Params } from '../oauth/form';
+import { delayMs, lockRemaining } from '../oauth/throttle-policy';
 
 export interface BasicCredentials {
   id: string;

@@ -5,13 +5,13 @@
  * 2. promote (once every cache has seen the JWKS, i.e. PUBLISH_DELAY_SECONDS later, or with `force`): next → current,
  *    the old current → previous, which keeps verifying until the last token it may have signed has expired.
  */
-import { nowSeconds } from '../clock';
+import { nowSeconds } from '../lib/clock';
 import { getConfig } from '../config';
-import { OAuthError } from '../oauth/errors';
+import { OAuthError } from '../lib/errors';
 import { audit } from '../storage/audit';
 import { addNextKey, loadLiveKeys, promoteNextKey, type SigningKeyInfo } from '../storage/signing-keys';
-import { KEY_REFRESH_SECONDS, publicJwk, resetKeyRing } from './keyring';
-import { CLOCK_TOLERANCE } from './verify-access-token';
+import { KEY_REFRESH_SECONDS, publicJwk, resetKeyRing } from '../tokens/keyring';
+import { CLOCK_TOLERANCE } from '../tokens/verify-access-token';
 
 /** Cache-Control max-age of /.well-known/jwks.json. */
 export const JWKS_MAX_AGE_SECONDS = 300;

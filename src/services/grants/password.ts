@@ -4,8 +4,8 @@
  */
 import { newRefreshFamily } from '../../storage/refresh-tokens';
 import { issueAccessToken } from '../../tokens/access-token';
-import { OAuthError } from '../errors';
-import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../scopes';
+import { OAuthError } from '../../lib/errors';
+import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../../oauth/scopes';
 import { checkUserPassword, MAX_CREDENTIAL_LENGTH } from '../password-login';
 import { assertAuthenticated, assertGrantAllowed, mayRefresh, requireParam } from './common';
 import type { GrantHandler } from './types';

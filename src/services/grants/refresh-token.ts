@@ -12,8 +12,8 @@ import { reuseRefreshToken } from '../../storage/refresh-token-reuse';
 import { rotateRefreshToken } from '../../storage/refresh-tokens';
 import { familyDenyUntil, resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
-import { OAuthError } from '../errors';
-import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../scopes';
+import { OAuthError } from '../../lib/errors';
+import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../../oauth/scopes';
 import { assertGrantAllowed, requireParam } from './common';
 import type { GrantHandler } from './types';
 
@@ -38,6 +38,9 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
   const use = refreshPolicyOf(client) === 'reuse' ? reuseRefreshToken : rotateRefreshToken;
   const result = await use(env.DB, presented, client.id, requested ? scopeMask(requested) : 0, familyDenyUntil(config.accessTokenTtl));
   if (!result.ok) {
+    if (result.reason === 'unexplained') {
+      throw new OAuthError('server_error', 'The refresh token could not be rotated; try again.', { reason: 'rotation outcome not decoded' });
+    }
     if (result.reason === 'scope_widened') {
       throw new OAuthError('invalid_scope', `The requested scope exceeds the scope originally granted ("${result.record?.scope}").`);
     }

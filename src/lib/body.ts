@@ -3,7 +3,7 @@
  * Content-Length claims; strict UTF-8; a body that stops early or breaks off is the client's event (400, logged at
  * info through the error's `reason`), never a server error. Low level: imports nothing of ours but the error type.
  */
-import { OAuthError, type OAuthErrorCode } from '../oauth/errors';
+import { OAuthError, type OAuthErrorCode } from './errors';
 
 /** How a caller words the two client-side failures; the defaults fit a JSON or form endpoint. */
 export interface BodyErrors {

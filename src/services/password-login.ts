@@ -1,15 +1,15 @@
 /**
- * Checks an email and password, for both the password grant (src/oauth/grants/password.ts) and the sign-in
+ * Checks an email and password, for both the password grant (src/services/grants/password.ts) and the sign-in
  * page (src/routes/login.ts), so both share the same users and the same brute-force protection: failures are
  * counted per email in D1 (src/storage/throttle.ts, policy in throttle-policy.ts), slowed from the 3rd and
  * locked at the 10th; an unknown email costs the same PBKDF2 work as a wrong password. Failures are audited.
  */
-import { nowSeconds, sleeper } from '../clock';
+import { nowSeconds, sleeper } from '../lib/clock';
 import { auditStatement } from '../storage/audit';
 import { recordFailure, throttleClearStatement, throttleFromRow, throttleReadStatement, userThrottleKey } from '../storage/throttle';
 import { userByEmailStatement, userFromRow, type User } from '../storage/users';
-import { DUMMY_PASSWORD_HASH, verifyPassword } from '../tokens/password';
-import { activeFailures, delayMs, lockRemaining } from './throttle-policy';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/password';
+import { activeFailures, delayMs, lockRemaining } from '../oauth/throttle-policy';
 
 export type PasswordCheck =
   | {

@@ -1,6 +1,6 @@
 import type { Config } from '../../config';
 import type { AuthenticatedClient } from '../client-auth';
-import type { Params } from '../form';
+import type { Params } from '../../oauth/form';
 import type { KeyRing } from '../../tokens/keyring';
 
 export interface GrantContext {

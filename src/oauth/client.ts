@@ -1,0 +1,32 @@
+/** What a registered client is (the registry's shape, src/storage/clients.ts stores it). No I/O. */
+import type { GrantType } from './grant-types';
+import type { Scope } from './scopes';
+
+/** How a client authenticates at the token endpoint (RFC 7591 §2); `none` is a public client. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+/** Issue 11 (migrations/0008): what the refresh grant returns; `reuse` only for confidential clients (RFC 9700 §4.14.2). */
+export type RefreshTokenPolicy = 'rotate' | 'reuse';
+
+export interface Client {
+  id: string;
+  /** base64url SHA-256 of the secret; null for public clients. */
+  secretHash: string | null;
+  name: string;
+  siteUrl: string | null;
+  description: string | null;
+  logoUrl: string | null;
+  redirectUris: string[];
+  grantTypes: GrantType[];
+  scopes: Scope[];
+  confidential: boolean;
+  /** RFC 7591 §2 token_endpoint_auth_method as registered; the only method client authentication accepts. */
+  authMethod: ClientAuthMethod;
+  requirePkce: boolean;
+  /** Read it through refreshPolicyOf (a client cached before migration 0008 has none). */
+  refreshTokenPolicy: RefreshTokenPolicy;
+  ownerUserId: string | null;
+  status: 'active' | 'disabled';
+  createdAt: number;
+  updatedAt: number;
+}
