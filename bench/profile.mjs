@@ -7,7 +7,7 @@
 // a name to interleave it with another and see the drift). Ports 8794 (entry), 8795 (product), 8796 (ceiling),
 // 8797 (storage baseline), 8793 (inspector).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,6 @@ import WebSocket from 'ws';
 import { buildWorker } from './lib/build.mjs';
 import { runLoad } from './lib/load.mjs';
 import { HOST, PORTS, productBindings, workerdPids } from './lib/runtime.mjs';
-import { readFileSync } from 'node:fs';
 import { applyMigrations, insertClient, randomToken } from './lib/seed.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -41,21 +40,40 @@ const mf = new Miniflare({
   },
   workers: [
     {
-      name: 'product', modules: true, scriptPath: script, modulesRoot: join(dir, 'product'),
-      compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'],
-      bindings: { ...productBindings(secrets), ...(process.env.PROFILE_VARS ? JSON.parse(process.env.PROFILE_VARS) : {}) },
-      d1Databases: { DB: 'p-db' }, kvNamespaces: { CACHE: 'p-cache' }, r2Buckets: { FILES: 'p-files' },
+      name: 'product',
+      modules: true,
+      scriptPath: script,
+      modulesRoot: join(dir, 'product'),
+      compatibilityDate: '2026-04-01',
+      compatibilityFlags: ['nodejs_compat'],
+      bindings: {
+        ...productBindings(secrets),
+        ...(process.env.PROFILE_VARS ? JSON.parse(process.env.PROFILE_VARS) : {}),
+      },
+      d1Databases: { DB: 'p-db' },
+      kvNamespaces: { CACHE: 'p-cache' },
+      r2Buckets: { FILES: 'p-files' },
       unsafeDirectSockets: [{ host: HOST, port: PORTS.product }],
     },
     {
-      name: 'storage', modules: true, scriptPath: join(ROOT, 'bench/baselines/storage-read.js'), modulesRoot: join(ROOT, 'bench/baselines'),
-      compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'],
-      d1Databases: { DB: 'p-db' }, kvNamespaces: { CACHE: 'p-cache' }, r2Buckets: { FILES: 'p-files' },
+      name: 'storage',
+      modules: true,
+      scriptPath: join(ROOT, 'bench/baselines/storage-read.js'),
+      modulesRoot: join(ROOT, 'bench/baselines'),
+      compatibilityDate: '2026-04-01',
+      compatibilityFlags: ['nodejs_compat'],
+      d1Databases: { DB: 'p-db' },
+      kvNamespaces: { CACHE: 'p-cache' },
+      r2Buckets: { FILES: 'p-files' },
       unsafeDirectSockets: [{ host: HOST, port: PORTS.storage }],
     },
     {
-      name: 'ceiling', modules: true, scriptPath: join(ROOT, 'bench/baselines/ceiling.js'), modulesRoot: join(ROOT, 'bench/baselines'),
-      compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'],
+      name: 'ceiling',
+      modules: true,
+      scriptPath: join(ROOT, 'bench/baselines/ceiling.js'),
+      modulesRoot: join(ROOT, 'bench/baselines'),
+      compatibilityDate: '2026-04-01',
+      compatibilityFlags: ['nodejs_compat'],
       unsafeDirectSockets: [{ host: HOST, port: PORTS.ceiling }],
     },
   ],
@@ -64,16 +82,36 @@ await mf.ready;
 const db = await mf.getD1Database('DB', 'product');
 await applyMigrations(db, join(ROOT, 'migrations'));
 const secret = randomToken(32);
-await insertClient(db, { id: 'cl_p', secret, grantTypes: ['client_credentials'], scopes: ['base', 'files', 'upload_files'] });
+await insertClient(db, {
+  id: 'cl_p',
+  secret,
+  grantTypes: ['client_credentials'],
+  scopes: ['base', 'files', 'upload_files'],
+});
 const basic = `Basic ${Buffer.from(`cl_p:${secret}`).toString('base64')}`;
 const url = `http://${HOST}:${PORTS.product}`;
 const form = { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic };
-const tok = await (await fetch(`${url}/oauth2/token`, { method: 'POST', headers: form, body: 'grant_type=client_credentials' })).json();
-const tokenFor = async (scope) => (await (await fetch(`${url}/oauth2/token`, { method: 'POST', headers: form, body: `grant_type=client_credentials&scope=${scope}` })).json()).access_token;
+const tok = await (
+  await fetch(`${url}/oauth2/token`, { method: 'POST', headers: form, body: 'grant_type=client_credentials' })
+).json();
+const tokenFor = async (scope) =>
+  (
+    await (
+      await fetch(`${url}/oauth2/token`, {
+        method: 'POST',
+        headers: form,
+        body: `grant_type=client_credentials&scope=${scope}`,
+      })
+    ).json()
+  ).access_token;
 // The image scenario: a 20 KB PNG uploaded through the product, read with a files token; r2 reads the same object.
 const png = randomBytes(20 * 1024);
 Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
-const put = await fetch(`${url}/v1/img/p.png`, { method: 'PUT', headers: { Authorization: `Bearer ${await tokenFor('upload_files')}`, 'Content-Type': 'image/png' }, body: png });
+const put = await fetch(`${url}/v1/img/p.png`, {
+  method: 'PUT',
+  headers: { Authorization: `Bearer ${await tokenFor('upload_files')}`, 'Content-Type': 'image/png' },
+  body: png,
+});
 if (!put.ok) throw new Error(`image upload: ${put.status} ${await put.text()}`);
 const filesToken = await tokenFor('files');
 const REQ = {
@@ -87,18 +125,29 @@ const REQ = {
 const [pid] = workerdPids();
 const CLK = 100; // USER_HZ
 const cpuMs = () => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+    .split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK;
 };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ceiling', 'jwks', 'me', 'cc'];
 if (!PROFILE) {
   for (const name of names) {
-    const u = name === 'ceiling' ? `http://${HOST}:${PORTS.ceiling}` : name === 'r2' ? `http://${HOST}:${PORTS.storage}` : url;
+    const u =
+      name === 'ceiling' ? `http://${HOST}:${PORTS.ceiling}` : name === 'r2' ? `http://${HOST}:${PORTS.storage}` : url;
     await runLoad({ url: u, connections: 10, warmupSeconds: 0, durationSeconds: 2, requests: [REQ[name]] });
     const c0 = cpuMs();
-    const r = await runLoad({ url: u, connections: 10, warmupSeconds: 0, durationSeconds: SECONDS, requests: [REQ[name]] });
+    const r = await runLoad({
+      url: u,
+      connections: 10,
+      warmupSeconds: 0,
+      durationSeconds: SECONDS,
+      requests: [REQ[name]],
+    });
     const c1 = cpuMs();
-    console.log(`${name.padEnd(8)} ${r.rps.toFixed(0).padStart(6)} req/s  workerd CPU ${(((c1 - c0) * 1000) / r.total).toFixed(0).padStart(4)} µs/request  errors ${r.non2xx + r.errors + r.timeouts}`);
+    console.log(
+      `${name.padEnd(8)} ${r.rps.toFixed(0).padStart(6)} req/s  workerd CPU ${(((c1 - c0) * 1000) / r.total).toFixed(0).padStart(4)} µs/request  errors ${r.non2xx + r.errors + r.timeouts}`,
+    );
   }
   await mf.dispose();
   rmSync(dir, { recursive: true, force: true });
@@ -115,7 +164,12 @@ ws.on('message', (m) => {
   const msg = JSON.parse(String(m));
   if (msg.id && pending.has(msg.id)) pending.get(msg.id)(msg.result);
 });
-const send = (method, params = {}) => new Promise((resolve) => { const i = ++id; pending.set(i, resolve); ws.send(JSON.stringify({ id: i, method, params })); });
+const send = (method, params = {}) =>
+  new Promise((resolve) => {
+    const i = ++id;
+    pending.set(i, resolve);
+    ws.send(JSON.stringify({ id: i, method, params }));
+  });
 await send('Profiler.enable');
 await send('Profiler.setSamplingInterval', { interval: 200 });
 
@@ -137,8 +191,11 @@ for (const name of names) {
     total += n;
   }
   const idle = [...self].filter(([k]) => k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0);
-  console.log(`\n== ${name}: ${r.rps.toFixed(0)} req/s; ${total} samples (~${dt.toFixed(0)} µs), idle ${((idle / total) * 100).toFixed(1)} %`);
-  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
+  console.log(
+    `\n== ${name}: ${r.rps.toFixed(0)} req/s; ${total} samples (~${dt.toFixed(0)} µs), idle ${((idle / total) * 100).toFixed(1)} %`,
+  );
+  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
   // Inclusive ("total") time: a sample counts once for every distinct function on its stack.
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -154,7 +211,11 @@ for (const name of names) {
     }
   }
   console.log(`-- inclusive`);
-  for (const [k, v] of [...incl].filter(([k]) => !k.startsWith('(')).sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
+  for (const [k, v] of [...incl]
+    .filter(([k]) => !k.startsWith('('))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 30))
+    console.log(`${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
 }
 ws.close();
 await mf.dispose();

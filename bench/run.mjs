@@ -23,8 +23,8 @@ import { fmt } from './lib/report.mjs';
 import { machine, machineTicks, runRounds, stealPct } from './lib/rounds.mjs';
 import { productBindings, startRuntime, workerdPids } from './lib/runtime.mjs';
 import { MAIN } from './lib/scenarios.mjs';
+import { BIG, basic, expectOk, log, REPORT, ROOT, SOAK } from './lib/settings.mjs';
 import { productSecrets, seedProduct, seedWop, startOidc } from './lib/setup.mjs';
-import { basic, BIG, expectOk, log, REPORT, ROOT, SOAK } from './lib/settings.mjs';
 import { soak } from './lib/soak.mjs';
 
 async function main() {
@@ -53,13 +53,23 @@ async function main() {
     const { db, p } = await seedProduct(mf, dir);
     const imageKey = p.imageKey;
     const stored = await (await mf.getR2Bucket('FILES', 'product')).head(imageKey);
-    if (stored?.size !== 20 * 1024) throw new Error(`seed: the uploaded image is not at ${imageKey} with 20 KB (${stored?.size})`);
+    if (stored?.size !== 20 * 1024)
+      throw new Error(`seed: the uploaded image is not at ${imageKey} with 20 KB (${stored?.size})`);
     const w = await seedWop();
     w.refreshPoolFile = join(dir, 'wop-refresh-pool.json');
     writeFileSync(w.refreshPoolFile, JSON.stringify(w.refresh));
     await oidc.ready;
     const o = { basic: basic(oidc.clientId, oidc.secret) };
-    const opaque = await expectOk('oidc', { method: 'POST', path: '/token', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: o.basic }, body: 'grant_type=client_credentials&scope=api&resource=urn%3Abench%3Aopaque' }, 'seed: oidc opaque token');
+    const opaque = await expectOk(
+      'oidc',
+      {
+        method: 'POST',
+        path: '/token',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: o.basic },
+        body: 'grant_type=client_credentials&scope=api&resource=urn%3Abench%3Aopaque',
+      },
+      'seed: oidc opaque token',
+    );
     o.opaqueToken = opaque.json().access_token;
     const s = { product: p, wop: w, oidc: o, imageKey };
 
@@ -70,7 +80,14 @@ async function main() {
     // CPU time per request is read from the process that serves the scenario: workerd (which also hosts the local
     // D1, KV and R2 simulators), or oidc-provider's Node process.
     const [workerd] = workerdPids();
-    s.pids = { product: workerd, productBig: workerd, ceiling: workerd, storage: workerd, wop: workerd, oidc: oidc.child.pid };
+    s.pids = {
+      product: workerd,
+      productBig: workerd,
+      ceiling: workerd,
+      storage: workerd,
+      wop: workerd,
+      oidc: oidc.child.pid,
+    };
     const results = {};
     const ticks0 = machineTicks();
     await runRounds(MAIN, s, s.pids, results);

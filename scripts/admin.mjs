@@ -29,7 +29,8 @@ function policyFields(v) {
   const out = {};
   const policy = v['refresh-token-policy'];
   if (policy !== undefined) {
-    if (policy !== 'rotate' && policy !== 'reuse') throw new UsageError('--refresh-token-policy must be rotate or reuse');
+    if (policy !== 'rotate' && policy !== 'reuse')
+      throw new UsageError('--refresh-token-policy must be rotate or reuse');
     out.refresh_token_policy = policy;
   }
   const pkce = v['require-pkce'];
@@ -69,14 +70,22 @@ const COMMANDS = {
       "never from the command line. Only the secret's hash is stored.\n" +
       POLICY_HELP.trimEnd(),
     options: {
-      name: { type: 'string' }, grant: list, scope: { type: 'string' }, 'redirect-uri': list, public: { type: 'boolean' }, 'client-uri': { type: 'string' }, description: { type: 'string' },
-      'client-id': { type: 'string' }, 'client-secret-env': { type: 'string' },
+      name: { type: 'string' },
+      grant: list,
+      scope: { type: 'string' },
+      'redirect-uri': list,
+      public: { type: 'boolean' },
+      'client-uri': { type: 'string' },
+      description: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret-env': { type: 'string' },
       ...POLICY_OPTIONS,
     },
     run: (api, _p, v) => {
       if (!v.name) throw new UsageError('--name is required');
       const secretVar = v['client-secret-env'];
-      if (secretVar !== undefined && !process.env[secretVar]) throw new UsageError(`--client-secret-env: the environment variable ${secretVar} is not set`);
+      if (secretVar !== undefined && !process.env[secretVar])
+        throw new UsageError(`--client-secret-env: the environment variable ${secretVar} is not set`);
       return api('POST', '/clients', {
         ...(v['client-id'] ? { client_id: v['client-id'] } : {}),
         ...(secretVar ? { client_secret: process.env[secretVar] } : {}),
@@ -97,7 +106,15 @@ const COMMANDS = {
       '                 [--refresh-token-policy rotate|reuse] [--require-pkce true|false]',
     help: `Change a client. Lists given here (grants, redirect URIs) replace the stored ones.\n${POLICY_HELP.trimEnd()}`,
     args: ['client_id'],
-    options: { name: { type: 'string' }, grant: list, scope: { type: 'string' }, 'redirect-uri': list, 'client-uri': { type: 'string' }, description: { type: 'string' }, ...POLICY_OPTIONS },
+    options: {
+      name: { type: 'string' },
+      grant: list,
+      scope: { type: 'string' },
+      'redirect-uri': list,
+      'client-uri': { type: 'string' },
+      description: { type: 'string' },
+      ...POLICY_OPTIONS,
+    },
     run: (api, [id], v) => {
       const body = {
         ...(v.name ? { client_name: v.name } : {}),
@@ -114,7 +131,7 @@ const COMMANDS = {
   },
   'clients disable': {
     usage: 'clients disable <client_id>',
-    help: "Disable a client: it can no longer authenticate and its access tokens are revoked (deny-list).",
+    help: 'Disable a client: it can no longer authenticate and its access tokens are revoked (deny-list).',
     args: ['client_id'],
     run: (api, [id]) => api('POST', `/clients/${enc(id)}/disable`),
   },
@@ -158,7 +175,7 @@ const COMMANDS = {
   },
   'users disable': {
     usage: 'users disable <user_id|email>',
-    help: "Disable a user: signed out everywhere (refresh tokens revoked, access tokens on the deny-list).",
+    help: 'Disable a user: signed out everywhere (refresh tokens revoked, access tokens on the deny-list).',
     args: ['user'],
     run: (api, [u]) => api('POST', `/users/${enc(u)}/disable`),
   },
@@ -204,8 +221,16 @@ const COMMANDS = {
   audit: {
     usage: 'audit [--limit N] [--event NAME] [--since UNIX_SECONDS] [--before ID]',
     help: 'Read the audit trail, newest first (failed logins and client authentications, reuse, client and key changes).',
-    options: { limit: { type: 'string' }, event: { type: 'string' }, since: { type: 'string' }, before: { type: 'string' } },
-    run: (api, _p, v) => api('GET', `/audit${query({ limit: v.limit, event: v.event, since: v.since, before: v.before })}`).then((r) => r.events),
+    options: {
+      limit: { type: 'string' },
+      event: { type: 'string' },
+      since: { type: 'string' },
+      before: { type: 'string' },
+    },
+    run: (api, _p, v) =>
+      api('GET', `/audit${query({ limit: v.limit, event: v.event, since: v.since, before: v.before })}`).then(
+        (r) => r.events,
+      ),
     table: ['id', 'at', 'event', 'actor', 'subject', 'detail', 'request_id'],
   },
 };
@@ -272,11 +297,17 @@ function makeApi(baseUrl, token) {
     try {
       res = await fetch(`${baseUrl}/admin${path}`, {
         method,
-        headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        },
         body: body !== undefined ? JSON.stringify(body) : undefined,
       });
     } catch (err) {
-      throw new ApiError(0, { error: 'unreachable', error_description: `cannot reach ${baseUrl} (${err.cause?.code ?? err.message}); is the server running? (npm start)` });
+      throw new ApiError(0, {
+        error: 'unreachable',
+        error_description: `cannot reach ${baseUrl} (${err.cause?.code ?? err.message}); is the server running? (npm start)`,
+      });
     }
     const text = await res.text();
     let parsed = null;
@@ -306,7 +337,11 @@ function printTable(rows, columns) {
     return;
   }
   const widths = columns.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c], c).length))));
-  const line = (vals) => vals.map((v, i) => v.slice(0, widths[i]).padEnd(widths[i])).join('  ').trimEnd();
+  const line = (vals) =>
+    vals
+      .map((v, i) => v.slice(0, widths[i]).padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   console.log(line(columns.map((c) => c.toUpperCase())));
   for (const r of rows) console.log(line(columns.map((c) => cell(r[c], c))));
 }
@@ -357,7 +392,12 @@ async function main(argv) {
   const cmd = COMMANDS[name];
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...(cmd.options ?? {}) }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: { ...GLOBAL_OPTIONS, ...(cmd.options ?? {}) },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError(`${err.message}\n\nUsage: npm run admin -- ${cmd.usage}`);
   }
@@ -369,13 +409,17 @@ async function main(argv) {
   const positionals = parsed.positionals.slice(name.split(' ').length);
   const needed = cmd.args ?? [];
   if (positionals.length !== needed.length) {
-    throw new UsageError(`expected ${needed.length ? needed.map((a) => `<${a}>`).join(' ') : 'no arguments'}\n\nUsage: npm run admin -- ${cmd.usage}`);
+    throw new UsageError(
+      `expected ${needed.length ? needed.map((a) => `<${a}>`).join(' ') : 'no arguments'}\n\nUsage: npm run admin -- ${cmd.usage}`,
+    );
   }
   const url = (values.url ?? defaultUrl()).replace(/\/+$/, '');
   try {
     new URL(url);
   } catch {
-    throw new UsageError(`${values.url !== undefined ? '--url' : process.env.ADMIN_URL ? 'ADMIN_URL' : 'the issuer in demo-credentials.json'} must be a URL such as ${FALLBACK_URL}`);
+    throw new UsageError(
+      `${values.url !== undefined ? '--url' : process.env.ADMIN_URL ? 'ADMIN_URL' : 'the issuer in demo-credentials.json'} must be a URL such as ${FALLBACK_URL}`,
+    );
   }
   const result = await cmd.run(makeApi(url, resolveToken(url)), positionals, values);
   if (values.json) console.log(JSON.stringify(result, null, 2));
@@ -391,7 +435,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof ApiError) {
       const hint = err.status === 401 ? ' (check ADMIN_TOKEN)' : '';
       if (json) console.error(JSON.stringify({ status: err.status, ...(err.body ?? {}) }));
-      else console.error(`error: ${err.message}${hint}${err.status ? ` [HTTP ${err.status}${err.body?.error ? ` ${err.body.error}` : ''}]` : ''}`);
+      else
+        console.error(
+          `error: ${err.message}${hint}${err.status ? ` [HTTP ${err.status}${err.body?.error ? ` ${err.body.error}` : ''}]` : ''}`,
+        );
       process.exit(1);
     }
     if (err instanceof UsageError) {

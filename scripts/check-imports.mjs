@@ -70,6 +70,7 @@ if (groups.length === 0) {
 }
 for (const g of groups) {
   console.log(`cycle between ${g.join(', ')}:`);
-  for (const a of g) for (const [b, example] of edges.get(a) ?? []) if (g.includes(b)) console.log(`  ${a} → ${b} (${example})`);
+  for (const a of g)
+    for (const [b, example] of edges.get(a) ?? []) if (g.includes(b)) console.log(`  ${a} → ${b} (${example})`);
 }
 process.exit(1);

@@ -6,7 +6,17 @@
 // 4. seeds a demo confidential client and a demo user through the admin API (idempotent: the same credentials on
 //    every run), writes demo-credentials.json (git-ignored) and prints the address and the credentials.
 import { spawn } from 'node:child_process';
-import { DEMO_CLIENT_ID, applyMigrations, devArgs, ensureDevVars, root, seedDemo, seedOperatorCredentials, waitUntilUp, wranglerEnv } from './local.mjs';
+import {
+  applyMigrations,
+  DEMO_CLIENT_ID,
+  devArgs,
+  ensureDevVars,
+  root,
+  seedDemo,
+  seedOperatorCredentials,
+  waitUntilUp,
+  wranglerEnv,
+} from './local.mjs';
 
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {

@@ -58,8 +58,12 @@ export async function ensureDevVars(path = devVarsPath) {
   const merged = { ...fresh, ...existing };
   const changed = Object.keys(fresh).some((k) => existing[k] === undefined);
   if (changed) {
-    const body = Object.entries(merged).map(([k, v]) => `${k}=${v}`).join('\n');
-    writeFileSync(path, `# Local development secrets (git-ignored). Delete this file to make new ones.\n${body}\n`, { mode: 0o600 });
+    const body = Object.entries(merged)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n');
+    writeFileSync(path, `# Local development secrets (git-ignored). Delete this file to make new ones.\n${body}\n`, {
+      mode: 0o600,
+    });
     console.log(`Wrote development secrets to ${path}`);
   }
   return merged;
@@ -96,7 +100,10 @@ function adminApi(origin, adminToken) {
   return async (method, path, body) => {
     const res = await fetch(`${origin}/admin${path}`, {
       method,
-      headers: { Authorization: `Bearer ${adminToken}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      headers: {
+        Authorization: `Bearer ${adminToken}`,
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
@@ -115,7 +122,10 @@ export async function seedDemo(origin, adminToken, { path = credentialsPath } = 
   const creds = {
     ...previous,
     client_id: DEMO_CLIENT_ID,
-    client_secret: previous.client_id === DEMO_CLIENT_ID && previous.client_secret ? previous.client_secret : b64url(randomBytes(32)),
+    client_secret:
+      previous.client_id === DEMO_CLIENT_ID && previous.client_secret
+        ? previous.client_secret
+        : b64url(randomBytes(32)),
     username: previous.username ?? 'demo@example.com',
     password: previous.password ?? b64url(randomBytes(12)),
     issuer: origin,
@@ -123,7 +133,8 @@ export async function seedDemo(origin, adminToken, { path = credentialsPath } = 
   const secretIsNew = creds.client_secret !== previous.client_secret;
   const api = adminApi(origin, adminToken);
   const must = (r, ...ok) => {
-    if (!ok.includes(r.status)) throw new Error(`seeding the demo data through the admin API failed: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    if (!ok.includes(r.status))
+      throw new Error(`seeding the demo data through the admin API failed: HTTP ${r.status} ${JSON.stringify(r.body)}`);
     return r;
   };
 
@@ -131,7 +142,10 @@ export async function seedDemo(origin, adminToken, { path = credentialsPath } = 
   const client = must(await api('GET', `/clients/${DEMO_CLIENT_ID}`), 200, 404);
   if (client.status === 200 && secretIsNew) must(await api('DELETE', `/clients/${DEMO_CLIENT_ID}`), 204);
   if (client.status === 404 || secretIsNew) {
-    must(await api('POST', '/clients', { ...metadata, client_id: DEMO_CLIENT_ID, client_secret: creds.client_secret }), 201);
+    must(
+      await api('POST', '/clients', { ...metadata, client_id: DEMO_CLIENT_ID, client_secret: creds.client_secret }),
+      201,
+    );
   } else {
     must(await api('PATCH', `/clients/${DEMO_CLIENT_ID}`, { ...metadata, status: 'active' }), 200);
   }
@@ -140,7 +154,8 @@ export async function seedDemo(origin, adminToken, { path = credentialsPath } = 
   if (user.status === 404) {
     must(await api('POST', '/users', { email: creds.username, password: creds.password }), 201);
   } else {
-    if (creds.password !== previous.password) must(await api('POST', `/users/${user.body.id}/password`, { password: creds.password }), 200);
+    if (creds.password !== previous.password)
+      must(await api('POST', `/users/${user.body.id}/password`, { password: creds.password }), 200);
     if (user.body.status !== 'active') must(await api('POST', `/users/${user.body.id}/enable`), 200);
   }
   writeFileSync(path, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
@@ -152,7 +167,10 @@ export async function waitUntilUp(origin, { failed = () => false, describe = () 
   for (let i = 0; ; i++) {
     if (failed()) throw new Error(`wrangler dev stopped before it answered:\n${describe()}`);
     if (i >= 240) throw new Error(`wrangler dev did not start within 2 minutes:\n${describe()}`);
-    const up = await fetch(`${origin}/.well-known/oauth-authorization-server`).then((r) => r.ok, () => false);
+    const up = await fetch(`${origin}/.well-known/oauth-authorization-server`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) return;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -161,10 +179,17 @@ export async function waitUntilUp(origin, { failed = () => false, describe = () 
 /** `wrangler dev` arguments shared by `npm start` and the end-to-end tests. */
 export function devArgs(port, origin) {
   return [
-    wrangler, 'dev', '--port', String(port),
-    '--var', `ISSUER:${origin}`, '--var', `ACCESS_TOKEN_AUDIENCE:${origin}/v1`,
+    wrangler,
+    'dev',
+    '--port',
+    String(port),
+    '--var',
+    `ISSUER:${origin}`,
+    '--var',
+    `ACCESS_TOKEN_AUDIENCE:${origin}/v1`,
     // The local demo page /demo/callback (src/routes/demo.ts); never set in wrangler.toml, so no deploy has it.
-    '--var', `DEMO_CALLBACK_CLIENT_ID:${DEMO_CLIENT_ID}`,
+    '--var',
+    `DEMO_CALLBACK_CLIENT_ID:${DEMO_CLIENT_ID}`,
     // Local cron runs on demand (GET /__scheduled runs the cleanup of src/jobs/cleanup.ts), instead of wrangler's
     // warning that crons are not triggered locally.
     '--test-scheduled',
@@ -176,7 +201,11 @@ export function devArgs(port, origin) {
  * `request.cf` placeholder (miniflare's CLOUDFLARE_CF_FETCH_ENABLED; offline it prints a stack trace, and this
  * Worker reads nothing from request.cf).
  */
-export const wranglerEnv = () => ({ ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
+export const wranglerEnv = () => ({
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+});
 
 /**
  * Operator credentials for local development (issue 5): writes `admin_token` (the ADMIN_TOKEN of .dev.vars) and an
@@ -223,7 +252,13 @@ export async function startLocalWorker() {
   const persistTo = join(dir, 'state');
   const envFile = join(dir, '.dev.vars');
   const secrets = await makeSecrets();
-  writeFileSync(envFile, `${Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    `${Object.entries(secrets)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+    { mode: 0o600 },
+  );
   const port = await freePort();
   const origin = `http://localhost:${port}`;
   await applyMigrations({ persistTo });
@@ -232,10 +267,23 @@ export async function startLocalWorker() {
   const child = spawn(
     process.execPath,
     [
-      ...devArgs(port, origin), '--ip', '127.0.0.1', '--persist-to', persistTo, '--env-file', envFile,
-      '--show-interactive-dev-session=false', '--inspector-port', String(await freePort()),
+      ...devArgs(port, origin),
+      '--ip',
+      '127.0.0.1',
+      '--persist-to',
+      persistTo,
+      '--env-file',
+      envFile,
+      '--show-interactive-dev-session=false',
+      '--inspector-port',
+      String(await freePort()),
     ],
-    { cwd: root, env: { ...wranglerEnv(), CI: 'true', NO_COLOR: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: root,
+      env: { ...wranglerEnv(), CI: 'true', NO_COLOR: '1' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   child.stdout.on('data', (d) => {
     output += String(d);

@@ -2,19 +2,19 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config';
-import { requestContext } from './middleware/request-context';
 import { OAuthError } from './lib/errors';
+import { requestContext } from './middleware/request-context';
 import { adminRoutes } from './routes/admin';
 import { assetRoutes } from './routes/assets';
 import { authorizeRoutes } from './routes/authorize';
 import { demoRoutes } from './routes/demo';
-import { loginRoutes, logoutRoutes } from './routes/login';
 import { filesRoutes } from './routes/files';
 import { introspectRoutes } from './routes/introspect';
+import { loginRoutes, logoutRoutes } from './routes/login';
 import { meRoutes } from './routes/me';
+import { portalRoutes } from './routes/portal';
 import { registerRoutes } from './routes/register';
 import { revokeRoutes } from './routes/revoke';
-import { portalRoutes } from './routes/portal';
 import { tokenRoutes } from './routes/token';
 import { wellKnownRoutes } from './routes/well-known';
 import type { AppEnv } from './types';
@@ -45,24 +45,54 @@ app.route('/v1/img', filesRoutes); // images in R2 (issue 4, docs/files.md)
 app.get('/', (c) => c.text('OAuth 2.0 authorization server. Metadata: /.well-known/oauth-authorization-server\n'));
 
 // No registered code fits "no such path"; invalid_request with status 404, rendered like every other error.
-app.notFound(() => new OAuthError('invalid_request', 'No such endpoint exists; the server metadata at /.well-known/oauth-authorization-server lists the endpoints.', { status: 404 }).toResponse());
+app.notFound(() =>
+  new OAuthError(
+    'invalid_request',
+    'No such endpoint exists; the server metadata at /.well-known/oauth-authorization-server lists the endpoints.',
+    { status: 404 },
+  ).toResponse(),
+);
 
 app.onError((err, c) => {
   const requestId = c.get('requestId');
   if (err instanceof OAuthError) {
     if (err.status >= 500 || err.reason) {
-      console.log(JSON.stringify({ level: err.status >= 500 ? 'error' : 'info', requestId, error: err.code, reason: err.reason }));
+      console.log(
+        JSON.stringify({ level: err.status >= 500 ? 'error' : 'info', requestId, error: err.code, reason: err.reason }),
+      );
     }
     return withRequestId(err.toResponse(), requestId);
   }
   if (err instanceof ConfigError) {
-    return withRequestId(new OAuthError('server_error', `The server is misconfigured: ${err.setting} ${err.message.split(`${err.setting} `).pop()}.`).toResponse(), requestId);
+    return withRequestId(
+      new OAuthError(
+        'server_error',
+        `The server is misconfigured: ${err.setting} ${err.message.split(`${err.setting} `).pop()}.`,
+      ).toResponse(),
+      requestId,
+    );
   }
   if (err instanceof HTTPException && err.status < 500) {
-    return withRequestId(new OAuthError('invalid_request', err.message || 'The request is malformed.', { status: err.status }).toResponse(), requestId);
+    return withRequestId(
+      new OAuthError('invalid_request', err.message || 'The request is malformed.', {
+        status: err.status,
+      }).toResponse(),
+      requestId,
+    );
   }
-  console.error(JSON.stringify({ level: 'error', requestId, event: 'unhandled', name: err.name, message: err.message.slice(0, 500) }));
-  return withRequestId(new OAuthError('server_error', 'An unexpected error occurred; try again later.').toResponse(), requestId);
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      requestId,
+      event: 'unhandled',
+      name: err.name,
+      message: err.message.slice(0, 500),
+    }),
+  );
+  return withRequestId(
+    new OAuthError('server_error', 'An unexpected error occurred; try again later.').toResponse(),
+    requestId,
+  );
 });
 
 function withRequestId(res: Response, requestId: string | undefined): Response {

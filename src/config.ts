@@ -37,7 +37,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly setting: string, detail: string) {
+  constructor(
+    readonly setting: string,
+    detail: string,
+  ) {
     super(`Server configuration error: ${setting} ${detail}`);
     this.name = 'ConfigError';
   }
@@ -59,7 +62,9 @@ const issuerSetting = v.pipe(
     try {
       const u = new URL(s);
       const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
-      return (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) && !u.search && !u.hash && !s.endsWith('/');
+      return (
+        (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) && !u.search && !u.hash && !s.endsWith('/')
+      );
     } catch {
       return false;
     }
@@ -86,7 +91,12 @@ const signingKeysSetting = v.pipe(
       return NEVER;
     }
   }),
-  v.object({ keys: v.pipe(v.array(jwkSchema, 'must hold private JWKs with kid, alg (ES256 or EdDSA), crv, x, d'), v.minLength(1, 'must hold at least one key')) }),
+  v.object({
+    keys: v.pipe(
+      v.array(jwkSchema, 'must hold private JWKs with kid, alg (ES256 or EdDSA), crv, x, d'),
+      v.minLength(1, 'must hold at least one key'),
+    ),
+  }),
   v.transform((set) => set.keys as SigningJwk[]),
 );
 
@@ -118,7 +128,9 @@ const schema = v.object({
   KEY_ENCRYPTION_KEY: base64url32,
   ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
   // Same character set as a client_id (RFC 6749 §A.1, src/storage/clients.ts isPlausibleClientId); empty means unset.
-  DEMO_CALLBACK_CLIENT_ID: v.optional(v.pipe(v.string(), v.regex(/^([\x21-\x7e]{1,128})?$/, 'must be a client_id (1 to 128 visible ASCII characters)'))),
+  DEMO_CALLBACK_CLIENT_ID: v.optional(
+    v.pipe(v.string(), v.regex(/^([\x21-\x7e]{1,128})?$/, 'must be a client_id (1 to 128 visible ASCII characters)')),
+  ),
 });
 
 function decodeBase64url(s: string): Uint8Array | null {
@@ -140,7 +152,9 @@ export function getConfig(env: Env): Config {
     entry = parseConfig(env as unknown as Record<string, unknown>);
     cache.set(env, entry);
     if (entry instanceof ConfigError) {
-      console.error(JSON.stringify({ level: 'error', event: 'config_invalid', setting: entry.setting, message: entry.message }));
+      console.error(
+        JSON.stringify({ level: 'error', event: 'config_invalid', setting: entry.setting, message: entry.message }),
+      );
     }
   }
   if (entry instanceof ConfigError) throw entry;

@@ -1,7 +1,8 @@
 /** Helpers for the authorization-code flow tests: a tiny browser (cookie jar) and PKCE pairs. */
-import { ORIGIN, call } from './helpers';
-import { s256 } from '../src/oauth/pkce';
+
 import { randomToken } from '../src/lib/random';
+import { s256 } from '../src/oauth/pkce';
+import { call, ORIGIN } from './helpers';
 
 /** A cookie-keeping client that sends what a same-origin browser form would (Origin, Sec-Fetch-Site). */
 export class Browser {
@@ -30,7 +31,12 @@ export class Browser {
   post(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
     return this.request(path, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: ORIGIN, 'Sec-Fetch-Site': 'same-origin', ...headers },
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Origin: ORIGIN,
+        'Sec-Fetch-Site': 'same-origin',
+        ...headers,
+      },
       body: new URLSearchParams(fields).toString(),
     });
   }
@@ -46,7 +52,12 @@ export class Browser {
 export function hiddenFields(html: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) {
-    out[m[1]] = m[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+    out[m[1]] = m[2]
+      .replace(/&amp;/g, '&')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>');
   }
   return out;
 }
@@ -92,7 +103,14 @@ export async function authorizeFlow(
   client: { id: string },
   user: { email: string; password: string },
   options: FlowOptions = {},
-): Promise<{ code: string; state: string | null; iss: string | null; location: string; verifier: string | null; browser: Browser }> {
+): Promise<{
+  code: string;
+  state: string | null;
+  iss: string | null;
+  location: string;
+  verifier: string | null;
+  browser: Browser;
+}> {
   const b = options.browser ?? new Browser();
   const { verifier, challenge } = await pkcePair();
   const usePkce = options.pkce ?? true;
@@ -116,7 +134,8 @@ export async function authorizeFlow(
     res = await b.post('/oauth2/authorize', { ...fields, decision: 'allow' });
   }
   const location = res.headers.get('Location');
-  if (!location || (res.status !== 302 && res.status !== 303)) throw new Error(`expected a redirect, got ${res.status}: ${await res.text()}`);
+  if (!location || (res.status !== 302 && res.status !== 303))
+    throw new Error(`expected a redirect, got ${res.status}: ${await res.text()}`);
   const q = new URL(location).searchParams;
   const code = q.get('code');
   if (!code) throw new Error(`no code in ${location}`);

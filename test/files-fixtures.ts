@@ -1,12 +1,13 @@
 /** Image bytes and token helpers for the files tests. */
-import { call, expectTokens, tokenRequest, type TestClient } from './helpers';
+import { call, expectTokens, type TestClient, tokenRequest } from './helpers';
 
 const enc = (s: string) => [...s].map((c) => c.charCodeAt(0));
 
 /** `size` bytes that open with the given magic number and continue with random bytes. */
 function withMagic(magic: number[], size: number): Uint8Array {
   const out = new Uint8Array(Math.max(size, magic.length));
-  for (let i = magic.length; i < out.length; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(i + 65536, out.length)));
+  for (let i = magic.length; i < out.length; i += 65536)
+    crypto.getRandomValues(out.subarray(i, Math.min(i + 65536, out.length)));
   out.set(magic);
   return out;
 }
@@ -16,19 +17,36 @@ export const jpeg = (size = 256) => withMagic([0xff, 0xd8, 0xff, 0xe0], size);
 export const gif = (size = 256) => withMagic(enc('GIF89a'), size);
 export const webp = (size = 256) => withMagic([...enc('RIFF'), 0, 0, 0, 0, ...enc('WEBPVP8 ')], size);
 /** ftyp box of 28 bytes: major brand mif1, compatible brands mif1 avif miaf. */
-export const avif = (size = 256) => withMagic([0, 0, 0, 28, ...enc('ftypmif1'), 0, 0, 0, 0, ...enc('mif1avifmiaf')], size);
+export const avif = (size = 256) =>
+  withMagic([0, 0, 0, 28, ...enc('ftypmif1'), 0, 0, 0, 0, ...enc('mif1avifmiaf')], size);
 export const svg = () =>
-  new TextEncoder().encode('<?xml version="1.0"?>\n<!-- logo -->\n<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><script>alert(1)</script></svg>');
+  new TextEncoder().encode(
+    '<?xml version="1.0"?>\n<!-- logo -->\n<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><script>alert(1)</script></svg>',
+  );
 
 export async function clientToken(client: TestClient, scope: string): Promise<string> {
   return (await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope }, { client }))).access_token;
 }
 
-export async function userToken(client: TestClient, user: { email: string; password: string }, scope: string): Promise<string> {
-  return (await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password, scope }, { client }))).access_token;
+export async function userToken(
+  client: TestClient,
+  user: { email: string; password: string },
+  scope: string,
+): Promise<string> {
+  return (
+    await expectTokens(
+      await tokenRequest({ grant_type: 'password', username: user.email, password: user.password, scope }, { client }),
+    )
+  ).access_token;
 }
 
-export function putImage(path: string, bytes: Uint8Array, token: string, type = 'image/png', headers: Record<string, string> = {}): Promise<Response> {
+export function putImage(
+  path: string,
+  bytes: Uint8Array,
+  token: string,
+  type = 'image/png',
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return call(`/v1/img/${path}`, {
     method: 'PUT',
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': type, ...headers },
@@ -44,7 +62,11 @@ export async function uploaded(path: string, bytes: Uint8Array, token: string, t
 }
 
 /** GET with the token in the header (default) or the query string. */
-export function getImage(path: string, token: string | null, opts: { query?: boolean; headers?: Record<string, string>; method?: string } = {}): Promise<Response> {
+export function getImage(
+  path: string,
+  token: string | null,
+  opts: { query?: boolean; headers?: Record<string, string>; method?: string } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { ...opts.headers };
   let url = `/v1/img/${path}`;
   if (token && opts.query) url += `?access_token=${encodeURIComponent(token)}`;

@@ -36,7 +36,9 @@ export async function seedClient(overrides: Partial<NewClient> = {}): Promise<Te
 }
 
 /** Creates a user with a unique email (PBKDF2 at full cost: ~25 ms). */
-export async function seedUser(password = 'correct horse battery staple'): Promise<{ id: string; email: string; password: string }> {
+export async function seedUser(
+  password = 'correct horse battery staple',
+): Promise<{ id: string; email: string; password: string }> {
   const email = `user${++seq}-${crypto.randomUUID().slice(0, 8)}@example.com`;
   const user = await createUser(env.DB, email, password);
   return { id: user.id, email, password };

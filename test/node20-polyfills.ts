@@ -13,4 +13,5 @@ if (!('groupBy' in Map)) {
     },
   });
 }
+
 export {};

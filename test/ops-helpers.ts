@@ -1,8 +1,18 @@
 /** Helpers for the operations tests (revocation, introspection, registration, admin API). */
-import { expect } from 'vitest';
+
 import { env } from 'cloudflare:workers';
+import { expect } from 'vitest';
 import { clock } from '../src/lib/clock';
-import { basic, call, expectTokens, seedClient, seedUser, tokenRequest, type TestClient, type TokenJson } from './helpers';
+import {
+  basic,
+  call,
+  expectTokens,
+  seedClient,
+  seedUser,
+  type TestClient,
+  type TokenJson,
+  tokenRequest,
+} from './helpers';
 
 export const ADMIN_TOKEN = env.ADMIN_TOKEN as string;
 
@@ -21,7 +31,8 @@ export function formPost(path: string, params: Record<string, string>, client?: 
   return call(path, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
 }
 
-export const revokeRequest = (client: TestClient, params: Record<string, string>) => formPost('/oauth2/revoke', params, client);
+export const revokeRequest = (client: TestClient, params: Record<string, string>) =>
+  formPost('/oauth2/revoke', params, client);
 
 export async function introspect(client: TestClient, token: string, hint?: string): Promise<Record<string, unknown>> {
   const res = await formPost('/oauth2/introspect', { token, ...(hint ? { token_type_hint: hint } : {}) }, client);
@@ -35,15 +46,24 @@ export function me(accessToken: string): Promise<Response> {
 }
 
 /** A client, a user and a password-grant token pair for them. */
-export async function userTokens(client?: TestClient & { confidential: boolean }): Promise<{ client: TestClient; user: { id: string }; tokens: TokenJson }> {
+export async function userTokens(
+  client?: TestClient & { confidential: boolean },
+): Promise<{ client: TestClient; user: { id: string }; tokens: TokenJson }> {
   const c = client ?? (await seedClient());
   const user = await seedUser();
-  const tokens = await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client: c }));
+  const tokens = await expectTokens(
+    await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client: c }),
+  );
   return { client: c, user, tokens };
 }
 
 /** Calls the admin API with the test admin token (or the given one; null sends none). */
-export function admin(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN): Promise<Response> {
+export function admin(
+  method: string,
+  path: string,
+  body?: unknown,
+  token: string | null = ADMIN_TOKEN,
+): Promise<Response> {
   const headers: Record<string, string> = {};
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -57,14 +77,26 @@ export async function json<T = Record<string, unknown>>(res: Response, status: n
 }
 
 /** The payload of a JWT, decoded without verification (tests only). */
-export function claimsOf(jwt: string): { jti: string; exp: number; iat: number; sub: string; client_id: string; kid?: string } {
+export function claimsOf(jwt: string): {
+  jti: string;
+  exp: number;
+  iat: number;
+  sub: string;
+  client_id: string;
+  kid?: string;
+} {
   const b64 = (s: string) => atob(s.replace(/-/g, '+').replace(/_/g, '/'));
   const [h, p] = jwt.split('.');
-  return { ...(JSON.parse(b64(p)) as { jti: string; exp: number; iat: number; sub: string; client_id: string }), kid: (JSON.parse(b64(h)) as { kid?: string }).kid };
+  return {
+    ...(JSON.parse(b64(p)) as { jti: string; exp: number; iat: number; sub: string; client_id: string }),
+    kid: (JSON.parse(b64(h)) as { kid?: string }).kid,
+  };
 }
 
 /** Deny-list rows for one value. */
 export async function revocationRows(value: string): Promise<number> {
-  const { n } = (await env.DB.prepare('SELECT COUNT(*) AS n FROM revocations WHERE value = ?1').bind(value).first<{ n: number }>())!;
+  const { n } = (await env.DB.prepare('SELECT COUNT(*) AS n FROM revocations WHERE value = ?1')
+    .bind(value)
+    .first<{ n: number }>())!;
   return n;
 }

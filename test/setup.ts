@@ -14,4 +14,5 @@ afterEach(() => {
   clock.now = realNow;
   sleeper.sleep = async () => {};
 });
+
 export { realSleep };

@@ -8,7 +8,10 @@ import { GROWTH, MAIN, TARGETS } from './scenarios.mjs';
 import { BIG, CONNECTIONS, DURATION, REPORT, ROOT, ROUNDS, WARMUP } from './settings.mjs';
 
 export function stealRange(results) {
-  const v = Object.values(results).flatMap((r) => r.rounds ?? []).map((r) => r.stealPct).filter((x) => x !== undefined);
+  const v = Object.values(results)
+    .flatMap((r) => r.rounds ?? [])
+    .map((r) => r.stealPct)
+    .filter((x) => x !== undefined);
   return v.length ? `${fmt(Math.min(...v), 1)}–${fmt(Math.max(...v), 1)} %` : '–';
 }
 
@@ -22,7 +25,17 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
       const label = sc.label.replace('BIG', bigLabel());
       if (r.todo) return [`\`${sc.id}\``, label, `not measured: ${r.todo}`, '', '', '', '', '', ''];
       if (r.failed) return [`\`${sc.id}\``, label, `FAILED: ${r.failed.replace(/\|/g, '/')}`, '', '', '', '', '', ''];
-      return [`\`${sc.id}\``, label, fmt(r.rps), rounds(r), fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.cpuUs), fmt(r.non2xx + r.errors + r.timeouts), ceiling ? fmt(r.rps / ceiling, 2) : '–'];
+      return [
+        `\`${sc.id}\``,
+        label,
+        fmt(r.rps),
+        rounds(r),
+        fmt(r.p50, 1),
+        fmt(r.p99, 1),
+        fmt(r.cpuUs),
+        fmt(r.non2xx + r.errors + r.timeouts),
+        ceiling ? fmt(r.rps / ceiling, 2) : '–',
+      ];
     });
   const targetRows = TARGETS.map((t) => {
     const label = t.label.replace('BIG', bigLabel());
@@ -34,7 +47,10 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
     const cpu = r.cpu !== undefined ? fmt(r.cpu, 2) : '';
     if (t.info) return [label, fmt(r.ratio, 2), spread, cpu, 'not a target'];
     const met = t.min !== undefined ? r.ratio >= t.min : r.ratio <= t.max;
-    const miss = t.min !== undefined ? `${fmt((1 - r.ratio / t.min) * 100)} % short` : `${fmt((r.ratio / t.max - 1) * 100)} % over`;
+    const miss =
+      t.min !== undefined
+        ? `${fmt((1 - r.ratio / t.min) * 100)} % short`
+        : `${fmt((r.ratio / t.max - 1) * 100)} % over`;
     return [label, fmt(r.ratio, 2), spread, cpu, met ? '**met**' : `**not met** (${miss})`];
   });
   const body = [
@@ -58,7 +74,10 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
       `the local D1/KV/R2 simulators, or oidc-provider's Node process; not the load generator's). "× ceiling" divides by the ` +
       `ceiling's median.`,
     ``,
-    markdownTable(['id', 'scenario', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'CPU µs/req', 'errors', '× ceiling'], rows),
+    markdownTable(
+      ['id', 'scenario', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'CPU µs/req', 'errors', '× ceiling'],
+      rows,
+    ),
     ``,
     `### Targets (issue 6)`,
     ``,
@@ -79,7 +98,12 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
           `### Growth seeding`,
           ``,
           `10,000 clients inserted in each of the two product copies' databases in ${fmt(g.clientsMs)} ms (one INSERT … SELECT over a recursive CTE each). Refresh tokens: ` +
-            g.stages.map((st) => `${st.name === 'big' ? `\`product_big\`, ${bigLabel()}` : '`product`, 1k'}: ${fmt(st.added)} rows added in ${fmt(st.ms)} ms, ${fmt(st.rows)} rows in the table when the scenarios started`).join('; ') +
+            g.stages
+              .map(
+                (st) =>
+                  `${st.name === 'big' ? `\`product_big\`, ${bigLabel()}` : '`product`, 1k'}: ${fmt(st.added)} rows added in ${fmt(st.ms)} ms, ${fmt(st.rows)} rows in the table when the scenarios started`,
+              )
+              .join('; ') +
             `. Background rows have random 256-bit hashes (as scattered in the primary-key index as real ones) spread over the 10,000 clients; ` +
             `the rotations of each run add their own rows on top.`,
         ]
@@ -87,7 +111,16 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
   ].join('\n');
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
   writeSection(REPORT, 'results', 'Benchmarks', body);
-  console.log(`\n${consoleTable(['id', 'req/s', 'per round', 'p50', 'p99', 'CPU us', 'errors', 'x ceiling'], rows.map((r) => [r[0].replace(/`/g, ''), ...r.slice(2)]))}`);
-  console.log(`\n${consoleTable(['target', 'ratio', 'range', 'by CPU', 'result'], targetRows.map((r) => r.map((c) => c.replace(/\*\*/g, ''))))}`);
+  console.log(
+    `\n${consoleTable(
+      ['id', 'req/s', 'per round', 'p50', 'p99', 'CPU us', 'errors', 'x ceiling'],
+      rows.map((r) => [r[0].replace(/`/g, ''), ...r.slice(2)]),
+    )}`,
+  );
+  console.log(
+    `\n${consoleTable(
+      ['target', 'ratio', 'range', 'by CPU', 'result'],
+      targetRows.map((r) => r.map((c) => c.replace(/\*\*/g, ''))),
+    )}`,
+  );
 }
-

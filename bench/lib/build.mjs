@@ -7,11 +7,15 @@ import { gzipSync } from 'node:zlib';
 
 /** Builds the Worker of `configPath` into `outdir`; returns the bundle path and its raw and gzipped sizes. */
 export function buildWorker(root, configPath, outdir) {
-  execFileSync(join(root, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', outdir, '-c', configPath], {
-    cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    join(root, 'node_modules/.bin/wrangler'),
+    ['deploy', '--dry-run', '--outdir', outdir, '-c', configPath],
+    {
+      cwd: root,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: 'error' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const script = join(outdir, 'index.js');
   const bytes = readFileSync(script);
   return { script, rawBytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };

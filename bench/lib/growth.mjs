@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { fmt } from './report.mjs';
 import { runRounds } from './rounds.mjs';
 import { GROWTH } from './scenarios.mjs';
-import { applyMigrations, countRows, fillClients, fillRefreshTokens, insertClient, insertRefreshTokens, insertUser } from './seed.mjs';
+import {
+  applyMigrations,
+  countRows,
+  fillClients,
+  fillRefreshTokens,
+  insertClient,
+  insertRefreshTokens,
+  insertUser,
+} from './seed.mjs';
 import { BIG, log, POOL, ROOT } from './settings.mjs';
 
 /**
@@ -16,7 +24,12 @@ export async function growth(mf, db, s, dir, results) {
   const big = await mf.getD1Database('DB', 'product_big');
   await applyMigrations(big, join(ROOT, 'migrations'));
   const p = s.product;
-  await insertClient(big, { id: p.clientId, secret: p.secret, grantTypes: ['client_credentials', 'password', 'refresh_token', 'authorization_code'], scopes: ['base', 'files', 'upload_files'] });
+  await insertClient(big, {
+    id: p.clientId,
+    secret: p.secret,
+    grantTypes: ['client_credentials', 'password', 'refresh_token', 'authorization_code'],
+    scopes: ['base', 'files', 'upload_files'],
+  });
   await insertUser(big, { id: p.userId, email: p.email, password: p.password });
   await db.prepare('DELETE FROM refresh_tokens').run();
   g.clientsMs = 0;
@@ -27,11 +40,16 @@ export async function growth(mf, db, s, dir, results) {
   ]) {
     g.clientsMs += await fillClients(stage.db, { count: 10_000 });
     pools[stage.pool] = join(dir, `growth-${stage.name}-pool.json`);
-    writeFileSync(pools[stage.pool], JSON.stringify(await insertRefreshTokens(stage.db, { count: POOL, clientId: p.clientId, userId: p.userId })));
+    writeFileSync(
+      pools[stage.pool],
+      JSON.stringify(await insertRefreshTokens(stage.db, { count: POOL, clientId: p.clientId, userId: p.userId })),
+    );
     const fill = Math.max(0, stage.tokens - (await countRows(stage.db, 'refresh_tokens')));
     const ms = await fillRefreshTokens(stage.db, { count: fill, clients: 10_000 });
     const rows = await countRows(stage.db, 'refresh_tokens');
-    log(`growth ${stage.name}: ${fmt(fill)} refresh tokens added in ${fmt(ms)} ms (${fmt(fill / (ms / 1000))} rows/s); table holds ${fmt(rows)}`);
+    log(
+      `growth ${stage.name}: ${fmt(fill)} refresh tokens added in ${fmt(ms)} ms (${fmt(fill / (ms / 1000))} rows/s); table holds ${fmt(rows)}`,
+    );
     g.stages.push({ name: stage.name, added: fill, ms, rows });
   }
   await runRounds(GROWTH, { ...s, growthPools: pools }, s.pids, results);

@@ -7,7 +7,10 @@ const CHILD = fileURLToPath(new URL('./load-child.mjs', import.meta.url));
 
 export function runLoad(spec) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { env: { ...process.env, BENCH_SPEC: JSON.stringify(spec) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CHILD], {
+      env: { ...process.env, BENCH_SPEC: JSON.stringify(spec) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);

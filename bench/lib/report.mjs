@@ -3,7 +3,10 @@
 // to the one document.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-export const fmt = (n, digits = 0) => (n === undefined || n === null || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+export const fmt = (n, digits = 0) =>
+  n === undefined || n === null || Number.isNaN(n)
+    ? '–'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function markdownTable(headers, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;

@@ -42,7 +42,8 @@ export async function runScenario(sc, s, pids) {
   const req = sc.request(s);
   const chainSpec = sc.chain?.(s);
   const chain = () => chainSpec && { ...chainSpec, poolStart: poolTaken.get(chainSpec.poolFile) ?? 0 };
-  const took = (r) => chainSpec && poolTaken.set(chainSpec.poolFile, (poolTaken.get(chainSpec.poolFile) ?? 0) + r.poolUsed);
+  const took = (r) =>
+    chainSpec && poolTaken.set(chainSpec.poolFile, (poolTaken.get(chainSpec.poolFile) ?? 0) + r.poolUsed);
   if (!chainSpec) {
     const check = await http(sc.target, req);
     if (check.status < 200 || check.status > 299) return { failed: `${check.status} ${check.text.slice(0, 200)}` };
@@ -113,14 +114,17 @@ export async function runRounds(scenarios, s, pids, results, extra = {}) {
 /** A target's ratio: the median of its per-round ratios (numerator and denominator of the same round). */
 export function targetRatio(n, d) {
   if (!n?.rounds || !d?.rounds) return null;
-  const per = n.rounds.map((r, i) => (d.rounds[i]?.rps ? r.rps / d.rounds[i].rps : undefined)).filter((x) => x !== undefined);
+  const per = n.rounds
+    .map((r, i) => (d.rounds[i]?.rps ? r.rps / d.rounds[i].rps : undefined))
+    .filter((x) => x !== undefined);
   const cpu = n.cpuUs && d.cpuUs ? d.cpuUs / n.cpuUs : undefined;
   return { ratio: median(per), min: Math.min(...per), max: Math.max(...per), per, cpu };
 }
 
 export function machine() {
   const require = createRequire(import.meta.url);
-  const version = (pkg, from) => JSON.parse(readFileSync(createRequire(from).resolve(`${pkg}/package.json`), 'utf8')).version;
+  const version = (pkg, from) =>
+    JSON.parse(readFileSync(createRequire(from).resolve(`${pkg}/package.json`), 'utf8')).version;
   const miniflareMain = require.resolve('miniflare');
   return {
     nproc: cpus().length,

@@ -2,11 +2,19 @@
 // side: the product (and a second copy of it for the growth stage), the ceiling no-op, the bare storage reads (R2, KV, D1), and the workers-oauth-provider peer.
 // Each is served on its own direct socket (plain HTTP straight to the Worker, no Miniflare entry proxy),
 // so all four pay exactly the same runtime overhead. Local D1/KV/R2 persist in a temp directory.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Miniflare } from 'miniflare';
 
-export const PORTS = { entry: 8794, product: 8795, ceiling: 8796, storage: 8797, wop: 8798, oidc: 8799, productBig: 8800 };
+export const PORTS = {
+  entry: 8794,
+  product: 8795,
+  ceiling: 8796,
+  storage: 8797,
+  wop: 8798,
+  oidc: 8799,
+  productBig: 8800,
+};
 export const HOST = '127.0.0.1';
 const COMPAT = { compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'] };
 
@@ -27,12 +35,24 @@ export function productBindings(secrets) {
 
 /** One Worker of the bench on its own direct socket (plain HTTP straight into it, no Miniflare entry proxy). */
 function worker(name, scriptPath, port, extra = {}) {
-  return { name, modules: true, scriptPath, modulesRoot: dirname(scriptPath), ...COMPAT, ...extra, unsafeDirectSockets: [{ host: HOST, port }] };
+  return {
+    name,
+    modules: true,
+    scriptPath,
+    modulesRoot: dirname(scriptPath),
+    ...COMPAT,
+    ...extra,
+    unsafeDirectSockets: [{ host: HOST, port }],
+  };
 }
 
 /** The product's local D1, KV and R2 (`suffix` names a separate set, for the second product copy). */
 function productStorage(suffix) {
-  return { d1Databases: { DB: `bench-db${suffix}` }, kvNamespaces: { CACHE: `bench-cache${suffix}` }, r2Buckets: { FILES: `bench-files${suffix}` } };
+  return {
+    d1Databases: { DB: `bench-db${suffix}` },
+    kvNamespaces: { CACHE: `bench-cache${suffix}` },
+    r2Buckets: { FILES: `bench-files${suffix}` },
+  };
 }
 
 export async function startRuntime({ productScript, wopScript, ceilingScript, storageScript, persistDir, bindings }) {

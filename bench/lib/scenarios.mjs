@@ -4,16 +4,40 @@
 // takes a fresh entry from the pool: authorization codes). A scenario with `todo` is listed as "not measured".
 
 const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
-const post = (path, authorization, body) => ({ method: 'POST', path, headers: { ...form, Authorization: authorization }, body });
-const get = (path, authorization) => ({ method: 'GET', path, headers: authorization ? { Authorization: authorization } : {} });
+const post = (path, authorization, body) => ({
+  method: 'POST',
+  path,
+  headers: { ...form, Authorization: authorization },
+  body,
+});
+const get = (path, authorization) => ({
+  method: 'GET',
+  path,
+  headers: authorization ? { Authorization: authorization } : {},
+});
 
 const SCENARIOS = [
   { id: 'ceiling', label: 'ceiling: no-op Worker', target: 'ceiling', request: () => get('/') },
   // The same no-op Worker sent the very request of a product scenario (it ignores it): what the runtime alone costs
   // for those bytes (a ~700-byte bearer token, a form body), so the ratio to it counts only the product's own work.
-  { id: 'ceiling_me', label: 'ceiling: no-op Worker, sent the request of me_client', target: 'ceiling', request: (s) => get('/v1/me', `Bearer ${s.product.clientAccessToken}`) },
-  { id: 'ceiling_cc', label: 'ceiling: no-op Worker, sent the request of cc', target: 'ceiling', request: (s) => post('/oauth2/token', s.product.basic, 'grant_type=client_credentials') },
-  { id: 'r2_read', label: 'baseline: unauthenticated R2 read, 20 KB object (bench Worker)', target: 'storage', request: (s) => get(`/r2/${s.imageKey}`) },
+  {
+    id: 'ceiling_me',
+    label: 'ceiling: no-op Worker, sent the request of me_client',
+    target: 'ceiling',
+    request: (s) => get('/v1/me', `Bearer ${s.product.clientAccessToken}`),
+  },
+  {
+    id: 'ceiling_cc',
+    label: 'ceiling: no-op Worker, sent the request of cc',
+    target: 'ceiling',
+    request: (s) => post('/oauth2/token', s.product.basic, 'grant_type=client_credentials'),
+  },
+  {
+    id: 'r2_read',
+    label: 'baseline: unauthenticated R2 read, 20 KB object (bench Worker)',
+    target: 'storage',
+    request: (s) => get(`/r2/${s.imageKey}`),
+  },
   {
     id: 'image_get',
     label: 'image GET, `files` token in the query string (verify + 1 R2 read of the same 20 KB object as r2_read)',
@@ -22,8 +46,18 @@ const SCENARIOS = [
     // Measured right after r2_read, so that machine drift during the run does not fall between the two.
     request: (s) => get(`/v1/img/${s.product.imagePath}?access_token=${s.product.filesAccessToken}`),
   },
-  { id: 'kv_read', label: 'baseline: one KV read of the cached client record (bench Worker)', target: 'storage', request: (s) => get(`/kv/client:${s.product.clientId}`) },
-  { id: 'd1_read', label: 'baseline: one D1 read of the user row (bench Worker)', target: 'storage', request: (s) => get(`/d1/${s.product.userId}`) },
+  {
+    id: 'kv_read',
+    label: 'baseline: one KV read of the cached client record (bench Worker)',
+    target: 'storage',
+    request: (s) => get(`/kv/client:${s.product.clientId}`),
+  },
+  {
+    id: 'd1_read',
+    label: 'baseline: one D1 read of the user row (bench Worker)',
+    target: 'storage',
+    request: (s) => get(`/d1/${s.product.userId}`),
+  },
   {
     id: 'jwks',
     label: 'GET /.well-known/jwks.json (product floor: Hono, middleware, request log; no storage, no crypto)',
@@ -53,13 +87,22 @@ const SCENARIOS = [
     label: 'refresh_token rotation (1 D1 batch), chained per connection',
     target: 'product',
     request: (s) => post('/oauth2/token', s.product.basic, ''),
-    chain: (s) => ({ poolFile: s.product.refreshPoolFile, bodyPrefix: 'grant_type=refresh_token&refresh_token=', field: 'refresh_token' }),
+    chain: (s) => ({
+      poolFile: s.product.refreshPoolFile,
+      bodyPrefix: 'grant_type=refresh_token&refresh_token=',
+      field: 'refresh_token',
+    }),
   },
   {
     id: 'password',
     label: 'password grant (PBKDF2-SHA256, 100,000 iterations)',
     target: 'product',
-    request: (s) => post('/oauth2/token', s.product.basic, `grant_type=password&username=${encodeURIComponent(s.product.email)}&password=${encodeURIComponent(s.product.password)}`),
+    request: (s) =>
+      post(
+        '/oauth2/token',
+        s.product.basic,
+        `grant_type=password&username=${encodeURIComponent(s.product.email)}&password=${encodeURIComponent(s.product.password)}`,
+      ),
   },
   {
     id: 'authorization_code',
@@ -92,7 +135,11 @@ const SCENARIOS = [
     label: 'peer workers-oauth-provider: refresh_token rotation, chained',
     target: 'wop',
     request: (s) => post('/oauth/token', s.wop.basic, ''),
-    chain: (s) => ({ poolFile: s.wop.refreshPoolFile, bodyPrefix: 'grant_type=refresh_token&refresh_token=', field: 'refresh_token' }),
+    chain: (s) => ({
+      poolFile: s.wop.refreshPoolFile,
+      bodyPrefix: 'grant_type=refresh_token&refresh_token=',
+      field: 'refresh_token',
+    }),
   },
   {
     id: 'oidc_cc',
@@ -114,13 +161,29 @@ const SCENARIOS = [
  * drift falls between rounds rather than between numerator and denominator.
  */
 const ORDER = [
-  'ceiling', 'ceiling_me', 'me_client', 'ceiling_cc', 'cc', 'oidc_cc', 'jwks',
-  'r2_read', 'image_get',
-  'wop_refresh', 'refresh', 'wop_bearer',
-  'kv_read', 'd1_read', 'me_user', 'authorization_code', 'introspect', 'oidc_introspect', 'password',
+  'ceiling',
+  'ceiling_me',
+  'me_client',
+  'ceiling_cc',
+  'cc',
+  'oidc_cc',
+  'jwks',
+  'r2_read',
+  'image_get',
+  'wop_refresh',
+  'refresh',
+  'wop_bearer',
+  'kv_read',
+  'd1_read',
+  'me_user',
+  'authorization_code',
+  'introspect',
+  'oidc_introspect',
+  'password',
 ];
 export const MAIN = ORDER.map((id) => SCENARIOS.find((s) => s.id === id));
-if (MAIN.length !== SCENARIOS.length || MAIN.includes(undefined)) throw new Error('bench/lib/scenarios.mjs: ORDER must list every scenario once');
+if (MAIN.length !== SCENARIOS.length || MAIN.includes(undefined))
+  throw new Error('bench/lib/scenarios.mjs: ORDER must list every scenario once');
 
 /**
  * Growth: the same two product scenarios on two copies of the product in the same workerd, identical but for their
@@ -132,9 +195,26 @@ const refresh = SCENARIOS.find((s) => s.id === 'refresh');
 const growthChain = (stage) => (s) => ({ ...refresh.chain(s), poolFile: s.growthPools[stage] });
 export const GROWTH = [
   { ...cc, id: 'cc_1k', target: 'product', label: 'client_credentials, 10k clients + 1k refresh tokens stored' },
-  { ...cc, id: 'cc_big', target: 'productBig', label: 'client_credentials, 10k clients + BIG refresh tokens stored (second product copy)' },
-  { ...refresh, id: 'refresh_1k', target: 'product', chain: growthChain('small'), label: 'refresh rotation, 10k clients + 1k refresh tokens stored' },
-  { ...refresh, id: 'refresh_big', target: 'productBig', chain: growthChain('big'), label: 'refresh rotation, 10k clients + BIG refresh tokens stored (second product copy)' },
+  {
+    ...cc,
+    id: 'cc_big',
+    target: 'productBig',
+    label: 'client_credentials, 10k clients + BIG refresh tokens stored (second product copy)',
+  },
+  {
+    ...refresh,
+    id: 'refresh_1k',
+    target: 'product',
+    chain: growthChain('small'),
+    label: 'refresh rotation, 10k clients + 1k refresh tokens stored',
+  },
+  {
+    ...refresh,
+    id: 'refresh_big',
+    target: 'productBig',
+    chain: growthChain('big'),
+    label: 'refresh rotation, 10k clients + BIG refresh tokens stored (second product copy)',
+  },
 ];
 
 /** The issue's targets: `num / den` must be ≥ min (or ≤ max). */
@@ -146,11 +226,26 @@ export const TARGETS = [
   { label: 'refresh ≥ 2× workers-oauth-provider refresh', num: 'refresh', den: 'wop_refresh', min: 2 },
   // Not issue targets, reported for reading: the same two ratios against the no-op Worker sent the same request
   // bytes, i.e. the product's own work only, without what the runtime pays to receive a bearer token or a form.
-  { label: '(for reading) /v1/me ÷ the no-op Worker sent the same request', num: 'me_client', den: 'ceiling_me', info: true },
-  { label: '(for reading) client_credentials ÷ the no-op Worker sent the same request', num: 'cc', den: 'ceiling_cc', info: true },
+  {
+    label: '(for reading) /v1/me ÷ the no-op Worker sent the same request',
+    num: 'me_client',
+    den: 'ceiling_me',
+    info: true,
+  },
+  {
+    label: '(for reading) client_credentials ÷ the no-op Worker sent the same request',
+    num: 'cc',
+    den: 'ceiling_cc',
+    info: true,
+  },
   // Not an issue target, reported for reading: ours introspects a JWT (and reads the deny-list in D1); the peer
   // only introspects opaque tokens, looked up in its in-memory adapter.
-  { label: '(for reading) introspection ÷ oidc-provider introspection', num: 'introspect', den: 'oidc_introspect', info: true },
+  {
+    label: '(for reading) introspection ÷ oidc-provider introspection',
+    num: 'introspect',
+    den: 'oidc_introspect',
+    info: true,
+  },
   { label: 'growth: client_credentials at 1k ÷ at BIG refresh tokens ≤ 1.2×', num: 'cc_1k', den: 'cc_big', max: 1.2 },
   { label: 'growth: refresh at 1k ÷ at BIG refresh tokens ≤ 1.2×', num: 'refresh_1k', den: 'refresh_big', max: 1.2 },
 ];

@@ -20,9 +20,14 @@ export function passwordHash(password, iterations = 100_000) {
 
 /** Applies migrations/*.sql in order (statements split on ";" at line ends, comments dropped). */
 export async function applyMigrations(db, dir) {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     const sql = readFileSync(join(dir, file), 'utf8').replace(/--[^\n]*/g, '');
-    const statements = sql.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean);
+    const statements = sql
+      .split(/;\s*(?:\n|$)/)
+      .map((s) => s.trim())
+      .filter(Boolean);
     await db.batch(statements.map((s) => db.prepare(s)));
   }
 }
@@ -41,7 +46,9 @@ export async function insertClient(db, { id, secret, grantTypes, scopes, name = 
 export async function insertUser(db, { id, email, password }) {
   const t = now();
   await db
-    .prepare(`INSERT INTO users (id, email, password_hash, status, created_at, updated_at) VALUES (?1, ?2, ?3, 'active', ?4, ?4)`)
+    .prepare(
+      `INSERT INTO users (id, email, password_hash, status, created_at, updated_at) VALUES (?1, ?2, ?3, 'active', ?4, ?4)`,
+    )
     .bind(id, email.toLowerCase(), passwordHash(password), t)
     .run();
 }
@@ -57,9 +64,16 @@ export async function insertRefreshTokens(db, { count, clientId, userId, scope =
   for (let i = 0; i < tokens.length; i += 500) {
     const values = tokens
       .slice(i, i + 500)
-      .map((tok) => `(${[sha256(tok), `rtf_${randomToken(16)}`, clientId, userId, scope, mask, t, t + ttl].map(lit).join(', ')})`)
+      .map(
+        (tok) =>
+          `(${[sha256(tok), `rtf_${randomToken(16)}`, clientId, userId, scope, mask, t, t + ttl].map(lit).join(', ')})`,
+      )
       .join(',\n');
-    statements.push(db.prepare(`INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at) VALUES ${values}`));
+    statements.push(
+      db.prepare(
+        `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at) VALUES ${values}`,
+      ),
+    );
   }
   if (statements.length) await db.batch(statements);
   return tokens;
@@ -71,7 +85,10 @@ export async function insertRefreshTokens(db, { count, clientId, userId, scope =
  * code_verifier. `ttl` is longer than AUTH_CODE_TTL only so that the pool outlives the scenario's window.
  * Returns urlencoded body fragments `<code>&code_verifier=<verifier>`.
  */
-export async function insertAuthorizationCodes(db, { count, clientId, userId, redirectUri, scope = 'base', mask = 1, ttl = 600 }) {
+export async function insertAuthorizationCodes(
+  db,
+  { count, clientId, userId, redirectUri, scope = 'base', mask = 1, ttl = 600 },
+) {
   const t = now();
   const entries = [];
   const statements = [];
@@ -81,7 +98,9 @@ export async function insertAuthorizationCodes(db, { count, clientId, userId, re
       const code = randomToken(32);
       const verifier = randomToken(32);
       entries.push(`${code}&code_verifier=${verifier}`);
-      values.push(`(${[sha256(code), clientId, userId, redirectUri, 1, scope, mask, sha256(verifier), t, t + ttl].map(lit).join(', ')})`);
+      values.push(
+        `(${[sha256(code), clientId, userId, redirectUri, 1, scope, mask, sha256(verifier), t, t + ttl].map(lit).join(', ')})`,
+      );
     }
     statements.push(
       db.prepare(

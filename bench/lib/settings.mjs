@@ -1,6 +1,7 @@
 // The bench's settings (environment variables, see bench/run.mjs) and the small HTTP helpers every part uses.
-import { fileURLToPath } from 'node:url';
+
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HOST, PORTS } from './runtime.mjs';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,7 +25,8 @@ export const CODE_POOL = SOAK ? 0 : Math.max(5000, 1500 * (DURATION + WARMUP) * 
 export const REPORT = join(ROOT, 'docs/benchmarks.md');
 export const log = (...a) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 export const base = (target) => `http://${HOST}:${PORTS[target]}`;
-export const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+export const basic = (id, secret) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 export async function http(target, { method = 'GET', path, headers = {}, body }) {
   const res = await fetch(base(target) + path, { method, headers, body: body || undefined });

@@ -22,7 +22,11 @@ export async function soak(s, errorLogs) {
   // SOAK_MIX=ceiling loads the no-op Worker instead: the runtime's own memory behaviour under the same load.
   const stateless = process.env.SOAK_MIX === 'stateless';
   const ceilingOnly = process.env.SOAK_MIX === 'ceiling';
-  if (stateless) mix.splice(mix.findIndex((r) => r.useChain), 1);
+  if (stateless)
+    mix.splice(
+      mix.findIndex((r) => r.useChain),
+      1,
+    );
   if (ceilingOnly) mix.splice(0, mix.length, { method: 'GET', path: '/', headers: {} });
   const [pid] = workerdPids();
   const samples = [];
@@ -51,7 +55,9 @@ export async function soak(s, errorLogs) {
   // Pass = zero errors. RSS is reported, not judged by a fixed bound: the no-op ceiling Worker grows workerd's
   // RSS the same way under load until V8 settles (SOAK_MIX=ceiling), so compare with that, and look for a plateau.
   const ok = errors === 0;
-  log(`soak: ${fmt(r.total)} requests, ${fmt(r.rps)} ok/s, errors ${errors}; workerd RSS ${fmt(first / 1024, 1)} → ${fmt(last / 1024, 1)} MiB (max ${fmt(max / 1024, 1)})`);
+  log(
+    `soak: ${fmt(r.total)} requests, ${fmt(r.rps)} ok/s, errors ${errors}; workerd RSS ${fmt(first / 1024, 1)} → ${fmt(last / 1024, 1)} MiB (max ${fmt(max / 1024, 1)})`,
+  );
   const body = [
     `## Soak (\`npm run soak\`)`,
     ``,
@@ -64,8 +70,34 @@ export async function soak(s, errorLogs) {
       `question is whether the product's RSS plateaus like the ceiling's, which the samples below show.`,
     ``,
     markdownTable(
-      ['requests', 'ok req/s', 'p50 ms', 'p99 ms', 'errors', 'workerd RSS start', 'RSS at 10 s', 'RSS end', 'RSS max', 'growth after warm-up', 'result (errors)'],
-      [[fmt(r.total), fmt(r.rps), fmt(r.p50, 1), fmt(r.p99, 1), fmt(errors), `${fmt(first / 1024, 1)} MiB`, `${fmt(afterWarm / 1024, 1)} MiB`, `${fmt(last / 1024, 1)} MiB`, `${fmt(max / 1024, 1)} MiB`, `${fmt(growthPct, 1)} %`, ok ? '**pass**' : '**fail**']],
+      [
+        'requests',
+        'ok req/s',
+        'p50 ms',
+        'p99 ms',
+        'errors',
+        'workerd RSS start',
+        'RSS at 10 s',
+        'RSS end',
+        'RSS max',
+        'growth after warm-up',
+        'result (errors)',
+      ],
+      [
+        [
+          fmt(r.total),
+          fmt(r.rps),
+          fmt(r.p50, 1),
+          fmt(r.p99, 1),
+          fmt(errors),
+          `${fmt(first / 1024, 1)} MiB`,
+          `${fmt(afterWarm / 1024, 1)} MiB`,
+          `${fmt(last / 1024, 1)} MiB`,
+          `${fmt(max / 1024, 1)} MiB`,
+          `${fmt(growthPct, 1)} %`,
+          ok ? '**pass**' : '**fail**',
+        ],
+      ],
     ),
     ``,
     `Status codes: ${JSON.stringify(r.statusCodes)}; ${r.poolUsed} refresh rotations, each of a fresh pre-seeded token (pool of ${POOL})` +
@@ -81,7 +113,11 @@ export async function soak(s, errorLogs) {
       ? '## Soak without D1 writes (`SOAK_MIX=stateless npm run soak`)'
       : '## Soak (`npm run soak`)';
   let text = body.replace('## Soak (`npm run soak`)', title);
-  if (ceilingOnly) text = text.replace(/: \d+ s of mixed traffic \([^)]*\)[^.]*\./, `: ${SOAK_SECONDS} s of GET / against the ceiling no-op Worker on the same workerd (pid ${pid}), ${CONNECTIONS} connections.`);
+  if (ceilingOnly)
+    text = text.replace(
+      /: \d+ s of mixed traffic \([^)]*\)[^.]*\./,
+      `: ${SOAK_SECONDS} s of GET / against the ceiling no-op Worker on the same workerd (pid ${pid}), ${CONNECTIONS} connections.`,
+    );
   writeSection(REPORT, section, 'Benchmarks', text);
   return ok;
 }

@@ -3,9 +3,10 @@
  * Pure rules, no I/O. Where the token may come from (header, or `?access_token=` for a `files` token) is the
  * bearer middleware's one rule, src/middleware/bearer.ts.
  */
+
+import type { AccessTokenClaims } from '../oauth/access-token-claims';
 import type { Scope } from '../oauth/scopes';
 import type { ObjectOwnership } from '../storage/files';
-import type { AccessTokenClaims } from '../oauth/access-token-claims';
 
 export type { ObjectOwnership } from '../storage/files';
 

@@ -2,7 +2,7 @@
  * RFC 9110 conditional and range requests, turned into R2 `get` options so that the condition and the
  * range are evaluated by R2 in the same single call that reads the object.
  */
-import { parsePreconditions, type Preconditions } from './preconditions';
+import { type Preconditions, parsePreconditions } from './preconditions';
 
 /**
  * The part of the preconditions (src/files/preconditions.ts) that R2 evaluates itself in the one `get`, so that a
@@ -13,7 +13,8 @@ import { parsePreconditions, type Preconditions } from './preconditions';
  */
 export function r2Condition(p: Preconditions): R2Conditional | undefined {
   const onlyIf: R2Conditional = {};
-  if (Array.isArray(p.ifMatch) && p.ifMatch.length === 1 && !p.ifMatch[0].weak) onlyIf.etagMatches = p.ifMatch[0].opaque;
+  if (Array.isArray(p.ifMatch) && p.ifMatch.length === 1 && !p.ifMatch[0].weak)
+    onlyIf.etagMatches = p.ifMatch[0].opaque;
   if (p.ifNoneMatch === '*') onlyIf.etagDoesNotMatch = '*';
   else if (p.ifNoneMatch?.length === 1) onlyIf.etagDoesNotMatch = p.ifNoneMatch[0].opaque;
   else if (p.ifNoneMatch === null && p.ifModifiedSince !== null) {

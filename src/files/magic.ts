@@ -3,7 +3,14 @@
  * Content-Type alone: a file is stored only if its bytes and its declared type agree.
  */
 
-export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/svg+xml'] as const;
+export const IMAGE_TYPES = [
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/svg+xml',
+] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
 
 /** File name extension for server-chosen names (POST /v1/img). */
@@ -26,7 +33,8 @@ export function declaredImageType(header: string | null | undefined): ImageType 
   return (IMAGE_TYPES as readonly string[]).includes(type) ? (type as ImageType) : null;
 }
 
-const startsWith = (b: Uint8Array, sig: number[], at = 0) => b.length >= at + sig.length && sig.every((x, i) => b[at + i] === x);
+const startsWith = (b: Uint8Array, sig: number[], at = 0) =>
+  b.length >= at + sig.length && sig.every((x, i) => b[at + i] === x);
 const ascii = (s: string) => [...s].map((ch) => ch.charCodeAt(0));
 
 /** Recognises an accepted image type from the first bytes of a file; null for anything else. */

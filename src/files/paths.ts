@@ -42,7 +42,8 @@ export function parseImagePath(raw: string): string {
     return s;
   });
   const path = decoded.join('/');
-  if (new TextEncoder().encode(path).length > MAX_PATH_BYTES) throw badPath(`it is longer than ${MAX_PATH_BYTES} bytes`);
+  if (new TextEncoder().encode(path).length > MAX_PATH_BYTES)
+    throw badPath(`it is longer than ${MAX_PATH_BYTES} bytes`);
   return path;
 }
 

@@ -39,7 +39,11 @@ function parseTagList(name: string, value: string | null): '*' | EntityTag[] | n
   if (value === null) return null;
   if (value.trim() === '*') return '*';
   const tags: EntityTag[] = [];
-  const malformed = () => new OAuthError('invalid_request', `The ${name} header must be "*" or a list of quoted entity tags, such as the ETag of the image.`);
+  const malformed = () =>
+    new OAuthError(
+      'invalid_request',
+      `The ${name} header must be "*" or a list of quoted entity tags, such as the ETag of the image.`,
+    );
   LIST_ELEMENT.lastIndex = 0;
   while (LIST_ELEMENT.lastIndex < value.length) {
     const at = LIST_ELEMENT.lastIndex;
@@ -83,10 +87,15 @@ const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
  * - If-None-Match: weak comparison; a match is 304 for GET/HEAD and 412 otherwise (§13.1.2).
  * - If-Modified-Since: GET/HEAD only, only without If-None-Match (§13.1.3).
  */
-export function evaluatePreconditions(p: Preconditions, current: CurrentVersion | null, method: string): PreconditionOutcome {
+export function evaluatePreconditions(
+  p: Preconditions,
+  current: CurrentVersion | null,
+  method: string,
+): PreconditionOutcome {
   const read = method === 'GET' || method === 'HEAD';
   if (p.ifMatch !== null) {
-    const matched = current !== null && (p.ifMatch === '*' || p.ifMatch.some((t) => !t.weak && t.opaque === current.etag));
+    const matched =
+      current !== null && (p.ifMatch === '*' || p.ifMatch.some((t) => !t.weak && t.opaque === current.etag));
     if (!matched) return 'failed';
   } else if (p.ifUnmodifiedSince !== null && current !== null) {
     if (seconds(current.uploaded) > seconds(p.ifUnmodifiedSince)) return 'failed';
@@ -102,7 +111,11 @@ export function evaluatePreconditions(p: Preconditions, current: CurrentVersion 
 
 /** The 412 answer: nothing was read, written or deleted. */
 export function preconditionFailed(): OAuthError {
-  return new OAuthError('invalid_request', 'The image does not match the conditions of the request (If-Match, If-None-Match or If-Unmodified-Since); nothing was changed.', {
-    status: 412,
-  });
+  return new OAuthError(
+    'invalid_request',
+    'The image does not match the conditions of the request (If-Match, If-None-Match or If-Unmodified-Since); nothing was changed.',
+    {
+      status: 412,
+    },
+  );
 }

@@ -7,9 +7,9 @@
  * from the client is handed to R2, which refuses the write if the bytes differ. Without a Content-Length
  * (chunked) the body is buffered up to the limit and its SHA-256 is computed here and checked by R2.
  */
-import { BoundedBody, concatBytes, declaredLength, type BodyErrors } from '../lib/body';
+import { type BodyErrors, BoundedBody, concatBytes, declaredLength } from '../lib/body';
 import { OAuthError } from '../lib/errors';
-import { sniffImageType, SNIFF_BYTES, type ImageType } from './magic';
+import { type ImageType, SNIFF_BYTES, sniffImageType } from './magic';
 
 export interface UploadBody {
   body: ReadableStream | ArrayBuffer;
@@ -41,7 +41,10 @@ export function contentDigestSha256(headers: Headers): string | null {
 }
 
 export function incomplete(received: number, expected: number): OAuthError {
-  return new OAuthError('invalid_request', `The upload ended after ${received} of ${expected} bytes; nothing was stored.`);
+  return new OAuthError(
+    'invalid_request',
+    `The upload ended after ${received} of ${expected} bytes; nothing was stored.`,
+  );
 }
 
 export function tooLarge(maxBytes: number): OAuthError {
@@ -49,7 +52,9 @@ export function tooLarge(maxBytes: number): OAuthError {
 }
 
 export function unsupportedType(detail: string): OAuthError {
-  return new OAuthError('invalid_request', `Only PNG, JPEG, GIF, WebP, AVIF and SVG images are accepted: ${detail}.`, { status: 415 });
+  return new OAuthError('invalid_request', `Only PNG, JPEG, GIF, WebP, AVIF and SVG images are accepted: ${detail}.`, {
+    status: 415,
+  });
 }
 
 /** The body reader's failures, worded for an upload. */
@@ -119,7 +124,8 @@ export async function readUploadBody(request: Request, declared: ImageType, maxB
   for (let chunk = ended ? null : await body.next(); chunk !== null; chunk = await body.next()) chunks.push(chunk);
   const all = concatBytes(chunks, body.received);
   const ours = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', all)));
-  if (clientDigest && clientDigest !== ours) throw new OAuthError('invalid_request', 'The Content-Digest does not match the body received.');
+  if (clientDigest && clientDigest !== ours)
+    throw new OAuthError('invalid_request', 'The Content-Digest does not match the body received.');
   const buffer = all.byteOffset === 0 && all.byteLength === all.buffer.byteLength ? all.buffer : all.slice().buffer;
   return { body: buffer as ArrayBuffer, size: body.received, type: sniffed, sha256: ours, done: Promise.resolve() };
 }
@@ -130,7 +136,8 @@ export async function checkBufferedUpload(bytes: Uint8Array, declared: ImageType
   if (bytes.byteLength === 0) throw new OAuthError('invalid_request', 'The file is empty.');
   const sniffed = sniffImageType(bytes.subarray(0, SNIFF_BYTES));
   if (!sniffed) throw unsupportedType('the bytes are not a recognised image');
-  if (declared && sniffed !== declared) throw unsupportedType(`the file type says ${declared} but the bytes are ${sniffed}`);
+  if (declared && sniffed !== declared)
+    throw unsupportedType(`the file type says ${declared} but the bytes are ${sniffed}`);
   const sha256 = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
   return { type: sniffed, sha256 };
 }

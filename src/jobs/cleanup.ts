@@ -43,7 +43,9 @@ async function purge(db: D1Database, t: Target, now: number): Promise<number> {
   let total = 0;
   for (let i = 0; i < MAX_BATCHES; i++) {
     const res = await db
-      .prepare(`DELETE FROM ${t.table} WHERE rowid IN (SELECT rowid FROM ${t.table} WHERE ${t.expired} LIMIT ${BATCH_SIZE})`)
+      .prepare(
+        `DELETE FROM ${t.table} WHERE rowid IN (SELECT rowid FROM ${t.table} WHERE ${t.expired} LIMIT ${BATCH_SIZE})`,
+      )
       .bind(now)
       .run();
     const n = res.meta.changes ?? 0;
@@ -61,13 +63,22 @@ export async function runCleanup(env: Env): Promise<CleanupReport> {
     try {
       report.deleted[t.table] = await purge(env.DB, t, now);
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', event: 'cleanup_failed', table: t.table, message: String(err).slice(0, 200) }));
+      console.error(
+        JSON.stringify({ level: 'error', event: 'cleanup_failed', table: t.table, message: String(err).slice(0, 200) }),
+      );
     }
   }
   try {
     report.keysRetired = (await retireExpiredKeysStatement(env.DB, now).run()).meta.changes ?? 0;
   } catch (err) {
-    console.error(JSON.stringify({ level: 'error', event: 'cleanup_failed', table: 'signing_keys', message: String(err).slice(0, 200) }));
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        event: 'cleanup_failed',
+        table: 'signing_keys',
+        message: String(err).slice(0, 200),
+      }),
+    );
   }
   console.log(JSON.stringify({ level: 'info', event: 'cleanup', ...report }));
   return report;

@@ -27,7 +27,8 @@ export const DUMMY_PASSWORD_HASH = `${PREFIX}$${PBKDF2_ITERATIONS}$AAAAAAAAAAAAA
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [prefix, iter, saltB64, hashB64] = stored.split('$');
   const iterations = Number(iter);
-  if (prefix !== PREFIX || !Number.isInteger(iterations) || iterations < 1 || iterations > PBKDF2_ITERATIONS) return false;
+  if (prefix !== PREFIX || !Number.isInteger(iterations) || iterations < 1 || iterations > PBKDF2_ITERATIONS)
+    return false;
   let salt: Uint8Array;
   let expected: Uint8Array;
   try {

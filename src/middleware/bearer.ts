@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bearerError } from '../lib/errors';
 import type { Scope } from '../oauth/scopes';
 import { authenticateAccessToken, type RevocationCheck } from '../tokens/authenticate-access-token';
-import { tokenScopes, type AccessTokenClaims } from '../tokens/verify-access-token';
+import { type AccessTokenClaims, tokenScopes } from '../tokens/verify-access-token';
 import type { AppEnv } from '../types';
 
 /**
@@ -43,7 +43,8 @@ export function bearerFromHeader(header: string | undefined | null): string | nu
   if (!header) return null;
   const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
   if (!m) {
-    if (/^bearer\b/i.test(header)) throw bearerError('invalid_request', 'The Authorization header must be "Bearer <token>".');
+    if (/^bearer\b/i.test(header))
+      throw bearerError('invalid_request', 'The Authorization header must be "Bearer <token>".');
     return null;
   }
   return m[1];
@@ -59,11 +60,19 @@ export function presentedToken(request: Request, query: QueryRule, realm?: strin
   const fromHeader = bearerFromHeader(request.headers.get('Authorization'));
   const inUrl = request.url.includes('?') ? new URL(request.url).searchParams.getAll('access_token') : [];
   if (fromHeader && inUrl.length > 0) {
-    throw bearerError('invalid_request', 'Send the access token either in the Authorization header or in the access_token parameter, not both.', { realm });
+    throw bearerError(
+      'invalid_request',
+      'Send the access token either in the Authorization header or in the access_token parameter, not both.',
+      { realm },
+    );
   }
   if (inUrl.length > 1) throw bearerError('invalid_request', 'The access_token parameter is repeated.', { realm });
   if (inUrl.length === 1 && query === 'never') {
-    throw bearerError('invalid_request', 'This resource does not accept an access token in the URL; send it in the Authorization header.', { realm });
+    throw bearerError(
+      'invalid_request',
+      'This resource does not accept an access token in the URL; send it in the Authorization header.',
+      { realm },
+    );
   }
   if (fromHeader) return { token: fromHeader, fromQuery: false };
   if (inUrl.length === 1 && inUrl[0] !== '') return { token: inUrl[0], fromQuery: true };
@@ -84,9 +93,13 @@ export function assertScopes(claims: AccessTokenClaims, fromQuery: boolean, scop
     );
   }
   if (!held.some((s) => (scopes as readonly string[]).includes(s))) {
-    throw bearerError('insufficient_scope', `This request needs the scope ${scopes.map((s) => `"${s}"`).join(' or ')}.`, {
-      scope: scopes.join(' '),
-    });
+    throw bearerError(
+      'insufficient_scope',
+      `This request needs the scope ${scopes.map((s) => `"${s}"`).join(' or ')}.`,
+      {
+        scope: scopes.join(' '),
+      },
+    );
   }
 }
 

@@ -42,7 +42,16 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
       const status = c.res.status;
       if (status >= 400 || (sampleRate > 0 && (sampleRate >= 1 || Math.random() < sampleRate))) {
         // c.req.path is Hono's already-parsed path (no query string): no second URL parse.
-        console.log(JSON.stringify({ level: 'info', requestId, method: c.req.method, path: c.req.path.slice(0, 200), status, ms: Date.now() - started }));
+        console.log(
+          JSON.stringify({
+            level: 'info',
+            requestId,
+            method: c.req.method,
+            path: c.req.path.slice(0, 200),
+            status,
+            ms: Date.now() - started,
+          }),
+        );
       }
     }
   };

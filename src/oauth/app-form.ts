@@ -2,8 +2,9 @@
  * The app registration form of the portal (seed 003: name, site URL, description, logo, redirect URLs),
  * checked field by field with messages a person can act on.
  */
-import { validateClientPolicy } from './client-policy';
+
 import { OAuthError } from '../lib/errors';
+import { validateClientPolicy } from './client-policy';
 import { validateRedirectUri } from './redirect-uri';
 import { SCOPES, type Scope } from './scopes';
 
@@ -74,8 +75,16 @@ export function validateAppInput(input: AppInput): { ok: true; values: AppValues
     const e = webUrlError('The logo URL', input.logoUrl, true);
     if (e) errors.push(e);
   }
-  const uris = [...new Set(input.redirectUris.split(/\r?\n/).map((s) => s.trim()).filter(Boolean))];
-  if (uris.length === 0) errors.push('Add at least one redirect URL: where people are sent back after they allow or deny access.');
+  const uris = [
+    ...new Set(
+      input.redirectUris
+        .split(/\r?\n/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+  if (uris.length === 0)
+    errors.push('Add at least one redirect URL: where people are sent back after they allow or deny access.');
   if (uris.length > MAX_REDIRECT_URIS) errors.push(`Register at most ${MAX_REDIRECT_URIS} redirect URLs.`);
   for (const uri of uris.slice(0, MAX_REDIRECT_URIS)) {
     const e = validateRedirectUri(uri);
@@ -84,10 +93,15 @@ export function validateAppInput(input: AppInput): { ok: true; values: AppValues
   if (input.scopes.length === 0) errors.push('Choose at least one permission your application may ask for.');
   // The same rule as the admin API (src/oauth/client-policy.ts): a public app's refresh tokens always rotate.
   try {
-    validateClientPolicy({ refresh_token_policy: input.refreshTokenPolicy }, { confidential: input.clientType === 'confidential', via: 'admin' });
+    validateClientPolicy(
+      { refresh_token_policy: input.refreshTokenPolicy },
+      { confidential: input.clientType === 'confidential', via: 'admin' },
+    );
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err;
-    errors.push('A mobile, desktop or browser application always gets a new refresh token on every use (RFC 9700 §4.14.2): choose "a new refresh token every time".');
+    errors.push(
+      'A mobile, desktop or browser application always gets a new refresh token on every use (RFC 9700 §4.14.2): choose "a new refresh token every time".',
+    );
   }
   if (errors.length > 0) return { ok: false, errors };
   return {

@@ -3,18 +3,18 @@
  * Pure rules, no I/O. Errors are RFC 7591 §3.2.2 invalid_redirect_uri / invalid_client_metadata.
  * Redirect URIs follow the same rules as the portal: src/oauth/redirect-uri.ts `validateRedirectUri`.
  */
-import type { Client } from './client';
+
 import { OAuthError } from '../lib/errors';
+import type { Client } from './client';
+import { type GrantType, isGrantType } from './grant-types';
 import { validateRedirectUri } from './redirect-uri';
-import { isGrantType, type GrantType } from './grant-types';
-import { SCOPES, parseScope, type Scope } from './scopes';
+import { parseScope, SCOPES, type Scope } from './scopes';
 
 /** Grants a registered client may ask for; `password` only through the admin API (RFC 9700 §2.4). */
 const REGISTRABLE_GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 const ADMIN_GRANTS = [...REGISTRABLE_GRANTS, 'password'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
-
 
 /** Raw RFC 7591 §2 metadata as received (JSON), before validation. */
 export type ClientMetadataInput = Record<string, unknown>;
@@ -41,7 +41,8 @@ function bad(description: string): OAuthError {
 function optionalString(input: ClientMetadataInput, field: string, max: number): string | null {
   const v = input[field];
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw bad(`"${field}" must be a string of 1 to ${max} characters.`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > max)
+    throw bad(`"${field}" must be a string of 1 to ${max} characters.`);
   return v;
 }
 
@@ -78,13 +79,18 @@ export function registryFields(m: ValidatedClientMetadata) {
   return { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, authMethod };
 }
 
-export function validateClientMetadata(input: ClientMetadataInput, options: { allowPassword?: boolean; defaultName?: string } = {}): ValidatedClientMetadata {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw bad('The client metadata must be a JSON object.');
+export function validateClientMetadata(
+  input: ClientMetadataInput,
+  options: { allowPassword?: boolean; defaultName?: string } = {},
+): ValidatedClientMetadata {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw bad('The client metadata must be a JSON object.');
   const name = optionalString(input, 'client_name', 100) ?? options.defaultName;
   if (!name) throw bad('"client_name" is required.');
 
   const authMethod = (input.token_endpoint_auth_method ?? 'client_secret_basic') as AuthMethod;
-  if (!AUTH_METHODS.includes(authMethod)) throw bad(`"token_endpoint_auth_method" must be one of: ${AUTH_METHODS.join(', ')}.`);
+  if (!AUTH_METHODS.includes(authMethod))
+    throw bad(`"token_endpoint_auth_method" must be one of: ${AUTH_METHODS.join(', ')}.`);
   const confidential = authMethod !== 'none';
 
   const allowed: readonly string[] = options.allowPassword ? ADMIN_GRANTS : REGISTRABLE_GRANTS;
@@ -98,7 +104,9 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { al
     grantTypes.push(g);
   }
   if (!confidential && (grantTypes.includes('client_credentials') || grantTypes.includes('password'))) {
-    throw bad('A public client (token_endpoint_auth_method "none") cannot use the client_credentials or password grant.');
+    throw bad(
+      'A public client (token_endpoint_auth_method "none") cannot use the client_credentials or password grant.',
+    );
   }
 
   // RFC 7591 §2.1: response_types and grant_types must agree; only "code" is offered (no implicit, RFC 9700 §2.1.2).
@@ -106,7 +114,8 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { al
   const wantsCode = grantTypes.includes('authorization_code');
   if (responseTypes !== undefined) {
     if (responseTypes.some((r) => r !== 'code')) throw bad('Only the response type "code" is supported.');
-    if (responseTypes.includes('code') !== wantsCode) throw bad('"response_types" ["code"] goes with, and only with, the authorization_code grant.');
+    if (responseTypes.includes('code') !== wantsCode)
+      throw bad('"response_types" ["code"] goes with, and only with, the authorization_code grant.');
   }
 
   const redirectUris = stringArray(input, 'redirect_uris', 10) ?? [];
@@ -119,7 +128,10 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { al
     }
   }
   if (wantsCode && redirectUris.length === 0) {
-    throw new OAuthError('invalid_redirect_uri', 'The authorization_code grant needs at least one redirect URI in "redirect_uris".');
+    throw new OAuthError(
+      'invalid_redirect_uri',
+      'The authorization_code grant needs at least one redirect URI in "redirect_uris".',
+    );
   }
 
   const rawScope = input.scope;

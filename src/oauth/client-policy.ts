@@ -12,13 +12,15 @@
  *   there; an administrator relaxes them for a client that needs it.
  */
 import * as v from 'valibot';
-import type { RefreshTokenPolicy } from './client';
 import { OAuthError } from '../lib/errors';
+import type { RefreshTokenPolicy } from './client';
 
 export const REFRESH_TOKEN_POLICIES = ['rotate', 'reuse'] as const satisfies readonly RefreshTokenPolicy[];
 
 const PolicySchema = v.object({
-  refresh_token_policy: v.optional(v.picklist(REFRESH_TOKEN_POLICIES, '"refresh_token_policy" must be "rotate" or "reuse".')),
+  refresh_token_policy: v.optional(
+    v.picklist(REFRESH_TOKEN_POLICIES, '"refresh_token_policy" must be "rotate" or "reuse".'),
+  ),
   require_pkce: v.optional(v.boolean('"require_pkce" must be true or false.')),
 });
 
@@ -36,13 +38,18 @@ function bad(description: string): OAuthError {
  * Validates the policy fields of a client metadata object (other fields are ignored here).
  * `via: 'registration'` (RFC 7591/7592) refuses any relaxation; `via: 'admin'` refuses it for a public client only.
  */
-export function validateClientPolicy(input: Record<string, unknown>, options: { confidential: boolean; via: 'admin' | 'registration' }): ClientPolicy {
+export function validateClientPolicy(
+  input: Record<string, unknown>,
+  options: { confidential: boolean; via: 'admin' | 'registration' },
+): ClientPolicy {
   const parsed = v.safeParse(PolicySchema, input);
   if (!parsed.success) throw bad(parsed.issues[0].message);
   const { refresh_token_policy: refreshTokenPolicy, require_pkce: requirePkce } = parsed.output;
   if (options.via === 'registration') {
     if (refreshTokenPolicy === 'reuse') {
-      throw bad('Dynamic registration cannot choose refresh_token_policy "reuse": refresh tokens rotate (RFC 9700 §4.14.2); ask the administrator.');
+      throw bad(
+        'Dynamic registration cannot choose refresh_token_policy "reuse": refresh tokens rotate (RFC 9700 §4.14.2); ask the administrator.',
+      );
     }
     if (requirePkce === false) {
       throw bad('Dynamic registration cannot turn off PKCE ("require_pkce": false); ask the administrator.');
@@ -50,10 +57,14 @@ export function validateClientPolicy(input: Record<string, unknown>, options: { 
     return {}; // the defaults: rotate, PKCE required
   }
   if (!options.confidential && refreshTokenPolicy === 'reuse') {
-    throw bad('A public client cannot have refresh_token_policy "reuse": its refresh tokens always rotate (RFC 9700 §4.14.2).');
+    throw bad(
+      'A public client cannot have refresh_token_policy "reuse": its refresh tokens always rotate (RFC 9700 §4.14.2).',
+    );
   }
   if (!options.confidential && requirePkce === false) {
-    throw bad('A public client cannot turn off PKCE: without a secret, PKCE is what protects its authorization codes (RFC 7636 §1).');
+    throw bad(
+      'A public client cannot turn off PKCE: without a secret, PKCE is what protects its authorization codes (RFC 7636 §1).',
+    );
   }
   return {
     ...(refreshTokenPolicy !== undefined ? { refreshTokenPolicy } : {}),

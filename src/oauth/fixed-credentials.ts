@@ -17,15 +17,25 @@ const CLIENT_SECRET = /^[A-Za-z0-9._~-]{32,256}$/;
 const bad = (description: string) => new OAuthError('invalid_client_metadata', description);
 
 /** Validates the optional fixed `client_id`/`client_secret` of an admin create request. */
-export function fixedCredentials(body: Record<string, unknown>, confidential: boolean): { id?: string; secret?: string } {
+export function fixedCredentials(
+  body: Record<string, unknown>,
+  confidential: boolean,
+): { id?: string; secret?: string } {
   const { client_id: id, client_secret: secret } = body;
   if (id !== undefined && (typeof id !== 'string' || !CLIENT_ID.test(id))) {
-    throw bad('"client_id" must be 3 to 128 letters, digits or the characters . _ ~ - (omit it to have one generated).');
+    throw bad(
+      '"client_id" must be 3 to 128 letters, digits or the characters . _ ~ - (omit it to have one generated).',
+    );
   }
   if (secret !== undefined) {
-    if (!confidential) throw bad('A public client (token_endpoint_auth_method "none") has no secret, so "client_secret" cannot be given.');
+    if (!confidential)
+      throw bad(
+        'A public client (token_endpoint_auth_method "none") has no secret, so "client_secret" cannot be given.',
+      );
     if (typeof secret !== 'string' || !CLIENT_SECRET.test(secret)) {
-      throw bad('"client_secret" must be 32 to 256 letters, digits or the characters . _ ~ - (omit it to have one generated).');
+      throw bad(
+        '"client_secret" must be 32 to 256 letters, digits or the characters . _ ~ - (omit it to have one generated).',
+      );
     }
   }
   return { ...(id !== undefined ? { id } : {}), ...(secret !== undefined ? { secret: secret as string } : {}) };

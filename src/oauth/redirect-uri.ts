@@ -17,7 +17,16 @@
 export const MAX_REDIRECT_URI_LENGTH = 2000;
 
 /** Schemes that run code or read local data in a browser: never a redirect target, even in dotted form. */
-const DANGEROUS_SCHEMES = new Set(['javascript', 'data', 'vbscript', 'file', 'blob', 'about', 'filesystem', 'view-source']);
+const DANGEROUS_SCHEMES = new Set([
+  'javascript',
+  'data',
+  'vbscript',
+  'file',
+  'blob',
+  'about',
+  'filesystem',
+  'view-source',
+]);
 
 const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?([/?].*)?$/;
 
@@ -40,11 +49,13 @@ function loopbackParts(uri: string): { host: string; rest: string } | null {
  */
 export function validateRedirectUri(uri: string): string | null {
   if (uri.length === 0) return 'The redirect URL is empty.';
-  if (uri.length > MAX_REDIRECT_URI_LENGTH) return `The redirect URL is longer than ${MAX_REDIRECT_URI_LENGTH} characters.`;
+  if (uri.length > MAX_REDIRECT_URI_LENGTH)
+    return `The redirect URL is longer than ${MAX_REDIRECT_URI_LENGTH} characters.`;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is this test's job.
   if (/[\s\x00-\x1f\x7f]/.test(uri)) return 'The redirect URL must not contain spaces or control characters.';
   // It goes into a Location header as is: non-ASCII characters must be percent-encoded (RFC 3986 §2.1).
-  if (/[^\x21-\x7e]/.test(uri)) return 'The redirect URL must be plain ASCII: percent-encode other characters (for example é as %C3%A9).';
+  if (/[^\x21-\x7e]/.test(uri))
+    return 'The redirect URL must be plain ASCII: percent-encode other characters (for example é as %C3%A9).';
   if (uri.includes('#')) return 'The redirect URL must not contain a fragment ("#…").';
   if (uri.includes('*')) return 'Wildcards ("*") are not allowed: register each redirect URL exactly.';
   if (LOOPBACK.test(uri) && !loopbackParts(uri)) {

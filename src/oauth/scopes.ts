@@ -36,7 +36,10 @@ export function parseScope(raw: string | undefined): Scope[] {
   const out = new Set<Scope>();
   for (const p of parts) {
     if (!isScope(p)) {
-      throw new OAuthError('invalid_scope', `The scope "${p.slice(0, 40)}" is unknown; the valid scopes are ${SCOPES.join(', ')}.`);
+      throw new OAuthError(
+        'invalid_scope',
+        `The scope "${p.slice(0, 40)}" is unknown; the valid scopes are ${SCOPES.join(', ')}.`,
+      );
     }
     out.add(p);
   }

@@ -1,7 +1,7 @@
 /** Static assets for the pages: the one stylesheet (the CSP forbids inline style). */
 import { Hono } from 'hono';
-import { STYLESHEET } from '../ui/style';
 import type { AppEnv } from '../types';
+import { STYLESHEET } from '../ui/style';
 
 export const assetRoutes = new Hono<AppEnv>();
 

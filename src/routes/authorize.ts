@@ -6,25 +6,25 @@
  */
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
+import { scopeMask } from '../oauth/scopes';
 import {
+  type AuthorizationRequest,
   collectParams,
   errorRedirect,
   formActionSource,
   redirectTo,
   validateAuthorizationRequest,
-  type AuthorizationRequest,
 } from '../services/authorization-request';
-import { scopeMask } from '../oauth/scopes';
 import { newCodeStatement } from '../storage/authorization-codes';
 import { consentMaskFromRow, grantConsentStatement } from '../storage/consents';
 import { sessionConsentStatement, sessionUserStatement } from '../storage/sessions';
-import { userFromRow, type User } from '../storage/users';
+import { type User, userFromRow } from '../storage/users';
+import type { AppEnv } from '../types';
 import { ConsentPage } from '../ui/consent';
 import { assertCsrf, csrfToken } from '../ui/csrf';
 import { PageError } from '../ui/page-error';
 import { page, pageApp, readPageForm, setFormAction } from '../ui/render';
 import { sessionHash } from '../ui/session';
-import type { AppEnv } from '../types';
 
 export const authorizeRoutes = pageApp();
 
@@ -81,7 +81,13 @@ function loginRedirect(c: Ctx, query: string, status: 302 | 303): Response {
 }
 
 /** Issues a code (with the consent, if newly given, in the same batch) and sends the browser back. */
-async function issueCode(c: Ctx, req: AuthorizationRequest, user: User, rememberMask: number | null, status: 302 | 303): Promise<Response> {
+async function issueCode(
+  c: Ctx,
+  req: AuthorizationRequest,
+  user: User,
+  rememberMask: number | null,
+  status: 302 | 303,
+): Promise<Response> {
   const config = c.get('config');
   const { code, statement } = await newCodeStatement(c.env.DB, {
     clientId: req.client.id,
@@ -135,7 +141,16 @@ authorizeRoutes.post('/', async (c) => {
   const issuer = c.get('config').issuer;
   if (decision === 'allow') return issueCode(c, req, who.user, scopeMask(req.scopes), 303);
   if (decision === 'deny') {
-    return c.redirect(errorRedirect(req.redirectUri, issuer, req.state, 'access_denied', 'The user declined to authorize the application.'), 303);
+    return c.redirect(
+      errorRedirect(
+        req.redirectUri,
+        issuer,
+        req.state,
+        'access_denied',
+        'The user declined to authorize the application.',
+      ),
+      303,
+    );
   }
   throw new PageError(400, 'No choice was made', 'Go back and choose Allow or Deny.');
 });

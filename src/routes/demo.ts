@@ -36,6 +36,14 @@ demoRoutes.get('/callback', async (c) => {
         `  --data-urlencode ${shellQuote(`code_verifier=${README_CODE_VERIFIER}`)}`,
       ].join(' \\\n')
     : null;
-  const props = { code, state: q('state'), iss: q('iss'), error: q('error'), errorDescription: q('error_description'), issuer: config.issuer, curl };
+  const props = {
+    code,
+    state: q('state'),
+    iss: q('iss'),
+    error: q('error'),
+    errorDescription: q('error_description'),
+    issuer: config.issuer,
+    curl,
+  };
   return page(c, DemoCallbackPage(props) as JSX.Element);
 });

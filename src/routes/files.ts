@@ -3,19 +3,40 @@
  * RFC 6750 §2.3), `PUT /v1/img/{path}` and `POST /v1/img` for `upload_files`, `DELETE` and the listing
  * for `base`. Access rule and key layout: docs/files.md.
  */
-import { Hono, type Context } from 'hono';
-import { isOwner, mayRead, SCOPES_FOR, type FileAction } from '../files/access';
+import { type Context, Hono } from 'hono';
+import { type FileAction, isOwner, mayRead, SCOPES_FOR } from '../files/access';
 import { r2Condition, rangeFromHeaders, servedRange } from '../files/conditional';
-import { evaluatePreconditions, guardsWrite, parsePreconditions, preconditionFailed, type Preconditions } from '../files/preconditions';
 import { declaredImageType, EXTENSIONS } from '../files/magic';
 import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrl, objectKey, parseImagePath, pathFromKey } from '../files/paths';
-import { checkBufferedUpload, contentLengthOf, readUploadBody, tooLarge, unsupportedType, type UploadBody } from '../files/upload-body';
+import {
+  evaluatePreconditions,
+  guardsWrite,
+  type Preconditions,
+  parsePreconditions,
+  preconditionFailed,
+} from '../files/preconditions';
+import {
+  checkBufferedUpload,
+  contentLengthOf,
+  readUploadBody,
+  tooLarge,
+  type UploadBody,
+  unsupportedType,
+} from '../files/upload-body';
 import { bodyErrors, readBodyBytes } from '../lib/body';
 import { OAuthError } from '../lib/errors';
-import { deleteImage, headImage, listImages, ownershipOf, readImage, writeImage, type WriteOptions } from '../storage/files';
 import { randomToken } from '../lib/random';
+import { type BearerEnv, requireBearer } from '../middleware/bearer';
+import {
+  deleteImage,
+  headImage,
+  listImages,
+  ownershipOf,
+  readImage,
+  type WriteOptions,
+  writeImage,
+} from '../storage/files';
 import type { AccessTokenClaims } from '../tokens/verify-access-token';
-import { requireBearer, type BearerEnv } from '../middleware/bearer';
 import type { AppEnv } from '../types';
 
 export const filesRoutes = new Hono<AppEnv>();
@@ -60,7 +81,8 @@ filesRoutes.get('/', bearer('list'), async (c) => {
     throw new OAuthError('invalid_request', `limit must be a whole number from 1 to ${LIST_MAX}.`);
   }
   const cursor = c.req.query('cursor');
-  if (cursor !== undefined && (cursor === '' || cursor.length > 1024)) throw new OAuthError('invalid_request', 'The cursor is invalid.');
+  if (cursor !== undefined && (cursor === '' || cursor.length > 1024))
+    throw new OAuthError('invalid_request', 'The cursor is invalid.');
   const page = await listImages(c.env.FILES, clientNamespace(claims.client_id), claims.sub, { cursor, limit });
   const issuer = c.get('config').issuer;
   c.header('Cache-Control', 'no-store');
@@ -112,7 +134,8 @@ filesRoutes.get('/*', bearer('read'), async (c) => {
     // R2 held the body back although §13.2.2 proceeds: it cannot with r2Condition's mapping, but a second read
     // (unconditional) is the correct answer if it ever does, never a wrong 304 or 412.
     result = await readImage(c.env.FILES, key, { range: wanted });
-    if (result.kind !== 'body') throw new OAuthError('invalid_request', 'The image changed while it was being read; try again.', { status: 409 });
+    if (result.kind !== 'body')
+      throw new OAuthError('invalid_request', 'The image changed while it was being read; try again.', { status: 409 });
   }
   const object = result.object;
   headers.set('Content-Type', object.httpMetadata?.contentType ?? 'application/octet-stream');
@@ -143,7 +166,7 @@ filesRoutes.put('/*', bearer('write'), async (c) => {
   const path = pathOf(c);
   const config = c.get('config');
   const declared = declaredImageType(c.req.header('Content-Type'));
-  if (!declared) throw unsupportedType('send the image\'s type in Content-Type');
+  if (!declared) throw unsupportedType("send the image's type in Content-Type");
   const length = contentLengthOf(c.req.raw.headers);
   if (length !== null && length > config.maxUploadBytes) throw tooLarge(config.maxUploadBytes);
 
@@ -178,11 +201,18 @@ filesRoutes.post('/', bearer('write'), async (c) => {
   if (!(file instanceof File)) throw new OAuthError('invalid_request', 'The "file" field with an image is missing.');
   const bytes = new Uint8Array(await file.arrayBuffer());
   const declared = file.type && file.type !== 'application/octet-stream' ? declaredImageType(file.type) : null;
-  if (file.type && file.type !== 'application/octet-stream' && !declared) throw unsupportedType(`the file type ${file.type.slice(0, 60)} is not accepted`);
+  if (file.type && file.type !== 'application/octet-stream' && !declared)
+    throw unsupportedType(`the file type ${file.type.slice(0, 60)} is not accepted`);
   const { type, sha256 } = await checkBufferedUpload(bytes, declared, config.maxUploadBytes);
   const path = `${randomToken(15)}.${EXTENSIONS[type]}`; // 120 random bits: no collision in practice, and put refuses one anyway
   const key = objectKey(claims.client_id, path);
-  const upload: UploadBody = { body: bytes.buffer as ArrayBuffer, size: bytes.byteLength, type, sha256, done: Promise.resolve() };
+  const upload: UploadBody = {
+    body: bytes.buffer as ArrayBuffer,
+    size: bytes.byteLength,
+    type,
+    sha256,
+    done: Promise.resolve(),
+  };
   return stored(c, claims, path, key, upload, 'absent', null);
 });
 
@@ -194,7 +224,8 @@ filesRoutes.delete('/*', bearer('delete'), async (c) => {
   const existing = await headImage(c.env.FILES, key);
   const ownership = existing && ownershipOf(existing);
   if (!ownership || !mayRead(ownership, claims)) throw notFound();
-  if (!isOwner(ownership, claims)) throw new OAuthError('access_denied', 'Only the owner of an image may delete it.', { status: 403 });
+  if (!isOwner(ownership, claims))
+    throw new OAuthError('access_denied', 'Only the owner of an image may delete it.', { status: 403 });
   // RFC 9110 §13.1.1/§13.1.4 on the version just read. R2 has no conditional delete, so unlike a PUT this is not
   // atomic: only the owner can replace the image in between, and such a replacement would be deleted (docs/files.md).
   if (evaluatePreconditions(pre, existing, 'DELETE') !== 'proceed') throw preconditionFailed();
@@ -209,7 +240,12 @@ filesRoutes.delete('/*', bearer('delete'), async (c) => {
  * §13.2.1 puts before any 412) and a failed precondition (412) are refused before a byte of the body is read.
  * The version evaluated is the one the conditional put pins, so nothing can change between check and write.
  */
-async function writeExpectation(bucket: R2Bucket, key: string, claims: AccessTokenClaims, pre: Preconditions): Promise<WriteOptions['expect']> {
+async function writeExpectation(
+  bucket: R2Bucket,
+  key: string,
+  claims: AccessTokenClaims,
+  pre: Preconditions,
+): Promise<WriteOptions['expect']> {
   const existing = await headImage(bucket, key);
   if (existing) {
     const ownership = ownershipOf(existing);
@@ -220,7 +256,9 @@ async function writeExpectation(bucket: R2Bucket, key: string, claims: AccessTok
 }
 
 function overwriteRefused(): OAuthError {
-  return new OAuthError('access_denied', 'An image with this path belongs to someone else; choose another path.', { status: 403 });
+  return new OAuthError('access_denied', 'An image with this path belongs to someone else; choose another path.', {
+    status: 403,
+  });
 }
 
 async function stored(
@@ -239,11 +277,14 @@ async function stored(
   ]);
   if (pumped.status === 'rejected') {
     if (pumped.reason instanceof OAuthError) throw pumped.reason;
-    throw new OAuthError('invalid_request', 'The upload ended before all its bytes arrived; nothing was stored.', { reason: String(pumped.reason) });
+    throw new OAuthError('invalid_request', 'The upload ended before all its bytes arrived; nothing was stored.', {
+      reason: String(pumped.reason),
+    });
   }
   if (put.status === 'rejected') throw put.reason;
   const result = put.value;
-  if (result.kind === 'checksum-mismatch') throw new OAuthError('invalid_request', 'The body does not match its SHA-256 digest; nothing was stored.');
+  if (result.kind === 'checksum-mismatch')
+    throw new OAuthError('invalid_request', 'The body does not match its SHA-256 digest; nothing was stored.');
   if (result.kind === 'changed') {
     // Someone wrote this path between our check and our write: say whose it is now.
     const now = await headImage(c.env.FILES, key);
@@ -251,7 +292,9 @@ async function stored(
     if (current && !isOwner(current, claims)) throw overwriteRefused();
     // A guarded PUT whose guard is now false (e.g. If-None-Match: * and the path was just created) is a 412.
     if (pre && guardsWrite(pre) && evaluatePreconditions(pre, now, 'PUT') !== 'proceed') throw preconditionFailed();
-    throw new OAuthError('invalid_request', 'The image changed while it was being uploaded; try again.', { status: 409 });
+    throw new OAuthError('invalid_request', 'The image changed while it was being uploaded; try again.', {
+      status: 409,
+    });
   }
   const object = result.object;
   const url = imageUrl(c.get('config').issuer, path);

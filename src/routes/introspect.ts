@@ -7,10 +7,10 @@
  */
 import { Hono } from 'hono';
 import { nowSeconds } from '../lib/clock';
-import { authenticateClient } from '../services/client-auth';
 import { OAuthError, refusedAsNull } from '../lib/errors';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
+import { authenticateClient } from '../services/client-auth';
 import { findRefreshToken, isRefreshActive } from '../storage/refresh-token-lookup';
 import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import type { AppEnv } from '../types';
@@ -21,9 +21,13 @@ introspectRoutes.post('/', async (c) => {
   const params = await readFormRequest(c.req.raw);
   const caller = await authenticateClient(c.env, c.req.header('Authorization'), params);
   if (!caller.authenticated) {
-    throw new OAuthError('invalid_client', 'Introspection is for confidential clients: authenticate with client_id and client_secret.', {
-      headers: { 'WWW-Authenticate': 'Basic realm="oauth", charset="UTF-8"' },
-    });
+    throw new OAuthError(
+      'invalid_client',
+      'Introspection is for confidential clients: authenticate with client_id and client_secret.',
+      {
+        headers: { 'WWW-Authenticate': 'Basic realm="oauth", charset="UTF-8"' },
+      },
+    );
   }
   const token = params.get('token');
   if (!token) throw new OAuthError('invalid_request', 'The "token" parameter is required.');
@@ -51,7 +55,8 @@ introspectRoutes.post('/', async (c) => {
     });
   }
   const found = await findRefreshToken(c.env.DB, token);
-  if (!found || found.clientId !== caller.client.id || !isRefreshActive(found, nowSeconds())) return c.json({ active: false });
+  if (!found || found.clientId !== caller.client.id || !isRefreshActive(found, nowSeconds()))
+    return c.json({ active: false });
   return c.json({
     active: true,
     scope: found.scope,
@@ -66,5 +71,8 @@ introspectRoutes.post('/', async (c) => {
 });
 
 introspectRoutes.all('/', () => {
-  throw new OAuthError('invalid_request', 'The introspection endpoint accepts POST only.', { status: 405, headers: { Allow: 'POST' } });
+  throw new OAuthError('invalid_request', 'The introspection endpoint accepts POST only.', {
+    status: 405,
+    headers: { Allow: 'POST' },
+  });
 });

@@ -7,11 +7,11 @@ import type { JSX } from 'hono/jsx/jsx-runtime';
 import { collectParams, formActionSource, validateAuthorizationRequest } from '../services/authorization-request';
 import { checkUserPassword } from '../services/password-login';
 import { endSession } from '../services/sessions';
+import type { AppEnv } from '../types';
 import { assertCsrf, csrfToken } from '../ui/csrf';
 import { LoginPage } from '../ui/login';
 import { page, pageApp, readPageForm, setFormAction } from '../ui/render';
 import { clearSessionCookie, readSession, sessionHash, startSession } from '../ui/session';
-import type { AppEnv } from '../types';
 
 /** Mounted at /login. */
 export const loginRoutes = pageApp();
@@ -23,12 +23,16 @@ const DEFAULT_NEXT = '/apps';
 
 /** Only a path on this server (never `//host` or `/\host`): the login page is not an open redirector. */
 export function safeNext(next: string | undefined): string {
-  if (!next || next.length > 4096 || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return DEFAULT_NEXT;
+  if (!next || next.length > 4096 || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\'))
+    return DEFAULT_NEXT;
   return /^[\x21-\x7e]+$/.test(next) ? next : DEFAULT_NEXT;
 }
 
 /** When signing in for an authorization request: the app's name, and its redirect target for the CSP. */
-async function authorizationContext(c: Ctx, next: string): Promise<{ appName: string | null; formAction: string | null }> {
+async function authorizationContext(
+  c: Ctx,
+  next: string,
+): Promise<{ appName: string | null; formAction: string | null }> {
   if (!next.startsWith('/oauth2/authorize?')) return { appName: null, formAction: null };
   const { params, repeated } = collectParams(new URLSearchParams(next.slice(next.indexOf('?') + 1)));
   const outcome = await validateAuthorizationRequest(c.env, c.get('config').issuer, params, repeated);
@@ -57,14 +61,25 @@ loginRoutes.post('/', async (c) => {
   const email = (params.get('email') ?? '').trim();
   const password = params.get('password') ?? '';
   if (!email || !password) return loginPage(c, next, 400, email, 'Enter your email address and your password.');
-  const result = await checkUserPassword(c.env.DB, email, password, { via: 'login_page', actor: null, requestId: c.get('requestId') });
+  const result = await checkUserPassword(c.env.DB, email, password, {
+    via: 'login_page',
+    actor: null,
+    requestId: c.get('requestId'),
+  });
   if (!result.ok) {
     if (result.retryAfter > 0) {
       c.header('Retry-After', String(result.retryAfter));
       const minutes = Math.max(1, Math.ceil(result.retryAfter / 60));
-      return loginPage(c, next, 429, email, `Too many failed attempts for this account. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
+      return loginPage(
+        c,
+        next,
+        429,
+        email,
+        `Too many failed attempts for this account. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+      );
     }
-    if (result.reason === 'disabled') return loginPage(c, next, 403, email, 'This account is disabled. Contact your administrator.');
+    if (result.reason === 'disabled')
+      return loginPage(c, next, 403, email, 'This account is disabled. Contact your administrator.');
     return loginPage(c, next, 401, email, 'The email address or password is incorrect.');
   }
   await startSession(c, result.user.id, result.resetThrottle ? [result.resetThrottle] : []);

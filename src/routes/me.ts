@@ -1,7 +1,7 @@
 /** GET /v1/me (scope base): who the access token is for, so a client can check a token end to end. */
 import { Hono } from 'hono';
-import { requireBearer } from '../middleware/bearer';
 import { bearerError } from '../lib/errors';
+import { requireBearer } from '../middleware/bearer';
 import { getClient } from '../storage/clients';
 import { getUserById } from '../storage/users';
 import type { AppEnv } from '../types';
@@ -18,6 +18,7 @@ meRoutes.get('/', requireBearer({ scopes: ['base'], query: 'never' }), async (c)
     return c.json({ type: 'client', sub: token.sub, client_id: client.id, name: client.name, scope: token.scope });
   }
   const user = await getUserById(c.env.DB, token.sub);
-  if (user?.status !== 'active') throw bearerError('invalid_token', 'The user of this token no longer exists or is disabled.');
+  if (user?.status !== 'active')
+    throw bearerError('invalid_token', 'The user of this token no longer exists or is disabled.');
   return c.json({ type: 'user', sub: user.id, email: user.email, client_id: token.client_id, scope: token.scope });
 });

@@ -6,18 +6,25 @@
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { readAppForm, validateAppInput } from '../oauth/app-form';
-import { audit } from '../storage/audit';
-import { createClient, getClientFromDb, listClientsByOwner, rotateClientSecret, updateClient, type Client } from '../storage/clients';
-import { listConsents } from '../storage/consents';
 import { deleteClient } from '../services/delete-client';
 import { withdrawConsent } from '../services/withdraw-consent';
+import { audit } from '../storage/audit';
+import {
+  type Client,
+  createClient,
+  getClientFromDb,
+  listClientsByOwner,
+  rotateClientSecret,
+  updateClient,
+} from '../storage/clients';
+import { listConsents } from '../storage/consents';
 import type { User } from '../storage/users';
+import type { AppEnv } from '../types';
 import { assertCsrf, csrfToken } from '../ui/csrf';
 import { PageError } from '../ui/page-error';
 import { AppFormPage, AppsPage, CredentialsPage, EMPTY_APP, inputFromClient } from '../ui/portal';
 import { page, pageApp, readPageForm } from '../ui/render';
 import { readSession } from '../ui/session';
-import type { AppEnv } from '../types';
 
 export const portalRoutes = pageApp();
 
@@ -44,7 +51,8 @@ async function signedInPost(c: Ctx): Promise<{ user: User; params: Map<string, s
   return user instanceof Response ? user : { user, params };
 }
 
-const notFound = () => new PageError(404, 'Application not found', 'There is no such application among yours. It may have been deleted.');
+const notFound = () =>
+  new PageError(404, 'Application not found', 'There is no such application among yours. It may have been deleted.');
 
 /** A client the user owns (straight from D1, so an edit is seen at once). */
 async function ownedClient(c: Ctx, user: User): Promise<Client> {
@@ -75,7 +83,8 @@ portalRoutes.post('/', async (c) => {
   const { user, params } = post;
   const input = readAppForm(params);
   const checked = validateAppInput(input);
-  if (!checked.ok) return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors }) as JSX.Element, 400);
+  if (!checked.ok)
+    return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors }) as JSX.Element, 400);
   const v = checked.values;
   const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
     name: v.name,
@@ -90,7 +99,12 @@ portalRoutes.post('/', async (c) => {
     refreshTokenPolicy: v.refreshTokenPolicy,
     ownerUserId: user.id,
   });
-  await audit(c.env.DB, 'client_created', { actor: user.id, subject: client.id, requestId: c.get('requestId'), detail: { via: 'portal' } });
+  await audit(c.env.DB, 'client_created', {
+    actor: user.id,
+    subject: client.id,
+    requestId: c.get('requestId'),
+    detail: { via: 'portal' },
+  });
   // The secret is in this response only (not behind a redirect, so it is never stored to be shown later).
   return page(c, CredentialsPage({ user: who(c, user), client, secret }) as JSX.Element, 201);
 });
@@ -109,7 +123,8 @@ portalRoutes.post('/:id', async (c) => {
   const client = await ownedClient(c, user);
   const input = { ...readAppForm(params), clientType: client.confidential ? 'confidential' : 'public' } as const;
   const checked = validateAppInput(input);
-  if (!checked.ok) return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors, client }) as JSX.Element, 400);
+  if (!checked.ok)
+    return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors, client }) as JSX.Element, 400);
   const v = checked.values;
   await updateClient(c.env.DB, c.env.CACHE, client.id, {
     name: v.name,
@@ -130,7 +145,8 @@ portalRoutes.post('/:id/rotate', async (c) => {
   const { user } = post;
   const client = await ownedClient(c, user);
   const secret = await rotateClientSecret(c.env.DB, c.env.CACHE, client.id);
-  if (!secret) throw new PageError(400, 'No secret to replace', 'This is a public application: it has no client secret.');
+  if (!secret)
+    throw new PageError(400, 'No secret to replace', 'This is a public application: it has no client secret.');
   await audit(c.env.DB, 'client_secret_rotated', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
   return page(c, CredentialsPage({ user: who(c, user), client, secret, rotated: true }) as JSX.Element);
 });

@@ -3,15 +3,15 @@
  * administrator, §3) and client configuration, RFC 7592 (GET/PUT/DELETE /oauth2/register/:client_id, with the
  * registration access token returned at registration). Same metadata rules as the admin API and the portal.
  */
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
+import { bearerError, OAuthError } from '../lib/errors';
 import { bearerFromHeader } from '../middleware/bearer';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../oauth/client-metadata';
 import { validateClientPolicy } from '../oauth/client-policy';
-import { OAuthError, bearerError } from '../lib/errors';
+import { deleteClient } from '../services/delete-client';
 import { audit } from '../storage/audit';
 import { checkRegistrationToken, newRegistration } from '../storage/client-registrations';
-import { createClient, getClientFromDb, updateClient, type Client } from '../storage/clients';
-import { deleteClient } from '../services/delete-client';
+import { type Client, createClient, getClientFromDb, updateClient } from '../storage/clients';
 import { consumeInitialAccessToken } from '../storage/initial-access-tokens';
 import type { AppEnv } from '../types';
 import { readJsonObject } from './admin/json-body';
@@ -53,7 +53,9 @@ registerRoutes.post('/', async (c) => {
   // Issue 11: refresh_token_policy "reuse" and require_pkce false are for an administrator to grant, not self-service.
   validateClientPolicy(body, { confidential: m.confidential, via: 'registration' });
   if (!(await consumeInitialAccessToken(c.env.DB, iat))) {
-    throw bearerError('invalid_token', 'The initial access token is unknown, expired or used up.', { realm: 'register' });
+    throw bearerError('invalid_token', 'The initial access token is unknown, expired or used up.', {
+      realm: 'register',
+    });
   }
   const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
     ...registryFields(m),
@@ -61,7 +63,12 @@ registerRoutes.post('/', async (c) => {
   });
   const reg = await newRegistration(c.env.DB, client.id);
   await reg.statement.run();
-  await audit(c.env.DB, 'client_created', { actor: 'registration', subject: client.id, detail: { via: 'rfc7591', grant_types: m.grantTypes }, requestId: c.get('requestId') });
+  await audit(c.env.DB, 'client_created', {
+    actor: 'registration',
+    subject: client.id,
+    detail: { via: 'rfc7591', grant_types: m.grantTypes },
+    requestId: c.get('requestId'),
+  });
   c.header('Cache-Control', 'no-store');
   c.header('Pragma', 'no-cache');
   return c.json(
@@ -81,7 +88,10 @@ async function authorizedClient(c: Context<AppEnv>): Promise<Client> {
   const token = bearerOrChallenge(c, 'The registration access token');
   const id = c.req.param('id') ?? '';
   const client = (await checkRegistrationToken(c.env.DB, id, token)) ? await getClientFromDb(c.env.DB, id) : null;
-  if (!client) throw bearerError('invalid_token', 'The registration access token is not valid for this client.', { realm: 'register' });
+  if (!client)
+    throw bearerError('invalid_token', 'The registration access token is not valid for this client.', {
+      realm: 'register',
+    });
   return client;
 }
 
@@ -95,18 +105,42 @@ registerRoutes.get('/:id', async (c) => {
 registerRoutes.put('/:id', async (c) => {
   const client = await authorizedClient(c);
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
-  if (body.client_id !== client.id) throw new OAuthError('invalid_request', 'The body must repeat this client\'s "client_id".');
-  if ('client_secret' in body) throw new OAuthError('invalid_client_metadata', 'The client secret cannot be set or checked here; ask the administrator to rotate it.');
-  const { client_id: _id, client_id_issued_at: _at, client_secret_expires_at: _exp, registration_access_token: _rat, registration_client_uri: _uri, ...metadata } = body;
+  if (body.client_id !== client.id)
+    throw new OAuthError('invalid_request', 'The body must repeat this client\'s "client_id".');
+  if ('client_secret' in body)
+    throw new OAuthError(
+      'invalid_client_metadata',
+      'The client secret cannot be set or checked here; ask the administrator to rotate it.',
+    );
+  const {
+    client_id: _id,
+    client_id_issued_at: _at,
+    client_secret_expires_at: _exp,
+    registration_access_token: _rat,
+    registration_client_uri: _uri,
+    ...metadata
+  } = body;
   const m = validateClientMetadata(metadata, { defaultName: DEFAULT_NAME });
   validateClientPolicy(metadata, { confidential: m.confidential, via: 'registration' });
   if (m.confidential !== client.confidential) {
-    throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot switch between public and confidential; register a new client.');
+    throw new OAuthError(
+      'invalid_client_metadata',
+      'token_endpoint_auth_method cannot switch between public and confidential; register a new client.',
+    );
   }
   const updated = await updateClient(c.env.DB, c.env.CACHE, client.id, registryFields(m));
-  await audit(c.env.DB, 'client_updated', { actor: 'registration', subject: client.id, detail: { via: 'rfc7592' }, requestId: c.get('requestId') });
+  await audit(c.env.DB, 'client_updated', {
+    actor: 'registration',
+    subject: client.id,
+    detail: { via: 'rfc7592' },
+    requestId: c.get('requestId'),
+  });
   c.header('Cache-Control', 'no-store');
-  return c.json({ ...clientMetadataView(updated!), token_endpoint_auth_method: m.authMethod, registration_client_uri: registrationUri(c, client.id) });
+  return c.json({
+    ...clientMetadataView(updated!),
+    token_endpoint_auth_method: m.authMethod,
+    registration_client_uri: registrationUri(c, client.id),
+  });
 });
 
 /** RFC 7592 §2.3: deletes the client and everything issued to it (src/services/delete-client.ts). */

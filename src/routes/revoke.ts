@@ -9,14 +9,14 @@
  */
 import { Hono } from 'hono';
 import { nowSeconds } from '../lib/clock';
-import { authenticateClient } from '../services/client-auth';
 import { OAuthError, refusedAsNull } from '../lib/errors';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
+import { authenticateClient } from '../services/client-auth';
+import { revokeGrant } from '../services/revoke-grant';
 import { audit } from '../storage/audit';
 import { findRefreshToken } from '../storage/refresh-token-lookup';
 import { revoke } from '../storage/revocations';
-import { revokeGrant } from '../services/revoke-grant';
 import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import type { AppEnv } from '../types';
 
@@ -37,13 +37,23 @@ revokeRoutes.post('/', async (c) => {
     if (claims && claims.client_id === client.id) {
       await Promise.all([
         revoke(db, 'jti', claims.jti, claims.exp),
-        audit(db, 'token_revoked', { actor: client.id, subject: claims.sub, detail: { type: 'access_token', jti: claims.jti }, requestId }),
+        audit(db, 'token_revoked', {
+          actor: client.id,
+          subject: claims.sub,
+          detail: { type: 'access_token', jti: claims.jti },
+          requestId,
+        }),
       ]);
     }
   } else {
     const found = await findRefreshToken(db, token);
     if (found && found.clientId === client.id && found.revokedAt === null && found.expiresAt > nowSeconds()) {
-      await revokeGrant(c.env, found.familyId, { actor: client.id, subject: found.userId, detail: { type: 'refresh_token', family: found.familyId }, requestId });
+      await revokeGrant(c.env, found.familyId, {
+        actor: client.id,
+        subject: found.userId,
+        detail: { type: 'refresh_token', family: found.familyId },
+        requestId,
+      });
     }
   }
   // RFC 7009 §2.2: 200 whether or not there was anything to revoke; the body is ignored by clients.
@@ -52,5 +62,8 @@ revokeRoutes.post('/', async (c) => {
 });
 
 revokeRoutes.all('/', () => {
-  throw new OAuthError('invalid_request', 'The revocation endpoint accepts POST only.', { status: 405, headers: { Allow: 'POST' } });
+  throw new OAuthError('invalid_request', 'The revocation endpoint accepts POST only.', {
+    status: 405,
+    headers: { Allow: 'POST' },
+  });
 });

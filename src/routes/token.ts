@@ -3,10 +3,10 @@
  * parse the form → authenticate the client → run the grant → sign → respond.
  */
 import { Hono } from 'hono';
-import { authenticateClient } from '../services/client-auth';
 import { OAuthError } from '../lib/errors';
 import { readFormRequest } from '../oauth/form';
 import { GRANT_TYPES, isGrantType } from '../oauth/grant-types';
+import { authenticateClient } from '../services/client-auth';
 import { GRANTS } from '../services/grants';
 import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';
@@ -17,23 +17,35 @@ tokenRoutes.post('/', async (c) => {
   const params = await readFormRequest(c.req.raw, {
     // Issue 11: the body is authoritative; a differing grant_type in the URL (seed 000's refresh curl) is ignored.
     onQueryGrantType: (query, body) =>
-      console.log(JSON.stringify({
-        level: 'info',
-        requestId: c.get('requestId'),
-        event: 'query_grant_type_ignored',
-        query: query.slice(0, 40),
-        body: body.slice(0, 40),
-      })),
+      console.log(
+        JSON.stringify({
+          level: 'info',
+          requestId: c.get('requestId'),
+          event: 'query_grant_type_ignored',
+          query: query.slice(0, 40),
+          body: body.slice(0, 40),
+        }),
+      ),
   });
   const grantType = params.get('grant_type');
   if (!grantType) throw new OAuthError('invalid_request', 'The "grant_type" parameter is required.');
   if (!isGrantType(grantType)) {
-    throw new OAuthError('unsupported_grant_type', `The grant type "${grantType.slice(0, 40)}" is not supported; use one of ${GRANT_TYPES.join(', ')}.`);
+    throw new OAuthError(
+      'unsupported_grant_type',
+      `The grant type "${grantType.slice(0, 40)}" is not supported; use one of ${GRANT_TYPES.join(', ')}.`,
+    );
   }
   const grant = GRANTS[grantType];
   const caller = await authenticateClient(c.env, c.req.header('Authorization'), params);
   const config = c.get('config');
-  const result = await grant({ env: c.env, config, ring: await getKeyRing(c.env), params, caller, requestId: c.get('requestId') });
+  const result = await grant({
+    env: c.env,
+    config,
+    ring: await getKeyRing(c.env),
+    params,
+    caller,
+    requestId: c.get('requestId'),
+  });
   // RFC 6749 §5.1: the response carries tokens, so it must never be cached.
   c.header('Cache-Control', 'no-store');
   c.header('Pragma', 'no-cache');
@@ -47,5 +59,8 @@ tokenRoutes.post('/', async (c) => {
 });
 
 tokenRoutes.all('/', () => {
-  throw new OAuthError('invalid_request', 'The token endpoint accepts POST only.', { status: 405, headers: { Allow: 'POST' } });
+  throw new OAuthError('invalid_request', 'The token endpoint accepts POST only.', {
+    status: 405,
+    headers: { Allow: 'POST' },
+  });
 });

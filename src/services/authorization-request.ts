@@ -5,15 +5,24 @@
  * else, whose failures are sent back to the client with `error`, `state` and `iss` (RFC 9207). Those are
  * only sent once a user is signed in (RFC 9700 §4.11.2): src/routes/authorize.ts decides that.
  */
-import { getClient, type Client } from '../storage/clients';
+
 import type { OAuthErrorCode } from '../lib/errors';
+import { OAuthError } from '../lib/errors';
 import { isValidS256Challenge } from '../oauth/pkce';
 import { findRedirectUri } from '../oauth/redirect-uri';
 import { assertScopesAllowed, formatScope, parseScope, type Scope } from '../oauth/scopes';
-import { OAuthError } from '../lib/errors';
+import { type Client, getClient } from '../storage/clients';
 
 /** The parameters of an authorization request that the consent form carries through unchanged. */
-export const REQUEST_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'] as const;
+export const REQUEST_PARAMS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+] as const;
 const MAX_STATE_LENGTH = 1024;
 
 export interface AuthorizationRequest {
@@ -50,7 +59,13 @@ export function redirectTo(redirectUri: string, values: Record<string, string | 
 }
 
 /** An error response to the client (RFC 6749 §4.1.2.1). */
-export function errorRedirect(redirectUri: string, issuer: string, state: string | null, error: OAuthErrorCode, description: string): string {
+export function errorRedirect(
+  redirectUri: string,
+  issuer: string,
+  state: string | null,
+  error: OAuthErrorCode,
+  description: string,
+): string {
   return redirectTo(redirectUri, { error, error_description: description, state, iss: issuer });
 }
 
@@ -58,7 +73,10 @@ export function errorRedirect(redirectUri: string, issuer: string, state: string
  * Reads the parameters from a query string or a form body. Repeated parameters are an error (RFC 6749 §3.1);
  * empty values count as absent.
  */
-export function collectParams(entries: Iterable<[string, string]>): { params: Map<string, string>; repeated: Set<string> } {
+export function collectParams(entries: Iterable<[string, string]>): {
+  params: Map<string, string>;
+  repeated: Set<string>;
+} {
   const params = new Map<string, string>();
   const repeated = new Set<string>();
   for (const [k, v] of entries) {
@@ -83,38 +101,66 @@ function carriedParams(params: Map<string, string>): Record<string, string> {
  * Validates an authorization request: a page for client and redirect-URI problems (and a state too long to
  * echo), an error redirect for the rest, or the request to show consent for.
  */
-export async function validateAuthorizationRequest(env: Env, issuer: string, params: Map<string, string>, repeated: Set<string>): Promise<AuthorizationOutcome> {
+export async function validateAuthorizationRequest(
+  env: Env,
+  issuer: string,
+  params: Map<string, string>,
+  repeated: Set<string>,
+): Promise<AuthorizationOutcome> {
   // 1. Client and redirect URI: failures are shown, never redirected.
   const clientId = params.get('client_id');
   if (repeated.has('client_id') || repeated.has('redirect_uri')) {
-    return { kind: 'page', title: 'Invalid request', detail: 'The link that brought you here names the application or its return address twice. Contact the application’s developer.' };
+    return {
+      kind: 'page',
+      title: 'Invalid request',
+      detail:
+        'The link that brought you here names the application or its return address twice. Contact the application’s developer.',
+    };
   }
   if (!clientId) {
-    return { kind: 'page', title: 'Unknown application', detail: 'The link that brought you here does not say which application is asking (client_id is missing).' };
+    return {
+      kind: 'page',
+      title: 'Unknown application',
+      detail: 'The link that brought you here does not say which application is asking (client_id is missing).',
+    };
   }
   const client = await getClient(env.DB, env.CACHE, clientId);
   if (client?.status !== 'active') {
-    return { kind: 'page', title: 'Unknown application', detail: 'The application that sent you here is not registered with this server, or has been disabled. Contact its developer.' };
+    return {
+      kind: 'page',
+      title: 'Unknown application',
+      detail:
+        'The application that sent you here is not registered with this server, or has been disabled. Contact its developer.',
+    };
   }
   const presented = params.get('redirect_uri');
   let redirectUri: string;
   if (presented !== undefined) {
     // RFC 9700 §4.1.3: exact string match against a registered URI (the loopback port excepted).
     if (!findRedirectUri(client.redirectUris, presented)) {
-      return { kind: 'page', title: 'Wrong return address', detail: `“${client.name}” asked to send you back to an address it has not registered. For your safety you were not sent there. Contact the application’s developer.` };
+      return {
+        kind: 'page',
+        title: 'Wrong return address',
+        detail: `“${client.name}” asked to send you back to an address it has not registered. For your safety you were not sent there. Contact the application’s developer.`,
+      };
     }
     redirectUri = presented;
   } else if (client.redirectUris.length === 1) {
     redirectUri = client.redirectUris[0]; // RFC 6749 §3.1.2.3: optional when exactly one is registered
   } else {
-    return { kind: 'page', title: 'Missing return address', detail: `“${client.name}” did not say where to send you back (redirect_uri is missing), and it has several addresses registered.` };
+    return {
+      kind: 'page',
+      title: 'Missing return address',
+      detail: `“${client.name}” did not say where to send you back (redirect_uri is missing), and it has several addresses registered.`,
+    };
   }
 
   // An error response must carry the state unchanged (RFC 6749 §4.1.2.1); one too long to carry is shown.
   const state = params.get('state') ?? null;
   if (state !== null && state.length > MAX_STATE_LENGTH) {
-    const detail = `“${client.name}” sent a state parameter longer than ${MAX_STATE_LENGTH} characters, `
-      + 'so this request cannot be answered; contact the application’s developer.';
+    const detail =
+      `“${client.name}” sent a state parameter longer than ${MAX_STATE_LENGTH} characters, ` +
+      'so this request cannot be answered; contact the application’s developer.';
     return { kind: 'page', title: 'Invalid request', detail };
   }
   const carried = carriedParams(params);
@@ -127,14 +173,20 @@ export async function validateAuthorizationRequest(env: Env, issuer: string, par
     redirectUri,
     params: carried,
   });
-  if (repeated.size > 0) return fail('invalid_request', `The parameter "${[...repeated][0].slice(0, 40)}" is repeated.`);
+  if (repeated.size > 0)
+    return fail('invalid_request', `The parameter "${[...repeated][0].slice(0, 40)}" is repeated.`);
   const responseType = params.get('response_type');
-  if (!responseType) return fail('invalid_request', 'The "response_type" parameter is required; use response_type=code.');
+  if (!responseType)
+    return fail('invalid_request', 'The "response_type" parameter is required; use response_type=code.');
   if (responseType !== 'code') {
     // RFC 9700 §2.1.2: the implicit grant (response_type=token) is not offered.
-    return fail('unsupported_response_type', 'Only response_type=code is supported (the implicit flow is not offered).');
+    return fail(
+      'unsupported_response_type',
+      'Only response_type=code is supported (the implicit flow is not offered).',
+    );
   }
-  if (!client.grantTypes.includes('authorization_code')) return fail('unauthorized_client', 'This client is not allowed to use the authorization code flow.');
+  if (!client.grantTypes.includes('authorization_code'))
+    return fail('unauthorized_client', 'This client is not allowed to use the authorization code flow.');
   let scopes: Scope[];
   try {
     scopes = parseScope(params.get('scope'));
@@ -146,12 +198,20 @@ export async function validateAuthorizationRequest(env: Env, issuer: string, par
   const challenge = params.get('code_challenge') ?? null;
   const method = params.get('code_challenge_method');
   if (method !== undefined && method !== 'S256') {
-    return fail('invalid_request', 'Only code_challenge_method=S256 is supported; "plain" is refused (RFC 9700 §2.1.1).');
+    return fail(
+      'invalid_request',
+      'Only code_challenge_method=S256 is supported; "plain" is refused (RFC 9700 §2.1.1).',
+    );
   }
   if (challenge !== null) {
     // RFC 7636 §4.3: without a method the challenge would be "plain", which is refused.
-    if (method === undefined) return fail('invalid_request', 'Send code_challenge_method=S256 with the code_challenge.');
-    if (!isValidS256Challenge(challenge)) return fail('invalid_request', 'The code_challenge must be 43 base64url characters (the S256 hash of the verifier).');
+    if (method === undefined)
+      return fail('invalid_request', 'Send code_challenge_method=S256 with the code_challenge.');
+    if (!isValidS256Challenge(challenge))
+      return fail(
+        'invalid_request',
+        'The code_challenge must be 43 base64url characters (the S256 hash of the verifier).',
+      );
   } else if (method !== undefined) {
     return fail('invalid_request', 'A code_challenge_method was sent without a code_challenge.');
   } else if (!client.confidential || client.requirePkce) {
@@ -159,7 +219,16 @@ export async function validateAuthorizationRequest(env: Env, issuer: string, par
   }
   return {
     kind: 'ok',
-    request: { client, redirectUri, redirectUriSent: presented !== undefined, scopes, scope: formatScope(scopes), state, codeChallenge: challenge, params: carried },
+    request: {
+      client,
+      redirectUri,
+      redirectUriSent: presented !== undefined,
+      scopes,
+      scope: formatScope(scopes),
+      state,
+      codeChallenge: challenge,
+      params: carried,
+    },
   };
 }
 

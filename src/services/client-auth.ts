@@ -5,13 +5,13 @@
  * `client_id` alone.
  */
 import { nowSeconds, sleeper } from '../lib/clock';
-import { audit } from '../storage/audit';
-import { authMethodOf, getClient, type Client } from '../storage/clients';
-import { clientThrottleKey, recordFailure } from '../storage/throttle';
-import { sha256 } from '../lib/random';
 import { OAuthError } from '../lib/errors';
+import { sha256 } from '../lib/random';
 import type { Params } from '../oauth/form';
 import { delayMs, lockRemaining } from '../oauth/throttle-policy';
+import { audit } from '../storage/audit';
+import { authMethodOf, type Client, getClient } from '../storage/clients';
+import { clientThrottleKey, recordFailure } from '../storage/throttle';
 
 export interface BasicCredentials {
   id: string;
@@ -24,7 +24,11 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="oauth", charset="UTF-8"' };
 
 function invalidClient(description: string, extraHeaders: Record<string, string> = {}, reason?: string): OAuthError {
-  return new OAuthError('invalid_client', description, { status: 401, headers: { ...BASIC_CHALLENGE, ...extraHeaders }, reason });
+  return new OAuthError('invalid_client', description, {
+    status: 401,
+    headers: { ...BASIC_CHALLENGE, ...extraHeaders },
+    reason,
+  });
 }
 
 /** Parses `Authorization: Basic …`; returns null when the header is absent or another scheme. */
@@ -77,10 +81,16 @@ export async function authenticateClient(
   const postId = params.get('client_id');
   const postSecret = params.get('client_secret');
   if (basic && postSecret !== undefined) {
-    throw new OAuthError('invalid_request', 'Use one client authentication method: either HTTP Basic or client_secret in the body, not both.');
+    throw new OAuthError(
+      'invalid_request',
+      'Use one client authentication method: either HTTP Basic or client_secret in the body, not both.',
+    );
   }
   if (basic && postId !== undefined && postId !== basic.id) {
-    throw new OAuthError('invalid_request', 'The client_id in the body differs from the one in the Authorization header.');
+    throw new OAuthError(
+      'invalid_request',
+      'The client_id in the body differs from the one in the Authorization header.',
+    );
   }
   const id = basic?.id ?? postId;
   if (!id) throw invalidClient('Client authentication is required: send client_id and client_secret with HTTP Basic.');
@@ -113,7 +123,7 @@ export async function authenticateClient(
         registered === 'client_secret_basic'
           ? 'This client is registered for client_secret_basic; send its credentials with HTTP Basic, not in the body.'
           : 'This client is registered for client_secret_post; send client_id and client_secret in the body, ' +
-            'not with HTTP Basic.',
+              'not with HTTP Basic.',
         {},
         `client ${id} used ${used}, registered ${registered}`,
       );
@@ -127,10 +137,17 @@ export async function authenticateClient(
   // Audit trail (issue 5): who failed, never the presented secret.
   await Promise.all([
     wait > 0 ? sleeper.sleep(wait) : undefined,
-    audit(env.DB, 'client_auth_failed', { subject: id.slice(0, 128), detail: { known: usable !== null, failures: state.failures, locked: locked > 0 } }),
+    audit(env.DB, 'client_auth_failed', {
+      subject: id.slice(0, 128),
+      detail: { known: usable !== null, failures: state.failures, locked: locked > 0 },
+    }),
   ]);
   if (locked > 0) {
-    throw invalidClient('Too many failed authentications for this client; try again later.', { 'Retry-After': String(locked) }, `client ${id} locked`);
+    throw invalidClient(
+      'Too many failed authentications for this client; try again later.',
+      { 'Retry-After': String(locked) },
+      `client ${id} locked`,
+    );
   }
   throw invalidClient('Client authentication failed: unknown client or wrong secret.', {}, `client ${id} auth failed`);
 }

@@ -4,18 +4,25 @@
  * failure can never leave a disabled client's tokens working. The KV client cache is cleared after the batch.
  */
 import { getConfig } from '../config';
-import { auditStatement } from '../storage/audit';
-import { clientFromRow, invalidateClient, type Client } from '../storage/clients';
-import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
 import { nowSeconds } from '../lib/clock';
+import { auditStatement } from '../storage/audit';
+import { type Client, clientFromRow, invalidateClient } from '../storage/clients';
+import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
 
 /** Sets the status; returns the updated client, or null when there is none. */
-export async function setClientStatus(env: Env, clientId: string, status: 'active' | 'disabled', requestId?: string): Promise<Client | null> {
+export async function setClientStatus(
+  env: Env,
+  clientId: string,
+  status: 'active' | 'disabled',
+  requestId?: string,
+): Promise<Client | null> {
   const db = env.DB;
   const stmts: D1PreparedStatement[] = [];
   if (status === 'disabled') stmts.push(revokeTokensOfStatement(db, 'client', clientId, getConfig(env).accessTokenTtl));
   stmts.push(
-    db.prepare('UPDATE clients SET status = ?2, updated_at = ?3 WHERE id = ?1 RETURNING *').bind(clientId, status, nowSeconds()),
+    db
+      .prepare('UPDATE clients SET status = ?2, updated_at = ?3 WHERE id = ?1 RETURNING *')
+      .bind(clientId, status, nowSeconds()),
     auditStatement(db, 'client_updated', { actor: 'admin', subject: clientId, detail: { status }, requestId }),
   );
   const results = await db.batch(stmts);

@@ -30,7 +30,12 @@ export async function deleteClient(env: Env, clientId: string, audit: DeleteClie
     db.prepare('DELETE FROM client_registrations WHERE client_id = ?1').bind(clientId),
     db.prepare('DELETE FROM authorization_codes WHERE client_id = ?1').bind(clientId),
     db.prepare('DELETE FROM clients WHERE id = ?1').bind(clientId),
-    auditStatement(db, 'client_deleted', { actor: audit.actor, subject: clientId, detail: { via: audit.via }, requestId: audit.requestId }),
+    auditStatement(db, 'client_deleted', {
+      actor: audit.actor,
+      subject: clientId,
+      detail: { via: audit.via },
+      requestId: audit.requestId,
+    }),
   ]);
   resetRevocationSnapshot();
   await invalidateClient(env.CACHE, clientId);

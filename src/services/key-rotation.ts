@@ -5,8 +5,9 @@
  * 2. promote (once every cache has seen the JWKS, i.e. PUBLISH_DELAY_SECONDS later, or with `force`): next → current,
  *    the old current → previous, which keeps verifying until the last token it may have signed has expired.
  */
-import { nowSeconds } from '../lib/clock';
+
 import { getConfig } from '../config';
+import { nowSeconds } from '../lib/clock';
 import { OAuthError } from '../lib/errors';
 import { audit } from '../storage/audit';
 import { addNextKey, loadLiveKeys, promoteNextKey, type SigningKeyInfo } from '../storage/signing-keys';
@@ -23,16 +24,29 @@ export type RotationStep =
   | { step: 'promoted'; kid: string; previousVerifyUntil: number };
 
 /** Performs the next rotation step. Throws 409 invalid_request when a staged key is not yet publishable. */
-export async function rotateSigningKeys(env: Env, options: { force?: boolean; requestId?: string } = {}): Promise<RotationStep> {
+export async function rotateSigningKeys(
+  env: Env,
+  options: { force?: boolean; requestId?: string } = {},
+): Promise<RotationStep> {
   const config = getConfig(env);
   const now = nowSeconds();
   const live = await loadLiveKeys(env.DB, now);
   const next = live.find((k) => k.state === 'next');
   if (!next) {
     const key = await addNextKey(env.DB, config.keyEncryptionKey);
-    if (!key) throw new OAuthError('invalid_request', 'Another rotation staged a key at the same moment; run the command again.', { status: 409 });
+    if (!key)
+      throw new OAuthError(
+        'invalid_request',
+        'Another rotation staged a key at the same moment; run the command again.',
+        { status: 409 },
+      );
     resetKeyRing(env);
-    await audit(env.DB, 'keys_rotated', { actor: 'admin', subject: key.kid, detail: { step: 'staged' }, requestId: options.requestId });
+    await audit(env.DB, 'keys_rotated', {
+      actor: 'admin',
+      subject: key.kid,
+      detail: { step: 'staged' },
+      requestId: options.requestId,
+    });
     return { step: 'staged', key, promoteAfter: key.created_at + PUBLISH_DELAY_SECONDS };
   }
   const promoteAfter = next.created_at + PUBLISH_DELAY_SECONDS;
@@ -47,13 +61,26 @@ export async function rotateSigningKeys(env: Env, options: { force?: boolean; re
   // lives accessTokenTtl more; verifiers allow CLOCK_TOLERANCE of skew.
   const verifyUntil = now + KEY_REFRESH_SECONDS + config.accessTokenTtl + CLOCK_TOLERANCE;
   const bootstrap = config.signingKeys.map(publicJwk);
-  const kid = await promoteNextKey(env.DB, { publishedBefore: options.force ? now : now - PUBLISH_DELAY_SECONDS, verifyUntil, bootstrap });
-  if (!kid) throw new OAuthError('invalid_request', 'The staged key was promoted by another request; nothing to do.', { status: 409 });
+  const kid = await promoteNextKey(env.DB, {
+    publishedBefore: options.force ? now : now - PUBLISH_DELAY_SECONDS,
+    verifyUntil,
+    bootstrap,
+  });
+  if (!kid)
+    throw new OAuthError('invalid_request', 'The staged key was promoted by another request; nothing to do.', {
+      status: 409,
+    });
   resetKeyRing(env);
   await audit(env.DB, 'keys_rotated', {
     actor: 'admin',
     subject: kid,
-    detail: { step: 'promoted', previous: live.some((k) => k.state === 'current') ? live.filter((k) => k.state === 'current').map((k) => k.kid) : bootstrap.map((k) => k.kid), forced: options.force === true },
+    detail: {
+      step: 'promoted',
+      previous: live.some((k) => k.state === 'current')
+        ? live.filter((k) => k.state === 'current').map((k) => k.kid)
+        : bootstrap.map((k) => k.kid),
+      forced: options.force === true,
+    },
     requestId: options.requestId,
   });
   return { step: 'promoted', kid, previousVerifyUntil: verifyUntil };

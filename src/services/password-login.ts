@@ -5,11 +5,17 @@
  * locked at the 10th; an unknown email costs the same PBKDF2 work as a wrong password. Failures are audited.
  */
 import { nowSeconds, sleeper } from '../lib/clock';
-import { auditStatement } from '../storage/audit';
-import { recordFailure, throttleClearStatement, throttleFromRow, throttleReadStatement, userThrottleKey } from '../storage/throttle';
-import { userByEmailStatement, userFromRow, type User } from '../storage/users';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../lib/password';
 import { activeFailures, delayMs, lockRemaining } from '../oauth/throttle-policy';
+import { auditStatement } from '../storage/audit';
+import {
+  recordFailure,
+  throttleClearStatement,
+  throttleFromRow,
+  throttleReadStatement,
+  userThrottleKey,
+} from '../storage/throttle';
+import { type User, userByEmailStatement, userFromRow } from '../storage/users';
 
 export type PasswordCheck =
   | {
@@ -31,8 +37,14 @@ export interface PasswordCheckContext {
 export const MAX_CREDENTIAL_LENGTH = 1024;
 
 /** One D1 batch reads the user and the counter; a failure costs one more batch (counter and audit row). */
-export async function checkUserPassword(db: D1Database, email: string, password: string, ctx: PasswordCheckContext): Promise<PasswordCheck> {
-  if (email.length > MAX_CREDENTIAL_LENGTH || password.length > MAX_CREDENTIAL_LENGTH) return { ok: false, reason: 'wrong', retryAfter: 0 };
+export async function checkUserPassword(
+  db: D1Database,
+  email: string,
+  password: string,
+  ctx: PasswordCheckContext,
+): Promise<PasswordCheck> {
+  if (email.length > MAX_CREDENTIAL_LENGTH || password.length > MAX_CREDENTIAL_LENGTH)
+    return { ok: false, reason: 'wrong', retryAfter: 0 };
   const key = userThrottleKey(email);
   const [userRes, throttleRes] = await db.batch([userByEmailStatement(db, email), throttleReadStatement(db, key)]);
   const user = userFromRow(userRes.results[0]);
@@ -49,7 +61,12 @@ export async function checkUserPassword(db: D1Database, email: string, password:
   const reason = user ? (valid ? 'user_disabled' : 'wrong_password') : 'unknown_user';
   // One batch: the counter and the audit row (never the password; the user only by id when it exists).
   const state = await recordFailure(db, key, nowSeconds(), [
-    auditStatement(db, 'login_failed', { actor: ctx.actor, subject: user?.id ?? null, detail: { via: ctx.via, reason }, requestId: ctx.requestId }),
+    auditStatement(db, 'login_failed', {
+      actor: ctx.actor,
+      subject: user?.id ?? null,
+      detail: { via: ctx.via, reason },
+      requestId: ctx.requestId,
+    }),
   ]);
   // A disabled account is only revealed to someone who knows its password. retryAfter > 0: this failure locked the email.
   return { ok: false, reason: valid && user ? 'disabled' : 'wrong', retryAfter: lockRemaining(state, nowSeconds()) };

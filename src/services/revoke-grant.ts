@@ -5,7 +5,7 @@
  * audit row; so the grant's access tokens stop working within the snapshot bound (introspection at once).
  */
 import { getConfig } from '../config';
-import { auditStatement, type AuditFields } from '../storage/audit';
+import { type AuditFields, auditStatement } from '../storage/audit';
 import { revokeFamilyStatement } from '../storage/refresh-tokens';
 import { familyDenyUntil, resetRevocationSnapshot, revokeStatement } from '../storage/revocations';
 

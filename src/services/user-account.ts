@@ -7,33 +7,55 @@
  */
 import { getConfig } from '../config';
 import { nowSeconds } from '../lib/clock';
+import { hashPassword } from '../lib/password';
 import { auditStatement } from '../storage/audit';
 import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
 import { deleteUserSessionsStatement } from '../storage/sessions';
-import { userFromRow, type User } from '../storage/users';
-import { hashPassword } from '../lib/password';
+import { type User, userFromRow } from '../storage/users';
 
 /** Sets a new password and ends every session; returns whether the user exists. */
-export async function resetUserPassword(env: Env, userId: string, password: string, requestId?: string): Promise<boolean> {
+export async function resetUserPassword(
+  env: Env,
+  userId: string,
+  password: string,
+  requestId?: string,
+): Promise<boolean> {
   const db = env.DB;
   const [res] = await db.batch([
-    db.prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1').bind(userId, await hashPassword(password), nowSeconds()),
+    db
+      .prepare('UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1')
+      .bind(userId, await hashPassword(password), nowSeconds()),
     deleteUserSessionsStatement(db, userId),
-    auditStatement(db, 'user_updated', { actor: 'admin', subject: userId, detail: { password_reset: true, sessions_ended: true }, requestId }),
+    auditStatement(db, 'user_updated', {
+      actor: 'admin',
+      subject: userId,
+      detail: { password_reset: true, sessions_ended: true },
+      requestId,
+    }),
   ]);
   return (res.meta.changes ?? 0) > 0;
 }
 
 /** Enables or disables a user; returns the updated user, or null when there is none. */
-export async function setUserStatus(env: Env, userId: string, status: 'active' | 'disabled', requestId?: string): Promise<User | null> {
+export async function setUserStatus(
+  env: Env,
+  userId: string,
+  status: 'active' | 'disabled',
+  requestId?: string,
+): Promise<User | null> {
   const db = env.DB;
   const now = nowSeconds();
   const stmts: D1PreparedStatement[] = [];
   if (status === 'disabled') stmts.push(revokeTokensOfStatement(db, 'user', userId, getConfig(env).accessTokenTtl));
-  const update = stmts.push(db.prepare('UPDATE users SET status = ?2, updated_at = ?3 WHERE id = ?1 RETURNING *').bind(userId, status, now)) - 1;
+  const update =
+    stmts.push(
+      db.prepare('UPDATE users SET status = ?2, updated_at = ?3 WHERE id = ?1 RETURNING *').bind(userId, status, now),
+    ) - 1;
   if (status === 'disabled') {
     stmts.push(
-      db.prepare('UPDATE refresh_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL').bind(userId, now),
+      db
+        .prepare('UPDATE refresh_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL')
+        .bind(userId, now),
       deleteUserSessionsStatement(db, userId),
     );
   }

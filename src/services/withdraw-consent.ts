@@ -20,7 +20,12 @@ const LIVE_GRANTS = `SELECT family_id AS fid FROM refresh_tokens WHERE user_id =
   UNION SELECT issued_family_id FROM authorization_codes WHERE user_id = ?3 AND client_id = ?4 AND used_at >= ?5`;
 
 /** Returns whether a consent existed. */
-export async function withdrawConsent(env: Env, userId: string, clientId: string, requestId?: string): Promise<boolean> {
+export async function withdrawConsent(
+  env: Env,
+  userId: string,
+  clientId: string,
+  requestId?: string,
+): Promise<boolean> {
   const db = env.DB;
   const ttl = getConfig(env).accessTokenTtl;
   const since = nowSeconds() - ttl - CLOCK_TOLERANCE;

@@ -12,9 +12,19 @@ export interface ClientSummary {
 
 export async function listClients(db: D1Database, limit: number, offset: number): Promise<ClientSummary[]> {
   const { results } = await db
-    .prepare('SELECT id, name, status, confidential, grant_types, scopes, created_at FROM clients ORDER BY created_at DESC, id LIMIT ?1 OFFSET ?2')
+    .prepare(
+      'SELECT id, name, status, confidential, grant_types, scopes, created_at FROM clients ORDER BY created_at DESC, id LIMIT ?1 OFFSET ?2',
+    )
     .bind(limit, offset)
-    .all<{ id: string; name: string; status: string; confidential: number; grant_types: string; scopes: string; created_at: number }>();
+    .all<{
+      id: string;
+      name: string;
+      status: string;
+      confidential: number;
+      grant_types: string;
+      scopes: string;
+      created_at: number;
+    }>();
   return results.map((r) => ({
     client_id: r.id,
     client_name: r.name,
@@ -36,7 +46,10 @@ export interface AuditRow {
   request_id: string | null;
 }
 
-export async function listAuditEvents(db: D1Database, q: { limit: number; event?: string; beforeId?: number; since?: number }): Promise<AuditRow[]> {
+export async function listAuditEvents(
+  db: D1Database,
+  q: { limit: number; event?: string; beforeId?: number; since?: number },
+): Promise<AuditRow[]> {
   const { results } = await db
     .prepare(
       `SELECT id, at, event, actor, subject, detail, request_id FROM audit_events

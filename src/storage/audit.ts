@@ -28,7 +28,14 @@ export interface AuditFields {
 export function auditStatement(db: D1Database, event: AuditEvent, f: AuditFields = {}): D1PreparedStatement {
   return db
     .prepare('INSERT INTO audit_events (at, event, actor, subject, detail, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)')
-    .bind(nowSeconds(), event, f.actor ?? null, f.subject ?? null, f.detail ? JSON.stringify(f.detail) : null, f.requestId ?? null);
+    .bind(
+      nowSeconds(),
+      event,
+      f.actor ?? null,
+      f.subject ?? null,
+      f.detail ? JSON.stringify(f.detail) : null,
+      f.requestId ?? null,
+    );
 }
 
 /** Writes one audit event; a failure to audit is logged, never turned into a failed request. */
@@ -36,6 +43,8 @@ export async function audit(db: D1Database, event: AuditEvent, f: AuditFields = 
   try {
     await auditStatement(db, event, f).run();
   } catch (err) {
-    console.error(JSON.stringify({ level: 'error', event: 'audit_write_failed', audit: event, message: String(err).slice(0, 200) }));
+    console.error(
+      JSON.stringify({ level: 'error', event: 'audit_write_failed', audit: event, message: String(err).slice(0, 200) }),
+    );
   }
 }

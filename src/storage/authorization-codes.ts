@@ -20,7 +20,10 @@ export interface NewCode {
 }
 
 /** Prepares the insert of a new code; returns the plaintext code (256 random bits), which is never stored. */
-export async function newCodeStatement(db: D1Database, input: NewCode): Promise<{ code: string; statement: D1PreparedStatement }> {
+export async function newCodeStatement(
+  db: D1Database,
+  input: NewCode,
+): Promise<{ code: string; statement: D1PreparedStatement }> {
   const code = randomToken(32);
   const now = nowSeconds();
   const statement = db
@@ -28,8 +31,18 @@ export async function newCodeStatement(db: D1Database, input: NewCode): Promise<
       `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask,
          code_challenge, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
     )
-    .bind(await sha256(code), input.clientId, input.userId, input.redirectUri, input.redirectUriSent ? 1 : 0, input.scope,
-      input.scopeMask, input.codeChallenge, now, now + input.ttlSeconds);
+    .bind(
+      await sha256(code),
+      input.clientId,
+      input.userId,
+      input.redirectUri,
+      input.redirectUriSent ? 1 : 0,
+      input.scope,
+      input.scopeMask,
+      input.codeChallenge,
+      now,
+      now + input.ttlSeconds,
+    );
   return { code, statement };
 }
 
@@ -56,7 +69,21 @@ export interface CodeRecord {
 
 export type RedemptionResult =
   | { ok: true; record: CodeRecord; refreshToken: string | null; familyId: string }
-  | { ok: false; reason: 'unknown' | 'wrong_client' | 'replayed' | 'expired' | 'redirect_uri_missing' | 'redirect_uri_mismatch' | 'verifier_missing' | 'verifier_mismatch' | 'downgrade' | 'user_inactive'; record?: CodeRecord };
+  | {
+      ok: false;
+      reason:
+        | 'unknown'
+        | 'wrong_client'
+        | 'replayed'
+        | 'expired'
+        | 'redirect_uri_missing'
+        | 'redirect_uri_mismatch'
+        | 'verifier_missing'
+        | 'verifier_mismatch'
+        | 'downgrade'
+        | 'user_inactive';
+      record?: CodeRecord;
+    };
 
 interface CodeRow {
   client_id: string;
@@ -137,13 +164,20 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
   const results = await db.batch(stmts);
   const row = results[results.length - 1].results[0] as CodeRow | undefined;
   if (!row) return { ok: false, reason: 'unknown' };
-  const record: CodeRecord = { clientId: row.client_id, userId: row.user_id, scope: row.scope, scopeMask: row.scope_mask };
+  const record: CodeRecord = {
+    clientId: row.client_id,
+    userId: row.user_id,
+    scope: row.scope,
+    scopeMask: row.scope_mask,
+  };
   if (row.issued_jti === r.jti) return { ok: true, record, refreshToken, familyId };
   if (row.client_id !== r.clientId) return { ok: false, reason: 'wrong_client' };
   if (row.used_at !== null) return { ok: false, reason: 'replayed', record };
   if (row.expires_at <= now) return { ok: false, reason: 'expired', record };
-  if (r.redirectUri === null && row.redirect_uri_sent === 1) return { ok: false, reason: 'redirect_uri_missing', record };
-  if (r.redirectUri !== null && r.redirectUri !== row.redirect_uri) return { ok: false, reason: 'redirect_uri_mismatch', record };
+  if (r.redirectUri === null && row.redirect_uri_sent === 1)
+    return { ok: false, reason: 'redirect_uri_missing', record };
+  if (r.redirectUri !== null && r.redirectUri !== row.redirect_uri)
+    return { ok: false, reason: 'redirect_uri_mismatch', record };
   if (row.code_challenge === null && r.challenge !== null) return { ok: false, reason: 'downgrade', record };
   if (row.code_challenge !== null && r.challenge === null) return { ok: false, reason: 'verifier_missing', record };
   if (row.code_challenge !== r.challenge) return { ok: false, reason: 'verifier_mismatch', record };

@@ -3,7 +3,10 @@ import { nowSeconds } from '../lib/clock';
 import { randomToken, sha256 } from '../lib/random';
 
 /** Prepares the row for a newly registered client; the plaintext token is returned once, to the registrant. */
-export async function newRegistration(db: D1Database, clientId: string): Promise<{ token: string; statement: D1PreparedStatement }> {
+export async function newRegistration(
+  db: D1Database,
+  clientId: string,
+): Promise<{ token: string; statement: D1PreparedStatement }> {
   const token = `rat_${randomToken(32)}`;
   const statement = db
     .prepare('INSERT INTO client_registrations (client_id, rat_hash, created_at) VALUES (?1, ?2, ?3)')

@@ -149,7 +149,11 @@ export interface NewClient {
 }
 
 /** Creates a client; returns it with the plaintext secret, which is never stored and shown only once. */
-export async function createClient(db: D1Database, kv: KVNamespace, input: NewClient): Promise<{ client: Client; secret: string | null }> {
+export async function createClient(
+  db: D1Database,
+  kv: KVNamespace,
+  input: NewClient,
+): Promise<{ client: Client; secret: string | null }> {
   const confidential = input.confidential ?? true;
   const id = input.id ?? randomId('cl', 16);
   const secret = confidential ? (input.secret ?? randomToken(32)) : null;
@@ -179,22 +183,45 @@ export async function createClient(db: D1Database, kv: KVNamespace, input: NewCl
         confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`,
     )
-    .bind(row.id, row.secret_hash, row.name, row.site_url, row.description, row.logo_url, row.redirect_uris, row.grant_types,
-      row.scopes, row.confidential, row.require_pkce, row.owner_user_id, row.status, row.created_at, row.updated_at,
-      row.token_endpoint_auth_method, row.refresh_token_policy)
+    .bind(
+      row.id,
+      row.secret_hash,
+      row.name,
+      row.site_url,
+      row.description,
+      row.logo_url,
+      row.redirect_uris,
+      row.grant_types,
+      row.scopes,
+      row.confidential,
+      row.require_pkce,
+      row.owner_user_id,
+      row.status,
+      row.created_at,
+      row.updated_at,
+      row.token_endpoint_auth_method,
+      row.refresh_token_policy,
+    )
     .run();
   await invalidateClient(kv, id); // a cached "unknown id" marker must not outlive the creation
   return { client: fromRow(row), secret };
 }
 
 type ChangeableFields = 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes';
-export type ClientChanges = Partial<Pick<Client, ChangeableFields | 'requirePkce' | 'refreshTokenPolicy' | 'status'>> & {
+export type ClientChanges = Partial<
+  Pick<Client, ChangeableFields | 'requirePkce' | 'refreshTokenPolicy' | 'status'>
+> & {
   /** Only between client_secret_basic and client_secret_post: public and confidential never switch. */
   authMethod?: Exclude<ClientAuthMethod, 'none'>;
 };
 
 /** Updates the given fields; returns the new record, or null if the client does not exist. */
-export async function updateClient(db: D1Database, kv: KVNamespace, id: string, changes: ClientChanges): Promise<Client | null> {
+export async function updateClient(
+  db: D1Database,
+  kv: KVNamespace,
+  id: string,
+  changes: ClientChanges,
+): Promise<Client | null> {
   const columns: Record<string, unknown> = {};
   if (changes.name !== undefined) columns.name = changes.name;
   if (changes.siteUrl !== undefined) columns.site_url = changes.siteUrl;
@@ -233,6 +260,9 @@ export async function rotateClientSecret(db: D1Database, kv: KVNamespace, id: st
 
 /** The clients a user registered in the portal, newest first (straight from D1). */
 export async function listClientsByOwner(db: D1Database, ownerUserId: string): Promise<Client[]> {
-  const { results } = await db.prepare('SELECT * FROM clients WHERE owner_user_id = ?1 ORDER BY created_at DESC, id').bind(ownerUserId).all<ClientRow>();
+  const { results } = await db
+    .prepare('SELECT * FROM clients WHERE owner_user_id = ?1 ORDER BY created_at DESC, id')
+    .bind(ownerUserId)
+    .all<ClientRow>();
   return results.map(fromRow);
 }

@@ -10,7 +10,12 @@ export function consentMaskFromRow(row: unknown): number {
 }
 
 /** Records (widens) a consent; to be batched with the code insert. */
-export function grantConsentStatement(db: D1Database, userId: string, clientId: string, mask: number): D1PreparedStatement {
+export function grantConsentStatement(
+  db: D1Database,
+  userId: string,
+  clientId: string,
+  mask: number,
+): D1PreparedStatement {
   const now = nowSeconds();
   return db
     .prepare(
@@ -37,7 +42,13 @@ export async function listConsents(db: D1Database, userId: string): Promise<Cons
     )
     .bind(userId)
     .all<{ client_id: string; scope_mask: number; updated_at: number; name: string; site_url: string | null }>();
-  return results.map((r) => ({ clientId: r.client_id, clientName: r.name, siteUrl: r.site_url, scopeMask: r.scope_mask, updatedAt: r.updated_at }));
+  return results.map((r) => ({
+    clientId: r.client_id,
+    clientName: r.name,
+    siteUrl: r.site_url,
+    scopeMask: r.scope_mask,
+    updatedAt: r.updated_at,
+  }));
 }
 
 /** Deletes one consent; batched by the withdraw-consent service (src/services/withdraw-consent.ts). */

@@ -30,7 +30,11 @@ export type ReadResult =
   | { kind: 'unsatisfiable' };
 
 /** One R2 call: the object (or only its metadata when the condition fails), conditional and range applied by R2. */
-export async function readImage(bucket: R2Bucket, key: string, options: { onlyIf?: R2Conditional; range?: R2Range }): Promise<ReadResult> {
+export async function readImage(
+  bucket: R2Bucket,
+  key: string,
+  options: { onlyIf?: R2Conditional; range?: R2Range },
+): Promise<ReadResult> {
   let object: R2Object | R2ObjectBody | null;
   try {
     object = await bucket.get(key, options);
@@ -63,8 +67,14 @@ export interface WriteOptions {
 export type WriteResult = { kind: 'stored'; object: R2Object } | { kind: 'changed' } | { kind: 'checksum-mismatch' };
 
 /** Stores an image if the key is still as the caller last saw it. A failed or short body stores nothing. */
-export async function writeImage(bucket: R2Bucket, key: string, body: ReadableStream | ArrayBuffer, options: WriteOptions): Promise<WriteResult> {
-  const onlyIf: R2Conditional = options.expect === 'absent' ? { etagDoesNotMatch: '*' } : { etagMatches: options.expect.etag };
+export async function writeImage(
+  bucket: R2Bucket,
+  key: string,
+  body: ReadableStream | ArrayBuffer,
+  options: WriteOptions,
+): Promise<WriteResult> {
+  const onlyIf: R2Conditional =
+    options.expect === 'absent' ? { etagDoesNotMatch: '*' } : { etagMatches: options.expect.etag };
   let object: R2Object | null;
   try {
     object = await bucket.put(key, body, {
@@ -94,7 +104,12 @@ export async function listImages(
   owner: string,
   options: { cursor?: string; limit: number },
 ): Promise<{ objects: R2Object[]; cursor: string | null }> {
-  const page = await bucket.list({ prefix, cursor: options.cursor, limit: options.limit, include: ['httpMetadata', 'customMetadata'] });
+  const page = await bucket.list({
+    prefix,
+    cursor: options.cursor,
+    limit: options.limit,
+    include: ['httpMetadata', 'customMetadata'],
+  });
   return {
     objects: page.objects.filter((o) => ownershipOf(o)?.owner === owner),
     cursor: page.truncated ? page.cursor : null,

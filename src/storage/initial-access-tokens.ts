@@ -16,7 +16,9 @@ export async function issueInitialAccessToken(
   const token = input.token ?? `iat_${randomToken(32)}`;
   const now = nowSeconds();
   await db
-    .prepare('INSERT INTO initial_access_tokens (hash, label, created_at, expires_at, max_uses) VALUES (?1, ?2, ?3, ?4, ?5)')
+    .prepare(
+      'INSERT INTO initial_access_tokens (hash, label, created_at, expires_at, max_uses) VALUES (?1, ?2, ?3, ?4, ?5)',
+    )
     .bind(await sha256(token), input.label, now, now + input.ttlSeconds, input.maxUses)
     .run();
   return { token, expiresAt: now + input.ttlSeconds, maxUses: input.maxUses };

@@ -40,5 +40,7 @@ export async function findRefreshToken(db: D1Database, token: string): Promise<R
 
 /** Whether a refresh token can still be exchanged (RFC 7662 §2.2 "active"). */
 export function isRefreshActive(t: RefreshTokenState, now: number): boolean {
-  return t.usedAt === null && t.revokedAt === null && t.expiresAt > now && (t.userId === null || t.userStatus === 'active');
+  return (
+    t.usedAt === null && t.revokedAt === null && t.expiresAt > now && (t.userId === null || t.userStatus === 'active')
+  );
 }

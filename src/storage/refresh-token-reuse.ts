@@ -60,7 +60,13 @@ export async function reuseRefreshToken(
   const row = read.results[0] as ReuseRow | undefined;
   if (!row) return { ok: false, reason: 'unknown' };
   if (row.client_id !== clientId) return { ok: false, reason: 'wrong_client' };
-  const record: RefreshFamilyRecord = { familyId: row.family_id, clientId: row.client_id, userId: row.user_id, scope: row.scope, expiresAt: row.expires_at };
+  const record: RefreshFamilyRecord = {
+    familyId: row.family_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    scope: row.scope,
+    expiresAt: row.expires_at,
+  };
   if (row.used_at !== null) return { ok: false, reason: 'reused', record };
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked', record };
   if (row.expires_at <= now) return { ok: false, reason: 'expired', record };

@@ -24,7 +24,14 @@ export interface NewRefreshToken {
 /** Prepares the insert of the first token of a new family (to be batched by the caller). */
 export async function newRefreshFamily(
   db: D1Database,
-  input: { clientId: string; userId: string | null; scope: string; scopeMask: number; ttlSeconds: number; familyId?: string },
+  input: {
+    clientId: string;
+    userId: string | null;
+    scope: string;
+    scopeMask: number;
+    ttlSeconds: number;
+    familyId?: string;
+  },
 ): Promise<NewRefreshToken> {
   const token = randomToken(32);
   const now = nowSeconds();
@@ -34,13 +41,34 @@ export async function newRefreshFamily(
       `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
     )
-    .bind(await sha256(token), familyId, input.clientId, input.userId, input.scope, input.scopeMask, now, now + input.ttlSeconds);
+    .bind(
+      await sha256(token),
+      familyId,
+      input.clientId,
+      input.userId,
+      input.scope,
+      input.scopeMask,
+      now,
+      now + input.ttlSeconds,
+    );
   return { token, statement, familyId };
 }
 
 export type RotationResult =
   | { ok: true; token: string; record: RefreshFamilyRecord }
-  | { ok: false; reason: 'unknown' | 'wrong_client' | 'reused' | 'revoked' | 'expired' | 'scope_widened' | 'user_inactive' | 'unexplained'; record?: RefreshFamilyRecord };
+  | {
+      ok: false;
+      reason:
+        | 'unknown'
+        | 'wrong_client'
+        | 'reused'
+        | 'revoked'
+        | 'expired'
+        | 'scope_widened'
+        | 'user_inactive'
+        | 'unexplained';
+      record?: RefreshFamilyRecord;
+    };
 
 interface TokenRow {
   family_id: string;
@@ -116,7 +144,13 @@ export async function rotateRefreshToken(
   ]);
   const row = results[4].results[0] as TokenRow | undefined;
   if (!row) return { ok: false, reason: 'unknown' };
-  const record: RefreshFamilyRecord = { familyId: row.family_id, clientId: row.client_id, userId: row.user_id, scope: row.scope, expiresAt: row.expires_at };
+  const record: RefreshFamilyRecord = {
+    familyId: row.family_id,
+    clientId: row.client_id,
+    userId: row.user_id,
+    scope: row.scope,
+    expiresAt: row.expires_at,
+  };
   if (row.replaced_by === nextHash) return { ok: true, token: next, record };
   if (row.client_id !== clientId) return { ok: false, reason: 'wrong_client' };
   if (row.used_at !== null) return { ok: false, reason: 'reused', record };
@@ -130,11 +164,17 @@ export async function rotateRefreshToken(
 
 /** Revokes every token of a family (RFC 7009 §2.1: revoking a refresh token revokes its grant). */
 export function revokeFamilyStatement(db: D1Database, familyId: string): D1PreparedStatement {
-  return db.prepare('UPDATE refresh_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL').bind(familyId, nowSeconds());
+  return db
+    .prepare('UPDATE refresh_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL')
+    .bind(familyId, nowSeconds());
 }
 
 /** Revokes every refresh token a user gave a client (consent withdrawn). */
-export function revokeUserClientRefreshStatement(db: D1Database, userId: string, clientId: string): D1PreparedStatement {
+export function revokeUserClientRefreshStatement(
+  db: D1Database,
+  userId: string,
+  clientId: string,
+): D1PreparedStatement {
   return db
     .prepare('UPDATE refresh_tokens SET revoked_at = ?3 WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL')
     .bind(userId, clientId, nowSeconds());

@@ -5,7 +5,7 @@
  * reaches every route within SNAPSHOT_SECONDS (< 60 s).
  */
 import { clock, nowSeconds } from '../lib/clock';
-import { CLOCK_TOLERANCE, type AccessTokenClaims } from '../oauth/access-token-claims';
+import { type AccessTokenClaims, CLOCK_TOLERANCE } from '../oauth/access-token-claims';
 
 export const SNAPSHOT_SECONDS = 30;
 export type RevocationKind = 'jti' | 'client' | 'user' | 'family';
@@ -33,7 +33,12 @@ export async function revoke(db: D1Database, kind: RevocationKind, value: string
 }
 
 /** The statement of `revoke`, for a caller that batches it with other writes (then call resetRevocationSnapshot). */
-export function revokeStatement(db: D1Database, kind: RevocationKind, value: string, until: number): D1PreparedStatement {
+export function revokeStatement(
+  db: D1Database,
+  kind: RevocationKind,
+  value: string,
+  until: number,
+): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO revocations (kind, value, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)
@@ -56,7 +61,12 @@ export function familyDenyUntil(accessTokenTtl: number): number {
  * with its own numbered parameters from ?3 on) yields; ?1 = now, ?2 = until. One statement, to be batched with the write
  * that revokes the families' refresh tokens (issue 10 item 4: revocation reaches the grant's access tokens).
  */
-export function revokeFamiliesStatement(db: D1Database, selectFamilies: string, until: number, ...params: unknown[]): D1PreparedStatement {
+export function revokeFamiliesStatement(
+  db: D1Database,
+  selectFamilies: string,
+  until: number,
+  ...params: unknown[]
+): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO revocations (kind, value, created_at, expires_at)
@@ -67,12 +77,22 @@ export function revokeFamiliesStatement(db: D1Database, selectFamilies: string, 
 }
 
 /** Revokes every access token issued so far to a client or for a user (deleted/disabled): they live at most one TTL. */
-export function revokeTokensOf(db: D1Database, kind: 'client' | 'user', id: string, accessTokenTtl: number): Promise<void> {
+export function revokeTokensOf(
+  db: D1Database,
+  kind: 'client' | 'user',
+  id: string,
+  accessTokenTtl: number,
+): Promise<void> {
   return revoke(db, kind, id, nowSeconds() + accessTokenTtl);
 }
 
 /** The statement of `revokeTokensOf`, for a service that batches it (then call resetRevocationSnapshot). */
-export function revokeTokensOfStatement(db: D1Database, kind: 'client' | 'user', id: string, accessTokenTtl: number): D1PreparedStatement {
+export function revokeTokensOfStatement(
+  db: D1Database,
+  kind: 'client' | 'user',
+  id: string,
+  accessTokenTtl: number,
+): D1PreparedStatement {
   return revokeStatement(db, kind, id, nowSeconds() + accessTokenTtl);
 }
 
@@ -96,7 +116,10 @@ async function load(db: D1Database): Promise<Snapshot> {
   return s;
 }
 
-function add(s: Pick<Snapshot, 'jti' | 'family' | 'client' | 'user'>, r: { kind: RevocationKind; value: string; created_at: number }): void {
+function add(
+  s: Pick<Snapshot, 'jti' | 'family' | 'client' | 'user'>,
+  r: { kind: RevocationKind; value: string; created_at: number },
+): void {
   if (r.kind === 'jti' || r.kind === 'family') s[r.kind].add(r.value);
   else s[r.kind].set(r.value, r.created_at);
 }
@@ -122,7 +145,12 @@ export async function isRevokedNow(db: D1Database, claims: AccessTokenClaims): P
     )
     .bind(claims.jti, claims.client_id, claims.sub, claims.fid ?? null)
     .all<{ kind: RevocationKind; value: string; created_at: number }>();
-  const s = { jti: new Set<string>(), family: new Set<string>(), client: new Map<string, number>(), user: new Map<string, number>() };
+  const s = {
+    jti: new Set<string>(),
+    family: new Set<string>(),
+    client: new Map<string, number>(),
+    user: new Map<string, number>(),
+  };
   for (const r of results) add(s, r);
   return covers(s, claims);
 }

@@ -6,7 +6,12 @@
 import { nowSeconds } from '../lib/clock';
 
 /** Inserts a session row. */
-export function createSessionStatement(db: D1Database, hash: string, userId: string, ttlSeconds: number): D1PreparedStatement {
+export function createSessionStatement(
+  db: D1Database,
+  hash: string,
+  userId: string,
+  ttlSeconds: number,
+): D1PreparedStatement {
   const now = nowSeconds();
   return db
     .prepare('INSERT INTO sessions (hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)')
@@ -19,14 +24,18 @@ export function createSessionStatement(db: D1Database, hash: string, userId: str
  */
 export function sessionUserStatement(db: D1Database, hash: string): D1PreparedStatement {
   return db
-    .prepare(`SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?1 AND s.expires_at > ?2 AND u.status = 'active'`)
+    .prepare(
+      `SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?1 AND s.expires_at > ?2 AND u.status = 'active'`,
+    )
     .bind(hash, nowSeconds());
 }
 
 /** The consent the session's user gave a client (read it with consentMaskFromRow), to batch with sessionUserStatement. */
 export function sessionConsentStatement(db: D1Database, hash: string, clientId: string): D1PreparedStatement {
   return db
-    .prepare('SELECT c.scope_mask FROM sessions s JOIN consents c ON c.user_id = s.user_id WHERE s.hash = ?1 AND c.client_id = ?2')
+    .prepare(
+      'SELECT c.scope_mask FROM sessions s JOIN consents c ON c.user_id = s.user_id WHERE s.hash = ?1 AND c.client_id = ?2',
+    )
     .bind(hash, clientId);
 }
 

@@ -3,8 +3,8 @@
  * Private keys are stored encrypted (src/lib/key-encryption.ts); public JWKs in clear for the JWKS.
  */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { nowSeconds } from '../lib/clock';
 import type { SigningJwk } from '../config';
+import { nowSeconds } from '../lib/clock';
 import { sealJson } from '../lib/key-encryption';
 import { randomToken } from '../lib/random';
 
@@ -54,7 +54,9 @@ export async function loadLiveKeys(db: D1Database, now: number): Promise<Signing
 }
 
 export async function listSigningKeys(db: D1Database): Promise<SigningKeyInfo[]> {
-  const { results } = await db.prepare('SELECT * FROM signing_keys ORDER BY created_at DESC LIMIT 100').all<SigningKeyRow>();
+  const { results } = await db
+    .prepare('SELECT * FROM signing_keys ORDER BY created_at DESC LIMIT 100')
+    .all<SigningKeyRow>();
   return results.map(toKeyInfo);
 }
 
@@ -103,9 +105,13 @@ export async function promoteNextKey(
       .bind(input.publishedBefore, jwk.kid, jwk.alg, JSON.stringify(jwk), now, input.verifyUntil),
   );
   stmts.push(
-    db.prepare(`UPDATE signing_keys SET state = 'previous', verify_until = ?2 WHERE state = 'current' AND ${ready}`).bind(input.publishedBefore, input.verifyUntil),
     db
-      .prepare(`UPDATE signing_keys SET state = 'current', activated_at = ?2 WHERE state = 'next' AND created_at <= ?1 RETURNING kid`)
+      .prepare(`UPDATE signing_keys SET state = 'previous', verify_until = ?2 WHERE state = 'current' AND ${ready}`)
+      .bind(input.publishedBefore, input.verifyUntil),
+    db
+      .prepare(
+        `UPDATE signing_keys SET state = 'current', activated_at = ?2 WHERE state = 'next' AND created_at <= ?1 RETURNING kid`,
+      )
       .bind(input.publishedBefore, now),
   );
   const results = await db.batch<{ kid: string }>(stmts);
@@ -115,6 +121,8 @@ export async function promoteNextKey(
 /** Retires previous keys whose tokens have all expired: out of the JWKS, private key erased (cron). */
 export function retireExpiredKeysStatement(db: D1Database, now: number): D1PreparedStatement {
   return db
-    .prepare(`UPDATE signing_keys SET state = 'retired', private_jwk_enc = NULL WHERE state = 'previous' AND verify_until <= ?1`)
+    .prepare(
+      `UPDATE signing_keys SET state = 'retired', private_jwk_enc = NULL WHERE state = 'previous' AND verify_until <= ?1`,
+    )
     .bind(now);
 }

@@ -2,7 +2,7 @@
  * Failure counters in D1 (table `throttle`). D1, not KV: the counter must be consistent across
  * locations, and KV allows ~1 write per second per key with ~60 s propagation.
  */
-import { LOCK_AFTER, LOCK_SECONDS, WINDOW_SECONDS, type ThrottleState } from '../oauth/throttle-policy';
+import { LOCK_AFTER, LOCK_SECONDS, type ThrottleState, WINDOW_SECONDS } from '../oauth/throttle-policy';
 
 export const userThrottleKey = (email: string) => `user:${email.trim().toLowerCase()}`;
 export const clientThrottleKey = (clientId: string) => `client:${clientId}`;
@@ -28,7 +28,12 @@ export function throttleFromRow(row: unknown): ThrottleState | null {
  * Counts one failure atomically (one UPSERT); starts a new window when the old one is over, locks at LOCK_AFTER.
  * `alongside` statements (e.g. the audit row) run in the same batch: still one round trip.
  */
-export async function recordFailure(db: D1Database, key: string, now: number, alongside: D1PreparedStatement[] = []): Promise<ThrottleState> {
+export async function recordFailure(
+  db: D1Database,
+  key: string,
+  now: number,
+  alongside: D1PreparedStatement[] = [],
+): Promise<ThrottleState> {
   const upsert = db
     .prepare(
       `INSERT INTO throttle (key, failures, window_start, locked_until) VALUES (?1, 1, ?2, 0)

@@ -67,7 +67,9 @@ export async function createUser(db: D1Database, email: string, password: string
     updated_at: now,
   };
   await db
-    .prepare('INSERT INTO users (id, email, password_hash, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)')
+    .prepare(
+      'INSERT INTO users (id, email, password_hash, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)',
+    )
     .bind(row.id, row.email, row.password_hash, row.status, row.created_at, row.updated_at)
     .run();
   return fromRow(row);

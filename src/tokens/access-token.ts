@@ -3,10 +3,10 @@
  * Stateless, so any edge location holding the JWKS verifies them without a storage read.
  */
 import { SignJWT } from 'jose';
-import { nowSeconds } from '../lib/clock';
 import type { Config } from '../config';
-import type { KeyRing } from './keyring';
+import { nowSeconds } from '../lib/clock';
 import { randomToken } from '../lib/random';
+import type { KeyRing } from './keyring';
 
 export interface AccessTokenSubject {
   /** The user for user grants, the client for client_credentials (RFC 9068 §2.2). */
@@ -26,11 +26,19 @@ export interface IssuedAccessToken {
   exp: number;
 }
 
-export async function issueAccessToken(config: Config, ring: KeyRing, subject: AccessTokenSubject): Promise<IssuedAccessToken> {
+export async function issueAccessToken(
+  config: Config,
+  ring: KeyRing,
+  subject: AccessTokenSubject,
+): Promise<IssuedAccessToken> {
   const iat = nowSeconds();
   const exp = iat + config.accessTokenTtl;
   const jti = subject.jti ?? randomToken(16);
-  const token = await new SignJWT({ client_id: subject.clientId, scope: subject.scope, ...(subject.fid ? { fid: subject.fid } : {}) })
+  const token = await new SignJWT({
+    client_id: subject.clientId,
+    scope: subject.scope,
+    ...(subject.fid ? { fid: subject.fid } : {}),
+  })
     .setProtectedHeader({ alg: ring.signing.alg, typ: 'at+jwt', kid: ring.signing.kid })
     .setIssuer(config.issuer)
     .setSubject(subject.sub)

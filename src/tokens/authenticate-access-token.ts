@@ -3,12 +3,18 @@
  * introspection and revocation: verify the JWT (no storage read), then check the deny-list. Throws RFC 6750
  * invalid_token.
  */
+
+import { decodeProtectedHeader } from 'jose';
 import { getConfig } from '../config';
 import { bearerError } from '../lib/errors';
 import { isRevokedCached, isRevokedNow } from '../storage/revocations';
 import { getKeyRing } from './keyring';
-import { decodeProtectedHeader } from 'jose';
-import { MAX_TOKEN_LENGTH, verifiedKid, verifyAccessTokenSkippingDenyList, type AccessTokenClaims } from './verify-access-token';
+import {
+  type AccessTokenClaims,
+  MAX_TOKEN_LENGTH,
+  verifiedKid,
+  verifyAccessTokenSkippingDenyList,
+} from './verify-access-token';
 
 /**
  * How the deny-list is read: `snapshot`, the in-isolate copy (no storage read in steady state, a revocation is
@@ -17,8 +23,16 @@ import { MAX_TOKEN_LENGTH, verifiedKid, verifyAccessTokenSkippingDenyList, type 
  */
 export type RevocationCheck = 'snapshot' | 'now';
 
-export async function authenticateAccessToken(env: Env, token: string, revocation: RevocationCheck = 'snapshot'): Promise<AccessTokenClaims> {
-  const claims = await verifyAccessTokenSkippingDenyList(getConfig(env), await getKeyRing(env, { kid: verifiedKid(token) ?? peekKid(token) }), token);
+export async function authenticateAccessToken(
+  env: Env,
+  token: string,
+  revocation: RevocationCheck = 'snapshot',
+): Promise<AccessTokenClaims> {
+  const claims = await verifyAccessTokenSkippingDenyList(
+    getConfig(env),
+    await getKeyRing(env, { kid: verifiedKid(token) ?? peekKid(token) }),
+    token,
+  );
   const revoked = revocation === 'now' ? await isRevokedNow(env.DB, claims) : await isRevokedCached(env.DB, claims);
   if (revoked) throw bearerError('invalid_token', 'The access token has been revoked.');
   return claims;

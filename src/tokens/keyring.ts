@@ -3,11 +3,11 @@
  * Keys come from D1 (rotated at run time by the admin API, private halves AES-GCM encrypted) or, while D1 has
  * no current key, from the SIGNING_KEYS secret (bootstrap). jose only; no hand-rolled crypto.
  */
-import { importJWK, type CryptoKey, type JWK } from 'jose';
+import { type CryptoKey, importJWK, type JWK } from 'jose';
+import { type Config, getConfig, type SigningJwk } from '../config';
 import { clock, nowSeconds } from '../lib/clock';
-import { getConfig, type Config, type SigningJwk } from '../config';
-import { loadLiveKeys, type SigningKeyRow } from '../storage/signing-keys';
 import { openJson } from '../lib/key-encryption';
+import { loadLiveKeys, type SigningKeyRow } from '../storage/signing-keys';
 
 export interface RingKey {
   kid: string;
@@ -98,7 +98,11 @@ async function ringWithSigner(row: SigningKeyRow, priv: SigningJwk): Promise<Key
   const pub = JSON.parse(row.public_jwk) as JWK;
   const key = (await importJWK(pub, row.alg)) as CryptoKey;
   const privateKey = (await importJWK(priv, row.alg)) as CryptoKey;
-  return { signing: { kid: row.kid, alg: row.alg, key, privateKey }, verify: new Map([[row.kid, { kid: row.kid, alg: row.alg, key }]]), jwks: { keys: [pub] } };
+  return {
+    signing: { kid: row.kid, alg: row.alg, key, privateKey },
+    verify: new Map([[row.kid, { kid: row.kid, alg: row.alg, key }]]),
+    jwks: { keys: [pub] },
+  };
 }
 
 /**

@@ -3,9 +3,9 @@
  * in-isolate key ring. It does NOT consult the deny-list: routes and endpoints authenticate a token with
  * `authenticateAccessToken` (./authenticate-access-token.ts), never with this.
  */
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import { clock } from '../lib/clock';
+import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
 import type { Config } from '../config';
+import { clock } from '../lib/clock';
 import { bearerError } from '../lib/errors';
 import { type AccessTokenClaims, CLOCK_TOLERANCE } from '../oauth/access-token-claims';
 import type { KeyRing, RingKey } from './keyring';
@@ -39,23 +39,30 @@ export function verifiedKid(token: string): string | undefined {
 /** exp / nbf exactly as jose checks them (lib/jwt_claims_set.js), and iat as we do, for a cache hit. */
 function checkTimes(payload: JWTPayload): void {
   const now = Math.floor(clock.now() / 1000);
-  if (payload.nbf !== undefined && payload.nbf > now + CLOCK_TOLERANCE) throw invalid('The access token is invalid.', 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+  if (payload.nbf !== undefined && payload.nbf > now + CLOCK_TOLERANCE)
+    throw invalid('The access token is invalid.', 'ERR_JWT_CLAIM_VALIDATION_FAILED');
   if ((payload.exp as number) <= now - CLOCK_TOLERANCE) throw invalid('The access token has expired.');
-  if ((payload.iat as number) > clock.now() / 1000 + CLOCK_TOLERANCE) throw invalid('The access token was issued in the future.');
+  if ((payload.iat as number) > clock.now() / 1000 + CLOCK_TOLERANCE)
+    throw invalid('The access token was issued in the future.');
 }
 
 /**
  * Returns the verified claims or throws an RFC 6750 `invalid_token` error. A revoked token passes: the name says
  * so, and only authenticateAccessToken (and the unit tests of this layer) may call it.
  */
-export async function verifyAccessTokenSkippingDenyList(config: Config, ring: KeyRing, token: string): Promise<AccessTokenClaims> {
+export async function verifyAccessTokenSkippingDenyList(
+  config: Config,
+  ring: KeyRing,
+  token: string,
+): Promise<AccessTokenClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalid('The access token is too long.');
   const hit = verified.get(token);
   if (hit && ring.verify.get(hit.key.kid) === hit.key) {
     checkTimes(hit.payload);
     return { ...hit.payload } as AccessTokenClaims;
   }
-  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) throw invalid('The access token is not a signed JWT.');
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token))
+    throw invalid('The access token is not a signed JWT.');
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
@@ -76,11 +83,16 @@ export async function verifyAccessTokenSkippingDenyList(config: Config, ring: Ke
       currentDate: new Date(clock.now()),
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id', 'scope'],
     });
-    if (typeof payload.client_id !== 'string' || typeof payload.scope !== 'string' || typeof payload.jti !== 'string'
-      || (payload.fid !== undefined && typeof payload.fid !== 'string')) {
+    if (
+      typeof payload.client_id !== 'string' ||
+      typeof payload.scope !== 'string' ||
+      typeof payload.jti !== 'string' ||
+      (payload.fid !== undefined && typeof payload.fid !== 'string')
+    ) {
       throw invalid('The access token claims are malformed.');
     }
-    if ((payload.iat as number) > clock.now() / 1000 + CLOCK_TOLERANCE) throw invalid('The access token was issued in the future.');
+    if ((payload.iat as number) > clock.now() / 1000 + CLOCK_TOLERANCE)
+      throw invalid('The access token was issued in the future.');
     verified.delete(token); // a stale entry (another key object) is replaced, and moves to the young end
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
     verified.set(token, { key, payload });

@@ -1,7 +1,7 @@
 /** The consent page: who is asking, for what, in plain words; Allow or Deny (RFC 6749 §4.1.1, RFC 9700 §4.7). */
 import type { FC } from 'hono/jsx';
-import type { Client } from '../storage/clients';
 import { SCOPE_DESCRIPTIONS, type Scope } from '../oauth/scopes';
+import type { Client } from '../storage/clients';
 import { Layout } from './layout';
 
 export interface ConsentPageProps {
@@ -54,8 +54,8 @@ export const ConsentPage: FC<ConsentPageProps> = ({ csrf, email, client, scopes,
       </ul>
       {remembered && (
         <p class="muted" id="remembered">
-          You allowed this before. {client.name} has no secret of its own, so another program could pretend to be
-          it: confirm that you started this just now.
+          You allowed this before. {client.name} has no secret of its own, so another program could pretend to be it:
+          confirm that you started this just now.
         </p>
       )}
       <p class="muted">

@@ -23,8 +23,11 @@ export function csrfToken(c: Context<AppEnv>): string {
 
 /** Throws a 403 page unless the form carries the cookie's token and came from this origin. */
 export async function assertCsrf(c: Context<AppEnv>, form: Map<string, string>): Promise<void> {
-  const refused = new PageError(403, 'This form could not be accepted',
-    'The form has expired or was sent from another site. Go back, reload the page and try again.');
+  const refused = new PageError(
+    403,
+    'This form could not be accepted',
+    'The form has expired or was sent from another site. Go back, reload the page and try again.',
+  );
   const origin = c.req.header('Origin');
   // Our pages send `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` on form posts
   // (Fetch §3.2.5), so "null" proves nothing either way; Sec-Fetch-Site and the token still apply.

@@ -27,13 +27,26 @@ const Row: FC<{ name: string; value?: string }> = ({ name, value }) =>
     </>
   );
 
-export const DemoCallbackPage: FC<DemoCallbackProps> = ({ code, state, iss, error, errorDescription, issuer, curl }) => (
+export const DemoCallbackPage: FC<DemoCallbackProps> = ({
+  code,
+  state,
+  iss,
+  error,
+  errorDescription,
+  issuer,
+  curl,
+}) => (
   <Layout title="Demo callback" wide>
     <div class="card">
-      <h1>{error ? 'The authorization request was refused' : code ? 'An authorization code came back' : 'Nothing came back'}</h1>
+      <h1>
+        {error
+          ? 'The authorization request was refused'
+          : code
+            ? 'An authorization code came back'
+            : 'Nothing came back'}
+      </h1>
       <p class="muted">
-        This page stands in for the demo client's redirect URI. It exists only on the local server started by npm
-        start.
+        This page stands in for the demo client's redirect URI. It exists only on the local server started by npm start.
       </p>
       <dl class="secret" id="response">
         <Row name="code" value={code} />
@@ -47,16 +60,20 @@ export const DemoCallbackPage: FC<DemoCallbackProps> = ({ code, state, iss, erro
           The iss value is not this server's issuer ({issuer}): a client must not use this response (RFC 9207).
         </div>
       )}
-      {!code && !error && <p>Start the code flow from the README: the server sends the browser here with the result.</p>}
+      {!code && !error && (
+        <p>Start the code flow from the README: the server sends the browser here with the result.</p>
+      )}
       {curl && (
         <>
           <h2>Exchange the code</h2>
           <p>
-            Run this from the project directory within a minute (codes expire quickly and work once). The
-            code_verifier is the README's example: use your own if you sent another code_challenge.
+            Run this from the project directory within a minute (codes expire quickly and work once). The code_verifier
+            is the README's example: use your own if you sent another code_challenge.
           </p>
           {/* prettier-ignore */}
-          <pre id="curl"><code>{curl}</code></pre>
+          <pre id="curl">
+            <code>{curl}</code>
+          </pre>
         </>
       )}
     </div>

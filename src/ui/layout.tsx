@@ -20,12 +20,16 @@ export const Layout: FC<LayoutProps> = ({ title, user, wide, children }) => (
     </head>
     <body>
       <header class="site">
-        <a class="brand" href="/apps">Partners</a>
+        <a class="brand" href="/apps">
+          Partners
+        </a>
         {user && (
           <form method="post" action="/logout">
             <input type="hidden" name="csrf" value={user.csrf} />
             <span class="muted">{user.email} · </span>
-            <button type="submit" class="link">Sign out</button>
+            <button type="submit" class="link">
+              Sign out
+            </button>
           </form>
         )}
       </header>

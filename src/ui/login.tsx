@@ -27,9 +27,24 @@ export const LoginPage: FC<LoginPageProps> = ({ csrf, next, email, error, appNam
         <input type="hidden" name="csrf" value={csrf} />
         <input type="hidden" name="next" value={next} />
         <label for="email">Email address</label>
-        <input id="email" name="email" type="email" autocomplete="username" required value={email ?? ''} autofocus={!email} />
+        <input
+          id="email"
+          name="email"
+          type="email"
+          autocomplete="username"
+          required
+          value={email ?? ''}
+          autofocus={!email}
+        />
         <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required autofocus={!!email} />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          autofocus={!!email}
+        />
         <div class="actions">
           <button type="submit">Sign in</button>
         </div>

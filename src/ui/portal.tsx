@@ -1,8 +1,8 @@
 /** App registration portal pages (seed 003): list, register, edit, credentials shown once, consents. */
 import type { FC } from 'hono/jsx';
 import type { AppInput } from '../oauth/app-form';
-import { SCOPE_DESCRIPTIONS, SCOPES, scopeMask, type Scope } from '../oauth/scopes';
-import { refreshPolicyOf, type Client } from '../storage/clients';
+import { SCOPE_DESCRIPTIONS, SCOPES, type Scope, scopeMask } from '../oauth/scopes';
+import { type Client, refreshPolicyOf } from '../storage/clients';
 import type { ConsentView } from '../storage/consents';
 import { AppIdentity } from './consent';
 import { Layout } from './layout';
@@ -17,7 +17,12 @@ const NOTICES: Record<string, string> = {
   withdrawn: 'Permission withdrawn. That application can no longer act for you.',
 };
 
-export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentView[]; notice?: string }> = ({ user, apps, consents, notice }) => (
+export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentView[]; notice?: string }> = ({
+  user,
+  apps,
+  consents,
+  notice,
+}) => (
   <Layout title="Your applications" user={user} wide>
     {notice && NOTICES[notice] && (
       <div class="notice" role="status">
@@ -104,7 +109,16 @@ export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentView[];
   </Layout>
 );
 
-export const EMPTY_APP: AppInput = { name: '', siteUrl: '', description: '', logoUrl: '', redirectUris: '', scopes: ['base'], clientType: 'confidential', refreshTokenPolicy: 'rotate' };
+export const EMPTY_APP: AppInput = {
+  name: '',
+  siteUrl: '',
+  description: '',
+  logoUrl: '',
+  redirectUris: '',
+  scopes: ['base'],
+  clientType: 'confidential',
+  refreshTokenPolicy: 'rotate',
+};
 
 export function inputFromClient(c: Client): AppInput {
   return {
@@ -131,7 +145,12 @@ const Errors: FC<{ errors?: string[] }> = ({ errors }) =>
     </div>
   ) : null;
 
-export const AppFormPage: FC<UserProps & { input: AppInput; errors?: string[]; client?: Client }> = ({ user, input, errors, client }) => {
+export const AppFormPage: FC<UserProps & { input: AppInput; errors?: string[]; client?: Client }> = ({
+  user,
+  input,
+  errors,
+  client,
+}) => {
   const editing = client !== undefined;
   const action = editing ? `/apps/${encodeURIComponent(client.id)}` : '/apps';
   return (
@@ -156,13 +175,20 @@ export const AppFormPage: FC<UserProps & { input: AppInput; errors?: string[]; c
           <label for="logo_url">
             Logo URL <span class="hint">Optional. An https link to a square image.</span>
           </label>
-          <input id="logo_url" name="logo_url" type="url" placeholder="https://example.com/logo.png" value={input.logoUrl} />
+          <input
+            id="logo_url"
+            name="logo_url"
+            type="url"
+            placeholder="https://example.com/logo.png"
+            value={input.logoUrl}
+          />
           <label for="redirect_uris">
             Redirect URLs
             <span class="hint">
               One per line. People are sent back to one of these after they allow access (success) or deny it (failure):
-              list your success and failure pages. Use https; http only for http://127.0.0.1 or http://[::1]; a native app may use
-              its own scheme such as com.example.app:/callback. Exact addresses only: no wildcards, no #fragment.
+              list your success and failure pages. Use https; http only for http://127.0.0.1 or http://[::1]; a native
+              app may use its own scheme such as com.example.app:/callback. Exact addresses only: no wildcards, no
+              #fragment.
             </span>
           </label>
           <textarea id="redirect_uris" name="redirect_uris" required placeholder="https://example.com/oauth/callback">
@@ -183,7 +209,12 @@ export const AppFormPage: FC<UserProps & { input: AppInput; errors?: string[]; c
             <fieldset>
               <legend>Application type</legend>
               <label>
-                <input type="radio" name="client_type" value="confidential" checked={input.clientType === 'confidential'} />
+                <input
+                  type="radio"
+                  name="client_type"
+                  value="confidential"
+                  checked={input.clientType === 'confidential'}
+                />
                 <span>Web application with a server that can keep a secret</span>
               </label>
               <label>
@@ -196,14 +227,24 @@ export const AppFormPage: FC<UserProps & { input: AppInput; errors?: string[]; c
             <fieldset>
               <legend>Refresh tokens</legend>
               <label>
-                <input type="radio" name="refresh_token_policy" value="rotate" checked={input.refreshTokenPolicy !== 'reuse'} />
+                <input
+                  type="radio"
+                  name="refresh_token_policy"
+                  value="rotate"
+                  checked={input.refreshTokenPolicy !== 'reuse'}
+                />
                 <span>A new refresh token every time (recommended): store the refresh_token of every response</span>
               </label>
               <label>
-                <input type="radio" name="refresh_token_policy" value="reuse" checked={input.refreshTokenPolicy === 'reuse'} />
+                <input
+                  type="radio"
+                  name="refresh_token_policy"
+                  value="reuse"
+                  checked={input.refreshTokenPolicy === 'reuse'}
+                />
                 <span>
-                  Keep the same refresh token until it expires (web applications only; for integrations that store only the first
-                  one)
+                  Keep the same refresh token until it expires (web applications only; for integrations that store only
+                  the first one)
                 </span>
               </label>
             </fieldset>
@@ -246,7 +287,12 @@ export const AppFormPage: FC<UserProps & { input: AppInput; errors?: string[]; c
 };
 
 /** Shown once, right after registration or rotation: the secret is not stored in readable form. */
-export const CredentialsPage: FC<UserProps & { client: Client; secret: string | null; rotated?: boolean }> = ({ user, client, secret, rotated }) => (
+export const CredentialsPage: FC<UserProps & { client: Client; secret: string | null; rotated?: boolean }> = ({
+  user,
+  client,
+  secret,
+  rotated,
+}) => (
   <Layout title="Your credentials" user={user}>
     <div class="card">
       <AppIdentity client={client} />
@@ -263,8 +309,8 @@ export const CredentialsPage: FC<UserProps & { client: Client; secret: string | 
       </dl>
       {secret ? (
         <p>
-          <strong>Copy the client secret now.</strong> It is shown only once: we keep only a fingerprint of it. If you lose it,
-          generate a new one.
+          <strong>Copy the client secret now.</strong> It is shown only once: we keep only a fingerprint of it. If you
+          lose it, generate a new one.
         </p>
       ) : (
         <p>This is a public application: it has no secret and must use PKCE.</p>

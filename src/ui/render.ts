@@ -3,14 +3,14 @@
  * style and `frame-ancestors 'none'` (no clickjacking of the consent page, RFC 9700 §4.7), no Referer (so
  * codes and states in URLs do not leak), no caching, no MIME sniffing. No CORS headers are ever sent.
  */
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { readBodyText, type TextErrors } from '../lib/body';
 import { OAuthError } from '../lib/errors';
+import { collectParams } from '../services/authorization-request';
 import type { AppEnv } from '../types';
 import { ErrorPage } from './layout';
 import { PageError } from './page-error';
-import { collectParams } from '../services/authorization-request';
 
 /** CSP for our pages. `formAction` adds the client's redirect target: browsers apply form-action to the redirect after a form. */
 export function contentSecurityPolicy(formAction: readonly string[] = []): string {
@@ -48,12 +48,28 @@ export function pageApp(): Hono<AppEnv> {
     h.set('Cache-Control', 'no-store');
   });
   app.onError(async (err, c) => {
-    if (err instanceof PageError) return page(c, ErrorPage({ title: err.title, detail: err.detail }) as JSX.Element, err.status);
+    if (err instanceof PageError)
+      return page(c, ErrorPage({ title: err.title, detail: err.detail }) as JSX.Element, err.status);
     if (err instanceof OAuthError && err.status < 500) {
       return page(c, ErrorPage({ title: 'Invalid request', detail: err.description }) as JSX.Element, err.status);
     }
-    console.error(JSON.stringify({ level: 'error', requestId: c.get('requestId'), event: 'page_error', name: err.name, message: String(err.message).slice(0, 500) }));
-    return page(c, ErrorPage({ title: 'Something went wrong', detail: 'The server could not complete your request. Please try again in a moment.' }) as JSX.Element, 500);
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        requestId: c.get('requestId'),
+        event: 'page_error',
+        name: err.name,
+        message: String(err.message).slice(0, 500),
+      }),
+    );
+    return page(
+      c,
+      ErrorPage({
+        title: 'Something went wrong',
+        detail: 'The server could not complete your request. Please try again in a moment.',
+      }) as JSX.Element,
+      500,
+    );
   });
   return app;
 }
@@ -73,10 +89,16 @@ const PAGE_FORM_ERRORS: TextErrors = {
  * Reads an HTML form post (urlencoded, at most 16 KiB, counted while reading: a chunked body without
  * Content-Length is cut off at the limit, not read in full).
  */
-export async function readPageForm(c: Context<AppEnv>): Promise<{ params: Map<string, string>; repeated: Set<string> }> {
+export async function readPageForm(
+  c: Context<AppEnv>,
+): Promise<{ params: Map<string, string>; repeated: Set<string> }> {
   const type = (c.req.header('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
-    throw new PageError(415, 'This form could not be read', 'The form was not sent the usual way. Go back, reload the page and try again.');
+    throw new PageError(
+      415,
+      'This form could not be read',
+      'The form was not sent the usual way. Go back, reload the page and try again.',
+    );
   }
   let text: string;
   try {

@@ -10,9 +10,9 @@
 import type { Context } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import type { Config } from '../config';
-import { createSessionStatement, deleteSessionStatement, sessionUserStatement } from '../storage/sessions';
-import { userFromRow, type User } from '../storage/users';
 import { randomToken, sha256 } from '../lib/random';
+import { createSessionStatement, deleteSessionStatement, sessionUserStatement } from '../storage/sessions';
+import { type User, userFromRow } from '../storage/users';
 import type { AppEnv } from '../types';
 
 /** Sent as `__Host-session`. */
@@ -34,7 +34,12 @@ export function subkey(config: Config, purpose: string): Promise<Uint8Array> {
     key = (async () => {
       const ikm = await crypto.subtle.importKey('raw', config.keyEncryptionKey, 'HKDF', false, ['deriveBits']);
       const bits = await crypto.subtle.deriveBits(
-        { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: new TextEncoder().encode(`edge-oauth ${purpose} v1`) },
+        {
+          name: 'HKDF',
+          hash: 'SHA-256',
+          salt: new Uint8Array(0),
+          info: new TextEncoder().encode(`edge-oauth ${purpose} v1`),
+        },
         ikm,
         256,
       );
@@ -57,7 +62,11 @@ const COOKIE_OPTIONS = { prefix: 'host', httpOnly: true, secure: true, sameSite:
  * Starts a session for `userId` (after a successful sign-in): a new id every time (no session fixation), the row
  * written in one batch with `extra` (the throttle reset) and with the end of the session the browser held before.
  */
-export async function startSession(c: Context<AppEnv>, userId: string, extra: D1PreparedStatement[] = []): Promise<void> {
+export async function startSession(
+  c: Context<AppEnv>,
+  userId: string,
+  extra: D1PreparedStatement[] = [],
+): Promise<void> {
   const db = c.env.DB;
   const previous = await sessionHash(c);
   const id = randomToken(32);
@@ -66,7 +75,10 @@ export async function startSession(c: Context<AppEnv>, userId: string, extra: D1
     ...(previous ? [deleteSessionStatement(db, previous)] : []),
     createSessionStatement(db, await sha256(id), userId, SESSION_SECONDS),
   ]);
-  await setSignedCookie(c, SESSION_COOKIE, id, await subkey(c.get('config'), 'session-cookie'), { ...COOKIE_OPTIONS, maxAge: SESSION_SECONDS });
+  await setSignedCookie(c, SESSION_COOKIE, id, await subkey(c.get('config'), 'session-cookie'), {
+    ...COOKIE_OPTIONS,
+    maxAge: SESSION_SECONDS,
+  });
 }
 
 /** The SHA-256 of the session id in a validly signed cookie, or null; reads no storage. */

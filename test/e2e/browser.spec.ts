@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startWorker, type WorkerServer } from './worker-server';
 
@@ -28,7 +28,9 @@ async function startApp(): Promise<void> {
   appOrigin = `http://127.0.0.1:${port}`;
   app = createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(`<!DOCTYPE html><title>Movie Night</title><h1>Back in Movie Night</h1><p id="url">${req.url?.replace(/[<>&"]/g, '')}</p>`);
+    res.end(
+      `<!DOCTYPE html><title>Movie Night</title><h1>Back in Movie Night</h1><p id="url">${req.url?.replace(/[<>&"]/g, '')}</p>`,
+    );
   });
   await new Promise<void>((r) => app.listen(port, '127.0.0.1', r));
 }
@@ -46,7 +48,15 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 412, height: 915 }, // a phone
   });
 });
@@ -97,7 +107,15 @@ describe('browser: register an app, authorize, sign in, consent, token, /v1/me',
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const state = randomBytes(16).toString('base64url');
     const authorize = new URL(`${server.origin}/oauth2/authorize`);
-    for (const [k, v] of Object.entries({ response_type: 'code', client_id: clientId, redirect_uri: `${appOrigin}/callback`, scope: 'base files', state, code_challenge: challenge, code_challenge_method: 'S256' })) {
+    for (const [k, v] of Object.entries({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: `${appOrigin}/callback`,
+      scope: 'base files',
+      state,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    })) {
       authorize.searchParams.set(k, v);
     }
     await page.goto(authorize.href);
@@ -125,8 +143,16 @@ describe('browser: register an app, authorize, sign in, consent, token, /v1/me',
     // 5. The app's server exchanges the code, then calls the API.
     const tokenRes = await fetch(`${server.origin}/oauth2/token`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: `${appOrigin}/callback`, code_verifier: verifier }),
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: `${appOrigin}/callback`,
+        code_verifier: verifier,
+      }),
     });
     expect(tokenRes.status).toBe(200);
     const tokens = (await tokenRes.json()) as { access_token: string; refresh_token?: string; scope: string };
@@ -172,10 +198,17 @@ describe('browser: register an app, authorize, sign in, consent, token, /v1/me',
     const curl = (await page.locator('#curl').textContent())!;
     expect(curl).toContain(`'${server.origin}/oauth2/token'`);
     const fields = [...curl.matchAll(/--data-urlencode '([^=]+)=([^']*)'/g)].map((m) => [m[1], m[2]]);
-    expect(Object.fromEntries(fields)).toEqual({ code, redirect_uri: callback, code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' });
+    expect(Object.fromEntries(fields)).toEqual({
+      code,
+      redirect_uri: callback,
+      code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+    });
     const tokenRes = await fetch(`${server.origin}/oauth2/token`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${server.demoClient.id}:${server.demoClient.secret}`).toString('base64')}` },
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: `Basic ${Buffer.from(`${server.demoClient.id}:${server.demoClient.secret}`).toString('base64')}`,
+      },
       body: new URLSearchParams([['grant_type', 'authorization_code'], ...fields]),
     });
     expect(tokenRes.status).toBe(200);

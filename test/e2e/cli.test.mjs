@@ -13,13 +13,16 @@ let server;
 let origin;
 let secrets;
 
-
 /** Runs the CLI; resolves with exit code, stdout, stderr (never throws on a non-zero exit). */
 async function cli(args, env = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(root, 'scripts', 'admin.mjs'), ...args, '--url', origin], {
-      env: { ...process.env, ADMIN_TOKEN: secrets.ADMIN_TOKEN, ...env },
-    });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [join(root, 'scripts', 'admin.mjs'), ...args, '--url', origin],
+      {
+        env: { ...process.env, ADMIN_TOKEN: secrets.ADMIN_TOKEN, ...env },
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (err) {
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
@@ -60,7 +63,9 @@ async function cliInProject(args, { credentials, env = {} }) {
     writeFileSync(join(project, 'demo-credentials.json'), JSON.stringify(credentials));
     const { ADMIN_URL: _u, ADMIN_TOKEN: _t, ...inherited } = process.env;
     try {
-      const { stdout, stderr } = await run(process.execPath, [join(project, 'scripts', 'admin.mjs'), ...args], { env: { ...inherited, ...env } });
+      const { stdout, stderr } = await run(process.execPath, [join(project, 'scripts', 'admin.mjs'), ...args], {
+        env: { ...inherited, ...env },
+      });
       return { code: 0, stdout, stderr };
     } catch (err) {
       return { code: err.code, stdout: err.stdout, stderr: err.stderr };
@@ -73,7 +78,9 @@ async function cliInProject(args, { credentials, env = {} }) {
 describe('admin CLI: which server it talks to', () => {
   it('defaults to the issuer of the local server in demo-credentials.json (a non-default PORT), with its admin_token', async () => {
     expect(origin).not.toBe('http://localhost:8787'); // a free port, as with PORT=8801 npm start
-    const r = await cliInProject(['clients', 'list', '--json'], { credentials: { issuer: origin, admin_token: secrets.ADMIN_TOKEN } });
+    const r = await cliInProject(['clients', 'list', '--json'], {
+      credentials: { issuer: origin, admin_token: secrets.ADMIN_TOKEN },
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).map((c) => c.client_id)).toContain('demo-client');
@@ -83,13 +90,22 @@ describe('admin CLI: which server it talks to', () => {
 
   it('ADMIN_URL overrides demo-credentials.json, and --url overrides ADMIN_URL', async () => {
     const dead = 'http://127.0.0.1:9';
-    const viaEnv = await cliInProject(['clients', 'list'], { credentials: { issuer: dead, admin_token: secrets.ADMIN_TOKEN }, env: { ADMIN_URL: origin } });
+    const viaEnv = await cliInProject(['clients', 'list'], {
+      credentials: { issuer: dead, admin_token: secrets.ADMIN_TOKEN },
+      env: { ADMIN_URL: origin },
+    });
     expect(viaEnv.code).toBe(0);
     expect(viaEnv.stdout).toMatch(/^CLIENT_ID\s+CLIENT_NAME/);
-    const envWins = await cliInProject(['clients', 'list'], { credentials: { issuer: origin, admin_token: secrets.ADMIN_TOKEN }, env: { ADMIN_URL: dead } });
+    const envWins = await cliInProject(['clients', 'list'], {
+      credentials: { issuer: origin, admin_token: secrets.ADMIN_TOKEN },
+      env: { ADMIN_URL: dead },
+    });
     expect(envWins.code).toBe(1);
     expect(envWins.stderr).toContain(`cannot reach ${dead}`);
-    const urlWins = await cliInProject(['clients', 'list', '--url', origin], { credentials: { issuer: dead, admin_token: secrets.ADMIN_TOKEN }, env: { ADMIN_URL: dead } });
+    const urlWins = await cliInProject(['clients', 'list', '--url', origin], {
+      credentials: { issuer: dead, admin_token: secrets.ADMIN_TOKEN },
+      env: { ADMIN_URL: dead },
+    });
     expect(urlWins.code).toBe(0);
     const badEnv = await cliInProject(['clients', 'list'], { credentials: {}, env: { ADMIN_URL: 'not a url' } });
     expect(badEnv.code).toBe(2);
@@ -98,7 +114,20 @@ describe('admin CLI: which server it talks to', () => {
 
   it('creates a client with a fixed id and a secret taken from an environment variable', async () => {
     const secret = 'cli-fixed-secret-0123456789abcdefghijklmnop';
-    const created = await cli(['clients', 'create', '--name', 'Moved partner', '--client-id', 'moved-partner-1', '--client-secret-env', 'PARTNER_SECRET', '--json'], { PARTNER_SECRET: secret });
+    const created = await cli(
+      [
+        'clients',
+        'create',
+        '--name',
+        'Moved partner',
+        '--client-id',
+        'moved-partner-1',
+        '--client-secret-env',
+        'PARTNER_SECRET',
+        '--json',
+      ],
+      { PARTNER_SECRET: secret },
+    );
     expect(created.code).toBe(0);
     expect(JSON.parse(created.stdout).client_id).toBe('moved-partner-1');
     expect((await clientCredentials('moved-partner-1', secret)).status).toBe(200);
@@ -113,7 +142,16 @@ describe('admin CLI: which server it talks to', () => {
 
 describe('admin CLI against a running local server', () => {
   it('manages a client end to end: create, use, list, rotate its secret, disable, delete', async () => {
-    const created = await cliJson(['clients', 'create', '--name', 'E2E app', '--grant', 'client_credentials', '--scope', 'base files']);
+    const created = await cliJson([
+      'clients',
+      'create',
+      '--name',
+      'E2E app',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'base files',
+    ]);
     expect(created.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect((await clientCredentials(created.client_id, created.client_secret)).status).toBe(200);
 
@@ -139,7 +177,15 @@ describe('admin CLI against a running local server', () => {
 
     const events = await cliJson(['audit', '--limit', '20']);
     const names = events.filter((e) => e.subject === created.client_id).map((e) => e.event);
-    expect(names).toEqual(expect.arrayContaining(['client_created', 'client_secret_rotated', 'client_updated', 'client_deleted', 'client_auth_failed']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'client_created',
+        'client_secret_rotated',
+        'client_updated',
+        'client_deleted',
+        'client_auth_failed',
+      ]),
+    );
   });
 
   it('rotates the signing keys in two steps; old tokens keep working, new ones carry the new kid', async () => {
@@ -185,25 +231,63 @@ describe('admin CLI against a running local server', () => {
 
   it('sets the refresh-token policy and the PKCE switch (issue 11), refused for a public client', async () => {
     const c = await cliJson([
-      'clients', 'create', '--name', 'Seed 000 partner', '--grant', 'password', '--grant', 'refresh_token', '--grant', 'authorization_code',
-      '--redirect-uri', 'https://partner.example/cb', '--refresh-token-policy', 'reuse', '--require-pkce', 'false',
+      'clients',
+      'create',
+      '--name',
+      'Seed 000 partner',
+      '--grant',
+      'password',
+      '--grant',
+      'refresh_token',
+      '--grant',
+      'authorization_code',
+      '--redirect-uri',
+      'https://partner.example/cb',
+      '--refresh-token-policy',
+      'reuse',
+      '--require-pkce',
+      'false',
     ]);
     expect(c).toMatchObject({ refresh_token_policy: 'reuse', require_pkce: false, confidential: true });
     const user = await cliJson(['users', 'create', '--email', 'seed000@example.com']);
     const tokenCall = (body) =>
       fetch(`${origin}/oauth2/token`, {
         method: 'POST',
-        headers: { Authorization: `Basic ${btoa(`${c.client_id}:${c.client_secret}`)}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: {
+          Authorization: `Basic ${btoa(`${c.client_id}:${c.client_secret}`)}`,
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams(body),
       }).then((r) => r.json());
-    const first = (await tokenCall({ grant_type: 'password', username: 'seed000@example.com', password: user.password })).refresh_token;
-    for (let i = 0; i < 2; i++) expect((await tokenCall({ grant_type: 'refresh_token', refresh_token: first })).refresh_token).toBe(first);
+    const first = (
+      await tokenCall({ grant_type: 'password', username: 'seed000@example.com', password: user.password })
+    ).refresh_token;
+    for (let i = 0; i < 2; i++)
+      expect((await tokenCall({ grant_type: 'refresh_token', refresh_token: first })).refresh_token).toBe(first);
 
-    const updated = await cliJson(['clients', 'update', c.client_id, '--refresh-token-policy', 'rotate', '--require-pkce', 'true']);
+    const updated = await cliJson([
+      'clients',
+      'update',
+      c.client_id,
+      '--refresh-token-policy',
+      'rotate',
+      '--require-pkce',
+      'true',
+    ]);
     expect(updated).toMatchObject({ refresh_token_policy: 'rotate', require_pkce: true });
     expect((await tokenCall({ grant_type: 'refresh_token', refresh_token: first })).refresh_token).not.toBe(first);
 
-    const spa = ['clients', 'create', '--name', 'SPA', '--public', '--grant', 'authorization_code', '--redirect-uri', 'https://spa.example/cb'];
+    const spa = [
+      'clients',
+      'create',
+      '--name',
+      'SPA',
+      '--public',
+      '--grant',
+      'authorization_code',
+      '--redirect-uri',
+      'https://spa.example/cb',
+    ];
     const reuse = await cli([...spa, '--refresh-token-policy', 'reuse']);
     expect(reuse.code).toBe(1);
     expect(reuse.stderr).toContain('A public client cannot have refresh_token_policy "reuse"');
@@ -228,9 +312,13 @@ describe('admin CLI against a running local server', () => {
     expect(help.stdout).toContain('Usage: npm run admin -- keys rotate');
     const badOpt = await cli(['clients', 'list', '--bogus']);
     expect(badOpt.code).toBe(2);
-    const down = await run(process.execPath, [join(root, 'scripts', 'admin.mjs'), 'clients', 'list', '--url', 'http://127.0.0.1:9'], {
-      env: { ...process.env, ADMIN_TOKEN: 'x' },
-    }).catch((e) => e);
+    const down = await run(
+      process.execPath,
+      [join(root, 'scripts', 'admin.mjs'), 'clients', 'list', '--url', 'http://127.0.0.1:9'],
+      {
+        env: { ...process.env, ADMIN_TOKEN: 'x' },
+      },
+    ).catch((e) => e);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('cannot reach');
   });

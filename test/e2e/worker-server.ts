@@ -16,5 +16,10 @@ export interface WorkerServer {
 
 export async function startWorker(): Promise<WorkerServer> {
   const { origin, creds, stop } = await startLocalWorker();
-  return { origin, user: { email: creds.username, password: creds.password }, demoClient: { id: creds.client_id, secret: creds.client_secret }, stop };
+  return {
+    origin,
+    user: { email: creds.username, password: creds.password },
+    demoClient: { id: creds.client_id, secret: creds.client_secret },
+    stop,
+  };
 }

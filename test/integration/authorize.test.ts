@@ -1,7 +1,15 @@
 /** GET/POST /oauth2/authorize: request validation, redirect rules, login, consent, remembered consent. */
 import { describe, expect, it } from 'vitest';
-import { ORIGIN, call, seedClient, seedUser } from '../helpers';
-import { Browser, authorizeFlow, authorizePath, hiddenFields, locationParams, pkcePair, signIn } from '../authz-helpers';
+import {
+  authorizeFlow,
+  authorizePath,
+  Browser,
+  hiddenFields,
+  locationParams,
+  pkcePair,
+  signIn,
+} from '../authz-helpers';
+import { call, ORIGIN, seedClient, seedUser } from '../helpers';
 
 const CB = 'https://app.example/cb';
 
@@ -10,7 +18,15 @@ async function base(overrides: Record<string, string | undefined> = {}) {
   const { challenge } = await pkcePair();
   return {
     client,
-    path: authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, state: 's1', code_challenge: challenge, code_challenge_method: 'S256', ...overrides }),
+    path: authorizePath({
+      response_type: 'code',
+      client_id: client.id,
+      redirect_uri: CB,
+      state: 's1',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...overrides,
+    }),
   };
 }
 
@@ -35,13 +51,19 @@ describe('discovery metadata (RFC 8414)', () => {
 
 describe('client and redirect URI: errors are shown, never redirected', () => {
   it('unknown client', async () => {
-    const res = await call(authorizePath({ response_type: 'code', client_id: 'nope', redirect_uri: CB, state: 's' }), { redirect: 'manual' });
+    const res = await call(authorizePath({ response_type: 'code', client_id: 'nope', redirect_uri: CB, state: 's' }), {
+      redirect: 'manual',
+    });
     await expectErrorPage(res, 400, /not registered/);
     expect(res.headers.get('Content-Security-Policy')).toContain("frame-ancestors 'none'");
     expect(res.headers.get('Referrer-Policy')).toBe('no-referrer');
   });
   it('missing client_id', async () => {
-    await expectErrorPage(await call(authorizePath({ response_type: 'code', redirect_uri: CB }), { redirect: 'manual' }), 400, /client_id is missing/);
+    await expectErrorPage(
+      await call(authorizePath({ response_type: 'code', redirect_uri: CB }), { redirect: 'manual' }),
+      400,
+      /client_id is missing/,
+    );
   });
   it.each([
     ['trailing slash', `${CB}/`],
@@ -66,7 +88,15 @@ describe('client and redirect URI: errors are shown, never redirected', () => {
   it('missing redirect_uri with several registered', async () => {
     const client = await seedClient({ redirectUris: [CB, 'https://app.example/other'] });
     const { challenge } = await pkcePair();
-    const res = await call(authorizePath({ response_type: 'code', client_id: client.id, code_challenge: challenge, code_challenge_method: 'S256' }), { redirect: 'manual' });
+    const res = await call(
+      authorizePath({
+        response_type: 'code',
+        client_id: client.id,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+      { redirect: 'manual' },
+    );
     await expectErrorPage(res, 400, /redirect_uri is missing/);
   });
   it('a repeated client_id', async () => {
@@ -92,10 +122,22 @@ async function signedIn(): Promise<Browser> {
 
 // Signed out, these same requests go to the sign-in page first: test/security/authorize-rules.test.ts.
 describe('other errors go back to the client with error, state and iss (RFC 9207)', () => {
-  async function expectErrorRedirect(overrides: Record<string, string | undefined>, error: string, clientOverrides = {}) {
+  async function expectErrorRedirect(
+    overrides: Record<string, string | undefined>,
+    error: string,
+    clientOverrides = {},
+  ) {
     const client = await seedClient(clientOverrides);
     const { challenge } = await pkcePair();
-    const path = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, state: 'st/é&=?', code_challenge: challenge, code_challenge_method: 'S256', ...overrides });
+    const path = authorizePath({
+      response_type: 'code',
+      client_id: client.id,
+      redirect_uri: CB,
+      state: 'st/é&=?',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...overrides,
+    });
     const res = await (await signedIn()).get(path);
     expect(res.status).toBe(302);
     const loc = res.headers.get('Location')!;
@@ -107,23 +149,32 @@ describe('other errors go back to the client with error, state and iss (RFC 9207
     expect(q.get('iss')).toBe(ORIGIN);
     return q;
   }
-  it('implicit flow: response_type=token', () => expectErrorRedirect({ response_type: 'token' }, 'unsupported_response_type'));
+  it('implicit flow: response_type=token', () =>
+    expectErrorRedirect({ response_type: 'token' }, 'unsupported_response_type'));
   it('missing response_type', () => expectErrorRedirect({ response_type: undefined }, 'invalid_request'));
   it('PKCE plain is refused', async () => {
     const q = await expectErrorRedirect({ code_challenge_method: 'plain' }, 'invalid_request');
     expect(q.get('error_description')).toMatch(/plain/);
   });
-  it('a challenge without a method (would be plain)', () => expectErrorRedirect({ code_challenge_method: undefined }, 'invalid_request'));
+  it('a challenge without a method (would be plain)', () =>
+    expectErrorRedirect({ code_challenge_method: undefined }, 'invalid_request'));
   it('a malformed challenge', () => expectErrorRedirect({ code_challenge: 'short' }, 'invalid_request'));
   it('PKCE is required for a public client', () =>
-    expectErrorRedirect({ code_challenge: undefined, code_challenge_method: undefined }, 'invalid_request', { confidential: false }));
+    expectErrorRedirect({ code_challenge: undefined, code_challenge_method: undefined }, 'invalid_request', {
+      confidential: false,
+    }));
   it('PKCE is required for a confidential client registered with require_pkce', async () => {
-    const q = await expectErrorRedirect({ code_challenge: undefined, code_challenge_method: undefined }, 'invalid_request');
+    const q = await expectErrorRedirect(
+      { code_challenge: undefined, code_challenge_method: undefined },
+      'invalid_request',
+    );
     expect(q.get('error_description')).toMatch(/PKCE is required/);
   });
   it('unknown scope', () => expectErrorRedirect({ scope: 'base admin' }, 'invalid_scope'));
-  it('scope not allowed for the client', () => expectErrorRedirect({ scope: 'upload_files' }, 'invalid_scope', { scopes: ['base'] }));
-  it('client without the authorization_code grant', () => expectErrorRedirect({}, 'unauthorized_client', { grantTypes: ['client_credentials'] }));
+  it('scope not allowed for the client', () =>
+    expectErrorRedirect({ scope: 'upload_files' }, 'invalid_scope', { scopes: ['base'] }));
+  it('client without the authorization_code grant', () =>
+    expectErrorRedirect({}, 'unauthorized_client', { grantTypes: ['client_credentials'] }));
   it('a repeated parameter', async () => {
     const client = await seedClient();
     const path = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, state: 'a' });
@@ -157,11 +208,22 @@ describe('sign-in, consent and the code', () => {
     const client = await seedClient();
     const user = await seedUser();
     const r = await authorizeFlow(client, user, { scope: 'files base' });
-    const row = await env.DB.prepare('SELECT * FROM authorization_codes WHERE hash = ?1').bind(await sha256(r.code)).first<Record<string, unknown>>();
-    expect(row).toMatchObject({ client_id: client.id, user_id: user.id, redirect_uri: CB, redirect_uri_sent: 1, scope: 'base files', used_at: null });
+    const row = await env.DB.prepare('SELECT * FROM authorization_codes WHERE hash = ?1')
+      .bind(await sha256(r.code))
+      .first<Record<string, unknown>>();
+    expect(row).toMatchObject({
+      client_id: client.id,
+      user_id: user.id,
+      redirect_uri: CB,
+      redirect_uri_sent: 1,
+      scope: 'base files',
+      used_at: null,
+    });
     expect(row!.expires_at as number).toBe((row!.created_at as number) + 60);
     expect(typeof row!.code_challenge).toBe('string');
-    const raw = await env.DB.prepare('SELECT COUNT(*) AS n FROM authorization_codes WHERE hash = ?1').bind(r.code).first<{ n: number }>();
+    const raw = await env.DB.prepare('SELECT COUNT(*) AS n FROM authorization_codes WHERE hash = ?1')
+      .bind(r.code)
+      .first<{ n: number }>();
     expect(raw!.n).toBe(0);
   });
 
@@ -180,11 +242,24 @@ describe('sign-in, consent and the code', () => {
   });
 
   it('shows the consent page with the app and the scopes in plain words', async () => {
-    const client = await seedClient({ name: 'Movie <Fan>', description: 'Lists your films', siteUrl: 'https://movies.example', logoUrl: 'https://movies.example/logo.png' });
+    const client = await seedClient({
+      name: 'Movie <Fan>',
+      description: 'Lists your films',
+      siteUrl: 'https://movies.example',
+      logoUrl: 'https://movies.example/logo.png',
+    });
     const user = await seedUser();
     const b = new Browser();
     const { challenge } = await pkcePair();
-    const path = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, scope: 'files upload_files', state: 'q', code_challenge: challenge, code_challenge_method: 'S256' });
+    const path = authorizePath({
+      response_type: 'code',
+      client_id: client.id,
+      redirect_uri: CB,
+      scope: 'files upload_files',
+      state: 'q',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     await signIn(b, user.email, user.password, path);
     const res = await b.get(path);
     expect(res.status).toBe(200);
@@ -204,7 +279,14 @@ describe('sign-in, consent and the code', () => {
     const user = await seedUser();
     const b = new Browser();
     const { challenge } = await pkcePair();
-    const path = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, state: 'deny-me', code_challenge: challenge, code_challenge_method: 'S256' });
+    const path = authorizePath({
+      response_type: 'code',
+      client_id: client.id,
+      redirect_uri: CB,
+      state: 'deny-me',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     await signIn(b, user.email, user.password, path);
     const fields = hiddenFields(await (await b.get(path)).text());
     const res = await b.post('/oauth2/authorize', { ...fields, decision: 'deny' });
@@ -222,11 +304,31 @@ describe('sign-in, consent and the code', () => {
     const first = await authorizeFlow(client, user, { scope: 'base files' });
     const b = first.browser;
     const { challenge } = await pkcePair();
-    const again = await b.get(authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, scope: 'files', state: 'r', code_challenge: challenge, code_challenge_method: 'S256' }));
+    const again = await b.get(
+      authorizePath({
+        response_type: 'code',
+        client_id: client.id,
+        redirect_uri: CB,
+        scope: 'files',
+        state: 'r',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
     expect(again.status).toBe(302);
     expect(locationParams(again).get('code')).toBeTruthy();
     expect(locationParams(again).get('state')).toBe('r');
-    const more = await b.get(authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, scope: 'upload_files', state: 'r', code_challenge: challenge, code_challenge_method: 'S256' }));
+    const more = await b.get(
+      authorizePath({
+        response_type: 'code',
+        client_id: client.id,
+        redirect_uri: CB,
+        scope: 'upload_files',
+        state: 'r',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
     expect(more.status).toBe(200);
     expect(await more.text()).toContain('Only upload files for you');
   });
@@ -236,14 +338,25 @@ describe('sign-in, consent and the code', () => {
     const user = await seedUser();
     const b = new Browser();
     const { challenge } = await pkcePair();
-    const path = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, code_challenge: challenge, code_challenge_method: 'S256' });
+    const path = authorizePath({
+      response_type: 'code',
+      client_id: client.id,
+      redirect_uri: CB,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     await signIn(b, user.email, user.password, path);
     const fields = hiddenFields(await (await b.get(path)).text());
     await expectErrorPage(await b.post('/oauth2/authorize', fields), 400, /choose Allow or Deny/);
   });
 
   it('refuses a form that is not urlencoded with a page', async () => {
-    const res = await call('/oauth2/authorize', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}', redirect: 'manual' });
+    const res = await call('/oauth2/authorize', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+      redirect: 'manual',
+    });
     await expectErrorPage(res, 415, /could not be read/);
   });
 
@@ -252,6 +365,8 @@ describe('sign-in, consent and the code', () => {
     const res = await call(path, { redirect: 'manual' });
     expect(res.status).toBe(302);
     const loc = res.headers.get('Location')!;
-    expect(loc).toBe(`/login?next=${encodeURIComponent(`${new URL(ORIGIN + path).pathname}?${new URLSearchParams(Object.fromEntries(new URL(ORIGIN + path).searchParams)).toString()}`)}`);
+    expect(loc).toBe(
+      `/login?next=${encodeURIComponent(`${new URL(ORIGIN + path).pathname}?${new URLSearchParams(Object.fromEntries(new URL(ORIGIN + path).searchParams)).toString()}`)}`,
+    );
   });
 });

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { nowSeconds } from '../../src/lib/clock';
 import worker from '../../src/index';
 import { BATCH_SIZE } from '../../src/jobs/cleanup';
+import { nowSeconds } from '../../src/lib/clock';
 import { freezeClock } from '../ops-helpers';
 
 async function count(sql: string): Promise<number> {
@@ -20,16 +20,29 @@ describe('scheduled cleanup (Cron Trigger)', () => {
       `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at) VALUES (?1, 'f', 'c', NULL, 'base', 1, ?2, ?3)`,
     );
     const rev = env.DB.prepare('INSERT INTO revocations (kind, value, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)');
-    const thr = env.DB.prepare('INSERT INTO throttle (key, failures, window_start, locked_until) VALUES (?1, 3, ?2, ?3)');
+    const thr = env.DB.prepare(
+      'INSERT INTO throttle (key, failures, window_start, locked_until) VALUES (?1, 3, ?2, ?3)',
+    );
     const iat = env.DB.prepare('INSERT INTO initial_access_tokens (hash, created_at, expires_at) VALUES (?1, ?2, ?3)');
     const stmts: D1PreparedStatement[] = [];
     // More expired refresh tokens than one batch, to exercise the loop.
     for (let i = 0; i < BATCH_SIZE + 20; i++) stmts.push(rt.bind(`old-${i}`, now - 100, now - 1));
     stmts.push(rt.bind('live', now, now + 10), rt.bind('edge', now - 100, now));
     stmts.push(rev.bind('jti', 'old', now - 100, now - 1), rev.bind('jti', 'live', now, now + 3600));
-    stmts.push(thr.bind('client:old', now - 3600, 0), thr.bind('client:recent', now - 60, 0), thr.bind('user:locked', now - 3600, now + 60));
+    stmts.push(
+      thr.bind('client:old', now - 3600, 0),
+      thr.bind('client:recent', now - 60, 0),
+      thr.bind('user:locked', now - 3600, now + 60),
+    );
     stmts.push(iat.bind('old', now - 100, now - 1), iat.bind('live', now, now + 60));
-    stmts.push(env.DB.prepare('INSERT INTO audit_events (at, event) VALUES (?1, ?2), (?3, ?4)').bind(now - 200 * 86_400, 'login_failed', now - 60, 'login_failed'));
+    stmts.push(
+      env.DB.prepare('INSERT INTO audit_events (at, event) VALUES (?1, ?2), (?3, ?4)').bind(
+        now - 200 * 86_400,
+        'login_failed',
+        now - 60,
+        'login_failed',
+      ),
+    );
     const code = env.DB.prepare(
       `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, created_at, expires_at)
        VALUES (?1, 'c', 'u', 'https://a.example/cb', 1, 'base', 1, NULL, ?2, ?3)`,
@@ -44,9 +57,13 @@ describe('scheduled cleanup (Cron Trigger)', () => {
     expect(await count("SELECT COUNT(*) AS n FROM refresh_tokens WHERE hash = 'live'")).toBe(1);
     expect(await count("SELECT COUNT(*) AS n FROM revocations WHERE value = 'live'")).toBe(1);
     expect(await count("SELECT COUNT(*) AS n FROM revocations WHERE value = 'old'")).toBe(0);
-    const keys = (await env.DB.prepare('SELECT key FROM throttle ORDER BY key').all<{ key: string }>()).results.map((r) => r.key);
+    const keys = (await env.DB.prepare('SELECT key FROM throttle ORDER BY key').all<{ key: string }>()).results.map(
+      (r) => r.key,
+    );
     expect(keys).toEqual(['client:recent', 'user:locked']);
-    const codes = (await env.DB.prepare('SELECT hash FROM authorization_codes').all<{ hash: string }>()).results.map((r) => r.hash);
+    const codes = (await env.DB.prepare('SELECT hash FROM authorization_codes').all<{ hash: string }>()).results.map(
+      (r) => r.hash,
+    );
     expect(codes).toEqual(['code-replayable']);
     expect(await count("SELECT COUNT(*) AS n FROM initial_access_tokens WHERE hash = 'old'")).toBe(0);
     expect(await count("SELECT COUNT(*) AS n FROM initial_access_tokens WHERE hash = 'live'")).toBe(1);
@@ -64,7 +81,8 @@ describe('scheduled cleanup (Cron Trigger)', () => {
       .bind(now - 10_000, now - 1, now + 100)
       .run();
     await worker.scheduled!(controller, env, ctx);
-    const rows = (await env.DB.prepare('SELECT kid, state, private_jwk_enc FROM signing_keys ORDER BY kid').all()).results;
+    const rows = (await env.DB.prepare('SELECT kid, state, private_jwk_enc FROM signing_keys ORDER BY kid').all())
+      .results;
     expect(rows).toEqual([
       { kid: 'gone', state: 'retired', private_jwk_enc: null },
       { kid: 'still', state: 'previous', private_jwk_enc: 'sealed' },

@@ -9,8 +9,8 @@ import { authenticateClient } from '../../src/services/client-auth';
 import { authorizationCodeGrant } from '../../src/services/grants/authorization-code';
 import { getClient } from '../../src/storage/clients';
 import { getKeyRing } from '../../src/tokens/keyring';
-import { basic, seedClient, seedUser } from '../helpers';
 import { authorizeFlow } from '../authz-helpers';
+import { basic, seedClient, seedUser } from '../helpers';
 
 interface Counts {
   d1Batches: number;
@@ -80,7 +80,14 @@ describe('authorization_code grant cost', () => {
       ['code_verifier', r.verifier!],
     ]);
     const caller = await authenticateClient(counted, basic(client.id, client.secret), params);
-    const result = await authorizationCodeGrant({ env: counted, config: getConfig(env), ring: await getKeyRing(env), params, caller, requestId: 't' });
+    const result = await authorizationCodeGrant({
+      env: counted,
+      config: getConfig(env),
+      ring: await getKeyRing(env),
+      params,
+      caller,
+      requestId: 't',
+    });
     expect(result.refreshToken).toBeTruthy();
     // The client record comes from the in-isolate copy here (0 KV); a cold isolate reads it from KV (1).
     expect(counts.d1Batches).toBe(1);

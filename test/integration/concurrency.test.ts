@@ -8,10 +8,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { objectKey } from '../../src/files/paths';
 import { authorizeFlow } from '../authz-helpers';
 import { bytesOf, getImage, png, putImage, userToken } from '../files-fixtures';
-import { call, errorOf, expectTokens, seedClient, seedUser, tokenRequest, type TokenJson } from '../helpers';
+import { call, errorOf, expectTokens, seedClient, seedUser, type TokenJson, tokenRequest } from '../helpers';
 
 /** The token responses of a race: the 200s' bodies, and every other response's RFC 6749 §5.2 error. */
-async function race(responses: Response[]): Promise<{ winners: TokenJson[]; losers: Awaited<ReturnType<typeof errorOf>>[] }> {
+async function race(
+  responses: Response[],
+): Promise<{ winners: TokenJson[]; losers: Awaited<ReturnType<typeof errorOf>>[] }> {
   const winners: TokenJson[] = [];
   const losers: Awaited<ReturnType<typeof errorOf>>[] = [];
   for (const res of responses) {
@@ -25,10 +27,14 @@ describe('concurrency', () => {
   it('50 concurrent uses of one refresh token: exactly one success; the other 49 count as reuse and revoke the family', async () => {
     const client = await seedClient();
     const user = await seedUser();
-    const first = await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }));
+    const first = await expectTokens(
+      await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }),
+    );
 
     const responses = await Promise.all(
-      Array.from({ length: 50 }, () => tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token! }, { client })),
+      Array.from({ length: 50 }, () =>
+        tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token! }, { client }),
+      ),
     );
     const { winners, losers } = await race(responses);
     expect(winners).toHaveLength(1);
@@ -38,7 +44,10 @@ describe('concurrency', () => {
     // replaying the same token, so each of the 49 late requests is treated as reuse of a rotated token and
     // revokes the whole family, including the token the winner just received. A client that races itself
     // must sign in again; an attacker racing a victim gains nothing.
-    const winnerNext = await tokenRequest({ grant_type: 'refresh_token', refresh_token: winners[0].refresh_token! }, { client });
+    const winnerNext = await tokenRequest(
+      { grant_type: 'refresh_token', refresh_token: winners[0].refresh_token! },
+      { client },
+    );
     expect(await errorOf(winnerNext)).toMatchObject({ status: 400, error: 'invalid_grant' });
 
     // Storage agrees: one successor row was created, and every row of the family is revoked.
@@ -55,14 +64,21 @@ describe('concurrency', () => {
     const client = await seedClient();
     const user = await seedUser();
     const r = await authorizeFlow(client, user);
-    const params = { grant_type: 'authorization_code', code: r.code, redirect_uri: 'https://app.example/cb', code_verifier: r.verifier! };
+    const params = {
+      grant_type: 'authorization_code',
+      code: r.code,
+      redirect_uri: 'https://app.example/cb',
+      code_verifier: r.verifier!,
+    };
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {}); // one code_replay line per loser
     const responses = await Promise.all(Array.from({ length: 50 }, () => tokenRequest(params, { client })));
     const { winners, losers } = await race(responses);
     expect(winners).toHaveLength(1);
     // Every loser ran its batch after the winner's (D1 serialises batches), so each is a replay of a used code.
     expect(losers.map((e) => `${e.status} ${e.error} ${e.description}`)).toEqual(
-      Array(49).fill('400 invalid_grant The authorization code was already used; the tokens issued from it have been revoked.'),
+      Array(49).fill(
+        '400 invalid_grant The authorization code was already used; the tokens issued from it have been revoked.',
+      ),
     );
 
     // As implemented (src/storage/authorization-codes.ts): a replay by the same client with the right verifier
@@ -70,15 +86,24 @@ describe('concurrency', () => {
     const me = await call('/v1/me', { headers: { Authorization: `Bearer ${winners[0].access_token}` } });
     expect(me.status).toBe(401);
     expect(me.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="api", error="invalid_token"/);
-    const refresh = await tokenRequest({ grant_type: 'refresh_token', refresh_token: winners[0].refresh_token! }, { client });
+    const refresh = await tokenRequest(
+      { grant_type: 'refresh_token', refresh_token: winners[0].refresh_token! },
+      { client },
+    );
     expect(await errorOf(refresh)).toMatchObject({ status: 400, error: 'invalid_grant' });
 
     // Storage agrees: one refresh row for the user (revoked), one code_replay audit row per loser.
-    const rows = await env.DB.prepare('SELECT count(*) AS n, sum(revoked_at IS NOT NULL) AS revoked FROM refresh_tokens WHERE user_id = ?1')
+    const rows = await env.DB.prepare(
+      'SELECT count(*) AS n, sum(revoked_at IS NOT NULL) AS revoked FROM refresh_tokens WHERE user_id = ?1',
+    )
       .bind(user.id)
       .first<{ n: number; revoked: number }>();
     expect(rows).toEqual({ n: 1, revoked: 1 });
-    const audit = await env.DB.prepare("SELECT count(*) AS n FROM audit_events WHERE event = 'code_replay' AND actor = ?1").bind(client.id).first<{ n: number }>();
+    const audit = await env.DB.prepare(
+      "SELECT count(*) AS n FROM audit_events WHERE event = 'code_replay' AND actor = ?1",
+    )
+      .bind(client.id)
+      .first<{ n: number }>();
     expect(audit!.n).toBe(49);
     expect(warn.mock.calls.filter(([line]) => String(line).includes('"event":"code_replay"'))).toHaveLength(49);
     warn.mockRestore();
@@ -113,16 +138,30 @@ describe('concurrency', () => {
 
     it('by two owners at once: the first owner keeps the path, every write of the other is 403', async () => {
       const client = await seedClient();
-      const owners = [await userToken(client, await seedUser(), 'base'), await userToken(client, await seedUser(), 'base')];
+      const owners = [
+        await userToken(client, await seedUser(), 'base'),
+        await userToken(client, await seedUser(), 'base'),
+      ];
       const uploads = bodies();
       const responses = await Promise.all(uploads.map((b, i) => putImage('race/two-owners.png', b, owners[i % 2])));
-      const outcome = await Promise.all(responses.map(async (res, i) => ({ i, owner: i % 2, status: res.status, error: res.status === 201 ? null : (await errorOf(res)).error })));
+      const outcome = await Promise.all(
+        responses.map(async (res, i) => ({
+          i,
+          owner: i % 2,
+          status: res.status,
+          error: res.status === 201 ? null : (await errorOf(res)).error,
+        })),
+      );
       const winners = new Set(outcome.filter((o) => o.status === 201).map((o) => o.owner));
       expect(winners.size).toBe(1);
       const [winner] = winners;
       for (const o of outcome) {
         if (o.owner === winner) expect([201, 409], `upload ${o.i}`).toContain(o.status);
-        else expect({ status: o.status, error: o.error }, `upload ${o.i}`).toEqual({ status: 403, error: 'access_denied' });
+        else
+          expect({ status: o.status, error: o.error }, `upload ${o.i}`).toEqual({
+            status: 403,
+            error: 'access_denied',
+          });
       }
 
       const res = await getImage('race/two-owners.png', owners[winner]);

@@ -2,13 +2,14 @@
  * The local demo's callback page (src/routes/demo.ts): present only with DEMO_CALLBACK_CLIENT_ID (as `npm start`
  * sets it), showing code, state and iss or the error, and a token request that really exchanges the code.
  */
-import { env } from 'cloudflare:workers';
+
 import { createExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
 import { contentSecurityPolicy } from '../../src/ui/render';
-import { Browser, authorizePath, hiddenFields, signIn } from '../authz-helpers';
-import { ORIGIN, basic, call, expectTokens, seedClient, seedUser } from '../helpers';
+import { authorizePath, Browser, hiddenFields, signIn } from '../authz-helpers';
+import { basic, call, expectTokens, ORIGIN, seedClient, seedUser } from '../helpers';
 
 // RFC 7636 Appendix B: the verifier/challenge pair the README's walkthrough uses.
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
@@ -20,7 +21,12 @@ const demoFetch = (url: string, clientId = 'demo-client') =>
   app.fetch(new Request(url), { ...env, DEMO_CALLBACK_CLIENT_ID: clientId }, createExecutionContext());
 
 const unescapeHtml = (s: string) =>
-  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 const curlOf = (html: string) => unescapeHtml(/<pre id="curl"><code>([\s\S]*?)<\/code><\/pre>/.exec(html)?.[1] ?? '');
 
 describe('/demo/callback', () => {
@@ -35,13 +41,29 @@ describe('/demo/callback', () => {
   });
 
   it('shows code, state and iss with the page headers, and a curl that exchanges the code', async () => {
-    const client = await seedClient({ id: `demo-${crypto.randomUUID().slice(0, 8)}`, redirectUris: ['http://127.0.0.1/demo/callback'] });
+    const client = await seedClient({
+      id: `demo-${crypto.randomUUID().slice(0, 8)}`,
+      redirectUris: ['http://127.0.0.1/demo/callback'],
+    });
     const user = await seedUser();
     // The README's walkthrough: the authorize URL with the RFC 7636 example challenge, sign in, Allow.
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(VERIFIER)));
-    expect(btoa(String.fromCharCode(...digest)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')).toBe(CHALLENGE);
+    expect(
+      btoa(String.fromCharCode(...digest))
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_')
+        .replace(/=+$/, ''),
+    ).toBe(CHALLENGE);
     const b = new Browser();
-    const path = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CALLBACK, scope: 'base', state: 'demo-state', code_challenge: CHALLENGE, code_challenge_method: 'S256' });
+    const path = authorizePath({
+      response_type: 'code',
+      client_id: client.id,
+      redirect_uri: CALLBACK,
+      scope: 'base',
+      state: 'demo-state',
+      code_challenge: CHALLENGE,
+      code_challenge_method: 'S256',
+    });
     const signedIn = await signIn(b, user.email, user.password, path);
     expect(signedIn.status).toBe(303);
     const consent = await b.get(signedIn.headers.get('Location')!);
@@ -80,7 +102,10 @@ describe('/demo/callback', () => {
     const tokens = await expectTokens(
       await call('/oauth2/token', {
         method: 'POST',
-        headers: { Authorization: basic(client.id, client.secret), 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: {
+          Authorization: basic(client.id, client.secret),
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams([['grant_type', 'authorization_code'], ...fields]).toString(),
       }),
     );
@@ -89,7 +114,9 @@ describe('/demo/callback', () => {
   });
 
   it('shows an error response without a curl', async () => {
-    const res = await demoFetch(`${CALLBACK}?error=access_denied&error_description=The+user+declined.&state=s1&iss=${encodeURIComponent(ORIGIN)}`);
+    const res = await demoFetch(
+      `${CALLBACK}?error=access_denied&error_description=The+user+declined.&state=s1&iss=${encodeURIComponent(ORIGIN)}`,
+    );
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('The authorization request was refused');
@@ -101,7 +128,11 @@ describe('/demo/callback', () => {
 
   it('escapes hostile values in the page and in the shell command, and flags a foreign iss', async () => {
     const evil = `<script>alert(1)</script>'"$(touch /tmp/x)&amp;`;
-    const q = new URLSearchParams({ code: evil, state: `<img src=x onerror=alert(1)>`, iss: 'https://evil.example"><b>' });
+    const q = new URLSearchParams({
+      code: evil,
+      state: `<img src=x onerror=alert(1)>`,
+      iss: 'https://evil.example"><b>',
+    });
     const res = await demoFetch(`${CALLBACK}?${q}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Security-Policy')).toBe(contentSecurityPolicy());

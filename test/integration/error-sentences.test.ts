@@ -20,7 +20,11 @@ describe('error descriptions are single sentences', () => {
     expect(res.status).toBe(400);
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     const e = await errorOf(res);
-    expect(e).toEqual({ status: 400, error: 'invalid_scope', description: 'The scope "admin" is unknown; the valid scopes are base, files, upload_files.' });
+    expect(e).toEqual({
+      status: 400,
+      error: 'invalid_scope',
+      description: 'The scope "admin" is unknown; the valid scopes are base, files, upload_files.',
+    });
     expectOneSentence(e.description);
   });
 
@@ -32,7 +36,8 @@ describe('error descriptions are single sentences', () => {
     expect(e).toEqual({
       status: 404,
       error: 'invalid_request',
-      description: 'No such endpoint exists; the server metadata at /.well-known/oauth-authorization-server lists the endpoints.',
+      description:
+        'No such endpoint exists; the server metadata at /.well-known/oauth-authorization-server lists the endpoints.',
     });
     expectOneSentence(e.description);
   });

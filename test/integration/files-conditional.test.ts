@@ -36,7 +36,11 @@ async function expect412(res: Response, method = 'PUT') {
   expect(res.headers.get('Cache-Control')).toBe('no-store');
   if (method === 'HEAD') return expect((await bytesOf(res)).length).toBe(0);
   expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
-  expect(await errorOf(res)).toMatchObject({ status: 412, error: 'invalid_request', description: expect.stringContaining('nothing was changed') });
+  expect(await errorOf(res)).toMatchObject({
+    status: 412,
+    error: 'invalid_request',
+    description: expect.stringContaining('nothing was changed'),
+  });
 }
 
 /** The object in R2 is still exactly what was uploaded. */
@@ -92,14 +96,21 @@ describe('PUT', () => {
 
   it('If-Unmodified-Since before the upload: 412 and unchanged; at its Last-Modified: replaced', async () => {
     const img = await fresh();
-    await expect412(await putImage(img.path, png(600), base, 'image/png', { 'If-Unmodified-Since': earlier(img.uploaded) }));
+    await expect412(
+      await putImage(img.path, png(600), base, 'image/png', { 'If-Unmodified-Since': earlier(img.uploaded) }),
+    );
     await expectUnchanged(img);
-    expect((await putImage(img.path, png(650), base, 'image/png', { 'If-Unmodified-Since': img.lastModified })).status).toBe(201);
+    expect(
+      (await putImage(img.path, png(650), base, 'image/png', { 'If-Unmodified-Since': img.lastModified })).status,
+    ).toBe(201);
   });
 
   it('If-Match wins over If-Unmodified-Since (§13.1.4: ignored when If-Match is present)', async () => {
     const img = await fresh();
-    const res = await putImage(img.path, png(600), base, 'image/png', { 'If-Match': img.etag, 'If-Unmodified-Since': earlier(img.uploaded) });
+    const res = await putImage(img.path, png(600), base, 'image/png', {
+      'If-Match': img.etag,
+      'If-Unmodified-Since': earlier(img.uploaded),
+    });
     expect(res.status).toBe(201);
   });
 
@@ -112,11 +123,17 @@ describe('PUT', () => {
   it("someone else's image is 403 whatever the preconditions say (§13.2.1), and unchanged", async () => {
     const img = await fresh(); // owned by the client itself (client_credentials)
     const user = await userToken(client, await seedUser(), 'base'); // same client, another owner
-    for (const headers of [{ 'If-Match': img.etag }, { 'If-Match': '"stale"' }, { 'If-None-Match': '*' }] as Record<string, string>[]) {
+    for (const headers of [{ 'If-Match': img.etag }, { 'If-Match': '"stale"' }, { 'If-None-Match': '*' }] as Record<
+      string,
+      string
+    >[]) {
       const res = await putImage(img.path, png(600), user, 'image/png', headers);
       expect(res.status).toBe(403);
       expect((await errorOf(res)).error).toBe('access_denied');
-      const gone = await call(`/v1/img/${img.path}`, { method: 'DELETE', headers: { Authorization: `Bearer ${user}`, ...headers } });
+      const gone = await call(`/v1/img/${img.path}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${user}`, ...headers },
+      });
       expect(gone.status).toBe(403);
     }
     await expectUnchanged(img);
@@ -124,10 +141,17 @@ describe('PUT', () => {
 
   it('a malformed If-Match or If-None-Match is 400 invalid_request, nothing stored', async () => {
     const img = await fresh();
-    for (const [name, value] of [['If-Match', 'abc'], ['If-None-Match', 'W/abc'], ['If-Match', ',']]) {
+    for (const [name, value] of [
+      ['If-Match', 'abc'],
+      ['If-None-Match', 'W/abc'],
+      ['If-Match', ','],
+    ]) {
       const res = await putImage(img.path, png(600), base, 'image/png', { [name]: value });
       expect(res.status).toBe(400);
-      expect(await errorOf(res)).toMatchObject({ error: 'invalid_request', description: expect.stringContaining(name) });
+      expect(await errorOf(res)).toMatchObject({
+        error: 'invalid_request',
+        description: expect.stringContaining(name),
+      });
     }
     await expectUnchanged(img);
   });
@@ -155,7 +179,12 @@ describe('PUT', () => {
     });
     const pending = call(`/v1/img/${img.path}`, {
       method: 'PUT',
-      headers: { Authorization: `Bearer ${base}`, 'Content-Type': 'image/png', 'Content-Length': '2048', 'If-Match': img.etag },
+      headers: {
+        Authorization: `Bearer ${base}`,
+        'Content-Type': 'image/png',
+        'Content-Length': '2048',
+        'If-Match': img.etag,
+      },
       body,
       // @ts-expect-error workerd needs duplex for a streamed request body
       duplex: 'half',
@@ -164,7 +193,10 @@ describe('PUT', () => {
     // The owner's own concurrent write, straight to R2 (same ownership metadata, a new version).
     const original = (await env.FILES.head(keyOf(img.path)))!;
     const racing = png(999);
-    await env.FILES.put(keyOf(img.path), racing, { httpMetadata: original.httpMetadata, customMetadata: original.customMetadata });
+    await env.FILES.put(keyOf(img.path), racing, {
+      httpMetadata: original.httpMetadata,
+      customMetadata: original.customMetadata,
+    });
     release();
     await expect412(await pending);
     const now = await env.FILES.get(keyOf(img.path));
@@ -180,13 +212,17 @@ describe('GET and HEAD', () => {
       expect(res.status, value).toBe(200);
       expect(await bytesOf(res)).toEqual(img.bytes);
     }
-    for (const value of ['"stale"', `W/${img.etag}`, '"a", "b"']) await expect412(await getImage(img.path, base, { headers: { 'If-Match': value } }), 'GET');
+    for (const value of ['"stale"', `W/${img.etag}`, '"a", "b"'])
+      await expect412(await getImage(img.path, base, { headers: { 'If-Match': value } }), 'GET');
     await expect412(await getImage(img.path, base, { headers: { 'If-Match': '"stale"' }, method: 'HEAD' }), 'HEAD');
   });
 
   it('If-Unmodified-Since: before the upload 412, at its Last-Modified 200', async () => {
     const img = await fresh();
-    await expect412(await getImage(img.path, base, { headers: { 'If-Unmodified-Since': earlier(img.uploaded) } }), 'GET');
+    await expect412(
+      await getImage(img.path, base, { headers: { 'If-Unmodified-Since': earlier(img.uploaded) } }),
+      'GET',
+    );
     const ok = await getImage(img.path, base, { headers: { 'If-Unmodified-Since': img.lastModified } });
     expect(ok.status).toBe(200);
     expect(await bytesOf(ok)).toEqual(img.bytes);
@@ -194,7 +230,11 @@ describe('GET and HEAD', () => {
 
   it('If-None-Match matching (a tag, a list, "*") is 304 with the validators, as before; If-Match is checked first', async () => {
     const img = await fresh();
-    for (const headers of [{ 'If-None-Match': img.etag }, { 'If-None-Match': `"x", W/${img.etag}` }, { 'If-None-Match': '*' }]) {
+    for (const headers of [
+      { 'If-None-Match': img.etag },
+      { 'If-None-Match': `"x", W/${img.etag}` },
+      { 'If-None-Match': '*' },
+    ]) {
       for (const method of ['GET', 'HEAD']) {
         const res = await getImage(img.path, base, { headers, method });
         expect(res.status, JSON.stringify(headers)).toBe(304);
@@ -203,7 +243,10 @@ describe('GET and HEAD', () => {
         expect((await bytesOf(res)).length).toBe(0);
       }
     }
-    await expect412(await getImage(img.path, base, { headers: { 'If-Match': '"stale"', 'If-None-Match': img.etag } }), 'GET');
+    await expect412(
+      await getImage(img.path, base, { headers: { 'If-Match': '"stale"', 'If-None-Match': img.etag } }),
+      'GET',
+    );
   });
 
   it('a Range with a true If-Match is served as 206; with a false one 412', async () => {
@@ -216,7 +259,10 @@ describe('GET and HEAD', () => {
 
   it('a missing image, or one the token may not read, is 404 whatever the preconditions (§13.2.1)', async () => {
     const img = await fresh();
-    for (const [path, token] of [['cond/missing.png', base], [img.path, other]] as const) {
+    for (const [path, token] of [
+      ['cond/missing.png', base],
+      [img.path, other],
+    ] as const) {
       const res = await getImage(path, token, { headers: { 'If-Match': '*' } });
       expect(res.status).toBe(404);
       expect((await errorOf(res)).error).toBe('invalid_request');
@@ -225,11 +271,18 @@ describe('GET and HEAD', () => {
 });
 
 describe('DELETE', () => {
-  const del = (path: string, headers: Record<string, string>) => call(`/v1/img/${path}`, { method: 'DELETE', headers: { Authorization: `Bearer ${base}`, ...headers } });
+  const del = (path: string, headers: Record<string, string>) =>
+    call(`/v1/img/${path}`, { method: 'DELETE', headers: { Authorization: `Bearer ${base}`, ...headers } });
 
   it('a stale If-Match, If-None-Match: * or an earlier If-Unmodified-Since: 412 and the image is still there', async () => {
     const img = await fresh();
-    for (const headers of [{ 'If-Match': '"stale"' }, { 'If-Match': `W/${img.etag}` }, { 'If-None-Match': '*' }, { 'If-None-Match': img.etag }, { 'If-Unmodified-Since': earlier(img.uploaded) }] as Record<string, string>[]) {
+    for (const headers of [
+      { 'If-Match': '"stale"' },
+      { 'If-Match': `W/${img.etag}` },
+      { 'If-None-Match': '*' },
+      { 'If-None-Match': img.etag },
+      { 'If-Unmodified-Since': earlier(img.uploaded) },
+    ] as Record<string, string>[]) {
       await expect412(await del(img.path, headers), 'DELETE');
       await expectUnchanged(img);
     }
@@ -237,7 +290,10 @@ describe('DELETE', () => {
 
   it('a true If-Match or If-Unmodified-Since deletes', async () => {
     type Fresh = Awaited<ReturnType<typeof fresh>>;
-    for (const make of [(i: Fresh) => ({ 'If-Match': i.etag }), (i: Fresh) => ({ 'If-Unmodified-Since': i.lastModified })]) {
+    for (const make of [
+      (i: Fresh) => ({ 'If-Match': i.etag }),
+      (i: Fresh) => ({ 'If-Unmodified-Since': i.lastModified }),
+    ]) {
       const img = await fresh();
       const res = await del(img.path, make(img));
       expect(res.status).toBe(204);

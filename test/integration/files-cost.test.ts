@@ -26,9 +26,14 @@ function counting<T extends object>(name: Counted, binding: T): T {
   });
 }
 
-const wrapped: Record<Counted, object> = { DB: counting('DB', env.DB), CACHE: counting('CACHE', env.CACHE), FILES: counting('FILES', env.FILES) };
+const wrapped: Record<Counted, object> = {
+  DB: counting('DB', env.DB),
+  CACHE: counting('CACHE', env.CACHE),
+  FILES: counting('FILES', env.FILES),
+};
 const countingEnv = new Proxy(env, {
-  get: (target, prop) => (typeof prop === 'string' && prop in wrapped ? wrapped[prop as Counted] : Reflect.get(target, prop)),
+  get: (target, prop) =>
+    typeof prop === 'string' && prop in wrapped ? wrapped[prop as Counted] : Reflect.get(target, prop),
 }) as Env;
 
 async function fetchCounted(path: string, init?: RequestInit): Promise<Response> {

@@ -15,7 +15,8 @@ beforeAll(async () => {
   appB = await seedClient();
   const u = await seedUser();
   const v = await seedUser();
-  for (const scope of ['files', 'base', 'upload_files', 'files upload_files']) tok[`A:${scope}`] = await clientToken(appA, scope);
+  for (const scope of ['files', 'base', 'upload_files', 'files upload_files'])
+    tok[`A:${scope}`] = await clientToken(appA, scope);
   tok['B:files'] = await clientToken(appB, 'files');
   tok['B:upload_files'] = await clientToken(appB, 'upload_files');
   tok['U@A:upload_files'] = await userToken(appA, u, 'upload_files');
@@ -60,7 +61,11 @@ describe('scope rules', () => {
 
   it('refuses a base, upload_files or mixed token in the URL with invalid_token naming the files scope', async () => {
     for (const key of ['A:base', 'A:upload_files', 'A:files upload_files']) {
-      const body = await expectBearerError(await getImage('app/logo.png', tok[key], { query: true }), 401, 'invalid_token');
+      const body = await expectBearerError(
+        await getImage('app/logo.png', tok[key], { query: true }),
+        401,
+        'invalid_token',
+      );
       expect(body.description).toContain('scope=files');
     }
   });
@@ -74,7 +79,11 @@ describe('scope rules', () => {
   it('refuses a token sent both ways, a repeated parameter, a bad or missing token', async () => {
     const both = await call2(`/v1/img/app/logo.png?access_token=${tok['A:files']}`, tok['A:files']);
     await expectBearerError(both, 400, 'invalid_request');
-    await expectBearerError(await call2(`/v1/img/app/logo.png?access_token=${tok['A:files']}&access_token=${tok['A:files']}`), 400, 'invalid_request');
+    await expectBearerError(
+      await call2(`/v1/img/app/logo.png?access_token=${tok['A:files']}&access_token=${tok['A:files']}`),
+      400,
+      'invalid_request',
+    );
     await expectBearerError(await getImage('app/logo.png', 'not-a-jwt', { query: true }), 401, 'invalid_token');
     const none = await getImage('app/logo.png', null);
     expect(none.status).toBe(401);
@@ -103,7 +112,11 @@ describe('who may read what', () => {
 
   it('answers 404 to other clients and other users exactly as for a missing image', async () => {
     const missing = await getImage('u/nothing-here.png', tok['A:files'], { query: true });
-    const expected = { status: missing.status, body: await missing.json(), www: missing.headers.get('WWW-Authenticate') };
+    const expected = {
+      status: missing.status,
+      body: await missing.json(),
+      www: missing.headers.get('WWW-Authenticate'),
+    };
     expect(expected.status).toBe(404);
     const probes: [string, string, Record<string, string>?][] = [
       ['u/photo.png', 'B:files'], // another client's files token
@@ -114,7 +127,10 @@ describe('who may read what', () => {
     ];
     for (const [path, key, headers] of probes) {
       const res = await getImage(path, tok[key], { headers, query: key.endsWith(':files') });
-      expect({ status: res.status, body: await res.json(), www: res.headers.get('WWW-Authenticate') }, `${key} ${path}`).toEqual(expected);
+      expect(
+        { status: res.status, body: await res.json(), www: res.headers.get('WWW-Authenticate') },
+        `${key} ${path}`,
+      ).toEqual(expected);
     }
   });
 
@@ -127,7 +143,10 @@ describe('who may read what', () => {
 
   it('refuses an object in the namespace whose recorded ownership is someone else’s, or missing', async () => {
     const ns = `c/${appA.id}/`;
-    await env.FILES.put(`${ns}planted.png`, png(), { httpMetadata: { contentType: 'image/png' }, customMetadata: { owner: 'usr_other', client_id: 'cli_other' } });
+    await env.FILES.put(`${ns}planted.png`, png(), {
+      httpMetadata: { contentType: 'image/png' },
+      customMetadata: { owner: 'usr_other', client_id: 'cli_other' },
+    });
     await env.FILES.put(`${ns}bare.png`, png(), { httpMetadata: { contentType: 'image/png' } });
     expect((await getImage('planted.png', tok['A:files'], { query: true })).status).toBe(404);
     expect((await getImage('bare.png', tok['A:files'], { query: true })).status).toBe(404);
@@ -140,7 +159,11 @@ describe('conditional and range requests', () => {
     const etag = first.headers.get('ETag')!;
     const lastModified = first.headers.get('Last-Modified')!;
     await first.arrayBuffer();
-    for (const headers of [{ 'If-None-Match': etag }, { 'If-None-Match': `W/${etag}` }, { 'If-Modified-Since': lastModified }] as Record<string, string>[]) {
+    for (const headers of [
+      { 'If-None-Match': etag },
+      { 'If-None-Match': `W/${etag}` },
+      { 'If-Modified-Since': lastModified },
+    ] as Record<string, string>[]) {
       const res = await getImage('u/photo.png', tok['A:files'], { query: true, headers });
       expect(res.status, JSON.stringify(headers)).toBe(304);
       expect(res.headers.get('ETag')).toBe(etag);
@@ -148,7 +171,10 @@ describe('conditional and range requests', () => {
       expect((await bytesOf(res)).length).toBe(0);
     }
     const earlier = new Date(Date.parse(lastModified) - 10_000).toUTCString();
-    for (const headers of [{ 'If-None-Match': '"0123"' }, { 'If-Modified-Since': earlier }] as Record<string, string>[]) {
+    for (const headers of [{ 'If-None-Match': '"0123"' }, { 'If-Modified-Since': earlier }] as Record<
+      string,
+      string
+    >[]) {
       const res = await getImage('u/photo.png', tok['A:files'], { query: true, headers });
       expect(res.status).toBe(200);
       expect(await bytesOf(res)).toEqual(userPhoto);
@@ -186,9 +212,12 @@ describe('conditional and range requests', () => {
 });
 
 describe('path validation', () => {
-  it.each(['a//b.png', 'a%2F..%2Fb.png', 'a/..%2Fb.png', '%2e%2e%5Cx.png', 'a%00.png', 'a%0D%0A.png', 'x'.repeat(600)])('answers 400 to %j', async (path) => {
-    await expectBearerError(await getImage(path, tok['A:files'], { query: true }), 400, 'invalid_request');
-  });
+  it.each(['a//b.png', 'a%2F..%2Fb.png', 'a/..%2Fb.png', '%2e%2e%5Cx.png', 'a%00.png', 'a%0D%0A.png', 'x'.repeat(600)])(
+    'answers 400 to %j',
+    async (path) => {
+      await expectBearerError(await getImage(path, tok['A:files'], { query: true }), 400, 'invalid_request');
+    },
+  );
 
   it('never sees plain or encoded dot segments: URL parsing resolves them before routing', async () => {
     // /v1/img/%2e%2e/x.png is /v1/x.png to the WHATWG URL parser: not an image route at all.

@@ -5,7 +5,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
 import { objectKey } from '../../src/files/paths';
 import { writeImage } from '../../src/storage/files';
-import { bytesOf, clientToken, getImage, gif, jpeg, png, putImage, svg, uploaded, userToken, webp, avif } from '../files-fixtures';
+import {
+  avif,
+  bytesOf,
+  clientToken,
+  getImage,
+  gif,
+  jpeg,
+  png,
+  putImage,
+  svg,
+  uploaded,
+  userToken,
+  webp,
+} from '../files-fixtures';
 import { call, errorOf, ORIGIN, seedClient, seedUser, type TestClient } from '../helpers';
 
 let appA: TestClient;
@@ -17,7 +30,8 @@ beforeAll(async () => {
   appB = await seedClient();
   const u = await seedUser();
   const w = await seedUser();
-  for (const scope of ['files', 'base', 'upload_files', 'base files upload_files']) tok[`A:${scope}`] = await clientToken(appA, scope);
+  for (const scope of ['files', 'base', 'upload_files', 'base files upload_files'])
+    tok[`A:${scope}`] = await clientToken(appA, scope);
   tok['B:base'] = await clientToken(appB, 'base');
   tok['U@A:upload_files'] = await userToken(appA, u, 'upload_files');
   tok['U@A:base'] = await userToken(appA, u, 'base');
@@ -82,7 +96,11 @@ describe('PUT /v1/img/{path}', () => {
     const files = await putImage('scope/files.png', png(), tok['A:files']);
     await expectError(files.clone(), 403, 'insufficient_scope');
     expect(files.headers.get('WWW-Authenticate')).toContain('scope="upload_files base"');
-    const inUrl = await call(`/v1/img/scope/url.png?access_token=${tok['A:upload_files']}`, { method: 'PUT', headers: { 'Content-Type': 'image/png' }, body: png() });
+    const inUrl = await call(`/v1/img/scope/url.png?access_token=${tok['A:upload_files']}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'image/png' },
+      body: png(),
+    });
     await expectError(inUrl, 401, 'invalid_token');
     expect(await stored(appA, 'scope/files.png')).toBeNull();
     expect(await stored(appA, 'scope/url.png')).toBeNull();
@@ -140,10 +158,15 @@ describe('PUT /v1/img/{path}', () => {
 
   it('checks a Content-Digest and stores nothing when the bytes differ', async () => {
     const bytes = png(2000);
-    const digest = (b: Uint8Array) => crypto.subtle.digest('SHA-256', b).then((d) => btoa(String.fromCharCode(...new Uint8Array(d))));
-    const good = await putImage('digest/good.png', bytes, tok['A:upload_files'], 'image/png', { 'Content-Digest': `sha-256=:${await digest(bytes)}:` });
+    const digest = (b: Uint8Array) =>
+      crypto.subtle.digest('SHA-256', b).then((d) => btoa(String.fromCharCode(...new Uint8Array(d))));
+    const good = await putImage('digest/good.png', bytes, tok['A:upload_files'], 'image/png', {
+      'Content-Digest': `sha-256=:${await digest(bytes)}:`,
+    });
     expect(good.status).toBe(201);
-    const wrong = await putImage('digest/wrong.png', bytes, tok['A:upload_files'], 'image/png', { 'Content-Digest': `sha-256=:${await digest(png(10))}:` });
+    const wrong = await putImage('digest/wrong.png', bytes, tok['A:upload_files'], 'image/png', {
+      'Content-Digest': `sha-256=:${await digest(png(10))}:`,
+    });
     await expectError(wrong, 400, 'invalid_request');
     expect(await stored(appA, 'digest/wrong.png')).toBeNull();
   });
@@ -158,7 +181,11 @@ describe('PUT /v1/img/{path}', () => {
     });
     const res = await call('/v1/img/short/body.png', {
       method: 'PUT',
-      headers: { Authorization: `Bearer ${tok['A:upload_files']}`, 'Content-Type': 'image/png', 'Content-Length': '3000' },
+      headers: {
+        Authorization: `Bearer ${tok['A:upload_files']}`,
+        'Content-Type': 'image/png',
+        'Content-Length': '3000',
+      },
       body,
     });
     const err = await expectError(res, 400, 'invalid_request');
@@ -192,7 +219,8 @@ describe('overwrite protection', () => {
     const files = new Proxy(env.FILES, {
       get(target, prop) {
         const value = Reflect.get(target, prop) as (...a: unknown[]) => unknown;
-        if (prop === 'head') return (...a: unknown[]) => (++heads === 1 ? Promise.resolve(null) : value.apply(target, a));
+        if (prop === 'head')
+          return (...a: unknown[]) => (++heads === 1 ? Promise.resolve(null) : value.apply(target, a));
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
@@ -215,13 +243,25 @@ describe('overwrite protection', () => {
     const key = objectKey(appA.id, 'race/y.png');
     const mine = { owner: 'usr_mine', clientId: appA.id };
     const theirs = { owner: 'usr_theirs', clientId: appA.id };
-    const first = await writeImage(env.FILES, key, png().buffer as ArrayBuffer, { contentType: 'image/png', ownership: theirs, expect: 'absent' });
+    const first = await writeImage(env.FILES, key, png().buffer as ArrayBuffer, {
+      contentType: 'image/png',
+      ownership: theirs,
+      expect: 'absent',
+    });
     expect(first.kind).toBe('stored');
     // We checked while the key was free; they won the race: our write must not land.
-    const late = await writeImage(env.FILES, key, png().buffer as ArrayBuffer, { contentType: 'image/png', ownership: mine, expect: 'absent' });
+    const late = await writeImage(env.FILES, key, png().buffer as ArrayBuffer, {
+      contentType: 'image/png',
+      ownership: mine,
+      expect: 'absent',
+    });
     expect(late.kind).toBe('changed');
     // We checked an older version of our own object; it has changed since.
-    const stale = await writeImage(env.FILES, key, png().buffer as ArrayBuffer, { contentType: 'image/png', ownership: mine, expect: { etag: '0'.repeat(32) } });
+    const stale = await writeImage(env.FILES, key, png().buffer as ArrayBuffer, {
+      contentType: 'image/png',
+      ownership: mine,
+      expect: { etag: '0'.repeat(32) },
+    });
     expect(stale.kind).toBe('changed');
     expect((await env.FILES.head(key))?.customMetadata?.owner).toBe('usr_theirs');
   });
@@ -229,8 +269,18 @@ describe('overwrite protection', () => {
 
 describe('POST /v1/img (multipart)', () => {
   const post = (form: FormData, token: string) => {
-    const req = new Request(`${ORIGIN}/v1/img`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: form });
-    return req.arrayBuffer().then((body) => call('/v1/img', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': req.headers.get('Content-Type')! }, body }));
+    const req = new Request(`${ORIGIN}/v1/img`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      body: form,
+    });
+    return req.arrayBuffer().then((body) =>
+      call('/v1/img', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': req.headers.get('Content-Type')! },
+        body,
+      }),
+    );
   };
 
   it('stores the file under a name the server picks, byte for byte', async () => {
@@ -261,7 +311,11 @@ describe('POST /v1/img (multipart)', () => {
     const ok = new FormData();
     ok.append('file', new File([png()], 'a.png', { type: 'image/png' }));
     await expectError(await post(ok, tok['A:files']), 403, 'insufficient_scope');
-    const raw = await call('/v1/img', { method: 'POST', headers: { Authorization: `Bearer ${tok['A:upload_files']}`, 'Content-Type': 'image/png' }, body: png() });
+    const raw = await call('/v1/img', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${tok['A:upload_files']}`, 'Content-Type': 'image/png' },
+      body: png(),
+    });
     await expectError(raw, 415, 'invalid_request');
   });
 });
@@ -269,7 +323,8 @@ describe('POST /v1/img (multipart)', () => {
 describe('DELETE /v1/img/{path}', () => {
   it('lets the owner delete with base; others get 403 (same client) or 404 (other client)', async () => {
     await uploaded('del/me.png', png(), tok['U@A:upload_files']);
-    const del = (token: string) => call('/v1/img/del/me.png', { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+    const del = (token: string) =>
+      call('/v1/img/del/me.png', { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
     await expectError(await del(tok['U@A:upload_files']), 403, 'insufficient_scope');
     await expectError(await del(tok['A:base']), 403, 'access_denied');
     await expectError(await del(tok['B:base']), 404, 'invalid_request');
@@ -295,7 +350,10 @@ describe('GET /v1/img (listing)', () => {
       const res = await call(`/v1/img?limit=2${q}`, { headers: { Authorization: `Bearer ${tok['W@A:base']}` } });
       expect(res.status).toBe(200);
       expect(res.headers.get('Cache-Control')).toBe('no-store');
-      const page = (await res.json()) as { items: { path: string; url: string; size: number; content_type: string }[]; cursor: string | null };
+      const page = (await res.json()) as {
+        items: { path: string; url: string; size: number; content_type: string }[];
+        cursor: string | null;
+      };
       expect(page.items.length).toBeLessThanOrEqual(2);
       for (const item of page.items) {
         expect(item.url).toBe(`${ORIGIN}/v1/img/${item.path}`);
@@ -310,9 +368,17 @@ describe('GET /v1/img (listing)', () => {
   });
 
   it('needs base, in the header, and a sane limit', async () => {
-    await expectError(await call('/v1/img', { headers: { Authorization: `Bearer ${tok['A:files']}` } }), 403, 'insufficient_scope');
+    await expectError(
+      await call('/v1/img', { headers: { Authorization: `Bearer ${tok['A:files']}` } }),
+      403,
+      'insufficient_scope',
+    );
     await expectError(await call(`/v1/img?access_token=${tok['A:base']}`), 401, 'invalid_token');
-    await expectError(await call('/v1/img?limit=0', { headers: { Authorization: `Bearer ${tok['A:base']}` } }), 400, 'invalid_request');
+    await expectError(
+      await call('/v1/img?limit=0', { headers: { Authorization: `Bearer ${tok['A:base']}` } }),
+      400,
+      'invalid_request',
+    );
     const other = await call('/v1/img', { headers: { Authorization: `Bearer ${tok['B:base']}` } });
     expect(((await other.json()) as { items: unknown[] }).items).toEqual([]);
   });

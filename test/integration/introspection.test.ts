@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
-import { SignJWT, importJWK, type JWK } from 'jose';
+import { importJWK, type JWK, SignJWT } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { nowSeconds } from '../../src/lib/clock';
-import { resetRevocationSnapshot, revoke } from '../../src/storage/revocations';
 import { setUserStatus } from '../../src/services/user-account';
-import { ORIGIN, errorOf, expectTokens, seedClient, tokenRequest } from '../helpers';
+import { resetRevocationSnapshot, revoke } from '../../src/storage/revocations';
+import { errorOf, expectTokens, ORIGIN, seedClient, tokenRequest } from '../helpers';
 import { claimsOf, formPost, freezeClock, introspect, userTokens } from '../ops-helpers';
 
 beforeEach(() => resetRevocationSnapshot());
@@ -31,7 +31,14 @@ describe('POST /oauth2/introspect (RFC 7662)', () => {
   it('describes an active refresh token (looked up by hash)', async () => {
     const { client, user, tokens } = await userTokens();
     const body = await introspect(client, tokens.refresh_token!, 'refresh_token');
-    expect(body).toMatchObject({ active: true, scope: 'base', client_id: client.id, sub: user.id, iss: ORIGIN, token_type: 'refresh_token' });
+    expect(body).toMatchObject({
+      active: true,
+      scope: 'base',
+      client_id: client.id,
+      sub: user.id,
+      iss: ORIGIN,
+      token_type: 'refresh_token',
+    });
     expect(body.exp).toBeGreaterThan(nowSeconds() + 86_400);
     expect(body.iat).toBeLessThanOrEqual(nowSeconds());
   });
@@ -57,7 +64,9 @@ describe('POST /oauth2/introspect (RFC 7662)', () => {
     expect(await introspect(b.client, b.tokens.refresh_token!)).toEqual({ active: false });
 
     const c = await userTokens();
-    const rotated = await expectTokens(await tokenRequest({ grant_type: 'refresh_token', refresh_token: c.tokens.refresh_token! }, { client: c.client }));
+    const rotated = await expectTokens(
+      await tokenRequest({ grant_type: 'refresh_token', refresh_token: c.tokens.refresh_token! }, { client: c.client }),
+    );
     expect(await introspect(c.client, c.tokens.refresh_token!)).toEqual({ active: false }); // used
     expect((await introspect(c.client, rotated.refresh_token!)).active).toBe(true);
     await formPost('/oauth2/revoke', { token: rotated.refresh_token! }, c.client);
@@ -89,7 +98,10 @@ describe('POST /oauth2/introspect (RFC 7662)', () => {
 
   it('requires an authenticated confidential client and a token', async () => {
     const client = await seedClient();
-    expect(await errorOf(await formPost('/oauth2/introspect', {}, client))).toMatchObject({ status: 400, error: 'invalid_request' });
+    expect(await errorOf(await formPost('/oauth2/introspect', {}, client))).toMatchObject({
+      status: 400,
+      error: 'invalid_request',
+    });
     const anon = await formPost('/oauth2/introspect', { token: 'x' });
     expect(anon.status).toBe(401);
     expect((await errorOf(anon)).error).toBe('invalid_client');

@@ -1,13 +1,13 @@
 import { env } from 'cloudflare:workers';
+import { importJWK, type JWK } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getConfig } from '../../src/config';
-import { importJWK, type JWK } from 'jose';
 import { nowSeconds } from '../../src/lib/clock';
+import { openJson } from '../../src/lib/key-encryption';
+import { PUBLISH_DELAY_SECONDS } from '../../src/services/key-rotation';
 import { addNextKey, promoteNextKey } from '../../src/storage/signing-keys';
 import { issueAccessToken } from '../../src/tokens/access-token';
-import { openJson } from '../../src/lib/key-encryption';
 import { KEY_REFRESH_SECONDS, resetKeyRing } from '../../src/tokens/keyring';
-import { PUBLISH_DELAY_SECONDS } from '../../src/services/key-rotation';
 import { call, expectTokens, seedClient, tokenRequest } from '../helpers';
 import { admin, claimsOf, freezeClock, json, me } from '../ops-helpers';
 
@@ -26,22 +26,32 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
   it('publishes before signing, switches signers, keeps old tokens valid until expiry, then retires the old key', async () => {
     const advance = freezeClock();
     const client = await seedClient();
-    const issue = async () => (await expectTokens(await tokenRequest({ grant_type: 'client_credentials' }, { client }))).access_token;
+    const issue = async () =>
+      (await expectTokens(await tokenRequest({ grant_type: 'client_credentials' }, { client }))).access_token;
 
     const bootToken = await issue();
     expect(claimsOf(bootToken).kid).toBe('test-es256-a'); // bootstrap ring: the SIGNING_KEYS secret
     expect(await jwksKids()).toEqual(['test-es256-a', 'test-es256-b']);
 
     // Step 1: stage. The new key is in the JWKS, but the bootstrap key still signs.
-    const staged = await json<{ step: string; kid: string; promote_after: number }>(await admin('POST', '/keys/rotate'), 200);
+    const staged = await json<{ step: string; kid: string; promote_after: number }>(
+      await admin('POST', '/keys/rotate'),
+      200,
+    );
     expect(staged.step).toBe('staged');
     expect(await jwksKids()).toContain(staged.kid);
     expect(claimsOf(await issue()).kid).toBe('test-es256-a');
     // The private key is encrypted at rest with KEY_ENCRYPTION_KEY (AES-GCM, aad = kid).
-    const row = (await env.DB.prepare('SELECT private_jwk_enc, public_jwk FROM signing_keys WHERE kid = ?1').bind(staged.kid).first<{ private_jwk_enc: string; public_jwk: string }>())!;
+    const row = (await env.DB.prepare('SELECT private_jwk_enc, public_jwk FROM signing_keys WHERE kid = ?1')
+      .bind(staged.kid)
+      .first<{ private_jwk_enc: string; public_jwk: string }>())!;
     expect(row.private_jwk_enc).not.toContain('"d"');
     expect(row.public_jwk).not.toContain('"d"');
-    const opened = await openJson<{ d: string; kid: string }>(getConfig(env).keyEncryptionKey, staged.kid, row.private_jwk_enc);
+    const opened = await openJson<{ d: string; kid: string }>(
+      getConfig(env).keyEncryptionKey,
+      staged.kid,
+      row.private_jwk_enc,
+    );
     expect(opened.kid).toBe(staged.kid);
     await expect(openJson(getConfig(env).keyEncryptionKey, 'another-kid', row.private_jwk_enc)).rejects.toThrow();
 
@@ -52,7 +62,10 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
 
     // Step 2 after the publication delay: the new key signs.
     advance(PUBLISH_DELAY_SECONDS);
-    const promoted = await json<{ step: string; kid: string; previous_verify_until: number }>(await admin('POST', '/keys/rotate'), 200);
+    const promoted = await json<{ step: string; kid: string; previous_verify_until: number }>(
+      await admin('POST', '/keys/rotate'),
+      200,
+    );
     expect(promoted).toMatchObject({ step: 'promoted', kid: staged.kid });
     const newToken = await issue();
     expect(claimsOf(newToken).kid).toBe(staged.kid);
@@ -61,7 +74,10 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
     expect((await me(bootToken)).status).toBe(200);
     expect(await jwksKids()).toEqual([staged.kid, 'test-es256-a', 'test-es256-b']);
 
-    const keys = await json<{ signing_kid: string; source: string; keys: { kid: string; state: string }[] }>(await admin('GET', '/keys'), 200);
+    const keys = await json<{ signing_kid: string; source: string; keys: { kid: string; state: string }[] }>(
+      await admin('GET', '/keys'),
+      200,
+    );
     expect(keys.signing_kid).toBe(staged.kid);
     expect(keys.source).toBe('d1');
     expect(keys.keys.find((k) => k.kid === 'test-es256-a')?.state).toBe('previous');
@@ -78,7 +94,8 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
   it('a second rotation moves the D1 current key to previous, and other isolates pick the new key up by kid', async () => {
     const advance = freezeClock();
     const client = await seedClient();
-    const issue = async () => (await expectTokens(await tokenRequest({ grant_type: 'client_credentials' }, { client }))).access_token;
+    const issue = async () =>
+      (await expectTokens(await tokenRequest({ grant_type: 'client_credentials' }, { client }))).access_token;
     const first = await json<{ kid: string }>(await admin('POST', '/keys/rotate'), 200);
     await json(await admin('POST', '/keys/rotate', { force: true }), 200);
     const t1 = await issue();
@@ -107,9 +124,20 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
     const promoteElsewhere = async () => {
       const key = (await addNextKey(env.DB, config.keyEncryptionKey))!;
       await promoteNextKey(env.DB, { publishedBefore: nowSeconds(), verifyUntil: nowSeconds() + 7200, bootstrap: [] });
-      const row = (await env.DB.prepare('SELECT private_jwk_enc FROM signing_keys WHERE kid = ?1').bind(key.kid).first<{ private_jwk_enc: string }>())!;
+      const row = (await env.DB.prepare('SELECT private_jwk_enc FROM signing_keys WHERE kid = ?1')
+        .bind(key.kid)
+        .first<{ private_jwk_enc: string }>())!;
       const jwk = await openJson<JWK>(config.keyEncryptionKey, key.kid, row.private_jwk_enc);
-      const ring = { signing: { kid: key.kid, alg: 'ES256' as const, key: null as never, privateKey: (await importJWK(jwk, 'ES256')) as CryptoKey }, verify: new Map(), jwks: { keys: [] } };
+      const ring = {
+        signing: {
+          kid: key.kid,
+          alg: 'ES256' as const,
+          key: null as never,
+          privateKey: (await importJWK(jwk, 'ES256')) as CryptoKey,
+        },
+        verify: new Map(),
+        jwks: { keys: [] },
+      };
       return (await issueAccessToken(config, ring, { sub: client.id, clientId: client.id, scope: 'base' })).token;
     };
     const t1 = await promoteElsewhere();
@@ -126,13 +154,19 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
     const client = await seedClient();
     const staged = await json<{ kid: string }>(await admin('POST', '/keys/rotate'), 200);
     await json(await admin('POST', '/keys/rotate', { force: true }), 200);
-    const row = (await env.DB.prepare('SELECT private_jwk_enc FROM signing_keys WHERE kid = ?1').bind(staged.kid).first<{ private_jwk_enc: string }>())!;
-    await env.DB.prepare("UPDATE signing_keys SET private_jwk_enc = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE kid = ?1").bind(staged.kid).run();
+    const row = (await env.DB.prepare('SELECT private_jwk_enc FROM signing_keys WHERE kid = ?1')
+      .bind(staged.kid)
+      .first<{ private_jwk_enc: string }>())!;
+    await env.DB.prepare("UPDATE signing_keys SET private_jwk_enc = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE kid = ?1")
+      .bind(staged.kid)
+      .run();
     resetKeyRing(env);
     const broken = await tokenRequest({ grant_type: 'client_credentials' }, { client });
     expect(broken.status).toBe(500);
     expect(((await broken.json()) as { error: string }).error).toBe('server_error');
-    await env.DB.prepare('UPDATE signing_keys SET private_jwk_enc = ?2 WHERE kid = ?1').bind(staged.kid, row.private_jwk_enc).run();
+    await env.DB.prepare('UPDATE signing_keys SET private_jwk_enc = ?2 WHERE kid = ?1')
+      .bind(staged.kid, row.private_jwk_enc)
+      .run();
     advance(4);
     expect((await tokenRequest({ grant_type: 'client_credentials' }, { client })).status).toBe(500); // no reload yet
     advance(2);

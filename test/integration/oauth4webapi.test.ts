@@ -6,8 +6,8 @@
 import { exports } from 'cloudflare:workers';
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
-import { ORIGIN, call, seedClient, seedUser } from '../helpers';
 import { Browser, hiddenFields } from '../authz-helpers';
+import { call, ORIGIN, seedClient, seedUser } from '../helpers';
 
 const worker = (exports as unknown as { default: Fetcher }).default;
 const options = {
@@ -20,11 +20,18 @@ const CB = 'https://app.example/cb';
 
 async function discover() {
   const issuer = new URL(ORIGIN);
-  return oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' }));
+  return oauth.processDiscoveryResponse(
+    issuer,
+    await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' }),
+  );
 }
 
 /** Drives the login and consent pages for `url`, returns the final redirect to the client. */
-async function approve(url: URL, user: { email: string; password: string }, decision: 'allow' | 'deny' = 'allow'): Promise<URL> {
+async function approve(
+  url: URL,
+  user: { email: string; password: string },
+  decision: 'allow' | 'deny' = 'allow',
+): Promise<URL> {
   const b = new Browser();
   const path = url.pathname + url.search;
   let res = await b.get(path);
@@ -71,7 +78,11 @@ describe('oauth4webapi (strict client)', () => {
     const me = await call('/v1/me', { headers: { Authorization: `Bearer ${tokens.access_token}` } });
     expect(((await me.json()) as { sub: string }).sub).toBe(user.id);
 
-    const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, options));
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      client,
+      await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, options),
+    );
     expect(refreshed.access_token).not.toBe(tokens.access_token);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
   });
@@ -83,11 +94,21 @@ describe('oauth4webapi (strict client)', () => {
     const client: oauth.Client = { client_id: registered.id, token_endpoint_auth_method: 'none' };
     const verifier = oauth.generateRandomCodeVerifier();
     const url = new URL(as.authorization_endpoint!);
-    for (const [k, v] of Object.entries({ client_id: client.client_id, redirect_uri: CB, response_type: 'code', code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' })) {
+    for (const [k, v] of Object.entries({
+      client_id: client.client_id,
+      redirect_uri: CB,
+      response_type: 'code',
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    })) {
       url.searchParams.set(k, v);
     }
     const params = oauth.validateAuthResponse(as, client, await approve(url, user), oauth.expectNoState);
-    const tokens = await oauth.processAuthorizationCodeResponse(as, client, await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, CB, verifier, options));
+    const tokens = await oauth.processAuthorizationCodeResponse(
+      as,
+      client,
+      await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, CB, verifier, options),
+    );
     expect(tokens.access_token).toBeTruthy();
   });
 
@@ -98,7 +119,14 @@ describe('oauth4webapi (strict client)', () => {
     const client: oauth.Client = { client_id: registered.id };
     const state = oauth.generateRandomState();
     const url = new URL(as.authorization_endpoint!);
-    for (const [k, v] of Object.entries({ client_id: client.client_id, redirect_uri: CB, response_type: 'code', state, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })) {
+    for (const [k, v] of Object.entries({
+      client_id: client.client_id,
+      redirect_uri: CB,
+      response_type: 'code',
+      state,
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    })) {
       url.searchParams.set(k, v);
     }
     const callback = await approve(url, user, 'deny');

@@ -2,8 +2,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/lib/random';
+import { authorizeFlow, Browser, signIn } from '../authz-helpers';
 import { basic, call, errorOf, expectTokens, seedUser, tokenRequest } from '../helpers';
-import { Browser, authorizeFlow, signIn } from '../authz-helpers';
 
 const CB = 'https://movies.example/oauth/callback';
 
@@ -80,14 +80,22 @@ describe('registering an app', () => {
     const { id, secret } = credentialsOf(await (await register(b)).text());
     const other = await seedUser();
     const r = await authorizeFlow({ id }, other, { redirectUri: CB, scope: 'files' });
-    const t = await expectTokens(await tokenRequest({ grant_type: 'authorization_code', code: r.code, redirect_uri: CB, code_verifier: r.verifier! }, { client: { id, secret: secret! } }));
+    const t = await expectTokens(
+      await tokenRequest(
+        { grant_type: 'authorization_code', code: r.code, redirect_uri: CB, code_verifier: r.verifier! },
+        { client: { id, secret: secret! } },
+      ),
+    );
     expect(t.scope).toBe('files');
     expect(t.refresh_token).toBeTruthy();
   });
 
   it('registers a public app without a secret', async () => {
     const { b } = await signedInBrowser();
-    const res = await register(b, { client_type: 'public', redirect_uris: 'com.example.movies:/callback\nhttp://127.0.0.1/cb' });
+    const res = await register(b, {
+      client_type: 'public',
+      redirect_uris: 'com.example.movies:/callback\nhttp://127.0.0.1/cb',
+    });
     expect(res.status).toBe(201);
     const { id, secret } = credentialsOf(await res.text());
     expect(secret).toBeNull();
@@ -108,13 +116,20 @@ describe('registering an app', () => {
     const html = await res.text();
     expect(html).toContain(message);
     expect(html).toContain('value="Movie Night"'); // the form keeps what was typed
-    const n = await env.DB.prepare('SELECT COUNT(*) AS n FROM clients WHERE owner_user_id = ?1').bind(user.id).first<{ n: number }>();
+    const n = await env.DB.prepare('SELECT COUNT(*) AS n FROM clients WHERE owner_user_id = ?1')
+      .bind(user.id)
+      .first<{ n: number }>();
     expect(n!.n).toBe(0);
   });
 
   it('refuses a missing name, a bad logo URL and no permission, all at once', async () => {
     const { b } = await signedInBrowser();
-    const res = await register(b, { name: '', logo_url: 'http://movies.example/logo.png', scope_base: '', scope_files: '' });
+    const res = await register(b, {
+      name: '',
+      logo_url: 'http://movies.example/logo.png',
+      scope_base: '',
+      scope_files: '',
+    });
     expect(res.status).toBe(400);
     const html = await res.text();
     expect(html).toContain('Give your application a name.');
@@ -130,7 +145,12 @@ describe('managing an app', () => {
     const edit = await b.get(`/apps/${id}`);
     expect(edit.status).toBe(200);
     expect(await edit.text()).toContain('value="Movie Night"');
-    const res = await b.post(`/apps/${id}`, { csrf: b.csrf(), name: 'Movie Night 2', redirect_uris: 'https://movies.example/new-cb', scope_base: '1' });
+    const res = await b.post(`/apps/${id}`, {
+      csrf: b.csrf(),
+      name: 'Movie Night 2',
+      redirect_uris: 'https://movies.example/new-cb',
+      scope_base: '1',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('Location')).toBe('/apps?done=updated');
     expect(await (await b.get('/apps?done=updated')).text()).toContain('Your changes were saved.');
@@ -144,7 +164,16 @@ describe('managing an app', () => {
     const { id } = credentialsOf(await (await register(b)).text());
     const { b: mallory } = await signedInBrowser();
     expect((await mallory.get(`/apps/${id}`)).status).toBe(404);
-    expect((await mallory.post(`/apps/${id}`, { csrf: mallory.csrf(), name: 'pwned', redirect_uris: 'https://evil.example/cb', scope_base: '1' })).status).toBe(404);
+    expect(
+      (
+        await mallory.post(`/apps/${id}`, {
+          csrf: mallory.csrf(),
+          name: 'pwned',
+          redirect_uris: 'https://evil.example/cb',
+          scope_base: '1',
+        })
+      ).status,
+    ).toBe(404);
     expect((await mallory.post(`/apps/${id}/rotate`, { csrf: mallory.csrf() })).status).toBe(404);
     expect((await mallory.post(`/apps/${id}/delete`, { csrf: mallory.csrf() })).status).toBe(404);
     expect(await (await mallory.get('/apps')).text()).not.toContain(id);
@@ -159,7 +188,11 @@ describe('managing an app', () => {
     expect(res.status).toBe(200);
     const { secret: fresh } = credentialsOf(await res.text());
     expect(fresh).not.toBe(old);
-    const probe = (secret: string) => tokenRequest({ grant_type: 'refresh_token', refresh_token: 'x' }, { headers: { Authorization: basic(id, secret) } });
+    const probe = (secret: string) =>
+      tokenRequest(
+        { grant_type: 'refresh_token', refresh_token: 'x' },
+        { headers: { Authorization: basic(id, secret) } },
+      );
     expect((await probe(old!)).status).toBe(401);
     expect((await errorOf(await probe(fresh!))).error).toBe('invalid_grant'); // authenticated; only the token is bogus
   });
@@ -169,13 +202,25 @@ describe('managing an app', () => {
     const { id, secret } = credentialsOf(await (await register(b)).text());
     const other = await seedUser();
     const r = await authorizeFlow({ id }, other, { redirectUri: CB });
-    const t = await expectTokens(await tokenRequest({ grant_type: 'authorization_code', code: r.code, redirect_uri: CB, code_verifier: r.verifier! }, { client: { id, secret: secret! } }));
+    const t = await expectTokens(
+      await tokenRequest(
+        { grant_type: 'authorization_code', code: r.code, redirect_uri: CB, code_verifier: r.verifier! },
+        { client: { id, secret: secret! } },
+      ),
+    );
     expect((await call('/v1/me', { headers: { Authorization: `Bearer ${t.access_token}` } })).status).toBe(200);
     const res = await b.post(`/apps/${id}/delete`, { csrf: b.csrf() });
     expect(res.status).toBe(303);
     expect(res.headers.get('Location')).toBe('/apps?done=deleted');
     expect((await call('/v1/me', { headers: { Authorization: `Bearer ${t.access_token}` } })).status).toBe(401);
-    expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: t.refresh_token! }, { client: { id, secret: secret! } })).status).toBe(401);
+    expect(
+      (
+        await tokenRequest(
+          { grant_type: 'refresh_token', refresh_token: t.refresh_token! },
+          { client: { id, secret: secret! } },
+        )
+      ).status,
+    ).toBe(401);
     expect(await env.DB.prepare('SELECT id FROM clients WHERE id = ?1').bind(id).first()).toBeNull();
     expect(await (await b.get('/apps')).text()).not.toContain(id);
   });
@@ -187,7 +232,12 @@ describe('consents given to other apps', () => {
     const { id, secret } = credentialsOf(await (await register(dev)).text());
     const user = await seedUser();
     const r = await authorizeFlow({ id }, user, { redirectUri: CB, scope: 'base files' });
-    const t = await expectTokens(await tokenRequest({ grant_type: 'authorization_code', code: r.code, redirect_uri: CB, code_verifier: r.verifier! }, { client: { id, secret: secret! } }));
+    const t = await expectTokens(
+      await tokenRequest(
+        { grant_type: 'authorization_code', code: r.code, redirect_uri: CB, code_verifier: r.verifier! },
+        { client: { id, secret: secret! } },
+      ),
+    );
     const list = await (await r.browser.get('/apps')).text();
     expect(list).toContain('Applications you have allowed');
     expect(list).toContain('Movie Night');
@@ -195,8 +245,19 @@ describe('consents given to other apps', () => {
     const res = await r.browser.post(`/apps/consents/${id}/withdraw`, { csrf: r.browser.csrf() });
     expect(res.status).toBe(303);
     expect(await (await r.browser.get('/apps?done=withdrawn')).text()).toContain('Permission withdrawn');
-    expect((await errorOf(await tokenRequest({ grant_type: 'refresh_token', refresh_token: t.refresh_token! }, { client: { id, secret: secret! } }))).error).toBe('invalid_grant');
-    const again = await r.browser.get(`/oauth2/authorize?response_type=code&client_id=${id}&redirect_uri=${encodeURIComponent(CB)}&scope=files&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`);
+    expect(
+      (
+        await errorOf(
+          await tokenRequest(
+            { grant_type: 'refresh_token', refresh_token: t.refresh_token! },
+            { client: { id, secret: secret! } },
+          ),
+        )
+      ).error,
+    ).toBe('invalid_grant');
+    const again = await r.browser.get(
+      `/oauth2/authorize?response_type=code&client_id=${id}&redirect_uri=${encodeURIComponent(CB)}&scope=files&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+    );
     expect(again.status).toBe(200); // the consent page, not a silent code
     expect(await again.text()).toContain('value="allow"');
   });

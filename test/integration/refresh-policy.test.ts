@@ -6,8 +6,8 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, errorOf, expectTokens, seedClient, seedUser, tokenRequest, type TestClient } from '../helpers';
 import { Browser, signIn } from '../authz-helpers';
+import { call, errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
 import { admin, freezeClock, introspect, json, me, revokeRequest } from '../ops-helpers';
 
 /** A confidential client created through the admin API with the given policy, and a password-grant token pair. */
@@ -21,7 +21,12 @@ async function partner(policy?: 'rotate' | 'reuse') {
   const created = await json<{ client_id: string; client_secret: string; refresh_token_policy: string }>(res, 201);
   const client: TestClient = { id: created.client_id, secret: created.client_secret };
   const user = await seedUser();
-  const first = await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password, scope: 'base files' }, { client }));
+  const first = await expectTokens(
+    await tokenRequest(
+      { grant_type: 'password', username: user.email, password: user.password, scope: 'base files' },
+      { client },
+    ),
+  );
   return { client, user, created, first: first.refresh_token! };
 }
 
@@ -41,7 +46,11 @@ describe('refresh_token_policy "reuse": an integration that always presents its 
       expect(await (await me(body.access_token)).json()).toMatchObject({ sub: user.id });
     }
     // Nothing was rotated: still the family's one row, unused and active (RFC 7662).
-    const rows = await env.DB.prepare('SELECT COUNT(*) AS n, MAX(used_at) AS used FROM refresh_tokens WHERE client_id = ?1').bind(client.id).first<{ n: number; used: number | null }>();
+    const rows = await env.DB.prepare(
+      'SELECT COUNT(*) AS n, MAX(used_at) AS used FROM refresh_tokens WHERE client_id = ?1',
+    )
+      .bind(client.id)
+      .first<{ n: number; used: number | null }>();
     expect(rows).toEqual({ n: 1, used: null });
     expect(await introspect(client, first)).toMatchObject({ active: true, client_id: client.id });
   });
@@ -67,7 +76,11 @@ describe('refresh_token_policy "reuse": an integration that always presents its 
     expect(after.headers.get('WWW-Authenticate')).toContain('error="invalid_token"');
     const res = await refresh(client, first);
     expect(res.headers.get('Content-Type')).toContain('application/json');
-    expect(await errorOf(res)).toEqual({ status: 400, error: 'invalid_grant', description: 'The refresh token has been revoked.' });
+    expect(await errorOf(res)).toEqual({
+      status: 400,
+      error: 'invalid_grant',
+      description: 'The refresh token has been revoked.',
+    });
   });
 
   it('ends at the absolute expiry, which reuse does not extend (injected clock)', async () => {
@@ -76,15 +89,27 @@ describe('refresh_token_policy "reuse": an integration that always presents its 
     advance(29 * 86_400);
     expect((await expectTokens(await refresh(client, first))).refresh_token).toBe(first);
     advance(86_400 + 1);
-    expect(await errorOf(await refresh(client, first))).toEqual({ status: 400, error: 'invalid_grant', description: 'The refresh token has expired. Sign in again.' });
+    expect(await errorOf(await refresh(client, first))).toEqual({
+      status: 400,
+      error: 'invalid_grant',
+      description: 'The refresh token has expired. Sign in again.',
+    });
   });
 
   it('is bound to its client and to an active user', async () => {
     const { client, user, first } = await partner('reuse');
     const other = await seedClient({ refreshTokenPolicy: 'reuse' });
-    expect(await errorOf(await refresh(other, first))).toMatchObject({ status: 400, error: 'invalid_grant', description: 'The refresh token was not issued to this client.' });
+    expect(await errorOf(await refresh(other, first))).toMatchObject({
+      status: 400,
+      error: 'invalid_grant',
+      description: 'The refresh token was not issued to this client.',
+    });
     await env.DB.prepare("UPDATE users SET status = 'disabled' WHERE id = ?1").bind(user.id).run();
-    expect(await errorOf(await refresh(client, first))).toMatchObject({ status: 400, error: 'invalid_grant', description: 'The user of this refresh token is disabled.' });
+    expect(await errorOf(await refresh(client, first))).toMatchObject({
+      status: 400,
+      error: 'invalid_grant',
+      description: 'The user of this refresh token is disabled.',
+    });
   });
 
   it('still treats a token rotated away before the switch to reuse as a replay: the family is revoked', async () => {
@@ -93,7 +118,11 @@ describe('refresh_token_policy "reuse": an integration that always presents its 
     await json(await admin('PATCH', `/clients/${created.client_id}`, { refresh_token_policy: 'reuse' }), 200);
     expect((await expectTokens(await refresh(client, second))).refresh_token).toBe(second); // the current one is kept now
     expect(await errorOf(await refresh(client, first))).toMatchObject({ status: 400, error: 'invalid_grant' });
-    expect(await errorOf(await refresh(client, second))).toMatchObject({ status: 400, error: 'invalid_grant', description: 'The refresh token has been revoked.' });
+    expect(await errorOf(await refresh(client, second))).toMatchObject({
+      status: 400,
+      error: 'invalid_grant',
+      description: 'The refresh token has been revoked.',
+    });
   });
 });
 
@@ -110,55 +139,95 @@ describe('refresh_token_policy "rotate" (the default)', () => {
       error: 'invalid_grant',
       description: 'The refresh token was already used; every token of this grant has been revoked. Sign in again.',
     });
-    expect(await errorOf(await refresh(client, one.refresh_token!))).toMatchObject({ status: 400, error: 'invalid_grant' });
+    expect(await errorOf(await refresh(client, one.refresh_token!))).toMatchObject({
+      status: 400,
+      error: 'invalid_grant',
+    });
   });
 });
 
 describe('who may choose "reuse"', () => {
   it('the admin API shows the policy and changes it for a confidential client', async () => {
     const { created } = await partner();
-    const updated = await json<Record<string, unknown>>(await admin('PATCH', `/clients/${created.client_id}`, { refresh_token_policy: 'reuse' }), 200);
+    const updated = await json<Record<string, unknown>>(
+      await admin('PATCH', `/clients/${created.client_id}`, { refresh_token_policy: 'reuse' }),
+      200,
+    );
     expect(updated).toMatchObject({ refresh_token_policy: 'reuse', confidential: true });
-    expect(await json(await admin('GET', `/clients/${created.client_id}`), 200)).toMatchObject({ refresh_token_policy: 'reuse' });
+    expect(await json(await admin('GET', `/clients/${created.client_id}`), 200)).toMatchObject({
+      refresh_token_policy: 'reuse',
+    });
     const bad = await admin('PATCH', `/clients/${created.client_id}`, { refresh_token_policy: 'sometimes' });
-    expect(await errorOf(bad)).toEqual({ status: 400, error: 'invalid_client_metadata', description: '"refresh_token_policy" must be "rotate" or "reuse".' });
+    expect(await errorOf(bad)).toEqual({
+      status: 400,
+      error: 'invalid_client_metadata',
+      description: '"refresh_token_policy" must be "rotate" or "reuse".',
+    });
   });
 
   it('a public client cannot be set to reuse: admin API 400 on create and on PATCH, nothing stored', async () => {
-    const publicClient = { client_name: 'SPA', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['https://spa.example/cb'] };
+    const publicClient = {
+      client_name: 'SPA',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: ['https://spa.example/cb'],
+    };
     const refused = await admin('POST', '/clients', { ...publicClient, refresh_token_policy: 'reuse' });
     expect(refused.headers.get('Cache-Control')).toBe('no-store');
     expect(await errorOf(refused)).toEqual({
       status: 400,
       error: 'invalid_client_metadata',
-      description: 'A public client cannot have refresh_token_policy "reuse": its refresh tokens always rotate (RFC 9700 §4.14.2).',
+      description:
+        'A public client cannot have refresh_token_policy "reuse": its refresh tokens always rotate (RFC 9700 §4.14.2).',
     });
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM clients WHERE name = 'SPA' AND refresh_token_policy = 'reuse'").first('n')).toBe(0);
-    const created = await json<{ client_id: string; refresh_token_policy: string }>(await admin('POST', '/clients', publicClient), 201);
+    expect(
+      await env.DB.prepare(
+        "SELECT COUNT(*) AS n FROM clients WHERE name = 'SPA' AND refresh_token_policy = 'reuse'",
+      ).first('n'),
+    ).toBe(0);
+    const created = await json<{ client_id: string; refresh_token_policy: string }>(
+      await admin('POST', '/clients', publicClient),
+      201,
+    );
     expect(created.refresh_token_policy).toBe('rotate');
-    expect(await errorOf(await admin('PATCH', `/clients/${created.client_id}`, { refresh_token_policy: 'reuse' }))).toMatchObject({ status: 400, error: 'invalid_client_metadata' });
-    expect(await json(await admin('GET', `/clients/${created.client_id}`), 200)).toMatchObject({ refresh_token_policy: 'rotate' });
+    expect(
+      await errorOf(await admin('PATCH', `/clients/${created.client_id}`, { refresh_token_policy: 'reuse' })),
+    ).toMatchObject({ status: 400, error: 'invalid_client_metadata' });
+    expect(await json(await admin('GET', `/clients/${created.client_id}`), 200)).toMatchObject({
+      refresh_token_policy: 'rotate',
+    });
   });
 
   it('the database refuses reuse for a public client too (CHECK of migrations/0008)', async () => {
     const spa = await seedClient({ confidential: false });
-    await expect(env.DB.prepare("UPDATE clients SET refresh_token_policy = 'reuse' WHERE id = ?1").bind(spa.id).run()).rejects.toThrow(/CHECK/);
+    await expect(
+      env.DB.prepare("UPDATE clients SET refresh_token_policy = 'reuse' WHERE id = ?1").bind(spa.id).run(),
+    ).rejects.toThrow(/CHECK/);
   });
 
   it('dynamic registration (RFC 7591) refuses reuse with invalid_client_metadata and spends no initial access token', async () => {
-    const iat = (await json<{ initial_access_token: string }>(await admin('POST', '/initial-access-tokens', { max_uses: 1 }), 201)).initial_access_token;
+    const iat = (
+      await json<{ initial_access_token: string }>(await admin('POST', '/initial-access-tokens', { max_uses: 1 }), 201)
+    ).initial_access_token;
     const register = (body: unknown) =>
-      call('/oauth2/register', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${iat}` }, body: JSON.stringify(body) });
+      call('/oauth2/register', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${iat}` },
+        body: JSON.stringify(body),
+      });
     const app = { client_name: 'Registered', grant_types: ['client_credentials', 'refresh_token'] };
     const res = await register({ ...app, refresh_token_policy: 'reuse' });
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     expect(await errorOf(res)).toEqual({
       status: 400,
       error: 'invalid_client_metadata',
-      description: 'Dynamic registration cannot choose refresh_token_policy "reuse": refresh tokens rotate (RFC 9700 §4.14.2); ask the administrator.',
+      description:
+        'Dynamic registration cannot choose refresh_token_policy "reuse": refresh tokens rotate (RFC 9700 §4.14.2); ask the administrator.',
     });
     const ok = await json<{ client_id: string }>(await register({ ...app, refresh_token_policy: 'rotate' }), 201);
-    expect(await json(await admin('GET', `/clients/${ok.client_id}`), 200)).toMatchObject({ refresh_token_policy: 'rotate' });
+    expect(await json(await admin('GET', `/clients/${ok.client_id}`), 200)).toMatchObject({
+      refresh_token_policy: 'rotate',
+    });
   });
 
   it('the portal offers the choice to web applications and refuses reuse for a public one', async () => {
@@ -178,12 +247,18 @@ describe('who may choose "reuse"', () => {
     expect(refused.status).toBe(400);
     expect(refused.headers.get('Content-Type')).toContain('text/html');
     expect(await refused.text()).toContain('always gets a new refresh token on every use');
-    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM clients WHERE owner_user_id = ?1').bind(user.id).first('n')).toBe(0);
+    expect(
+      await env.DB.prepare('SELECT COUNT(*) AS n FROM clients WHERE owner_user_id = ?1').bind(user.id).first('n'),
+    ).toBe(0);
 
     const created = await b.post('/apps', { ...fields, client_type: 'confidential' });
     expect(created.status).toBe(201);
     const id = /<dd id="client-id">([^<]+)<\/dd>/.exec(await created.text())![1];
-    expect(await env.DB.prepare('SELECT refresh_token_policy FROM clients WHERE id = ?1').bind(id).first('refresh_token_policy')).toBe('reuse');
+    expect(
+      await env.DB.prepare('SELECT refresh_token_policy FROM clients WHERE id = ?1')
+        .bind(id)
+        .first('refresh_token_policy'),
+    ).toBe('reuse');
     const edit = await (await b.get(`/apps/${id}`)).text();
     expect(edit).toMatch(/value="reuse" checked/);
   });

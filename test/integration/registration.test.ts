@@ -4,7 +4,8 @@ import { call, errorOf, expectTokens, tokenRequest } from '../helpers';
 import { admin, freezeClock, json } from '../ops-helpers';
 
 async function initialAccessToken(body: Record<string, unknown> = {}): Promise<string> {
-  return (await json<{ initial_access_token: string }>(await admin('POST', '/initial-access-tokens', body), 201)).initial_access_token;
+  return (await json<{ initial_access_token: string }>(await admin('POST', '/initial-access-tokens', body), 201))
+    .initial_access_token;
 }
 
 function register(body: unknown, token?: string): Promise<Response> {
@@ -13,7 +14,12 @@ function register(body: unknown, token?: string): Promise<Response> {
   return call('/oauth2/register', { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
-const APP = { client_name: 'Partner app', redirect_uris: ['https://partner.example/cb'], grant_types: ['authorization_code', 'refresh_token'], scope: 'files' };
+const APP = {
+  client_name: 'Partner app',
+  redirect_uris: ['https://partner.example/cb'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  scope: 'files',
+};
 
 describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () => {
   it('registers with an initial access token, then reads, updates and deletes with the registration access token', async () => {
@@ -42,9 +48,17 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
     const put = await call(`/oauth2/register/${id}`, {
       method: 'PUT',
       headers: { ...auth, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ client_id: id, ...APP, client_name: 'Renamed', redirect_uris: ['https://partner.example/cb2'] }),
+      body: JSON.stringify({
+        client_id: id,
+        ...APP,
+        client_name: 'Renamed',
+        redirect_uris: ['https://partner.example/cb2'],
+      }),
     });
-    expect(await json(put, 200)).toMatchObject({ client_name: 'Renamed', redirect_uris: ['https://partner.example/cb2'] });
+    expect(await json(put, 200)).toMatchObject({
+      client_name: 'Renamed',
+      redirect_uris: ['https://partner.example/cb2'],
+    });
 
     // Wrong token, or another client's id: the same 401.
     expect((await call(`/oauth2/register/${id}`, { headers: { Authorization: 'Bearer rat_wrong' } })).status).toBe(401);
@@ -57,13 +71,28 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
   });
 
   it('registers a client_credentials client whose secret works at the token endpoint', async () => {
-    const reg = await json<{ client_id: string; client_secret: string }>(await register({ client_name: 'M2M', grant_types: ['client_credentials'] }, await initialAccessToken()), 201);
-    await expectTokens(await tokenRequest({ grant_type: 'client_credentials' }, { client: { id: reg.client_id, secret: reg.client_secret } }));
+    const reg = await json<{ client_id: string; client_secret: string }>(
+      await register({ client_name: 'M2M', grant_types: ['client_credentials'] }, await initialAccessToken()),
+      201,
+    );
+    await expectTokens(
+      await tokenRequest(
+        { grant_type: 'client_credentials' },
+        { client: { id: reg.client_id, secret: reg.client_secret } },
+      ),
+    );
   });
 
   it('registers a public native client with a private-use scheme and no secret', async () => {
     const reg = await json<Record<string, unknown>>(
-      await register({ client_name: 'Phone', redirect_uris: ['com.example.app:/oauth/cb', 'http://127.0.0.1:4000/cb'], token_endpoint_auth_method: 'none' }, await initialAccessToken()),
+      await register(
+        {
+          client_name: 'Phone',
+          redirect_uris: ['com.example.app:/oauth/cb', 'http://127.0.0.1:4000/cb'],
+          token_endpoint_auth_method: 'none',
+        },
+        await initialAccessToken(),
+      ),
       201,
     );
     expect(reg.client_secret).toBeUndefined();
@@ -111,9 +140,15 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       const res = await register(body, iat);
       expect({ body, ...(await errorOf(res)) }).toMatchObject({ status: 400, error });
     }
-    const notJson = await call('/oauth2/register', { method: 'POST', headers: { Authorization: `Bearer ${iat}`, 'Content-Type': 'application/json' }, body: '{' });
+    const notJson = await call('/oauth2/register', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${iat}`, 'Content-Type': 'application/json' },
+      body: '{',
+    });
     expect(await errorOf(notJson)).toMatchObject({ status: 400, error: 'invalid_client_metadata' });
-    const { n } = (await env.DB.prepare("SELECT COUNT(*) AS n FROM clients WHERE name = 'Never registered'").first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT COUNT(*) AS n FROM clients WHERE name = 'Never registered'").first<{
+      n: number;
+    }>())!;
     expect(n).toBe(0);
   });
 });

@@ -1,11 +1,12 @@
-import { env } from 'cloudflare:workers';
 import { createExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
 import { clock } from '../../src/lib/clock';
 import { call, expectTokens, seedClient, seedUser, tokenRequest } from '../helpers';
 
-const me = (token?: string, scheme = 'Bearer') => call('/v1/me', token ? { headers: { Authorization: `${scheme} ${token}` } } : undefined);
+const me = (token?: string, scheme = 'Bearer') =>
+  call('/v1/me', token ? { headers: { Authorization: `${scheme} ${token}` } } : undefined);
 
 describe('GET /v1/me and the bearer middleware (RFC 6750)', () => {
   it('answers who a client token is for', async () => {
@@ -20,8 +21,15 @@ describe('GET /v1/me and the bearer middleware (RFC 6750)', () => {
   it('answers who a user token is for', async () => {
     const client = await seedClient();
     const user = await seedUser();
-    const { access_token } = await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }));
-    expect(await (await me(access_token)).json()).toMatchObject({ type: 'user', sub: user.id, email: user.email, client_id: client.id });
+    const { access_token } = await expectTokens(
+      await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }),
+    );
+    expect(await (await me(access_token)).json()).toMatchObject({
+      type: 'user',
+      sub: user.id,
+      email: user.email,
+      client_id: client.id,
+    });
   });
 
   it('no token: 401 with a bare Bearer challenge', async () => {
@@ -34,7 +42,9 @@ describe('GET /v1/me and the bearer middleware (RFC 6750)', () => {
 
   it('wrong scope: 403 insufficient_scope', async () => {
     const client = await seedClient();
-    const { access_token } = await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope: 'files' }, { client }));
+    const { access_token } = await expectTokens(
+      await tokenRequest({ grant_type: 'client_credentials', scope: 'files' }, { client }),
+    );
     const res = await me(access_token);
     expect(res.status).toBe(403);
     expect(res.headers.get('WWW-Authenticate')).toContain('error="insufficient_scope"');
@@ -79,7 +89,9 @@ describe('discovery (RFC 8414) and JWKS', () => {
       // 'none': public clients of the code flow (PKCE, RFC 8414 §2)
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     });
-    expect(meta.grant_types_supported).toEqual(expect.arrayContaining(['client_credentials', 'password', 'refresh_token']));
+    expect(meta.grant_types_supported).toEqual(
+      expect.arrayContaining(['client_credentials', 'password', 'refresh_token']),
+    );
     expect(meta.scopes_supported).toEqual(['base', 'files', 'upload_files']);
   });
 
@@ -95,7 +107,11 @@ describe('discovery (RFC 8414) and JWKS', () => {
 
 describe('configuration validation', () => {
   const fetchWith = (overrides: Record<string, unknown>) =>
-    app.fetch(new Request('http://localhost:8787/.well-known/jwks.json'), { ...env, ...overrides }, createExecutionContext());
+    app.fetch(
+      new Request('http://localhost:8787/.well-known/jwks.json'),
+      { ...env, ...overrides },
+      createExecutionContext(),
+    );
 
   it.each([
     ['ISSUER', undefined, 'ISSUER is missing'],

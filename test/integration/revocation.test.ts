@@ -3,7 +3,16 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { nowSeconds } from '../../src/lib/clock';
 import { resetRevocationSnapshot, SNAPSHOT_SECONDS } from '../../src/storage/revocations';
 import { errorOf, expectTokens, seedClient, tokenRequest } from '../helpers';
-import { claimsOf, formPost, freezeClock, introspect, me, revocationRows, revokeRequest, userTokens } from '../ops-helpers';
+import {
+  claimsOf,
+  formPost,
+  freezeClock,
+  introspect,
+  me,
+  revocationRows,
+  revokeRequest,
+  userTokens,
+} from '../ops-helpers';
 
 beforeEach(() => resetRevocationSnapshot());
 
@@ -19,7 +28,9 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
     expect(after.status).toBe(401);
     expect(after.headers.get('WWW-Authenticate')).toContain('error="invalid_token"');
     // The refresh token of the same grant still works: only the access token was revoked.
-    await expectTokens(await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, { client }));
+    await expectTokens(
+      await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, { client }),
+    );
   });
 
   it('a revocation made elsewhere reaches protected routes within the snapshot bound, without a read per request', async () => {
@@ -52,23 +63,35 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
 
   it('revokes a refresh token and its whole family', async () => {
     const { client, tokens } = await userTokens();
-    const rotated = await expectTokens(await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, { client }));
+    const rotated = await expectTokens(
+      await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, { client }),
+    );
     expect((await introspect(client, rotated.refresh_token!)).active).toBe(true);
     const res = await revokeRequest(client, { token: rotated.refresh_token!, token_type_hint: 'refresh_token' });
     expect(res.status).toBe(200);
-    const refused = await errorOf(await tokenRequest({ grant_type: 'refresh_token', refresh_token: rotated.refresh_token! }, { client }));
+    const refused = await errorOf(
+      await tokenRequest({ grant_type: 'refresh_token', refresh_token: rotated.refresh_token! }, { client }),
+    );
     expect(refused).toMatchObject({ status: 400, error: 'invalid_grant' });
     expect(await introspect(client, rotated.refresh_token!)).toEqual({ active: false });
-    const { results } = await env.DB.prepare('SELECT revoked_at FROM refresh_tokens WHERE client_id = ?1').bind(client.id).all<{ revoked_at: number | null }>();
+    const { results } = await env.DB.prepare('SELECT revoked_at FROM refresh_tokens WHERE client_id = ?1')
+      .bind(client.id)
+      .all<{ revoked_at: number | null }>();
     expect(results.length).toBe(2);
     expect(results.every((r) => r.revoked_at !== null)).toBe(true);
   });
 
   it('finds the token whatever the hint says', async () => {
     const { client, tokens } = await userTokens();
-    expect((await revokeRequest(client, { token: tokens.refresh_token!, token_type_hint: 'access_token' })).status).toBe(200);
-    expect((await revokeRequest(client, { token: tokens.access_token, token_type_hint: 'refresh_token' })).status).toBe(200);
-    expect((await revokeRequest(client, { token: tokens.access_token, token_type_hint: 'something_else' })).status).toBe(200);
+    expect(
+      (await revokeRequest(client, { token: tokens.refresh_token!, token_type_hint: 'access_token' })).status,
+    ).toBe(200);
+    expect((await revokeRequest(client, { token: tokens.access_token, token_type_hint: 'refresh_token' })).status).toBe(
+      200,
+    );
+    expect(
+      (await revokeRequest(client, { token: tokens.access_token, token_type_hint: 'something_else' })).status,
+    ).toBe(200);
     expect(await introspect(client, tokens.refresh_token!)).toEqual({ active: false });
     expect(await introspect(client, tokens.access_token)).toEqual({ active: false });
   });
@@ -101,17 +124,28 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
     const res = await formPost('/oauth2/revoke', { token: 'x' });
     expect(res.status).toBe(401);
     expect((await errorOf(res)).error).toBe('invalid_client');
-    expect(await errorOf(await revokeRequest({ id: client.id, secret: 'wrong' }, { token: 'x' }))).toMatchObject({ status: 401, error: 'invalid_client' });
+    expect(await errorOf(await revokeRequest({ id: client.id, secret: 'wrong' }, { token: 'x' }))).toMatchObject({
+      status: 401,
+      error: 'invalid_client',
+    });
   });
 
   it('lets a public client revoke its own refresh token', async () => {
     const pub = await seedClient({ confidential: false, grantTypes: ['authorization_code', 'refresh_token'] });
     const { newRefreshFamily } = await import('../../src/storage/refresh-tokens');
-    const rt = await newRefreshFamily(env.DB, { clientId: pub.id, userId: null, scope: 'files', scopeMask: 2, ttlSeconds: 3600 });
+    const rt = await newRefreshFamily(env.DB, {
+      clientId: pub.id,
+      userId: null,
+      scope: 'files',
+      scopeMask: 2,
+      ttlSeconds: 3600,
+    });
     await rt.statement.run();
     const res = await formPost('/oauth2/revoke', { token: rt.token, client_id: pub.id });
     expect(res.status).toBe(200);
-    const row = await env.DB.prepare('SELECT revoked_at FROM refresh_tokens WHERE family_id = ?1').bind(rt.familyId).first<{ revoked_at: number | null }>();
+    const row = await env.DB.prepare('SELECT revoked_at FROM refresh_tokens WHERE family_id = ?1')
+      .bind(rt.familyId)
+      .first<{ revoked_at: number | null }>();
     expect(row!.revoked_at).not.toBeNull();
   });
 });

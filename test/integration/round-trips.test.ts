@@ -12,7 +12,7 @@ import { app } from '../../src/app';
 import { authenticateAccessToken } from '../../src/tokens/authenticate-access-token';
 import { authorizeFlow } from '../authz-helpers';
 import { bytesOf, clientToken, png, uploaded } from '../files-fixtures';
-import { ORIGIN, basic, expectTokens, seedClient, seedUser } from '../helpers';
+import { basic, expectTokens, ORIGIN, seedClient, seedUser } from '../helpers';
 
 interface Counts {
   d1: number;
@@ -56,7 +56,10 @@ function countingEnv(counts: Counts): Env {
         return (stmts: D1PreparedStatement[]) => {
           counts.d1++;
           counts.calls.push(`D1.batch(${stmts.length})`);
-          return value.call(target, stmts.map((s) => targets.get(s) ?? s));
+          return value.call(
+            target,
+            stmts.map((s) => targets.get(s) ?? s),
+          );
         };
       }
       if (prop === 'exec' || prop === 'withSession') {
@@ -161,9 +164,13 @@ describe('round trips per operation (DESIGN.md budget)', () => {
   it('refresh_token rotation: exactly 1 D1 batch, ≤ 1 KV, 0 R2', async () => {
     const client = await seedClient();
     const user = await seedUser();
-    const first = await expectTokens(await token(client, { grant_type: 'password', username: user.email, password: user.password }));
+    const first = await expectTokens(
+      await token(client, { grant_type: 'password', username: user.email, password: user.password }),
+    );
     reset();
-    const rotated = await expectTokens(await token(client, { grant_type: 'refresh_token', refresh_token: first.refresh_token! }));
+    const rotated = await expectTokens(
+      await token(client, { grant_type: 'refresh_token', refresh_token: first.refresh_token! }),
+    );
     expect(rotated.refresh_token).toBeDefined();
     expectBudget({ d1: 1, kvMax: 1 }, 'refresh rotation');
     // 5 statements since issue 10 item 4 (reuse also deny-lists the family's fid), still one round trip.
@@ -173,9 +180,13 @@ describe('round trips per operation (DESIGN.md budget)', () => {
   it('refresh_token under the reuse policy (issue 11): exactly 1 D1 batch, ≤ 1 KV, 0 R2', async () => {
     const client = await seedClient({ refreshTokenPolicy: 'reuse' });
     const user = await seedUser();
-    const first = await expectTokens(await token(client, { grant_type: 'password', username: user.email, password: user.password }));
+    const first = await expectTokens(
+      await token(client, { grant_type: 'password', username: user.email, password: user.password }),
+    );
     reset();
-    const again = await expectTokens(await token(client, { grant_type: 'refresh_token', refresh_token: first.refresh_token! }));
+    const again = await expectTokens(
+      await token(client, { grant_type: 'refresh_token', refresh_token: first.refresh_token! }),
+    );
     expect(again.refresh_token).toBe(first.refresh_token);
     expectBudget({ d1: 1, kvMax: 1 }, 'refresh reuse');
     // the replay check of a rotated-away token, the family deny-list for it, then the row with its user's status
@@ -186,7 +197,9 @@ describe('round trips per operation (DESIGN.md budget)', () => {
     const client = await seedClient();
     const user = await seedUser();
     const cc = await expectTokens(await token(client, { grant_type: 'client_credentials' }));
-    const pw = await expectTokens(await token(client, { grant_type: 'password', username: user.email, password: user.password }));
+    const pw = await expectTokens(
+      await token(client, { grant_type: 'password', username: user.email, password: user.password }),
+    );
     // Warm: the first check in an isolate may load the deny-list snapshot (one D1 read per 30 s).
     await authenticateAccessToken(cenv, cc.access_token);
     reset();
@@ -210,7 +223,14 @@ describe('round trips per operation (DESIGN.md budget)', () => {
     const r = await authorizeFlow(client, user); // over the real bindings: the exchange alone is counted
     await expectTokens(await token(client, { grant_type: 'client_credentials' })); // warm client cache and key ring
     reset();
-    const t = await expectTokens(await token(client, { grant_type: 'authorization_code', code: r.code, redirect_uri: 'https://app.example/cb', code_verifier: r.verifier! }));
+    const t = await expectTokens(
+      await token(client, {
+        grant_type: 'authorization_code',
+        code: r.code,
+        redirect_uri: 'https://app.example/cb',
+        code_verifier: r.verifier!,
+      }),
+    );
     expect(t.refresh_token).toBeDefined();
     expectBudget({ d1: 1, kvMax: 1 }, 'authorization_code exchange');
     // consume the code, insert the refresh family, the two replay statements, read the row back

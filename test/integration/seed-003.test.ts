@@ -13,8 +13,8 @@
  * Its code flow has no PKCE: that works for a confidential client an administrator registered with require_pkce false.
  */
 import { describe, expect, it } from 'vitest';
+import { authorizeFlow, Browser, signIn } from '../authz-helpers';
 import { call, errorOf, seedUser } from '../helpers';
-import { Browser, authorizeFlow, signIn } from '../authz-helpers';
 import { admin, json, me } from '../ops-helpers';
 
 const SUCCESS = 'https://app.example/cb';
@@ -25,8 +25,14 @@ const FAILURE = 'https://app.example/cb/failed';
  * host replaced: aliases of the published /oauth2/authorize and /oauth2/token (src/app.ts).
  */
 async function endpoints(): Promise<{ auth: string; token: string }> {
-  const meta = await json<{ authorization_endpoint: string; token_endpoint: string }>(await call('/.well-known/oauth-authorization-server'), 200);
-  expect([new URL(meta.authorization_endpoint).pathname, new URL(meta.token_endpoint).pathname]).toEqual(['/oauth2/authorize', '/oauth2/token']);
+  const meta = await json<{ authorization_endpoint: string; token_endpoint: string }>(
+    await call('/.well-known/oauth-authorization-server'),
+    200,
+  );
+  expect([new URL(meta.authorization_endpoint).pathname, new URL(meta.token_endpoint).pathname]).toEqual([
+    '/oauth2/authorize',
+    '/oauth2/token',
+  ]);
   return { auth: '/auth', token: '/token' };
 }
 
@@ -50,18 +56,30 @@ async function registerApp(): Promise<{ id: string; secret: string }> {
     }),
     201,
   );
-  expect(created).toMatchObject({ client_name: 'My Movies', redirect_uris: [SUCCESS, FAILURE], require_pkce: false, client_secret: expect.stringMatching(/^[\w-]{43}$/) });
+  expect(created).toMatchObject({
+    client_name: 'My Movies',
+    redirect_uris: [SUCCESS, FAILURE],
+    require_pkce: false,
+    client_secret: expect.stringMatching(/^[\w-]{43}$/),
+  });
   return { id: created.client_id as string, secret: created.client_secret as string };
 }
 
 /** `https://auth-server/token?…` as written: a POST whose parameters are all in the URL (curl -X POST, no body). */
 function postUrl(path: string, query: Record<string, string>, form = true): Promise<Response> {
-  return call(`${path}?${new URLSearchParams(query)}`, { method: 'POST', headers: form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {} });
+  return call(`${path}?${new URLSearchParams(query)}`, {
+    method: 'POST',
+    headers: form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {},
+  });
 }
 
 /** The same parameters where RFC 6749 §3.2 puts them: the urlencoded body. */
 function postBody(path: string, params: Record<string, string>): Promise<Response> {
-  return call(path, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() });
+  return call(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params).toString(),
+  });
 }
 
 async function expectBodyRefusal(res: Response, param: string): Promise<void> {
@@ -94,21 +112,42 @@ describe('seed 003: authorization code, without PKCE, for a confidential client 
     const link = `${auth}?${new URLSearchParams({ response_type: 'code', client_id: app.id, scope: 'base', state: 'xyz', redirect_uri: SUCCESS })}`;
     const signedOut = await call(link, { redirect: 'manual' });
     expect(signedOut.status).toBe(302);
-    expect(signedOut.headers.get('Location')).toBe(`/login?next=${encodeURIComponent(`/oauth2/authorize?${link.split('?')[1]}`)}`);
+    expect(signedOut.headers.get('Location')).toBe(
+      `/login?next=${encodeURIComponent(`/oauth2/authorize?${link.split('?')[1]}`)}`,
+    );
     // authorizeFlow sends response_type, client_id, redirect_uri, scope, state and nothing else (pkce: false).
-    const back = await authorizeFlow({ id: app.id }, user, { pkce: false, redirectUri: SUCCESS, scope: 'base', state: 'xyz' });
+    const back = await authorizeFlow({ id: app.id }, user, {
+      pkce: false,
+      redirectUri: SUCCESS,
+      scope: 'base',
+      state: 'xyz',
+    });
     expect(back.location.startsWith(`${SUCCESS}?`)).toBe(true);
     expect(back.state).toBe('xyz');
     expect(back.iss).toBe('http://localhost:8787'); // RFC 9207, extra to the document
 
     // "3 query params: client_id, client_secret, code" (and grant_type, redirect_uri), as written: refused, told where.
-    const written = { grant_type: 'authorization_code', client_id: app.id, client_secret: app.secret, code: back.code, redirect_uri: SUCCESS };
+    const written = {
+      grant_type: 'authorization_code',
+      client_id: app.id,
+      client_secret: app.secret,
+      code: back.code,
+      redirect_uri: SUCCESS,
+    };
     await expectBodyRefusal(await postUrl(token, written), 'client_id');
     const noBody = await postUrl(token, written, false); // curl -X POST sends no Content-Type
-    expect(await errorOf(noBody)).toEqual({ status: 400, error: 'invalid_request', description: 'Send the parameters as application/x-www-form-urlencoded in the request body.' });
+    expect(await errorOf(noBody)).toEqual({
+      status: 400,
+      error: 'invalid_request',
+      description: 'Send the parameters as application/x-www-form-urlencoded in the request body.',
+    });
     const get = await call(`${token}?${new URLSearchParams(written)}`); // or typed into a browser
     expect(get.headers.get('Allow')).toBe('POST');
-    expect(await errorOf(get)).toEqual({ status: 405, error: 'invalid_request', description: 'The token endpoint accepts POST only.' });
+    expect(await errorOf(get)).toEqual({
+      status: 405,
+      error: 'invalid_request',
+      description: 'The token endpoint accepts POST only.',
+    });
 
     // The refused requests consumed nothing: the same parameters in the body get the document's answer.
     await expectDocumentTokens(await postBody(token, written), user.id);
@@ -123,7 +162,12 @@ describe('seed 003: authorization code, without PKCE, for a confidential client 
     await signIn(b, user.email, user.password, path);
     const consent = await b.get(path);
     expect(consent.status).toBe(200);
-    const fields = Object.fromEntries([...(await consent.text()).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2].replace(/&amp;/g, '&')]));
+    const fields = Object.fromEntries(
+      [...(await consent.text()).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [
+        m[1],
+        m[2].replace(/&amp;/g, '&'),
+      ]),
+    );
     const denied = await b.post(auth, { ...fields, decision: 'deny' });
     expect(denied.status).toBe(303);
     const q = new URL(denied.headers.get('Location')!).searchParams;
@@ -138,19 +182,47 @@ describe('seed 003: password and client credentials', () => {
     const { token } = await endpoints();
     const app = await registerApp();
     const user = await seedUser();
-    await expectBodyRefusal(await postUrl(token, { grant_type: 'password', client_id: app.id, username: user.email, password: user.password }), 'client_id');
+    await expectBodyRefusal(
+      await postUrl(token, {
+        grant_type: 'password',
+        client_id: app.id,
+        username: user.email,
+        password: user.password,
+      }),
+      'client_id',
+    );
     // The document names client_id only; a confidential client also proves itself with its secret (RFC 6749 §4.3.2).
-    const noSecret = await postBody(token, { grant_type: 'password', client_id: app.id, username: user.email, password: user.password });
+    const noSecret = await postBody(token, {
+      grant_type: 'password',
+      client_id: app.id,
+      username: user.email,
+      password: user.password,
+    });
     expect(noSecret.status).toBe(401);
     expect((await errorOf(noSecret)).error).toBe('invalid_client');
-    await expectDocumentTokens(await postBody(token, { grant_type: 'password', client_id: app.id, client_secret: app.secret, username: user.email, password: user.password }), user.id);
+    await expectDocumentTokens(
+      await postBody(token, {
+        grant_type: 'password',
+        client_id: app.id,
+        client_secret: app.secret,
+        username: user.email,
+        password: user.password,
+      }),
+      user.id,
+    );
   });
 
   it('token?grant_type=client_credentials&client_id&client_secret: refused in the URL, works in the body', async () => {
     const { token } = await endpoints();
     const app = await registerApp();
-    await expectBodyRefusal(await postUrl(token, { grant_type: 'client_credentials', client_id: app.id, client_secret: app.secret }), 'client_id');
-    await expectDocumentTokens(await postBody(token, { grant_type: 'client_credentials', client_id: app.id, client_secret: app.secret }), app.id);
+    await expectBodyRefusal(
+      await postUrl(token, { grant_type: 'client_credentials', client_id: app.id, client_secret: app.secret }),
+      'client_id',
+    );
+    await expectDocumentTokens(
+      await postBody(token, { grant_type: 'client_credentials', client_id: app.id, client_secret: app.secret }),
+      app.id,
+    );
   });
 });
 

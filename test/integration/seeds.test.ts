@@ -6,14 +6,17 @@
  * the server sends "Bearer".
  */
 import { describe, expect, it } from 'vitest';
-import { call, errorOf, seedClient, seedUser, type TokenJson } from '../helpers';
 import { png, putImage } from '../files-fixtures';
+import { call, errorOf, seedClient, seedUser, type TokenJson } from '../helpers';
 
 /** What `curl -u ID:SECRET "URL" -d … -d …` sends. */
 function curl(url: string, client: { id: string; secret: string }, ...data: string[]): Promise<Response> {
   return call(url, {
     method: 'POST',
-    headers: { Authorization: `Basic ${btoa(`${client.id}:${client.secret}`)}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: {
+      Authorization: `Basic ${btoa(`${client.id}:${client.secret}`)}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
     body: data.join('&'),
   });
 }
@@ -50,7 +53,14 @@ describe('seed 000 (Creads Partners API, OAuth2)', () => {
     const user = await seedUser();
     const body = `grant_type=password&username=${encodeURIComponent(user.email)}&password=${encodeURIComponent(user.password)}`;
     const first = await tokens(await curl('/oauth2/token?grant_type=password', client, body));
-    const t = await tokens(await curl('/oauth2/token?grant_type=password', client, 'grant_type=refresh_token', `refresh_token=${first.refresh_token}`));
+    const t = await tokens(
+      await curl(
+        '/oauth2/token?grant_type=password',
+        client,
+        'grant_type=refresh_token',
+        `refresh_token=${first.refresh_token}`,
+      ),
+    );
     expect(t.scope).toBe('base');
     expect(t.refresh_token).not.toBe(first.refresh_token);
   });
@@ -62,7 +72,9 @@ describe('seed 000 (Creads Partners API, OAuth2)', () => {
 
 /** Seeds 000 and 002: `-d 'grant_type=client_credentials' -d 'scope=files'`, then `<img src=".../v1/img/whateverImage.png?access_token=…">`. */
 async function filesToken(client: { id: string; secret: string }): Promise<void> {
-  const upload = await tokens(await curl('/oauth2/token', client, 'grant_type=client_credentials', 'scope=upload_files'));
+  const upload = await tokens(
+    await curl('/oauth2/token', client, 'grant_type=client_credentials', 'scope=upload_files'),
+  );
   const bytes = png(500);
   expect((await putImage('whateverImage.png', bytes, upload.access_token)).status).toBe(201);
   const t = await tokens(await curl('/oauth2/token', client, 'grant_type=client_credentials', 'scope=files'));
@@ -74,7 +86,11 @@ async function filesToken(client: { id: string; secret: string }): Promise<void>
 }
 
 describe('seed 001 (CitrusAd, OAuth 2.0 authentication)', () => {
-  const request = (client: { id: string; secret: string }, body = 'grant_type=client_credentials', type = 'application/x-www-form-urlencoded') =>
+  const request = (
+    client: { id: string; secret: string },
+    body = 'grant_type=client_credentials',
+    type = 'application/x-www-form-urlencoded',
+  ) =>
     call('/v1/oauth2/token', {
       method: 'POST',
       headers: { 'Content-Type': type, Authorization: `Basic ${btoa(`${client.id}:${client.secret}`)}` },
@@ -92,7 +108,10 @@ describe('seed 001 (CitrusAd, OAuth 2.0 authentication)', () => {
 
   it('a wrong client_id or client_secret: {"error":"invalid_client"}', async () => {
     const client = await seedClient();
-    for (const wrong of [{ ...client, secret: 'wrong' }, { id: 'cl_nobody', secret: client.secret }]) {
+    for (const wrong of [
+      { ...client, secret: 'wrong' },
+      { id: 'cl_nobody', secret: client.secret },
+    ]) {
       const err = await errorOf(await request(wrong));
       expect([err.status, err.error]).toEqual([401, 'invalid_client']);
     }

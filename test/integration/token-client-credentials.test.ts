@@ -19,20 +19,29 @@ describe('client_credentials grant (RFC 6749 §4.4, seeds 000 and 001)', () => {
 
   it('answers on the CitrusAd path /v1/oauth2/token (seed 001)', async () => {
     const client = await seedClient();
-    const body = await expectTokens(await tokenRequest({ grant_type: 'client_credentials' }, { client, path: '/v1/oauth2/token' }));
+    const body = await expectTokens(
+      await tokenRequest({ grant_type: 'client_credentials' }, { client, path: '/v1/oauth2/token' }),
+    );
     expect(body.access_token.split('.')).toHaveLength(3);
   });
 
   it('issues a files-only token on request (seed 002)', async () => {
     const client = await seedClient();
-    const body = await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope: 'files' }, { client }));
+    const body = await expectTokens(
+      await tokenRequest({ grant_type: 'client_credentials', scope: 'files' }, { client }),
+    );
     expect(body.scope).toBe('files');
   });
 
   it('issues an RFC 9068 JWT that verifies against the published JWKS', async () => {
     const client = await seedClient();
-    const { access_token } = await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope: 'files upload_files' }, { client }));
-    const meta = await (await call('/.well-known/oauth-authorization-server')).json<{ jwks_uri: string; issuer: string }>();
+    const { access_token } = await expectTokens(
+      await tokenRequest({ grant_type: 'client_credentials', scope: 'files upload_files' }, { client }),
+    );
+    const meta = await (await call('/.well-known/oauth-authorization-server')).json<{
+      jwks_uri: string;
+      issuer: string;
+    }>();
     const jwksRes = await call(new URL(meta.jwks_uri).pathname);
     const jwks = await jwksRes.json<{ keys: Record<string, unknown>[] }>();
     for (const k of jwks.keys) expect(k).not.toHaveProperty('d'); // never publish the private part
@@ -40,7 +49,11 @@ describe('client_credentials grant (RFC 6749 §4.4, seeds 000 and 001)', () => {
     expect(header).toMatchObject({ typ: 'at+jwt', alg: 'ES256' });
     expect(jwks.keys.map((k) => k.kid)).toContain(header.kid);
     const key = await importJWK(jwks.keys.find((k) => k.kid === header.kid)! as never, 'ES256');
-    const { payload } = await jwtVerify(access_token, key, { issuer: meta.issuer, audience: env.ACCESS_TOKEN_AUDIENCE, typ: 'at+jwt' });
+    const { payload } = await jwtVerify(access_token, key, {
+      issuer: meta.issuer,
+      audience: env.ACCESS_TOKEN_AUDIENCE,
+      typ: 'at+jwt',
+    });
     expect(payload).toMatchObject({ iss: ORIGIN, sub: client.id, client_id: client.id, scope: 'files upload_files' });
     expect(typeof payload.jti).toBe('string');
     expect(payload.exp! - payload.iat!).toBe(3600);
@@ -48,7 +61,9 @@ describe('client_credentials grant (RFC 6749 §4.4, seeds 000 and 001)', () => {
 
   it('accepts client_secret_post from a client registered for it', async () => {
     const client = await seedClient({ authMethod: 'client_secret_post' });
-    await expectTokens(await tokenRequest({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret }));
+    await expectTokens(
+      await tokenRequest({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret }),
+    );
   });
 
   it('accepts form-encoded credentials in Basic (RFC 6749 §2.3.1)', async () => {
@@ -63,7 +78,10 @@ describe('client_credentials grant (RFC 6749 §4.4, seeds 000 and 001)', () => {
 
   it('refuses an unknown client and a wrong secret alike: 401, Basic challenge, no-store', async () => {
     const client = await seedClient();
-    for (const c of [{ id: client.id, secret: 'wrong' }, { id: 'nobody', secret: client.secret }]) {
+    for (const c of [
+      { id: client.id, secret: 'wrong' },
+      { id: 'nobody', secret: client.secret },
+    ]) {
       const res = await tokenRequest({ grant_type: 'client_credentials' }, { client: c });
       expect(res.status).toBe(401);
       expect(res.headers.get('WWW-Authenticate')).toMatch(/^Basic realm=/);
@@ -102,7 +120,9 @@ describe('client_credentials grant (RFC 6749 §4.4, seeds 000 and 001)', () => {
     const { rotateClientSecret } = await import('../../src/storage/clients');
     const secret = await rotateClientSecret(env.DB, env.CACHE, client.id);
     expect((await tokenRequest({ grant_type: 'client_credentials' }, { client })).status).toBe(401);
-    await expectTokens(await tokenRequest({ grant_type: 'client_credentials' }, { client: { id: client.id, secret: secret! } }));
+    await expectTokens(
+      await tokenRequest({ grant_type: 'client_credentials' }, { client: { id: client.id, secret: secret! } }),
+    );
   });
 
   it('refuses scopes the client is not allowed: invalid_scope', async () => {

@@ -22,7 +22,11 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
   it('unsupported_grant_type: unknown and abandoned grants', async () => {
     const client = await seedClient();
     for (const g of ['implicit', 'urn:ietf:params:oauth:grant-type:device_code', '__proto__', 'toString']) {
-      const body = await expectOAuthError(await tokenRequest({ grant_type: g }, { client }), 400, 'unsupported_grant_type');
+      const body = await expectOAuthError(
+        await tokenRequest({ grant_type: g }, { client }),
+        400,
+        'unsupported_grant_type',
+      );
       expect(body.error_description).toContain('client_credentials');
     }
   });
@@ -35,9 +39,21 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
 
   it('invalid_grant, invalid_scope, unauthorized_client: 400', async () => {
     const client = await seedClient({ grantTypes: ['client_credentials', 'refresh_token'], scopes: ['files'] });
-    await expectOAuthError(await tokenRequest({ grant_type: 'refresh_token', refresh_token: 'x' }, { client }), 400, 'invalid_grant');
-    await expectOAuthError(await tokenRequest({ grant_type: 'client_credentials', scope: 'base' }, { client }), 400, 'invalid_scope');
-    await expectOAuthError(await tokenRequest({ grant_type: 'password', username: 'a', password: 'b' }, { client }), 400, 'unauthorized_client');
+    await expectOAuthError(
+      await tokenRequest({ grant_type: 'refresh_token', refresh_token: 'x' }, { client }),
+      400,
+      'invalid_grant',
+    );
+    await expectOAuthError(
+      await tokenRequest({ grant_type: 'client_credentials', scope: 'base' }, { client }),
+      400,
+      'invalid_scope',
+    );
+    await expectOAuthError(
+      await tokenRequest({ grant_type: 'password', username: 'a', password: 'b' }, { client }),
+      400,
+      'unauthorized_client',
+    );
   });
 
   it('repeated parameter: invalid_request', async () => {
@@ -72,19 +88,96 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
 describe('malformed input never produces a 5xx', () => {
   const client = { id: 'x', secret: 'y' };
   const cases: [string, RequestInit][] = [
-    ['JSON body', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"grant_type":"client_credentials"}' }],
+    [
+      'JSON body',
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"grant_type":"client_credentials"}' },
+    ],
     ['no content type', { method: 'POST', body: 'grant_type=client_credentials' }],
-    ['multipart', { method: 'POST', body: (() => { const f = new FormData(); f.set('grant_type', 'client_credentials'); return f; })() }],
-    ['invalid UTF-8', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new Uint8Array([0x67, 0x3d, 0xc3, 0x28]) }],
-    ['bad percent-encoding', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=%E0%A4%A' }],
-    ['1 MB body', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&x=${'a'.repeat(1024 * 1024)}` }],
-    ['10 KB Authorization header', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${'A'.repeat(10 * 1024)}` }, body: 'grant_type=client_credentials' }],
-    ['10 KB client_id', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic('i'.repeat(10 * 1024), 's') }, body: 'grant_type=client_credentials' }],
+    [
+      'multipart',
+      {
+        method: 'POST',
+        body: (() => {
+          const f = new FormData();
+          f.set('grant_type', 'client_credentials');
+          return f;
+        })(),
+      },
+    ],
+    [
+      'invalid UTF-8',
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new Uint8Array([0x67, 0x3d, 0xc3, 0x28]),
+      },
+    ],
+    [
+      'bad percent-encoding',
+      { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=%E0%A4%A' },
+    ],
+    [
+      '1 MB body',
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=client_credentials&x=${'a'.repeat(1024 * 1024)}`,
+      },
+    ],
+    [
+      '10 KB Authorization header',
+      {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: `Basic ${'A'.repeat(10 * 1024)}`,
+        },
+        body: 'grant_type=client_credentials',
+      },
+    ],
+    [
+      '10 KB client_id',
+      {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: basic('i'.repeat(10 * 1024), 's'),
+        },
+        body: 'grant_type=client_credentials',
+      },
+    ],
     ['empty body', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }],
-    ['only separators', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: '&&&==&' }],
-    ['NUL in values', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(client.id, client.secret) }, body: 'grant_type=client_credentials%00&scope=%00' }],
-    ['Basic without colon', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${btoa('abc')}` }, body: 'grant_type=client_credentials' }],
-    ['unknown auth scheme', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: 'Digest abc' }, body: 'grant_type=client_credentials' }],
+    [
+      'only separators',
+      { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: '&&&==&' },
+    ],
+    [
+      'NUL in values',
+      {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: basic(client.id, client.secret),
+        },
+        body: 'grant_type=client_credentials%00&scope=%00',
+      },
+    ],
+    [
+      'Basic without colon',
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${btoa('abc')}` },
+        body: 'grant_type=client_credentials',
+      },
+    ],
+    [
+      'unknown auth scheme',
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: 'Digest abc' },
+        body: 'grant_type=client_credentials',
+      },
+    ],
   ];
   for (const [name, init] of cases) {
     it(name, async () => {

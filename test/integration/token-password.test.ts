@@ -9,7 +9,10 @@ describe('password grant (RFC 6749 §4.3, seed 000)', () => {
   it('answers the seed request as written: grant_type repeated in the query string', async () => {
     const client = await seedClient();
     const user = await seedUser();
-    const res = await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client, query: 'grant_type=password' });
+    const res = await tokenRequest(
+      { grant_type: 'password', username: user.email, password: user.password },
+      { client, query: 'grant_type=password' },
+    );
     const body = await expectTokens(res);
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'base' });
     expect(body.refresh_token).toMatch(/^[\w-]{43}$/);
@@ -19,20 +22,30 @@ describe('password grant (RFC 6749 §4.3, seed 000)', () => {
   it('matches the email case-insensitively', async () => {
     const client = await seedClient();
     const user = await seedUser();
-    await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email.toUpperCase(), password: user.password }, { client }));
+    await expectTokens(
+      await tokenRequest(
+        { grant_type: 'password', username: user.email.toUpperCase(), password: user.password },
+        { client },
+      ),
+    );
   });
 
   it('gives no refresh token to a client without the refresh_token grant', async () => {
     const client = await seedClient({ grantTypes: ['password'] });
     const user = await seedUser();
-    const body = await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }));
+    const body = await expectTokens(
+      await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }),
+    );
     expect(body.refresh_token).toBeUndefined();
   });
 
   it('is off unless the client is registered for it (RFC 9700 §2.4): unauthorized_client', async () => {
     const client = await seedClient({ grantTypes: ['client_credentials', 'refresh_token'] });
     const user = await seedUser();
-    const res = await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client });
+    const res = await tokenRequest(
+      { grant_type: 'password', username: user.email, password: user.password },
+      { client },
+    );
     expect(await errorOf(res)).toMatchObject({ status: 400, error: 'unauthorized_client' });
   });
 
@@ -47,14 +60,22 @@ describe('password grant (RFC 6749 §4.3, seed 000)', () => {
   it('requires username and password', async () => {
     const client = await seedClient();
     const res = await tokenRequest({ grant_type: 'password', username: 'a@b.c' }, { client });
-    expect(await errorOf(res)).toMatchObject({ status: 400, error: 'invalid_request', description: 'The "password" parameter is required.' });
+    expect(await errorOf(res)).toMatchObject({
+      status: 400,
+      error: 'invalid_request',
+      description: 'The "password" parameter is required.',
+    });
   });
 
   it('gives the same answer for an unknown user and a wrong password', async () => {
     const client = await seedClient();
     const user = await seedUser();
-    const wrong = await errorOf(await tokenRequest({ grant_type: 'password', username: user.email, password: 'nope' }, { client }));
-    const unknown = await errorOf(await tokenRequest({ grant_type: 'password', username: 'ghost@example.com', password: 'nope' }, { client }));
+    const wrong = await errorOf(
+      await tokenRequest({ grant_type: 'password', username: user.email, password: 'nope' }, { client }),
+    );
+    const unknown = await errorOf(
+      await tokenRequest({ grant_type: 'password', username: 'ghost@example.com', password: 'nope' }, { client }),
+    );
     expect(wrong).toEqual(unknown);
     expect(wrong).toMatchObject({ status: 400, error: 'invalid_grant' });
   });
@@ -63,7 +84,11 @@ describe('password grant (RFC 6749 §4.3, seed 000)', () => {
     const client = await seedClient();
     const user = await seedUser();
     await tokenRequest({ grant_type: 'password', username: user.email, password: 'hunter2-wrong' }, { client });
-    const row = await env.DB.prepare("SELECT actor, subject, detail FROM audit_events WHERE event = 'login_failed' AND subject = ?1").bind(user.id).first<Record<string, string>>();
+    const row = await env.DB.prepare(
+      "SELECT actor, subject, detail FROM audit_events WHERE event = 'login_failed' AND subject = ?1",
+    )
+      .bind(user.id)
+      .first<Record<string, string>>();
     expect(row).toMatchObject({ actor: client.id, subject: user.id });
     expect(JSON.parse(row!.detail)).toEqual({ via: 'password_grant', reason: 'wrong_password' });
     expect(JSON.stringify(row)).not.toContain('hunter2');
@@ -73,8 +98,14 @@ describe('password grant (RFC 6749 §4.3, seed 000)', () => {
     const client = await seedClient();
     const user = await seedUser();
     await setUserStatus(env, user.id, 'disabled');
-    const err = await errorOf(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }));
-    expect(err).toMatchObject({ status: 400, error: 'invalid_grant', description: 'The username or password is incorrect.' });
+    const err = await errorOf(
+      await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }),
+    );
+    expect(err).toMatchObject({
+      status: 400,
+      error: 'invalid_grant',
+      description: 'The username or password is incorrect.',
+    });
   });
 
   it('slows down, then locks a username with Retry-After, even for the right password, until the lock ends', async () => {
@@ -93,7 +124,10 @@ describe('password grant (RFC 6749 §4.3, seed 000)', () => {
     expect(delays[0]).toBe(250);
     expect(Number(last!.headers.get('Retry-After'))).toBe(LOCK_SECONDS);
 
-    const locked = await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client });
+    const locked = await tokenRequest(
+      { grant_type: 'password', username: user.email, password: user.password },
+      { client },
+    );
     expect(locked.status).toBe(400);
     expect(Number(locked.headers.get('Retry-After'))).toBeGreaterThan(0);
     const err = await errorOf(locked);
@@ -102,10 +136,14 @@ describe('password grant (RFC 6749 §4.3, seed 000)', () => {
 
     // Another username is not affected.
     const other = await seedUser();
-    await expectTokens(await tokenRequest({ grant_type: 'password', username: other.email, password: other.password }, { client }));
+    await expectTokens(
+      await tokenRequest({ grant_type: 'password', username: other.email, password: other.password }, { client }),
+    );
 
     clock.now = () => start + (LOCK_SECONDS + 1) * 1000;
-    await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }));
+    await expectTokens(
+      await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }),
+    );
     // Success clears the counter: the next failure is not delayed.
     delays.length = 0;
     await tokenRequest({ grant_type: 'password', username: user.email, password: 'again' }, { client });
@@ -117,7 +155,10 @@ describe('password grant (RFC 6749 §4.3, seed 000)', () => {
     for (let i = 0; i < LOCK_AFTER; i++) {
       await tokenRequest({ grant_type: 'password', username: 'ghost2@example.com', password: `g${i}` }, { client });
     }
-    const res = await tokenRequest({ grant_type: 'password', username: 'ghost2@example.com', password: 'x' }, { client });
+    const res = await tokenRequest(
+      { grant_type: 'password', username: 'ghost2@example.com', password: 'x' },
+      { client },
+    );
     expect(res.headers.get('Retry-After')).not.toBeNull();
   });
 });
@@ -129,7 +170,10 @@ describe('client secret brute force', () => {
     sleeper.sleep = async (ms) => void delays.push(ms);
     let res: Response | undefined;
     for (let i = 0; i < LOCK_AFTER; i++) {
-      res = await tokenRequest({ grant_type: 'client_credentials' }, { client: { id: client.id, secret: `wrong-${i}` } });
+      res = await tokenRequest(
+        { grant_type: 'client_credentials' },
+        { client: { id: client.id, secret: `wrong-${i}` } },
+      );
       expect(res.status).toBe(401);
     }
     expect(delays.length).toBeGreaterThan(0);

@@ -2,12 +2,15 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { clock } from '../../src/lib/clock';
 import { setUserStatus } from '../../src/services/user-account';
-import { call, errorOf, expectTokens, seedClient, seedUser, tokenRequest, type TestClient } from '../helpers';
+import { call, errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
 
 async function login(client: TestClient, scope?: string) {
   const user = await seedUser();
   const body = await expectTokens(
-    await tokenRequest({ grant_type: 'password', username: user.email, password: user.password, ...(scope ? { scope } : {}) }, { client }),
+    await tokenRequest(
+      { grant_type: 'password', username: user.email, password: user.password, ...(scope ? { scope } : {}) },
+      { client },
+    ),
   );
   return { user, ...body, refresh_token: body.refresh_token! };
 }
@@ -37,7 +40,9 @@ describe('refresh_token grant with rotation (RFC 6749 §6, RFC 9700 §4.14.2)', 
     const newest = await refresh(client, second.refresh_token!);
     const err = await errorOf(newest);
     expect(err).toMatchObject({ status: 400, error: 'invalid_grant' });
-    const audit = await env.DB.prepare("SELECT COUNT(*) AS n FROM refresh_tokens WHERE revoked_at IS NOT NULL").first<{ n: number }>();
+    const audit = await env.DB.prepare('SELECT COUNT(*) AS n FROM refresh_tokens WHERE revoked_at IS NOT NULL').first<{
+      n: number;
+    }>();
     expect(audit!.n).toBeGreaterThanOrEqual(2);
   });
 
@@ -73,7 +78,11 @@ describe('refresh_token grant with rotation (RFC 6749 §6, RFC 9700 §4.14.2)', 
     const b = await seedClient();
     const first = await login(a);
     const err = await errorOf(await refresh(b, first.refresh_token));
-    expect(err).toMatchObject({ status: 400, error: 'invalid_grant', description: 'The refresh token was not issued to this client.' });
+    expect(err).toMatchObject({
+      status: 400,
+      error: 'invalid_grant',
+      description: 'The refresh token was not issued to this client.',
+    });
     await expectTokens(await refresh(a, first.refresh_token));
   });
 
@@ -86,7 +95,11 @@ describe('refresh_token grant with rotation (RFC 6749 §6, RFC 9700 §4.14.2)', 
     const second = await expectTokens(await refresh(client, first.refresh_token));
     clock.now = () => start + 30 * 86_400_000 + 1000;
     const err = await errorOf(await refresh(client, second.refresh_token!));
-    expect(err).toMatchObject({ status: 400, error: 'invalid_grant', description: 'The refresh token has expired. Sign in again.' });
+    expect(err).toMatchObject({
+      status: 400,
+      error: 'invalid_grant',
+      description: 'The refresh token has expired. Sign in again.',
+    });
   });
 
   it('refuses unknown and malformed tokens', async () => {
@@ -106,7 +119,10 @@ describe('refresh_token grant with rotation (RFC 6749 §6, RFC 9700 §4.14.2)', 
     const client = await seedClient();
     const first = await login(client);
     await setUserStatus(env, first.user.id, 'disabled');
-    expect(await errorOf(await refresh(client, first.refresh_token))).toMatchObject({ status: 400, error: 'invalid_grant' });
+    expect(await errorOf(await refresh(client, first.refresh_token))).toMatchObject({
+      status: 400,
+      error: 'invalid_grant',
+    });
   });
 
   it('requires the refresh_token grant on the client: unauthorized_client', async () => {
@@ -119,7 +135,9 @@ describe('refresh_token grant with rotation (RFC 6749 §6, RFC 9700 §4.14.2)', 
   it('stores only hashes of refresh tokens', async () => {
     const client = await seedClient();
     const first = await login(client);
-    const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM refresh_tokens WHERE hash = ?1').bind(first.refresh_token).first<{ n: number }>();
+    const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM refresh_tokens WHERE hash = ?1')
+      .bind(first.refresh_token)
+      .first<{ n: number }>();
     expect(row!.n).toBe(0);
   });
 });

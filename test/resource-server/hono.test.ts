@@ -6,17 +6,17 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import {
+  type AccessTokenVariables,
+  mountProtectedResourceMetadata,
+  requireAccessToken,
+} from '../../packages/resource-server/src/hono';
+import {
   createVerifier,
   protectedResourceMetadata,
   refusalResponse,
   resourceMetadataUrl,
   serveProtectedResourceMetadata,
 } from '../../packages/resource-server/src/index';
-import {
-  type AccessTokenVariables,
-  mountProtectedResourceMetadata,
-  requireAccessToken,
-} from '../../packages/resource-server/src/hono';
 import { basic, call, ORIGIN, seedClient } from '../helpers';
 import { AUDIENCE, ISSUER, METADATA_URL, productFetch, productToken, resourceRequest } from './rs-helpers';
 

@@ -7,8 +7,8 @@
 import { generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createVerifier, ResourceServerUnavailableError } from '../../packages/resource-server/src/index';
-import { claimsOf, introspect, revokeRequest } from '../ops-helpers';
 import { expectTokens, seedClient, tokenRequest } from '../helpers';
+import { claimsOf, introspect, revokeRequest } from '../ops-helpers';
 import {
   AUDIENCE,
   claims,

@@ -35,7 +35,12 @@ describe('absolute URLs come from the issuer, whatever the Host', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('Location')).toBe(`${ORIGIN}/v1/img/host/a%20b.png`);
     expect(res.headers.get('Cache-Control')).toBe('no-store');
-    expect(await res.json()).toMatchObject({ path: 'host/a b.png', url: `${ORIGIN}/v1/img/host/a%20b.png`, content_type: 'image/png', size: 300 });
+    expect(await res.json()).toMatchObject({
+      path: 'host/a b.png',
+      url: `${ORIGIN}/v1/img/host/a%20b.png`,
+      content_type: 'image/png',
+      size: 300,
+    });
   });
 
   it('POST (multipart): Location and the body url are on the issuer', async () => {
@@ -44,7 +49,11 @@ describe('absolute URLs come from the issuer, whatever the Host', () => {
     const encoded = new Response(form); // one encoding: its boundary and its Content-Type go together
     const type = encoded.headers.get('Content-Type')!;
     const body = new Uint8Array(await encoded.arrayBuffer());
-    const res = await viaEvilHost('/v1/img', { method: 'POST', headers: { Authorization: `Bearer ${base}`, 'Content-Type': type }, body });
+    const res = await viaEvilHost('/v1/img', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${base}`, 'Content-Type': type },
+      body,
+    });
     expect(res.status).toBe(201);
     const json = (await res.json()) as { path: string; url: string };
     expect(json.url).toBe(`${ORIGIN}/v1/img/${json.path}`);
@@ -56,7 +65,8 @@ describe('absolute URLs come from the issuer, whatever the Host', () => {
     expect(res.status).toBe(200);
     const { items } = (await res.json()) as { items: { path: string; url: string }[] };
     expect(items.length).toBe(2);
-    for (const item of items) expect(item.url).toBe(`${ORIGIN}/v1/img/${item.path.split('/').map(encodeURIComponent).join('/')}`);
+    for (const item of items)
+      expect(item.url).toBe(`${ORIGIN}/v1/img/${item.path.split('/').map(encodeURIComponent).join('/')}`);
   });
 
   it('metadata and redirects: no URL on the requested host', async () => {

@@ -6,9 +6,15 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import {
-  Browser, authorizeFlow, authorizePath, hiddenFields, locationParams, pkcePair, signIn,
+  authorizeFlow,
+  authorizePath,
+  Browser,
+  hiddenFields,
+  locationParams,
+  pkcePair,
+  signIn,
 } from '../authz-helpers';
-import { ORIGIN, call, errorOf, seedClient, seedUser } from '../helpers';
+import { call, errorOf, ORIGIN, seedClient, seedUser } from '../helpers';
 import { admin, json } from '../ops-helpers';
 
 const CB = 'https://partner.example/cb';
@@ -54,7 +60,8 @@ async function expectErrorPage(res: Response, text: RegExp) {
 }
 
 const codesOf = async (clientId: string) =>
-  (await env.DB.prepare('SELECT count(*) AS n FROM authorization_codes WHERE client_id = ?1').bind(clientId)
+  (await env.DB.prepare('SELECT count(*) AS n FROM authorization_codes WHERE client_id = ?1')
+    .bind(clientId)
     .first<{ n: number }>())!.n;
 
 /** Every error the endpoint answers at the redirect URI (RFC 6749 §4.1.2.1), as request overrides. */
@@ -120,8 +127,15 @@ describe('item 1: no redirect to the client before someone signs in (RFC 9700 §
     const b = new Browser();
     await (await b.get('/login')).text(); // the CSRF cookie, as the consent page would have set it
     const { challenge } = await pkcePair();
-    const fields = { response_type: 'code', client_id: clientId, redirect_uri: CB, scope: 'admin', state: 'p',
-      code_challenge: challenge, code_challenge_method: 'S256' };
+    const fields = {
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: CB,
+      scope: 'admin',
+      state: 'p',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    };
     const res = await b.post('/oauth2/authorize', { ...fields, csrf: b.csrf(), decision: 'allow' });
     expect(res.status).toBe(303);
     const loc = res.headers.get('Location')!;
@@ -214,7 +228,10 @@ describe('loopback redirect ports must be real TCP ports', () => {
   it('registration refuses port 0 (dynamic registration and admin API), accepts 65535', async () => {
     const bad = { client_name: 'Native', redirect_uris: ['http://127.0.0.1:0/cb'], token_endpoint_auth_method: 'none' };
     expect(await errorOf(await register(bad, await initialAccessToken()))).toMatchObject({
-      status: 400, error: 'invalid_redirect_uri', description: expect.stringMatching(/from 1 to 65535/) });
+      status: 400,
+      error: 'invalid_redirect_uri',
+      description: expect.stringMatching(/from 1 to 65535/),
+    });
     expect((await admin('POST', '/clients', bad)).status).toBe(400);
     const good = { ...bad, redirect_uris: ['http://127.0.0.1:65535/cb'] };
     expect((await register(good, await initialAccessToken())).status).toBe(201);
@@ -271,8 +288,10 @@ describe('redirect URIs that read differently under RFC 3986 and WHATWG parsing 
   });
 
   it('by an RFC 7592 update and an admin PATCH too', async () => {
-    const reg = await json<Record<string, string>>(await register({ client_name: 'App', redirect_uris: [CB] },
-      await initialAccessToken()), 201);
+    const reg = await json<Record<string, string>>(
+      await register({ client_name: 'App', redirect_uris: [CB] }, await initialAccessToken()),
+      201,
+    );
     const put = await call(`/oauth2/register/${reg.client_id}`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${reg.registration_access_token}` },
@@ -295,12 +314,16 @@ describe('redirect URIs that read differently under RFC 3986 and WHATWG parsing 
 
 describe('redirect-URI error descriptions are one readable sentence', () => {
   it.each([
-    ['http://localhost:33418/oauth/callback',
+    [
+      'http://localhost:33418/oauth/callback',
       'The redirect URI "http://localhost:33418/oauth/callback" is refused: use http://127.0.0.1 (or http://[::1]) ' +
-        'instead of http://localhost for a local redirect URL (RFC 8252 §8.3).'],
-    ['https:evil.example/cb',
+        'instead of http://localhost for a local redirect URL (RFC 8252 §8.3).',
+    ],
+    [
+      'https:evil.example/cb',
       'The redirect URI "https:evil.example/cb" is refused: the redirect URL reads differently once parsed, ' +
-        'so register it exactly as "https://evil.example/cb".'],
+        'so register it exactly as "https://evil.example/cb".',
+    ],
   ])('%s', async (uri, sentence) => {
     const body = { client_name: 'App', redirect_uris: [uri] };
     expect((await errorOf(await register(body, await initialAccessToken()))).description).toBe(sentence);

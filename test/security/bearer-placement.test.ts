@@ -17,7 +17,8 @@ const tok: Record<string, string> = {};
 
 beforeAll(async () => {
   client = await seedClient();
-  for (const scope of ['base', 'files', 'upload_files', 'base files upload_files']) tok[scope] = await clientToken(client, scope);
+  for (const scope of ['base', 'files', 'upload_files', 'base files upload_files'])
+    tok[scope] = await clientToken(client, scope);
   await uploaded('placement/a.png', png(300), tok.upload_files);
 });
 
@@ -32,7 +33,13 @@ const ROUTES: [string, string, (t: string) => RequestInit][] = [
   ['GET', '/v1/img', () => ({})],
 ];
 
-function send(method: string, path: string, init: RequestInit, header: string | null, query: string | null): Promise<Response> {
+function send(
+  method: string,
+  path: string,
+  init: RequestInit,
+  header: string | null,
+  query: string | null,
+): Promise<Response> {
   const headers = new Headers(init.headers);
   if (header !== null) headers.set('Authorization', `Bearer ${header}`);
   const url = query === null ? path : `${path}?access_token=${encodeURIComponent(query)}`;
@@ -41,7 +48,9 @@ function send(method: string, path: string, init: RequestInit, header: string | 
 
 async function expectInvalidRequest(res: Response, method: string, description: string, realm = 'api') {
   expect(res.status).toBe(400);
-  expect(res.headers.get('WWW-Authenticate')).toBe(`Bearer realm="${realm}", error="invalid_request", error_description="${description.replace(/["\\]/g, '')}"`); // quotes dropped in the header
+  expect(res.headers.get('WWW-Authenticate')).toBe(
+    `Bearer realm="${realm}", error="invalid_request", error_description="${description.replace(/["\\]/g, '')}"`,
+  ); // quotes dropped in the header
   expect(res.headers.get('Cache-Control')).toBe('no-store');
   if (method === 'HEAD') return;
   expect(await errorOf(res)).toEqual({ status: 400, error: 'invalid_request', description });
@@ -86,23 +95,39 @@ describe('a token in the URL where the URL form is not allowed', () => {
     await read.arrayBuffer();
     const base = await send('GET', '/v1/img/placement/a.png', {}, null, tok.base);
     expect(base.status).toBe(401);
-    expect(base.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="api", error="invalid_token", .*scope="files"$/);
-    expect(await errorOf(base)).toMatchObject({ error: 'invalid_token', description: expect.stringContaining('scope=files') });
+    expect(base.headers.get('WWW-Authenticate')).toMatch(
+      /^Bearer realm="api", error="invalid_token", .*scope="files"$/,
+    );
+    expect(await errorOf(base)).toMatchObject({
+      error: 'invalid_token',
+      description: expect.stringContaining('scope=files'),
+    });
   });
 });
 
 describe('the other checks of the one middleware, alike on every route', () => {
-  it.each(ROUTES)('%s %s: a repeated access_token is 400; no token at all is the bare challenge', async (method, path, init) => {
-    const url = `${path}?access_token=${tok.files}&access_token=${tok.files}`;
-    await expectInvalidRequest(await call(url, { ...init(''), method }), method, 'The access_token parameter is repeated.');
-    const none = await send(method, path, init(''), null, null);
-    expect(none.status).toBe(401);
-    expect(none.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="api", scope="[a-z_ ]+"$/);
-    expect(none.headers.get('Cache-Control')).toBe('no-store');
-  });
+  it.each(ROUTES)(
+    '%s %s: a repeated access_token is 400; no token at all is the bare challenge',
+    async (method, path, init) => {
+      const url = `${path}?access_token=${tok.files}&access_token=${tok.files}`;
+      await expectInvalidRequest(
+        await call(url, { ...init(''), method }),
+        method,
+        'The access_token parameter is repeated.',
+      );
+      const none = await send(method, path, init(''), null, null);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="api", scope="[a-z_ ]+"$/);
+      expect(none.headers.get('Cache-Control')).toBe('no-store');
+    },
+  );
 
   it.each(ROUTES)('%s %s: a malformed Authorization header is 400 invalid_request', async (method, path, init) => {
-    const res = await call(path, { ...init(''), method, headers: { ...(init('').headers as Record<string, string>), Authorization: 'Bearer a b' } });
+    const res = await call(path, {
+      ...init(''),
+      method,
+      headers: { ...(init('').headers as Record<string, string>), Authorization: 'Bearer a b' },
+    });
     await expectInvalidRequest(res, method, 'The Authorization header must be "Bearer <token>".');
   });
 });

@@ -5,9 +5,9 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ADMIN_TOKEN, admin, json } from '../ops-helpers';
-import { basic, call, errorOf, expectTokens, seedClient, seedUser, tokenRequest, type TestClient } from '../helpers';
 import { clientToken, png } from '../files-fixtures';
+import { basic, call, errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
+import { ADMIN_TOKEN, admin, json } from '../ops-helpers';
 
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 const PAGE = { ...FORM, Origin: 'http://localhost:8787', 'Sec-Fetch-Site': 'same-origin' };
@@ -53,7 +53,9 @@ function short(prefix: Uint8Array): ReadableStream<Uint8Array> {
 const text = (s: string) => new TextEncoder().encode(s);
 const MiB = 1024 * 1024;
 const MULTIPART = 'multipart/form-data; boundary=x';
-const multipartHead = text('--x\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n');
+const multipartHead = text(
+  '--x\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n',
+);
 
 const lines: string[] = [];
 beforeEach(() => {
@@ -86,7 +88,13 @@ function readers(): [string, string, string, Record<string, string>, Uint8Array?
     ['json', 'POST', '/oauth2/introspect', { ...FORM, Authorization: basic(client.id, client.secret) }],
     ['json', 'POST', '/admin/clients', { ...JSON_TYPE, Authorization: `Bearer ${ADMIN_TOKEN}` }],
     ['json', 'POST', '/oauth2/register', { ...JSON_TYPE, Authorization: `Bearer ${iat}` }],
-    ['json', 'PUT', '/v1/img/bodies/big.png', { 'Content-Type': 'image/png', Authorization: `Bearer ${uploadToken}` }, png(64)],
+    [
+      'json',
+      'PUT',
+      '/v1/img/bodies/big.png',
+      { 'Content-Type': 'image/png', Authorization: `Bearer ${uploadToken}` },
+      png(64),
+    ],
   ];
 }
 
@@ -108,11 +116,29 @@ describe('bounded body reading (issue 10 item 3)', () => {
 
 describe('aborted bodies (issue 10 item 11)', () => {
   const cases = (): [string, string, string, Record<string, string>, Uint8Array][] => [
-    ['json', 'POST', '/oauth2/token', { ...FORM, Authorization: basic(client.id, client.secret) }, text('grant_type=client_')],
-    ['json', 'PUT', '/v1/img/bodies/aborted.png', { 'Content-Type': 'image/png', Authorization: `Bearer ${uploadToken}` }, png(4096)],
+    [
+      'json',
+      'POST',
+      '/oauth2/token',
+      { ...FORM, Authorization: basic(client.id, client.secret) },
+      text('grant_type=client_'),
+    ],
+    [
+      'json',
+      'PUT',
+      '/v1/img/bodies/aborted.png',
+      { 'Content-Type': 'image/png', Authorization: `Bearer ${uploadToken}` },
+      png(4096),
+    ],
     ['json', 'POST', '/v1/img', { 'Content-Type': MULTIPART, Authorization: `Bearer ${uploadToken}` }, multipartHead],
     ['page', 'POST', '/login', PAGE, text('email=a%40b.c&pass')],
-    ['json', 'POST', '/admin/clients', { ...JSON_TYPE, Authorization: `Bearer ${ADMIN_TOKEN}` }, text('{"client_name":')],
+    [
+      'json',
+      'POST',
+      '/admin/clients',
+      { ...JSON_TYPE, Authorization: `Bearer ${ADMIN_TOKEN}` },
+      text('{"client_name":'),
+    ],
     ['json', 'POST', '/oauth2/register', { ...JSON_TYPE, Authorization: `Bearer ${iat}` }, text('{"client_name":')],
   ];
 
@@ -145,7 +171,15 @@ describe('aborted bodies (issue 10 item 11)', () => {
 describe('nothing but grant_type in the URL of a token request (issue 10 item 9, issue 11 item 1)', () => {
   it('refuses username, credentials, code_verifier, assertion and unknown names in the query string', async () => {
     const user = await seedUser();
-    for (const name of ['username', 'password', 'client_secret', 'code_verifier', 'assertion', 'scope', 'unknown_thing']) {
+    for (const name of [
+      'username',
+      'password',
+      'client_secret',
+      'code_verifier',
+      'assertion',
+      'scope',
+      'unknown_thing',
+    ]) {
       const params: Record<string, string> = { grant_type: 'password', username: user.email, password: user.password };
       delete params[name];
       const value = name === 'username' ? user.email : name === 'password' ? user.password : 'x';
@@ -162,7 +196,11 @@ describe('nothing but grant_type in the URL of a token request (issue 10 item 9,
     for (const [path, headers, body] of [
       ['/oauth2/revoke?token=abc', { ...FORM, ...auth }, 'token_type_hint=refresh_token'],
       ['/oauth2/introspect?token=abc', { ...FORM, ...auth }, 'token_type_hint=access_token'],
-      ['/oauth2/register?client_name=x', { ...JSON_TYPE, Authorization: `Bearer ${iat}` }, '{"grant_types":["client_credentials"]}'],
+      [
+        '/oauth2/register?client_name=x',
+        { ...JSON_TYPE, Authorization: `Bearer ${iat}` },
+        '{"grant_types":["client_credentials"]}',
+      ],
     ] as const) {
       const err = await errorOf(await call(path, { method: 'POST', headers, body }));
       expect([path, err.status, err.error]).toEqual([path, 400, 'invalid_request']);
@@ -173,17 +211,30 @@ describe('nothing but grant_type in the URL of a token request (issue 10 item 9,
 
 describe('the registered token_endpoint_auth_method (issue 10 item 10)', () => {
   async function registered(method: string): Promise<{ id: string; secret: string; rat: string }> {
-    const body = { client_name: `Method ${method}`, grant_types: ['client_credentials'], token_endpoint_auth_method: method };
-    const res = await call('/oauth2/register', { method: 'POST', headers: { ...JSON_TYPE, Authorization: `Bearer ${iat}` }, body: JSON.stringify(body) });
+    const body = {
+      client_name: `Method ${method}`,
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: method,
+    };
+    const res = await call('/oauth2/register', {
+      method: 'POST',
+      headers: { ...JSON_TYPE, Authorization: `Bearer ${iat}` },
+      body: JSON.stringify(body),
+    });
     const reg = await json<{ client_id: string; client_secret: string; registration_access_token: string }>(res, 201);
     return { id: reg.client_id, secret: reg.client_secret, rat: reg.registration_access_token };
   }
-  const post = (c: { id: string; secret: string }) => tokenRequest({ grant_type: 'client_credentials', client_id: c.id, client_secret: c.secret });
-  const viaBasic = (c: { id: string; secret: string }) => tokenRequest({ grant_type: 'client_credentials' }, { client: c });
+  const post = (c: { id: string; secret: string }) =>
+    tokenRequest({ grant_type: 'client_credentials', client_id: c.id, client_secret: c.secret });
+  const viaBasic = (c: { id: string; secret: string }) =>
+    tokenRequest({ grant_type: 'client_credentials' }, { client: c });
 
   it('reads client_secret_post back as registered, and accepts only that method', async () => {
     const c = await registered('client_secret_post');
-    const read = await json<Record<string, unknown>>(await call(`/oauth2/register/${c.id}`, { headers: { Authorization: `Bearer ${c.rat}` } }), 200);
+    const read = await json<Record<string, unknown>>(
+      await call(`/oauth2/register/${c.id}`, { headers: { Authorization: `Bearer ${c.rat}` } }),
+      200,
+    );
     expect(read.token_endpoint_auth_method).toBe('client_secret_post');
     await expectTokens(await post(c));
     const err = await errorOf(await viaBasic(c));
@@ -197,16 +248,26 @@ describe('the registered token_endpoint_auth_method (issue 10 item 10)', () => {
     const err = await errorOf(await post(c));
     expect([err.status, err.error]).toEqual([401, 'invalid_client']);
     expect(err.description).toContain('HTTP Basic');
-    const revoke = await call('/oauth2/revoke', { method: 'POST', headers: FORM, body: new URLSearchParams({ token: 'x', client_id: c.id, client_secret: c.secret }) });
+    const revoke = await call('/oauth2/revoke', {
+      method: 'POST',
+      headers: FORM,
+      body: new URLSearchParams({ token: 'x', client_id: c.id, client_secret: c.secret }),
+    });
     expect((await errorOf(revoke)).error).toBe('invalid_client');
   });
 });
 
 describe('initial access tokens (issue 10, also noticed)', () => {
   it('a max_uses 1 token is not spent by a registration refused for its metadata', async () => {
-    const once = (await json<{ initial_access_token: string }>(await admin('POST', '/initial-access-tokens', { max_uses: 1 }), 201)).initial_access_token;
+    const once = (
+      await json<{ initial_access_token: string }>(await admin('POST', '/initial-access-tokens', { max_uses: 1 }), 201)
+    ).initial_access_token;
     const register = (body: unknown) =>
-      call('/oauth2/register', { method: 'POST', headers: { ...JSON_TYPE, Authorization: `Bearer ${once}` }, body: JSON.stringify(body) });
+      call('/oauth2/register', {
+        method: 'POST',
+        headers: { ...JSON_TYPE, Authorization: `Bearer ${once}` },
+        body: JSON.stringify(body),
+      });
     expect((await errorOf(await register({ grant_types: ['implicit'] }))).error).toBe('invalid_client_metadata');
     await json(await register({ client_name: 'After a refusal', grant_types: ['client_credentials'] }), 201);
     expect((await register({ client_name: 'Third', grant_types: ['client_credentials'] })).status).toBe(401);

@@ -6,8 +6,16 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { Browser, authorizeFlow, authorizePath, hiddenFields, locationParams, pkcePair, signIn } from '../authz-helpers';
-import { ORIGIN, call, errorOf, expectTokens, seedClient, seedUser, tokenRequest } from '../helpers';
+import {
+  authorizeFlow,
+  authorizePath,
+  Browser,
+  hiddenFields,
+  locationParams,
+  pkcePair,
+  signIn,
+} from '../authz-helpers';
+import { call, errorOf, expectTokens, ORIGIN, seedClient, seedUser, tokenRequest } from '../helpers';
 
 const CB = 'https://app.example/cb';
 
@@ -27,7 +35,15 @@ function expectNoFraming(res: Response) {
 
 async function request(clientId: string, overrides: Record<string, string | undefined> = {}) {
   const { challenge } = await pkcePair();
-  return authorizePath({ response_type: 'code', client_id: clientId, redirect_uri: CB, state: 's', code_challenge: challenge, code_challenge_method: 'S256', ...overrides });
+  return authorizePath({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: CB,
+    state: 's',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...overrides,
+  });
 }
 
 /** A signed-in browser on the consent page of a fresh client. */
@@ -43,9 +59,13 @@ async function atConsent(state = 's') {
 }
 
 const codesOf = async (clientId: string) =>
-  (await env.DB.prepare('SELECT count(*) AS n FROM authorization_codes WHERE client_id = ?1').bind(clientId).first<{ n: number }>())!.n;
+  (await env.DB.prepare('SELECT count(*) AS n FROM authorization_codes WHERE client_id = ?1')
+    .bind(clientId)
+    .first<{ n: number }>())!.n;
 const consentOf = (userId: string, clientId: string) =>
-  env.DB.prepare('SELECT scope_mask FROM consents WHERE user_id = ?1 AND client_id = ?2').bind(userId, clientId).first();
+  env.DB.prepare('SELECT scope_mask FROM consents WHERE user_id = ?1 AND client_id = ?2')
+    .bind(userId, clientId)
+    .first();
 
 describe('redirect-URI variants are refused with an error page, never a redirect', () => {
   // authorize.test.ts covers trailing slash, host case, added query, another port on a non-loopback host, another site.
@@ -68,7 +88,11 @@ describe('redirect-URI variants are refused with an error page, never a redirect
     ['a suffix on the host', 'https://app.example.evil.example/cb'],
   ])('%s', async (_what, uri) => {
     const client = await seedClient();
-    await expectErrorPage(await call(await request(client.id, { redirect_uri: uri }), { redirect: 'manual' }), 400, /not registered/);
+    await expectErrorPage(
+      await call(await request(client.id, { redirect_uri: uri }), { redirect: 'manual' }),
+      400,
+      /not registered/,
+    );
   });
 
   it.each([
@@ -78,18 +102,41 @@ describe('redirect-URI variants are refused with an error page, never a redirect
     ['IPv6 loopback for IPv4', 'http://[::1]:4000/callback'],
   ])('loopback: any port, but not %s', async (_what, uri) => {
     const client = await seedClient({ redirectUris: ['http://127.0.0.1/callback'] });
-    await expectErrorPage(await call(await request(client.id, { redirect_uri: uri }), { redirect: 'manual' }), 400, /not registered/);
+    await expectErrorPage(
+      await call(await request(client.id, { redirect_uri: uri }), { redirect: 'manual' }),
+      400,
+      /not registered/,
+    );
   });
 
   it('the token endpoint refuses every variant with invalid_grant, and the code survives for the exact URI', async () => {
     const client = await seedClient();
     const user = await seedUser();
     const r = await authorizeFlow(client, user);
-    for (const uri of ['https://app.example/cb/', 'https://APP.example/cb', 'https://app.example/cb?x=1', 'https://app.example@evil.example/cb', 'https://app.example/%63b', 'https://app.example:443/cb']) {
-      const res = await tokenRequest({ grant_type: 'authorization_code', code: r.code, redirect_uri: uri, code_verifier: r.verifier! }, { client });
-      expect(await errorOf(res), uri).toMatchObject({ status: 400, error: 'invalid_grant', description: expect.stringMatching(/redirect_uri differs/) });
+    for (const uri of [
+      'https://app.example/cb/',
+      'https://APP.example/cb',
+      'https://app.example/cb?x=1',
+      'https://app.example@evil.example/cb',
+      'https://app.example/%63b',
+      'https://app.example:443/cb',
+    ]) {
+      const res = await tokenRequest(
+        { grant_type: 'authorization_code', code: r.code, redirect_uri: uri, code_verifier: r.verifier! },
+        { client },
+      );
+      expect(await errorOf(res), uri).toMatchObject({
+        status: 400,
+        error: 'invalid_grant',
+        description: expect.stringMatching(/redirect_uri differs/),
+      });
     }
-    await expectTokens(await tokenRequest({ grant_type: 'authorization_code', code: r.code, redirect_uri: CB, code_verifier: r.verifier! }, { client }));
+    await expectTokens(
+      await tokenRequest(
+        { grant_type: 'authorization_code', code: r.code, redirect_uri: CB, code_verifier: r.verifier! },
+        { client },
+      ),
+    );
   });
 });
 
@@ -113,14 +160,29 @@ describe('no open redirect on any error path', () => {
 
   it('a Deny with a tampered redirect_uri: error page, no redirect', async () => {
     const { b, fields } = await atConsent();
-    await expectErrorPage(await b.post('/oauth2/authorize', { ...fields, redirect_uri: 'https://evil.example/cb', decision: 'deny' }), 400, /not registered/);
+    await expectErrorPage(
+      await b.post('/oauth2/authorize', { ...fields, redirect_uri: 'https://evil.example/cb', decision: 'deny' }),
+      400,
+      /not registered/,
+    );
   });
 
   it('the login page only ever sends the browser to a path on this server', async () => {
     const user = await seedUser();
-    for (const next of ['///evil.example/x', '/\t/evil.example', '\\\\evil.example', 'https:evil.example', ' //evil.example', '/\\/evil.example', 'javascript:alert(1)']) {
+    for (const next of [
+      '///evil.example/x',
+      '/\t/evil.example',
+      '\\\\evil.example',
+      'https:evil.example',
+      ' //evil.example',
+      '/\\/evil.example',
+      'javascript:alert(1)',
+    ]) {
       const res = await signIn(new Browser(), user.email, user.password, next);
-      expect({ status: res.status, location: res.headers.get('Location') }, JSON.stringify(next)).toEqual({ status: 303, location: '/apps' });
+      expect({ status: res.status, location: res.headers.get('Location') }, JSON.stringify(next)).toEqual({
+        status: 303,
+        location: '/apps',
+      });
     }
   });
 
@@ -128,7 +190,11 @@ describe('no open redirect on any error path', () => {
     const user = await seedUser();
     const b = new Browser();
     await signIn(b, user.email, user.password);
-    await expectErrorPage(await b.get(await request('nope', { redirect_uri: 'https://evil.example/cb' })), 400, /not registered/);
+    await expectErrorPage(
+      await b.get(await request('nope', { redirect_uri: 'https://evil.example/cb' })),
+      400,
+      /not registered/,
+    );
   });
 });
 
@@ -152,7 +218,11 @@ describe('state is echoed unchanged', () => {
     expect(locationParams(deny).get('state')).toBe(STATE);
     const badScope = await b.post('/oauth2/authorize', { ...fields, scope: 'admin', decision: 'allow' });
     expect(badScope.status).toBe(303);
-    expect(Object.fromEntries(locationParams(badScope))).toMatchObject({ error: 'invalid_scope', state: STATE, iss: ORIGIN });
+    expect(Object.fromEntries(locationParams(badScope))).toMatchObject({
+      error: 'invalid_scope',
+      state: STATE,
+      iss: ORIGIN,
+    });
     expect(badScope.headers.get('Location')!.startsWith(`${CB}?`)).toBe(true);
   });
 
@@ -180,16 +250,25 @@ describe('CSRF: a refused form changes nothing', () => {
     const attempts: [string, () => Promise<Response>][] = [
       ['no token', () => b.post('/oauth2/authorize', { ...noToken, decision: 'allow' })],
       ['empty token', () => b.post('/oauth2/authorize', { ...allow, csrf: '' })],
-      ['wrong token', () => b.post('/oauth2/authorize', { ...allow, csrf: `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}` })],
+      [
+        'wrong token',
+        () => b.post('/oauth2/authorize', { ...allow, csrf: `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}` }),
+      ],
       ['another Origin', () => b.post('/oauth2/authorize', allow, { Origin: 'https://evil.example' })],
       ['Sec-Fetch-Site cross-site', () => b.post('/oauth2/authorize', allow, { 'Sec-Fetch-Site': 'cross-site' })],
-      ['Sec-Fetch-Site same-site (a sibling subdomain)', () => b.post('/oauth2/authorize', allow, { 'Sec-Fetch-Site': 'same-site' })],
+      [
+        'Sec-Fetch-Site same-site (a sibling subdomain)',
+        () => b.post('/oauth2/authorize', allow, { 'Sec-Fetch-Site': 'same-site' }),
+      ],
       ['an Origin differing by port', () => b.post('/oauth2/authorize', allow, { Origin: `${ORIGIN}0` })],
-      ['no CSRF cookie', () => {
-        const stranger = new Browser();
-        stranger.jar.set('__Host-session', b.jar.get('__Host-session')!); // the victim's session, the attacker's form
-        return stranger.post('/oauth2/authorize', allow);
-      }],
+      [
+        'no CSRF cookie',
+        () => {
+          const stranger = new Browser();
+          stranger.jar.set('__Host-session', b.jar.get('__Host-session')!); // the victim's session, the attacker's form
+          return stranger.post('/oauth2/authorize', allow);
+        },
+      ],
     ];
     for (const [what, attempt] of attempts) {
       const res = await attempt();
@@ -210,7 +289,13 @@ describe('CSRF: a refused form changes nothing', () => {
     const dev = new Browser();
     const owner = await seedUser();
     await signIn(dev, owner.email, owner.password);
-    const created = await dev.post('/apps', { csrf: dev.csrf(), name: 'Kept', redirect_uris: CB, scope_base: '1', client_type: 'confidential' });
+    const created = await dev.post('/apps', {
+      csrf: dev.csrf(),
+      name: 'Kept',
+      redirect_uris: CB,
+      scope_base: '1',
+      client_type: 'confidential',
+    });
     expect(created.status).toBe(201);
     const id = /<dd id="client-id">([^<]+)<\/dd>/.exec(await created.text())![1];
     const user = await seedUser();
@@ -218,12 +303,19 @@ describe('CSRF: a refused form changes nothing', () => {
     const u = flow.browser;
 
     const snapshot = async () => ({
-      clients: await env.DB.prepare('SELECT id, name, redirect_uris, secret_hash FROM clients WHERE owner_user_id = ?1').bind(owner.id).all().then((r) => r.results),
+      clients: await env.DB.prepare('SELECT id, name, redirect_uris, secret_hash FROM clients WHERE owner_user_id = ?1')
+        .bind(owner.id)
+        .all()
+        .then((r) => r.results),
       consent: await consentOf(user.id, id),
     });
     const before = await snapshot();
     const forms: [Browser, string, Record<string, string>][] = [
-      [dev, '/apps', { name: 'Forged', redirect_uris: 'https://evil.example/cb', scope_base: '1', client_type: 'confidential' }],
+      [
+        dev,
+        '/apps',
+        { name: 'Forged', redirect_uris: 'https://evil.example/cb', scope_base: '1', client_type: 'confidential' },
+      ],
       [dev, `/apps/${id}`, { name: 'Pwned', redirect_uris: 'https://evil.example/cb', scope_base: '1' }],
       [dev, `/apps/${id}/rotate`, {}],
       [dev, `/apps/${id}/delete`, {}],
@@ -261,7 +353,10 @@ describe('clickjacking: every page forbids framing', () => {
       ['portal: unknown app (404 page)', b.get('/apps/cl_nope')],
       ['error page: unknown client', call(await request('nope'))],
       ['error page: 405', call('/oauth2/authorize', { method: 'PUT' })],
-      ['error page: 415', call('/oauth2/authorize', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' })],
+      [
+        'error page: 415',
+        call('/oauth2/authorize', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' }),
+      ],
       ['error page: CSRF 403', b.post('/oauth2/authorize', { decision: 'allow' })],
       ['signed-out portal redirect', call('/apps', { redirect: 'manual' })],
     ];

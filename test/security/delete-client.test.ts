@@ -8,8 +8,8 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { deleteClient } from '../../src/services/delete-client';
 import { newRegistration } from '../../src/storage/client-registrations';
-import { authorizeFlow, signIn, Browser } from '../authz-helpers';
-import { call, errorOf, expectTokens, seedClient, seedUser, tokenRequest, type TestClient } from '../helpers';
+import { authorizeFlow, Browser, signIn } from '../authz-helpers';
+import { call, errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
 import { admin, claimsOf, me } from '../ops-helpers';
 
 const CB = 'https://app.example/cb';
@@ -30,12 +30,25 @@ async function fixture(): Promise<Fixture> {
   await reg.statement.run();
   const user = await seedUser();
   const flow = await authorizeFlow(client, user, { scope: 'base' });
-  const t = await expectTokens(await tokenRequest({ grant_type: 'authorization_code', code: flow.code, redirect_uri: CB, code_verifier: flow.verifier! }, { client }));
+  const t = await expectTokens(
+    await tokenRequest(
+      { grant_type: 'authorization_code', code: flow.code, redirect_uri: CB, code_verifier: flow.verifier! },
+      { client },
+    ),
+  );
   await authorizeFlow(client, user, { scope: 'base', browser: flow.browser }); // an unredeemed code stays behind
-  const pw = await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }));
+  const pw = await expectTokens(
+    await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }),
+  );
   const cc = await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope: 'base' }, { client }));
   for (const a of [t.access_token, pw.access_token, cc.access_token]) expect((await me(a)).status).toBe(200);
-  return { client, owner, rat: reg.token, access: [t.access_token, pw.access_token, cc.access_token], refresh: t.refresh_token! };
+  return {
+    client,
+    owner,
+    rat: reg.token,
+    access: [t.access_token, pw.access_token, cc.access_token],
+    refresh: t.refresh_token!,
+  };
 }
 
 async function rowsOf(clientId: string): Promise<Record<string, number>> {
@@ -51,11 +64,22 @@ async function rowsOf(clientId: string): Promise<Record<string, number>> {
   };
 }
 
-const GONE = { clients: 0, consents: 0, client_registrations: 0, authorization_codes: 0, refresh_tokens: 0, deny_listed: 1, audited: 1 };
+const GONE = {
+  clients: 0,
+  consents: 0,
+  client_registrations: 0,
+  authorization_codes: 0,
+  refresh_tokens: 0,
+  deny_listed: 1,
+  audited: 1,
+};
 
 const PATHS: [string, (f: Fixture) => Promise<Response>][] = [
   ['the admin API', (f) => admin('DELETE', `/clients/${f.client.id}`)],
-  ['RFC 7592 DELETE', (f) => call(`/oauth2/register/${f.client.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${f.rat}` } })],
+  [
+    'RFC 7592 DELETE',
+    (f) => call(`/oauth2/register/${f.client.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${f.rat}` } }),
+  ],
   [
     'the portal',
     async (f) => {
@@ -70,7 +94,13 @@ describe('deleting a client: one service, the same state by every path', () => {
   it.each(PATHS)('%s', async (_name, del) => {
     const f = await fixture();
     const before = await rowsOf(f.client.id);
-    expect(before).toMatchObject({ clients: 1, consents: 1, client_registrations: 1, refresh_tokens: 2, deny_listed: 0 });
+    expect(before).toMatchObject({
+      clients: 1,
+      consents: 1,
+      client_registrations: 1,
+      refresh_tokens: 2,
+      deny_listed: 0,
+    });
     expect(before.authorization_codes).toBe(2);
 
     const res = await del(f);
@@ -81,7 +111,10 @@ describe('deleting a client: one service, the same state by every path', () => {
       expect(r.status).toBe(401);
       expect(r.headers.get('WWW-Authenticate')).toContain('error="invalid_token"');
     }
-    const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: f.refresh }, { client: f.client });
+    const refreshed = await tokenRequest(
+      { grant_type: 'refresh_token', refresh_token: f.refresh },
+      { client: f.client },
+    );
     expect(refreshed.status).toBe(401);
     expect((await errorOf(refreshed)).error).toBe('invalid_client');
     // The registration access token is gone with it (RFC 7592 §2.3: later requests get 401).
@@ -94,7 +127,9 @@ describe('deleting a client: one service, the same state by every path', () => {
     const f = await fixture();
     const before = await rowsOf(f.client.id);
     // Make the audit insert (the batch's last statement) fail: the deny-list row and every delete roll back with it.
-    await env.DB.exec("CREATE TRIGGER fail_delete_audit BEFORE INSERT ON audit_events WHEN NEW.event = 'client_deleted' BEGIN SELECT RAISE(ABORT, 'injected'); END");
+    await env.DB.exec(
+      "CREATE TRIGGER fail_delete_audit BEFORE INSERT ON audit_events WHEN NEW.event = 'client_deleted' BEGIN SELECT RAISE(ABORT, 'injected'); END",
+    );
     try {
       await expect(deleteClient(env, f.client.id, { actor: 'admin', via: 'admin' })).rejects.toThrow(/injected/);
     } finally {

@@ -15,21 +15,28 @@ beforeAll(async () => {
   const appB = await seedClient();
   const u = await seedUser();
   const v = await seedUser();
-  for (const scope of ['files', 'base', 'upload_files', 'files base', 'files upload_files']) tok[`U@A:${scope}`] = await userToken(appA, u, scope);
+  for (const scope of ['files', 'base', 'upload_files', 'files base', 'files upload_files'])
+    tok[`U@A:${scope}`] = await userToken(appA, u, scope);
   tok['V@B:files'] = await userToken(appB, v, 'files');
   tok['B:files'] = await clientToken(appB, 'files');
   await uploaded('tenant/photo.png', photo, tok['U@A:upload_files']);
 });
 
 describe('a token other than `files` alone in an image URL', () => {
-  it.each(['base', 'upload_files', 'files base', 'files upload_files'])('user token with scope "%s": 401 invalid_token, no bytes', async (scope) => {
-    const res = await getImage('tenant/photo.png', tok[`U@A:${scope}`], { query: true });
-    expect(res.status).toBe(401);
-    expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="api", error="invalid_token"/);
-    expect(res.headers.get('Cache-Control')).toBe('no-store');
-    expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
-    expect(await errorOf(res)).toMatchObject({ error: 'invalid_token', description: expect.stringContaining('scope "files"') });
-  });
+  it.each(['base', 'upload_files', 'files base', 'files upload_files'])(
+    'user token with scope "%s": 401 invalid_token, no bytes',
+    async (scope) => {
+      const res = await getImage('tenant/photo.png', tok[`U@A:${scope}`], { query: true });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="api", error="invalid_token"/);
+      expect(res.headers.get('Cache-Control')).toBe('no-store');
+      expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
+      expect(await errorOf(res)).toMatchObject({
+        error: 'invalid_token',
+        description: expect.stringContaining('scope "files"'),
+      });
+    },
+  );
 
   it('the same user with a files token in the URL gets the image (control)', async () => {
     const res = await getImage('tenant/photo.png', tok['U@A:files'], { query: true });
@@ -41,12 +48,19 @@ describe('a token other than `files` alone in an image URL', () => {
 describe("another tenant's image", () => {
   it("is 404, exactly as a missing image, to a files token of another client's user and of that client itself", async () => {
     const missing = await getImage('tenant/none.png', tok['V@B:files'], { query: true });
-    const expected = { status: missing.status, body: await missing.json(), www: missing.headers.get('WWW-Authenticate') };
+    const expected = {
+      status: missing.status,
+      body: await missing.json(),
+      www: missing.headers.get('WWW-Authenticate'),
+    };
     expect(expected.status).toBe(404);
     for (const key of ['V@B:files', 'B:files']) {
       for (const query of [true, false]) {
         const res = await getImage('tenant/photo.png', tok[key], { query });
-        expect({ status: res.status, body: await res.json(), www: res.headers.get('WWW-Authenticate') }, `${key} query=${query}`).toEqual(expected);
+        expect(
+          { status: res.status, body: await res.json(), www: res.headers.get('WWW-Authenticate') },
+          `${key} query=${query}`,
+        ).toEqual(expected);
       }
     }
   });

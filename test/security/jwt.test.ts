@@ -5,7 +5,7 @@
  * (the control), so each case fails for the reason it names and not for another.
  */
 import { env } from 'cloudflare:workers';
-import { SignJWT, base64url, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { base64url, type CryptoKey, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, seedClient } from '../helpers';
 
@@ -56,7 +56,11 @@ function claims(overrides: Record<string, unknown> = {}): JWTPayload {
  * RFC 7515 §7.1): jose refuses to build most of these forgeries, which is the point of them.
  * A Uint8Array key means HMAC-SHA256 with those bytes (the HS256 confusion attack).
  */
-async function sign(payload: JWTPayload, header: Record<string, unknown> = {}, key: CryptoKey | Uint8Array = signingKey): Promise<string> {
+async function sign(
+  payload: JWTPayload,
+  header: Record<string, unknown> = {},
+  key: CryptoKey | Uint8Array = signingKey,
+): Promise<string> {
   const fullHeader: Record<string, unknown> = { alg: 'ES256', typ: 'at+jwt', kid: signingJwk.kid, ...header };
   for (const [k, v] of Object.entries(fullHeader)) if (v === undefined) delete fullHeader[k];
   const input = `${b64json(fullHeader)}.${b64json(payload)}`;
@@ -77,7 +81,9 @@ async function expectInvalidToken(token: string) {
   const body = (await res.json()) as { error: string; error_description: string };
   expect({ status: res.status, error: body.error }).toEqual({ status: 401, error: 'invalid_token' });
   expect(typeof body.error_description).toBe('string');
-  expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="api", error="invalid_token", error_description="[^"\\]*"$/);
+  expect(res.headers.get('WWW-Authenticate')).toMatch(
+    /^Bearer realm="api", error="invalid_token", error_description="[^"\\]*"$/,
+  );
   expect(res.headers.get('Cache-Control')).toBe('no-store');
 }
 
@@ -107,14 +113,24 @@ describe('access-token forgeries on /v1/me', () => {
     await expectInvalidToken(`${h}.${base64url.encode(bytes)}.${s}`);
   });
 
-  it('signed by another key under the ring key\'s kid, and by the ring\'s other key under the wrong kid', async () => {
+  it("signed by another key under the ring key's kid, and by the ring's other key under the wrong kid", async () => {
     const attacker = await generateKeyPair('ES256');
     await expectInvalidToken(await sign(claims(), {}, attacker.privateKey));
     await expectInvalidToken(await sign(claims(), { kid: signingJwk.kid }, otherKey));
   });
 
   it('unknown, huge, path-like and prototype-named kid', async () => {
-    for (const kid of ['unknown-kid', 'k'.repeat(3000), '../../../../etc/passwd', `${signingJwk.kid}/../${signingJwk.kid}`, '__proto__', 'constructor', '', 42, null]) {
+    for (const kid of [
+      'unknown-kid',
+      'k'.repeat(3000),
+      '../../../../etc/passwd',
+      `${signingJwk.kid}/../${signingJwk.kid}`,
+      '__proto__',
+      'constructor',
+      '',
+      42,
+      null,
+    ]) {
       await expectInvalidToken(await sign(claims(), { kid }));
     }
     await expectInvalidToken(await sign(claims(), { kid: undefined }));
@@ -172,7 +188,9 @@ describe('access-token forgeries on /v1/me', () => {
 
   it('a 5-part JWE', async () => {
     const header = b64json({ alg: 'dir', enc: 'A256GCM', kid: signingJwk.kid, typ: 'at+jwt' });
-    await expectInvalidToken(`${header}..${base64url.encode(crypto.getRandomValues(new Uint8Array(12)))}.${b64json(claims())}.${base64url.encode(crypto.getRandomValues(new Uint8Array(16)))}`);
+    await expectInvalidToken(
+      `${header}..${base64url.encode(crypto.getRandomValues(new Uint8Array(12)))}.${b64json(claims())}.${base64url.encode(crypto.getRandomValues(new Uint8Array(16)))}`,
+    );
   });
 
   it('a token over the length limit, even if validly signed', async () => {
@@ -184,7 +202,9 @@ describe('access-token forgeries on /v1/me', () => {
     const files = await me(await sign(claims({ scope: 'files' })));
     expect(files.status).toBe(403);
     expect(((await files.json()) as { error: string }).error).toBe('insufficient_scope');
-    expect(files.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="api", error="insufficient_scope", error_description="[^"]*", scope="base"$/);
+    expect(files.headers.get('WWW-Authenticate')).toMatch(
+      /^Bearer realm="api", error="insufficient_scope", error_description="[^"]*", scope="base"$/,
+    );
 
     const none = await call('/v1/me');
     expect(none.status).toBe(401);
@@ -196,8 +216,10 @@ describe('access-token forgeries on /v1/me', () => {
     expect(malformed.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="api", error="invalid_request"/);
   });
 
-  it('a token signed for the right claims by jose\'s JWT builder is equivalent to the control (sanity of the helper)', async () => {
-    const t = await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: signingJwk.kid }).sign(signingKey);
+  it("a token signed for the right claims by jose's JWT builder is equivalent to the control (sanity of the helper)", async () => {
+    const t = await new SignJWT(claims())
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: signingJwk.kid })
+      .sign(signingKey);
     expect((await me(t)).status).toBe(200);
   });
 });

@@ -26,7 +26,10 @@ describe('logs', () => {
     const secrets: string[] = [env.ADMIN_TOKEN as string];
 
     const created = await json<{ client_id: string; client_secret: string }>(
-      await admin('POST', '/clients', { client_name: 'Logged', grant_types: ['client_credentials', 'password', 'refresh_token'] }),
+      await admin('POST', '/clients', {
+        client_name: 'Logged',
+        grant_types: ['client_credentials', 'password', 'refresh_token'],
+      }),
       201,
     );
     const client = { id: created.client_id, secret: created.client_secret };
@@ -34,12 +37,19 @@ describe('logs', () => {
     const user = await seedUser('a very secret password 42');
     secrets.push(user.password);
 
-    const t = await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }));
+    const t = await expectTokens(
+      await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }),
+    );
     secrets.push(t.access_token, t.refresh_token!);
-    const r = await expectTokens(await tokenRequest({ grant_type: 'refresh_token', refresh_token: t.refresh_token! }, { client }));
+    const r = await expectTokens(
+      await tokenRequest({ grant_type: 'refresh_token', refresh_token: t.refresh_token! }, { client }),
+    );
     secrets.push(r.access_token, r.refresh_token!);
     // Failures are logged too: wrong secret, wrong password, reuse of a rotated refresh token.
-    await tokenRequest({ grant_type: 'client_credentials' }, { client: { id: client.id, secret: 'wrong-secret-value-xyz' } });
+    await tokenRequest(
+      { grant_type: 'client_credentials' },
+      { client: { id: client.id, secret: 'wrong-secret-value-xyz' } },
+    );
     secrets.push('wrong-secret-value-xyz');
     await tokenRequest({ grant_type: 'password', username: user.email, password: 'wrong password 99' }, { client });
     secrets.push('wrong password 99');

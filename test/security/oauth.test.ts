@@ -3,11 +3,14 @@
  * §5.2 error, and then that the legitimate party's state is what it should be afterwards.
  */
 import { describe, expect, it } from 'vitest';
-import { errorOf, expectTokens, seedClient, seedUser, tokenRequest, type TestClient } from '../helpers';
+import { errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
 
 async function signIn(client: TestClient, user: { email: string; password: string }, scope?: string) {
   return expectTokens(
-    await tokenRequest({ grant_type: 'password', username: user.email, password: user.password, ...(scope ? { scope } : {}) }, { client }),
+    await tokenRequest(
+      { grant_type: 'password', username: user.email, password: user.password, ...(scope ? { scope } : {}) },
+      { client },
+    ),
   );
 }
 
@@ -72,7 +75,10 @@ describe('grant restrictions', () => {
   it('password grant for a client not registered for it is unauthorized_client', async () => {
     const client = await seedClient({ grantTypes: ['client_credentials'] });
     const user = await seedUser();
-    const res = await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client });
+    const res = await tokenRequest(
+      { grant_type: 'password', username: user.email, password: user.password },
+      { client },
+    );
     expect(await errorOf(res)).toMatchObject({ status: 400, error: 'unauthorized_client' });
   });
 
@@ -86,7 +92,10 @@ describe('grant restrictions', () => {
 
   it('a wrong client secret is 401 invalid_client with a Basic challenge', async () => {
     const client = await seedClient();
-    const res = await tokenRequest({ grant_type: 'client_credentials' }, { client: { id: client.id, secret: 'wrong' } });
+    const res = await tokenRequest(
+      { grant_type: 'client_credentials' },
+      { client: { id: client.id, secret: 'wrong' } },
+    );
     expect(await errorOf(res)).toMatchObject({ status: 401, error: 'invalid_client' });
     expect(res.headers.get('WWW-Authenticate')).toBe('Basic realm="oauth", charset="UTF-8"');
   });

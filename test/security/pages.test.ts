@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { clock } from '../../src/lib/clock';
 import { LOCK_AFTER } from '../../src/oauth/throttle-policy';
+import { authorizePath, Browser, hiddenFields, pkcePair, signIn } from '../authz-helpers';
 import { call, errorOf, seedClient, seedUser, tokenRequest } from '../helpers';
-import { Browser, authorizePath, hiddenFields, pkcePair, signIn } from '../authz-helpers';
 
 const CB = 'https://app.example/cb';
 
@@ -12,7 +12,14 @@ async function consentForm() {
   const user = await seedUser();
   const b = new Browser();
   const { challenge } = await pkcePair();
-  const path = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, state: 's', code_challenge: challenge, code_challenge_method: 'S256' });
+  const path = authorizePath({
+    response_type: 'code',
+    client_id: client.id,
+    redirect_uri: CB,
+    state: 's',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   await signIn(b, user.email, user.password, path);
   const res = await b.get(path);
   const html = await res.clone().text();
@@ -94,7 +101,11 @@ describe('CSRF', () => {
 
   it('refuses a post from another origin even with the token', async () => {
     const { b, fields } = await consentForm();
-    const res = await b.post('/oauth2/authorize', { ...fields, decision: 'allow' }, { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' });
+    const res = await b.post(
+      '/oauth2/authorize',
+      { ...fields, decision: 'allow' },
+      { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' },
+    );
     expect(res.status).toBe(403);
   });
 
@@ -152,11 +163,17 @@ describe('security headers', () => {
 
   it('redirects to the client carry no-referrer too, and no CORS even when asked', async () => {
     const client = await seedClient();
-    const res = await call(authorizePath({ response_type: 'token', client_id: client.id, redirect_uri: CB }), { redirect: 'manual', headers: { Origin: 'https://evil.example' } });
+    const res = await call(authorizePath({ response_type: 'token', client_id: client.id, redirect_uri: CB }), {
+      redirect: 'manual',
+      headers: { Origin: 'https://evil.example' },
+    });
     expect(res.status).toBe(302);
     expect(res.headers.get('Referrer-Policy')).toBe('no-referrer');
     expect(res.headers.get('Access-Control-Allow-Origin')).toBeNull();
-    const preflight = await call('/oauth2/authorize', { method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } });
+    const preflight = await call('/oauth2/authorize', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(preflight.headers.get('Access-Control-Allow-Origin')).toBeNull();
   });
 });
@@ -181,7 +198,10 @@ describe('login page', () => {
     // even the right password is refused now, at the page and at the token endpoint
     expect((await signIn(b, user.email, user.password)).status).toBe(429);
     const client = await seedClient();
-    const grant = await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client });
+    const grant = await tokenRequest(
+      { grant_type: 'password', username: user.email, password: user.password },
+      { client },
+    );
     expect((await errorOf(grant)).error).toBe('invalid_grant');
     expect(grant.headers.get('Retry-After')).toBeTruthy();
   });
@@ -199,7 +219,13 @@ describe('login page', () => {
   it('names the app when signing in for an authorization request', async () => {
     const client = await seedClient({ name: 'Film Finder' });
     const { challenge } = await pkcePair();
-    const next = authorizePath({ response_type: 'code', client_id: client.id, redirect_uri: CB, code_challenge: challenge, code_challenge_method: 'S256' });
+    const next = authorizePath({
+      response_type: 'code',
+      client_id: client.id,
+      redirect_uri: CB,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     const res = await call(`/login?next=${encodeURIComponent(next)}`);
     expect(await res.text()).toContain('Sign in to continue to <strong>Film Finder</strong>');
     expect(res.headers.get('Content-Security-Policy')).toContain("form-action 'self' https://app.example");

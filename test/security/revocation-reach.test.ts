@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { authorizeFlow } from '../authz-helpers';
-import { call, errorOf, expectTokens, seedClient, seedUser, tokenRequest, type TestClient } from '../helpers';
+import { call, errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
 import { claimsOf, introspect, me, revokeRequest, userTokens } from '../ops-helpers';
 
 async function expectRefused(client: TestClient, accessToken: string): Promise<void> {
@@ -30,10 +30,12 @@ async function expectWorking(client: TestClient, accessToken: string): Promise<v
 }
 
 async function clientCredentials(client: TestClient): Promise<string> {
-  return (await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope: 'base' }, { client }))).access_token;
+  return (await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope: 'base' }, { client })))
+    .access_token;
 }
 
-const refresh = (client: TestClient, refreshToken: string) => tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken }, { client });
+const refresh = (client: TestClient, refreshToken: string) =>
+  tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken }, { client });
 
 describe('revocation reaches the access tokens of the grant (issue 10 item 4)', () => {
   it('a refresh token revoked at /oauth2/revoke takes every access token of its family with it; client_credentials unaffected', async () => {
@@ -71,7 +73,15 @@ describe('revocation reaches the access tokens of the grant (issue 10 item 4)', 
     const user = await seedUser();
     const flow = await authorizeFlow(client, user, { scope: 'base' });
     const exchange = () =>
-      tokenRequest({ grant_type: 'authorization_code', code: flow.code, redirect_uri: 'https://app.example/cb', code_verifier: flow.verifier! }, { client });
+      tokenRequest(
+        {
+          grant_type: 'authorization_code',
+          code: flow.code,
+          redirect_uri: 'https://app.example/cb',
+          code_verifier: flow.verifier!,
+        },
+        { client },
+      );
     const first = await expectTokens(await exchange());
     const refreshed = await expectTokens(await refresh(client, first.refresh_token!));
     await expectWorking(client, refreshed.access_token);
@@ -89,17 +99,36 @@ describe('revocation reaches the access tokens of the grant (issue 10 item 4)', 
     const user = await seedUser();
     const flow = await authorizeFlow(client, user, { scope: 'base' });
     const t = await expectTokens(
-      await tokenRequest({ grant_type: 'authorization_code', code: flow.code, redirect_uri: 'https://app.example/cb', code_verifier: flow.verifier! }, { client }),
+      await tokenRequest(
+        {
+          grant_type: 'authorization_code',
+          code: flow.code,
+          redirect_uri: 'https://app.example/cb',
+          code_verifier: flow.verifier!,
+        },
+        { client },
+      ),
     );
     const refreshed = await expectTokens(await refresh(client, t.refresh_token!));
     const flow2 = await authorizeFlow(noRefresh, user, { scope: 'base', browser: flow.browser });
     const t2 = await expectTokens(
-      await tokenRequest({ grant_type: 'authorization_code', code: flow2.code, redirect_uri: 'https://app.example/cb', code_verifier: flow2.verifier! }, { client: noRefresh }),
+      await tokenRequest(
+        {
+          grant_type: 'authorization_code',
+          code: flow2.code,
+          redirect_uri: 'https://app.example/cb',
+          code_verifier: flow2.verifier!,
+        },
+        { client: noRefresh },
+      ),
     );
     expect(t2.refresh_token).toBeUndefined();
     const cc = await clientCredentials(client);
 
-    for (const [c, token] of [[client, refreshed.access_token], [noRefresh, t2.access_token]] as const) {
+    for (const [c, token] of [
+      [client, refreshed.access_token],
+      [noRefresh, t2.access_token],
+    ] as const) {
       await expectWorking(c, token);
       const res = await flow.browser.post(`/apps/consents/${c.id}/withdraw`, { csrf: flow.browser.csrf() });
       expect(res.status).toBe(303);

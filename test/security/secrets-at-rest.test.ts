@@ -9,7 +9,9 @@ import { call, expectTokens, seedClient, seedUser, tokenRequest } from '../helpe
 
 /** Every row of every table in the local D1 database, as text. D1-internal tables that refuse reads are listed. */
 async function dumpD1(): Promise<{ text: string; tables: string[]; refused: string[] }> {
-  const { results } = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>();
+  const { results } = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{
+    name: string;
+  }>();
   const tables: string[] = [];
   const refused: string[] = [];
   let text = '';
@@ -42,25 +44,38 @@ describe('secrets at rest', () => {
     const user = await seedUser('a long and secret passphrase 42');
     const secrets: Record<string, string> = { clientSecret: client.secret, password: user.password };
 
-    const cc = await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope: 'base files' }, { client }));
+    const cc = await expectTokens(
+      await tokenRequest({ grant_type: 'client_credentials', scope: 'base files' }, { client }),
+    );
     secrets.ccAccessToken = cc.access_token;
-    const pw = await expectTokens(await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }));
+    const pw = await expectTokens(
+      await tokenRequest({ grant_type: 'password', username: user.email, password: user.password }, { client }),
+    );
     secrets.pwAccessToken = pw.access_token;
     secrets.refresh1 = pw.refresh_token!;
-    const rotated = await expectTokens(await tokenRequest({ grant_type: 'refresh_token', refresh_token: pw.refresh_token! }, { client }));
+    const rotated = await expectTokens(
+      await tokenRequest({ grant_type: 'refresh_token', refresh_token: pw.refresh_token! }, { client }),
+    );
     secrets.refresh2 = rotated.refresh_token!;
     secrets.rotatedAccessToken = rotated.access_token;
     // Failures are recorded too (throttle, audit): the wrong values must not be stored either.
     const wrongPassword = 'not-the-password-but-close-42';
     secrets.wrongPassword = wrongPassword;
-    expect((await tokenRequest({ grant_type: 'password', username: user.email, password: wrongPassword }, { client })).status).toBe(400);
+    expect(
+      (await tokenRequest({ grant_type: 'password', username: user.email, password: wrongPassword }, { client }))
+        .status,
+    ).toBe(400);
     const wrongSecret = 'wrong-secret-value-0123456789abcdef';
     secrets.wrongSecret = wrongSecret;
-    expect((await tokenRequest({ grant_type: 'client_credentials' }, { client: { id: client.id, secret: wrongSecret } })).status).toBe(401);
+    expect(
+      (await tokenRequest({ grant_type: 'client_credentials' }, { client: { id: client.id, secret: wrongSecret } }))
+        .status,
+    ).toBe(401);
     expect((await call('/v1/me', { headers: { Authorization: `Bearer ${cc.access_token}` } })).status).toBe(200);
 
     // Key material from the secrets: private key scalars, the key-encryption key, the admin token.
-    for (const [i, jwk] of (JSON.parse(env.SIGNING_KEYS) as { keys: { d: string }[] }).keys.entries()) secrets[`signingKey${i}.d`] = jwk.d;
+    for (const [i, jwk] of (JSON.parse(env.SIGNING_KEYS) as { keys: { d: string }[] }).keys.entries())
+      secrets[`signingKey${i}.d`] = jwk.d;
     secrets.keyEncryptionKey = env.KEY_ENCRYPTION_KEY;
     if (env.ADMIN_TOKEN) secrets.adminToken = env.ADMIN_TOKEN;
 
@@ -79,6 +94,8 @@ describe('secrets at rest', () => {
     // Also no JWT-shaped value at all (access tokens are never stored; only their jti may be, for revocation).
     expect(d1.text + kv).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\./);
     // Tables D1 itself refuses to read (internal bookkeeping) are the only ones not dumped.
-    expect(d1.refused.every((t) => t.startsWith('_cf_') || t.startsWith('sqlite_') || t === 'd1_migrations')).toBe(true);
+    expect(d1.refused.every((t) => t.startsWith('_cf_') || t.startsWith('sqlite_') || t === 'd1_migrations')).toBe(
+      true,
+    );
   });
 });

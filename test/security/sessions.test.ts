@@ -7,7 +7,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/lib/random';
-import { Browser, authorizePath, pkcePair, signIn } from '../authz-helpers';
+import { authorizePath, Browser, pkcePair, signIn } from '../authz-helpers';
 import { seedClient, seedUser } from '../helpers';
 import { admin, freezeClock, json } from '../ops-helpers';
 
@@ -44,7 +44,15 @@ async function expectSignedOut(b: Browser, clientId: string): Promise<void> {
   expect(await login.text()).toContain('name="password"');
   const { challenge } = await pkcePair();
   const authz = await b.get(
-    authorizePath({ response_type: 'code', client_id: clientId, redirect_uri: 'https://app.example/cb', scope: 'base', state: 's', code_challenge: challenge, code_challenge_method: 'S256' }),
+    authorizePath({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: 'https://app.example/cb',
+      scope: 'base',
+      state: 's',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }),
   );
   expect(authz.status).toBe(302);
   expect(authz.headers.get('Location')).toMatch(/^\/login\?next=%2Foauth2%2Fauthorize%3F/);
@@ -57,7 +65,9 @@ describe('sessions end on the server (issue 10 item 5)', () => {
     expect(cookie).not.toContain(user.id);
     const id = cookie.slice(0, cookie.lastIndexOf('.'));
     expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const rows = await env.DB.prepare('SELECT hash FROM sessions WHERE user_id = ?1').bind(user.id).all<{ hash: string }>();
+    const rows = await env.DB.prepare('SELECT hash FROM sessions WHERE user_id = ?1')
+      .bind(user.id)
+      .all<{ hash: string }>();
     expect(rows.results).toEqual([{ hash: await sha256(id) }]);
   });
 
@@ -100,7 +110,9 @@ describe('sessions end on the server (issue 10 item 5)', () => {
     await expectSignedOut(thief, client.id);
     await json(await admin('POST', `/users/${user.id}/enable`), 200);
     await expectSignedOut(thief, client.id);
-    const { n } = (await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?1').bind(user.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?1')
+      .bind(user.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(0);
   });
 

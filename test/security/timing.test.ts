@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { clock } from '../../src/lib/clock';
-import { seedClient, seedUser, tokenRequest, type TestClient } from '../helpers';
+import { seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
 
 const realNow = clock.now;
 let offset = 0;
@@ -56,7 +56,9 @@ async function timed(status: number, send: () => Promise<Response>): Promise<num
 /** Same time within noise: the medians differ by at most 5 ms or 30 % of the larger, whichever is more. */
 function expectSameTime(m: { a: number; b: number }, what: string) {
   const bound = Math.max(5, 0.3 * Math.max(m.a, m.b));
-  expect(Math.abs(m.a - m.b), `${what}: medians ${m.a.toFixed(2)} ms vs ${m.b.toFixed(2)} ms`).toBeLessThanOrEqual(bound);
+  expect(Math.abs(m.a - m.b), `${what}: medians ${m.a.toFixed(2)} ms vs ${m.b.toFixed(2)} ms`).toBeLessThanOrEqual(
+    bound,
+  );
 }
 
 describe('timing does not reveal which users or clients exist', () => {
@@ -67,8 +69,14 @@ describe('timing does not reveal which users or clients exist', () => {
     const m = await alternate(
       20,
       2,
-      () => timed(400, () => tokenRequest({ grant_type: 'password', username: unknown, password: 'wrong password' }, { client })),
-      () => timed(400, () => tokenRequest({ grant_type: 'password', username: user.email, password: 'wrong password' }, { client })),
+      () =>
+        timed(400, () =>
+          tokenRequest({ grant_type: 'password', username: unknown, password: 'wrong password' }, { client }),
+        ),
+      () =>
+        timed(400, () =>
+          tokenRequest({ grant_type: 'password', username: user.email, password: 'wrong password' }, { client }),
+        ),
     );
     // The check would catch a skipped PBKDF2 only if the clock really measures it: both medians include it.
     expect(Math.min(m.a, m.b)).toBeGreaterThan(0);
@@ -82,8 +90,14 @@ describe('timing does not reveal which users or clients exist', () => {
     const m = await alternate(
       40,
       3, // the warm rounds also put both ids in the KV cache (the unknown one as a "missing" marker)
-      () => timed(401, () => tokenRequest({ grant_type: 'client_credentials' }, { client: { id: unknownId, secret: 'wrong-secret' } })),
-      () => timed(401, () => tokenRequest({ grant_type: 'client_credentials' }, { client: { id: client.id, secret: 'wrong-secret' } })),
+      () =>
+        timed(401, () =>
+          tokenRequest({ grant_type: 'client_credentials' }, { client: { id: unknownId, secret: 'wrong-secret' } }),
+        ),
+      () =>
+        timed(401, () =>
+          tokenRequest({ grant_type: 'client_credentials' }, { client: { id: client.id, secret: 'wrong-secret' } }),
+        ),
     );
     expectSameTime(m, 'client authentication');
     clock.now = realNow;

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { clock } from '../../src/lib/clock';
 import { createClient, getClient, invalidateClient, updateClient } from '../../src/storage/clients';
 
-const newClient = () => createClient(env.DB, env.CACHE, { name: 'Cache test', grantTypes: ['client_credentials'], scopes: ['base'] });
+const newClient = () =>
+  createClient(env.DB, env.CACHE, { name: 'Cache test', grantTypes: ['client_credentials'], scopes: ['base'] });
 
 describe('client cache', () => {
   it('an update through updateClient is seen by the next read in this isolate', async () => {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../../src/lib/password';
 import { randomToken, sha256, timingSafeEqualStrings } from '../../src/lib/random';
-import { activeFailures, delayMs, LOCK_AFTER, lockRemaining, SLOW_AFTER, WINDOW_SECONDS } from '../../src/oauth/throttle-policy';
+import {
+  activeFailures,
+  delayMs,
+  LOCK_AFTER,
+  lockRemaining,
+  SLOW_AFTER,
+  WINDOW_SECONDS,
+} from '../../src/oauth/throttle-policy';
 
 describe('password hashing', () => {
   it('uses the versioned PBKDF2 format at 100,000 iterations and verifies', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { conditionFromHeaders, rangeFromHeaders, servedRange } from '../../src/files/conditional';
 import { declaredImageType, sniffImageType } from '../../src/files/magic';
-import { evaluatePreconditions, parsePreconditions } from '../../src/files/preconditions';
 import { imageUrl, imageUrlPath, objectKey, parseImagePath } from '../../src/files/paths';
+import { evaluatePreconditions, parsePreconditions } from '../../src/files/preconditions';
 import { OAuthError } from '../../src/lib/errors';
 import { avif, gif, jpeg, png, svg, webp } from '../files-fixtures';
 
@@ -68,7 +68,9 @@ describe('magic numbers', () => {
     expect(sniffImageType(text('%PDF-1.7'))).toBeNull();
     expect(sniffImageType(text('<?xml version="1.0"?><svgx/>'))).toBeNull();
     expect(sniffImageType(text('RIFF\0\0\0\0WAVEfmt '))).toBeNull();
-    expect(sniffImageType(new Uint8Array([0, 0, 0, 24, ...text('ftypmp42'), 0, 0, 0, 0, ...text('isommp42')]))).toBeNull();
+    expect(
+      sniffImageType(new Uint8Array([0, 0, 0, 24, ...text('ftypmp42'), 0, 0, 0, 0, ...text('isommp42')])),
+    ).toBeNull();
     expect(sniffImageType(new Uint8Array([0x89, 0x50, 0x4e]))).toBeNull();
     expect(sniffImageType(new Uint8Array())).toBeNull();
   });
@@ -83,7 +85,9 @@ describe('magic numbers', () => {
 describe('conditional and range headers', () => {
   const h = (init: Record<string, string>) => new Headers(init);
   it('maps If-None-Match before If-Modified-Since', () => {
-    expect(conditionFromHeaders(h({ 'If-None-Match': '"abc"', 'If-Modified-Since': 'Sun, 22 Nov 2026 06:00:00 GMT' }))).toEqual({ etagDoesNotMatch: 'abc' });
+    expect(
+      conditionFromHeaders(h({ 'If-None-Match': '"abc"', 'If-Modified-Since': 'Sun, 22 Nov 2026 06:00:00 GMT' })),
+    ).toEqual({ etagDoesNotMatch: 'abc' });
     expect(conditionFromHeaders(h({ 'If-None-Match': 'W/"abc"' }))).toEqual({ etagDoesNotMatch: 'abc' });
     expect(conditionFromHeaders(h({ 'If-None-Match': '*' }))).toEqual({ etagDoesNotMatch: '*' });
     expect(conditionFromHeaders(h({ 'If-None-Match': '"a", "b"' }))).toBeUndefined();
@@ -116,7 +120,8 @@ describe('conditional and range headers', () => {
 
 describe('preconditions (RFC 9110 §13.2.2)', () => {
   const v = { etag: 'abc', uploaded: new Date('2026-11-22T06:00:00.700Z') };
-  const ev = (headers: Record<string, string>, method = 'PUT', current: typeof v | null = v) => evaluatePreconditions(parsePreconditions(new Headers(headers)), current, method);
+  const ev = (headers: Record<string, string>, method = 'PUT', current: typeof v | null = v) =>
+    evaluatePreconditions(parsePreconditions(new Headers(headers)), current, method);
 
   it('evaluates in order: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since', () => {
     expect(ev({ 'If-Match': '"abc"' })).toBe('proceed');

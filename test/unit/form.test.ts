@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseBasicAuth } from '../../src/services/client-auth';
 import { OAuthError } from '../../src/lib/errors';
 import { MAX_FORM_BYTES, parseUrlEncoded, readFormRequest } from '../../src/oauth/form';
+import { parseBasicAuth } from '../../src/services/client-auth';
 
 function form(body: BodyInit, query = '', contentType = 'application/x-www-form-urlencoded') {
   return new Request(`https://as.example/oauth2/token${query}`, {

@@ -6,7 +6,10 @@ import { buildKeyRing } from '../../src/tokens/keyring';
 import { verifyAccessTokenSkippingDenyList } from '../../src/tokens/verify-access-token';
 
 async function jwk(alg: 'ES256' | 'EdDSA', kid: string): Promise<SigningJwk> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true, crv: alg === 'EdDSA' ? 'Ed25519' : undefined });
+  const { privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    crv: alg === 'EdDSA' ? 'Ed25519' : undefined,
+  });
   return { ...(await exportJWK(privateKey)), kid, alg } as SigningJwk;
 }
 
@@ -18,7 +21,10 @@ describe('key ring', () => {
     const es = await jwk('ES256', 'es-1');
     const edRing = await buildKeyRing([ed, es]);
     const esRing = await buildKeyRing([es, ed]);
-    expect(edRing.jwks.keys.map((k) => [k.kid, k.alg])).toEqual([['ed-1', 'EdDSA'], ['es-1', 'ES256']]);
+    expect(edRing.jwks.keys.map((k) => [k.kid, k.alg])).toEqual([
+      ['ed-1', 'EdDSA'],
+      ['es-1', 'ES256'],
+    ]);
     const fromEd = await issueAccessToken(config, edRing, { sub: 's', clientId: 'c', scope: 'base' });
     const fromEs = await issueAccessToken(config, esRing, { sub: 's', clientId: 'c', scope: 'files' });
     // Either ring verifies both tokens: the old key keeps verifying after a rotation.
@@ -36,6 +42,9 @@ describe('key ring', () => {
     const signer = await buildKeyRing([await jwk('ES256', 'gone')]);
     const verifier = await buildKeyRing([await jwk('ES256', 'other')]);
     const { token } = await issueAccessToken(config, signer, { sub: 's', clientId: 'c', scope: 'base' });
-    await expect(verifyAccessTokenSkippingDenyList(config, verifier, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
+    await expect(verifyAccessTokenSkippingDenyList(config, verifier, token)).rejects.toMatchObject({
+      code: 'invalid_token',
+      status: 401,
+    });
   });
 });

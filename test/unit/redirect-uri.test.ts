@@ -78,7 +78,9 @@ describe('redirectUriMatches (RFC 9700 §4.1.3)', () => {
     expect(redirectUriMatches('http://localhost/cb', 'http://localhost:5000/cb')).toBe(false);
   });
   it('findRedirectUri picks the registered entry', () => {
-    expect(findRedirectUri(['https://a.example/1', 'http://127.0.0.1/cb'], 'http://127.0.0.1:7/cb')).toBe('http://127.0.0.1/cb');
+    expect(findRedirectUri(['https://a.example/1', 'http://127.0.0.1/cb'], 'http://127.0.0.1:7/cb')).toBe(
+      'http://127.0.0.1/cb',
+    );
     expect(findRedirectUri(['https://a.example/1'], 'https://a.example/2')).toBeNull();
   });
 });

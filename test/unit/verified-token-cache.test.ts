@@ -5,8 +5,8 @@
  */
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clock } from '../../src/lib/clock';
 import type { Config, SigningJwk } from '../../src/config';
+import { clock } from '../../src/lib/clock';
 import { issueAccessToken } from '../../src/tokens/access-token';
 import { buildKeyRing } from '../../src/tokens/keyring';
 import { verifyAccessTokenSkippingDenyList } from '../../src/tokens/verify-access-token';
@@ -31,7 +31,11 @@ describe('verified-token cache', () => {
     expect((await verifyAccessTokenSkippingDenyList(config, ring, token)).sub).toBe('s'); // served from the cache
     const t0 = Date.now();
     clock.now = () => t0 + (600 + 31) * 1000; // past exp plus the 30 s tolerance
-    await expect(verifyAccessTokenSkippingDenyList(config, ring, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401, description: 'The access token has expired.' });
+    await expect(verifyAccessTokenSkippingDenyList(config, ring, token)).rejects.toMatchObject({
+      code: 'invalid_token',
+      status: 401,
+      description: 'The access token has expired.',
+    });
   });
 
   it('still refuses a cached token whose iat is in the future for the clock', async () => {
@@ -40,7 +44,10 @@ describe('verified-token cache', () => {
     await verifyAccessTokenSkippingDenyList(config, ring, token);
     const t0 = Date.now();
     clock.now = () => t0 - 120 * 1000; // the verifier's clock is two minutes behind the issuer's
-    await expect(verifyAccessTokenSkippingDenyList(config, ring, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
+    await expect(verifyAccessTokenSkippingDenyList(config, ring, token)).rejects.toMatchObject({
+      code: 'invalid_token',
+      status: 401,
+    });
   });
 
   it('does not carry a verification over to a ring without that key', async () => {
@@ -50,7 +57,10 @@ describe('verified-token cache', () => {
     await verifyAccessTokenSkippingDenyList(config, ring, token);
     // A reloaded ring where the kid now names another key (e.g. the old one was retired and the kid reused).
     const reloaded = await buildKeyRing([await jwk('shared-kid')]);
-    await expect(verifyAccessTokenSkippingDenyList(config, reloaded, token)).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
+    await expect(verifyAccessTokenSkippingDenyList(config, reloaded, token)).rejects.toMatchObject({
+      code: 'invalid_token',
+      status: 401,
+    });
   });
 
   it('returns a fresh copy of the claims on every call', async () => {

@@ -12,16 +12,18 @@ const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-es256', alg: 'ES256', use: 'sig' };
 
 const provider = new Provider(`http://127.0.0.1:${port}`, {
-  clients: [{
-    client_id: clientId,
-    client_secret: clientSecret,
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    token_endpoint_auth_method: 'client_secret_basic',
-    scope: 'api',
-    id_token_signed_response_alg: 'ES256', // the only key is ES256 (default would be RS256)
-  }],
+  clients: [
+    {
+      client_id: clientId,
+      client_secret: clientSecret,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'api',
+      id_token_signed_response_alg: 'ES256', // the only key is ES256 (default would be RS256)
+    },
+  ],
   jwks: { keys: [jwk] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   scopes: ['api'],

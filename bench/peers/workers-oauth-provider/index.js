@@ -29,7 +29,13 @@ const defaultHandler = {
     const codes = [];
     for (let i = 0; i < n; i++) {
       const authorize = new URL('/authorize', url.origin);
-      authorize.search = new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT_URI, scope: 'read', state: `s${i}` }).toString();
+      authorize.search = new URLSearchParams({
+        response_type: 'code',
+        client_id: client.clientId,
+        redirect_uri: REDIRECT_URI,
+        scope: 'read',
+        state: `s${i}`,
+      }).toString();
       const authRequest = await env.OAUTH_PROVIDER.parseAuthRequest(new Request(authorize));
       const { redirectTo } = await env.OAUTH_PROVIDER.completeAuthorization({
         request: authRequest,
@@ -40,7 +46,12 @@ const defaultHandler = {
       });
       codes.push(new URL(redirectTo).searchParams.get('code'));
     }
-    return Response.json({ clientId: client.clientId, clientSecret: client.clientSecret, redirectUri: REDIRECT_URI, codes });
+    return Response.json({
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      redirectUri: REDIRECT_URI,
+      codes,
+    });
   },
 };
 

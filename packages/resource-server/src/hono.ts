@@ -3,11 +3,11 @@
  * verified token becomes typed context variables. Hono is an optional peer dependency, needed only here.
  */
 import type { Env, Handler, Hono, MiddlewareHandler } from 'hono';
-import { resourceMetadataPath, serveProtectedResourceMetadata, type ProtectedResourceMetadata } from './metadata.js';
+import { type ProtectedResourceMetadata, resourceMetadataPath, serveProtectedResourceMetadata } from './metadata.js';
 import { refusalResponse } from './refusal.js';
 import {
-  ResourceServerUnavailableError,
   type AccessTokenClaims,
+  ResourceServerUnavailableError,
   type Verifier,
   type VerifyRequestOptions,
   type VerifyResult,

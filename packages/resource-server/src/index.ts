@@ -3,13 +3,26 @@
  * runtime, answer RFC 6750 challenges, and publish RFC 9728 protected resource metadata.
  * The Hono middleware is in `@edge-oauth/resource-server/hono`.
  */
+
+export { authorizationServerMetadataUrl, type FetchLike } from './key-source.js';
 export {
+  PROTECTED_RESOURCE_WELL_KNOWN,
+  type ProtectedResourceMetadata,
+  type ProtectedResourceMetadataOptions,
+  protectedResourceMetadata,
+  resourceMetadataPath,
+  resourceMetadataUrl,
+  serveProtectedResourceMetadata,
+} from './metadata.js';
+export { bearerChallenge, type Refusal, type RefusalCode, refusalResponse } from './refusal.js';
+export { type TokenSource, tokenFromRequest } from './token-source.js';
+export {
+  type AccessTokenClaims,
   createVerifier,
-  ResourceServerUnavailableError,
   DEFAULT_ALGORITHMS,
   DEFAULT_CLOCK_TOLERANCE,
   MAX_TOKEN_LENGTH,
-  type AccessTokenClaims,
+  ResourceServerUnavailableError,
   type Verified,
   type Verifier,
   type VerifierOptions,
@@ -17,15 +30,3 @@ export {
   type VerifyRequestOptions,
   type VerifyResult,
 } from './verifier.js';
-export { bearerChallenge, refusalResponse, type Refusal, type RefusalCode } from './refusal.js';
-export { tokenFromRequest, type TokenSource } from './token-source.js';
-export { authorizationServerMetadataUrl, type FetchLike } from './key-source.js';
-export {
-  PROTECTED_RESOURCE_WELL_KNOWN,
-  protectedResourceMetadata,
-  resourceMetadataPath,
-  resourceMetadataUrl,
-  serveProtectedResourceMetadata,
-  type ProtectedResourceMetadata,
-  type ProtectedResourceMetadataOptions,
-} from './metadata.js';

@@ -3,10 +3,10 @@
  * rules the server applies on its own routes (src/tokens/verify-access-token.ts there), and answers with the
  * claims or a typed RFC 6750 refusal. Needs only `fetch` and WebCrypto: Workers, Node ≥ 20, Deno, Bun.
  */
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
-import { createKeySource, KeySourceError, type FetchLike } from './key-source.js';
+import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify, type ProtectedHeaderParameters } from 'jose';
+import { createKeySource, type FetchLike, KeySourceError } from './key-source.js';
 import { resourceMetadataUrl } from './metadata.js';
-import { refusal, type ChallengeParams, type Refusal } from './refusal.js';
+import { type ChallengeParams, type Refusal, refusal } from './refusal.js';
 import { tokenFromRequest } from './token-source.js';
 
 /** The server signs with ES256 today and may rotate to EdDSA; never a symmetric algorithm, never `none`. */

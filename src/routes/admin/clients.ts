@@ -1,14 +1,21 @@
 /** Admin API: clients. Every change is audited and invalidates the KV client cache (storage/clients.ts). */
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
+import { OAuthError } from '../../lib/errors';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../../oauth/client-metadata';
 import { validateClientPolicy } from '../../oauth/client-policy';
-import { OAuthError } from '../../lib/errors';
 import { fixedCredentials } from '../../oauth/fixed-credentials';
-import { listClients } from '../../storage/admin-queries';
-import { audit } from '../../storage/audit';
-import { createClient, getClientFromDb, refreshPolicyOf, rotateClientSecret, updateClient, type Client } from '../../storage/clients';
 import { revokeClientTokens, setClientStatus } from '../../services/client-status';
 import { deleteClient } from '../../services/delete-client';
+import { listClients } from '../../storage/admin-queries';
+import { audit } from '../../storage/audit';
+import {
+  type Client,
+  createClient,
+  getClientFromDb,
+  refreshPolicyOf,
+  rotateClientSecret,
+  updateClient,
+} from '../../storage/clients';
 import type { AppEnv } from '../../types';
 import { intParam, readJsonObject } from './json-body';
 
@@ -16,7 +23,15 @@ export const adminClientRoutes = new Hono<AppEnv>();
 
 /** The admin view: RFC 7591 metadata plus what only an operator sees. */
 export function adminClientView(c: Client): Record<string, unknown> {
-  return { ...clientMetadataView(c), status: c.status, confidential: c.confidential, require_pkce: c.requirePkce, refresh_token_policy: refreshPolicyOf(c), owner_user_id: c.ownerUserId, updated_at: c.updatedAt };
+  return {
+    ...clientMetadataView(c),
+    status: c.status,
+    confidential: c.confidential,
+    require_pkce: c.requirePkce,
+    refresh_token_policy: refreshPolicyOf(c),
+    owner_user_id: c.ownerUserId,
+    updated_at: c.updatedAt,
+  };
 }
 
 async function mustGet(db: D1Database, id: string): Promise<Client> {
@@ -24,7 +39,6 @@ async function mustGet(db: D1Database, id: string): Promise<Client> {
   if (!client) throw new OAuthError('invalid_request', `No client with id "${id.slice(0, 64)}".`, { status: 404 });
   return client;
 }
-
 
 adminClientRoutes.get('/', async (c) => {
   const limit = intParam(c.req.query('limit'), 'limit', 1, 500, 100);
@@ -39,17 +53,36 @@ adminClientRoutes.post('/', async (c) => {
   const fixed = fixedCredentials(body, m.confidential);
   // Issue 11: require_pkce and refresh_token_policy, which a confidential client only may relax.
   const policy = validateClientPolicy(body, { confidential: m.confidential, via: 'admin' });
-  const taken = () => new OAuthError('invalid_client_metadata', `A client with the id "${fixed.id}" already exists.`, { status: 409 });
+  const taken = () =>
+    new OAuthError('invalid_client_metadata', `A client with the id "${fixed.id}" already exists.`, { status: 409 });
   if (fixed.id && (await getClientFromDb(c.env.DB, fixed.id))) throw taken();
-  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, { ...registryFields(m), ...policy, confidential: m.confidential, ...fixed }).catch((err: unknown) => {
+  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
+    ...registryFields(m),
+    ...policy,
+    confidential: m.confidential,
+    ...fixed,
+  }).catch((err: unknown) => {
     // Two creations of one fixed id at the same moment: the primary key refuses the second.
     if (fixed.id && /UNIQUE constraint failed/.test(String((err as Error)?.message))) throw taken();
     throw err;
   });
-  const detail = { via: 'admin', grant_types: m.grantTypes, ...(fixed.id ? { fixed_id: true } : {}), ...(fixed.secret ? { fixed_secret: true } : {}) };
-  await audit(c.env.DB, 'client_created', { actor: 'admin', subject: client.id, detail, requestId: c.get('requestId') });
+  const detail = {
+    via: 'admin',
+    grant_types: m.grantTypes,
+    ...(fixed.id ? { fixed_id: true } : {}),
+    ...(fixed.secret ? { fixed_secret: true } : {}),
+  };
+  await audit(c.env.DB, 'client_created', {
+    actor: 'admin',
+    subject: client.id,
+    detail,
+    requestId: c.get('requestId'),
+  });
   c.header('Cache-Control', 'no-store');
-  return c.json({ ...adminClientView(client), ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}) }, 201);
+  return c.json(
+    { ...adminClientView(client), ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}) },
+    201,
+  );
 });
 
 adminClientRoutes.get('/:id', async (c) => c.json(adminClientView(await mustGet(c.env.DB, c.req.param('id')))));
@@ -59,11 +92,15 @@ adminClientRoutes.patch('/:id', async (c) => {
   const current = await mustGet(c.env.DB, c.req.param('id'));
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
   const { status, ...metadata } = body;
-  if (status !== undefined && status !== 'active' && status !== 'disabled') throw new OAuthError('invalid_request', '"status" must be "active" or "disabled".');
+  if (status !== undefined && status !== 'active' && status !== 'disabled')
+    throw new OAuthError('invalid_request', '"status" must be "active" or "disabled".');
   const merged = { ...clientMetadataView(current), ...metadata };
   const m = validateClientMetadata(merged, { allowPassword: true });
   if (m.confidential !== current.confidential) {
-    throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method cannot switch between public and confidential; create a new client.');
+    throw new OAuthError(
+      'invalid_client_metadata',
+      'token_endpoint_auth_method cannot switch between public and confidential; create a new client.',
+    );
   }
   const policy = validateClientPolicy(body, { confidential: current.confidential, via: 'admin' });
   // Deny-list first: a failure between the two steps must never leave a disabled client's tokens alive.
@@ -73,7 +110,12 @@ adminClientRoutes.patch('/:id', async (c) => {
     ...policy,
     ...(status ? { status: status as 'active' | 'disabled' } : {}),
   });
-  await audit(c.env.DB, 'client_updated', { actor: 'admin', subject: current.id, detail: { fields: Object.keys(body) }, requestId: c.get('requestId') });
+  await audit(c.env.DB, 'client_updated', {
+    actor: 'admin',
+    subject: current.id,
+    detail: { fields: Object.keys(body) },
+    requestId: c.get('requestId'),
+  });
   return c.json(adminClientView(updated!));
 });
 
@@ -93,7 +135,11 @@ adminClientRoutes.post('/:id/rotate-secret', async (c) => {
   if (!current.confidential) throw new OAuthError('invalid_request', 'This client is public and has no secret.');
   const secret = await rotateClientSecret(c.env.DB, c.env.CACHE, current.id);
   if (!secret) throw new OAuthError('invalid_request', `No client with id "${current.id}".`, { status: 404 });
-  await audit(c.env.DB, 'client_secret_rotated', { actor: 'admin', subject: current.id, requestId: c.get('requestId') });
+  await audit(c.env.DB, 'client_secret_rotated', {
+    actor: 'admin',
+    subject: current.id,
+    requestId: c.get('requestId'),
+  });
   c.header('Cache-Control', 'no-store');
   return c.json({ client_id: current.id, client_secret: secret, client_secret_expires_at: 0 });
 });

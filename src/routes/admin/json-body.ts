@@ -1,6 +1,6 @@
 /** Reading a small JSON object body (admin API, RFC 7591 registration) with a clear error for anything else. */
 import type { Context } from 'hono';
-import { readBodyText, textErrors, type TextErrors } from '../../lib/body';
+import { readBodyText, type TextErrors, textErrors } from '../../lib/body';
 import { OAuthError } from '../../lib/errors';
 
 const MAX_JSON_BYTES = 16 * 1024;
@@ -32,7 +32,8 @@ export async function readJsonObject(
   } catch {
     throw new OAuthError(code, 'The body is not valid JSON.');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OAuthError(code, 'The body must be a JSON object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new OAuthError(code, 'The body must be a JSON object.');
   return value as Record<string, unknown>;
 }
 
@@ -40,6 +41,7 @@ export async function readJsonObject(
 export function intParam(value: unknown, name: string, min: number, max: number, fallback: number): number {
   if (value === undefined || value === null || value === '') return fallback;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new OAuthError('invalid_request', `"${name}" must be a whole number from ${min} to ${max}.`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new OAuthError('invalid_request', `"${name}" must be a whole number from ${min} to ${max}.`);
   return n;
 }

@@ -1,11 +1,11 @@
 /** Admin API: signing keys, initial access tokens for registration, the audit trail. */
 import { Hono } from 'hono';
 import { OAuthError } from '../../lib/errors';
+import { PUBLISH_DELAY_SECONDS, rotateSigningKeys } from '../../services/key-rotation';
 import { listAuditEvents } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
 import { issueInitialAccessToken } from '../../storage/initial-access-tokens';
 import { listSigningKeys } from '../../storage/signing-keys';
-import { rotateSigningKeys, PUBLISH_DELAY_SECONDS } from '../../services/key-rotation';
 import { getKeyRing } from '../../tokens/keyring';
 import type { AppEnv } from '../../types';
 import { intParam, readJsonObject } from './json-body';
@@ -27,7 +27,8 @@ adminSystemRoutes.get('/keys', async (c) => {
 /** One rotation step: stage a new key, or promote the staged one ({"force": true} skips the publication wait). */
 adminSystemRoutes.post('/keys/rotate', async (c) => {
   const body = await readJsonObject(c, { optional: true });
-  if (body.force !== undefined && typeof body.force !== 'boolean') throw new OAuthError('invalid_request', '"force" must be true or false.');
+  if (body.force !== undefined && typeof body.force !== 'boolean')
+    throw new OAuthError('invalid_request', '"force" must be true or false.');
   const step = await rotateSigningKeys(c.env, { force: body.force === true, requestId: c.get('requestId') });
   return c.json(
     step.step === 'staged'
@@ -39,21 +40,35 @@ adminSystemRoutes.post('/keys/rotate', async (c) => {
 adminSystemRoutes.post('/initial-access-tokens', async (c) => {
   const body = await readJsonObject(c, { optional: true });
   const ttl = intParam(body.expires_in, 'expires_in', 60, 366 * 86_400, 86_400);
-  const maxUses = body.max_uses === undefined || body.max_uses === null ? null : intParam(body.max_uses, 'max_uses', 1, 1_000_000, 1);
+  const maxUses =
+    body.max_uses === undefined || body.max_uses === null ? null : intParam(body.max_uses, 'max_uses', 1, 1_000_000, 1);
   if (body.label !== undefined && (typeof body.label !== 'string' || body.label.length > 100)) {
     throw new OAuthError('invalid_request', '"label" must be a string of at most 100 characters.');
   }
-  const issued = await issueInitialAccessToken(c.env.DB, { ttlSeconds: ttl, maxUses, label: (body.label as string | undefined) ?? null });
-  await audit(c.env.DB, 'initial_access_token_issued', { actor: 'admin', detail: { expires_at: issued.expiresAt, max_uses: maxUses }, requestId: c.get('requestId') });
+  const issued = await issueInitialAccessToken(c.env.DB, {
+    ttlSeconds: ttl,
+    maxUses,
+    label: (body.label as string | undefined) ?? null,
+  });
+  await audit(c.env.DB, 'initial_access_token_issued', {
+    actor: 'admin',
+    detail: { expires_at: issued.expiresAt, max_uses: maxUses },
+    requestId: c.get('requestId'),
+  });
   c.header('Cache-Control', 'no-store');
   return c.json({ initial_access_token: issued.token, expires_at: issued.expiresAt, max_uses: issued.maxUses }, 201);
 });
 
 adminSystemRoutes.get('/audit', async (c) => {
   const limit = intParam(c.req.query('limit'), 'limit', 1, 1000, 50);
-  const beforeId = c.req.query('before') ? intParam(c.req.query('before'), 'before', 1, Number.MAX_SAFE_INTEGER, 1) : undefined;
-  const since = c.req.query('since') ? intParam(c.req.query('since'), 'since', 0, Number.MAX_SAFE_INTEGER, 0) : undefined;
+  const beforeId = c.req.query('before')
+    ? intParam(c.req.query('before'), 'before', 1, Number.MAX_SAFE_INTEGER, 1)
+    : undefined;
+  const since = c.req.query('since')
+    ? intParam(c.req.query('since'), 'since', 0, Number.MAX_SAFE_INTEGER, 0)
+    : undefined;
   const event = c.req.query('event');
-  if (event !== undefined && !/^[a-z_]{1,64}$/.test(event)) throw new OAuthError('invalid_request', '"event" must be an event name such as client_auth_failed.');
+  if (event !== undefined && !/^[a-z_]{1,64}$/.test(event))
+    throw new OAuthError('invalid_request', '"event" must be an event name such as client_auth_failed.');
   return c.json({ events: await listAuditEvents(c.env.DB, { limit, event, beforeId, since }) });
 });

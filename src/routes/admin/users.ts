@@ -1,10 +1,10 @@
 /** Admin API: users (create, disable/enable, reset password). A user is named by id or by email. */
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { OAuthError } from '../../lib/errors';
-import { audit } from '../../storage/audit';
-import { resetUserPassword, setUserStatus } from '../../services/user-account';
-import { createUser, getUserByEmail, getUserById, type User } from '../../storage/users';
 import { randomToken } from '../../lib/random';
+import { resetUserPassword, setUserStatus } from '../../services/user-account';
+import { audit } from '../../storage/audit';
+import { createUser, getUserByEmail, getUserById, type User } from '../../storage/users';
 import type { AppEnv } from '../../types';
 import { readJsonObject } from './json-body';
 
@@ -14,7 +14,13 @@ const MIN_PASSWORD = 8;
 const MAX_PASSWORD = 1024;
 
 /** Never includes the password hash. */
-const userView = (u: User) => ({ id: u.id, email: u.email, status: u.status, created_at: u.createdAt, updated_at: u.updatedAt });
+const userView = (u: User) => ({
+  id: u.id,
+  email: u.email,
+  status: u.status,
+  created_at: u.createdAt,
+  updated_at: u.updatedAt,
+});
 
 async function mustGet(db: D1Database, idOrEmail: string): Promise<User> {
   const user = idOrEmail.includes('@') ? await getUserByEmail(db, idOrEmail) : await getUserById(db, idOrEmail);
@@ -26,7 +32,10 @@ function passwordFrom(body: Record<string, unknown>): { password: string; genera
   const p = body.password;
   if (p === undefined) return { password: randomToken(18), generated: true };
   if (typeof p !== 'string' || p.length < MIN_PASSWORD || p.length > MAX_PASSWORD) {
-    throw new OAuthError('invalid_request', `"password" must be a string of ${MIN_PASSWORD} to ${MAX_PASSWORD} characters (omit it to generate one).`);
+    throw new OAuthError(
+      'invalid_request',
+      `"password" must be a string of ${MIN_PASSWORD} to ${MAX_PASSWORD} characters (omit it to generate one).`,
+    );
   }
   return { password: p, generated: false };
 }
@@ -38,7 +47,8 @@ adminUserRoutes.post('/', async (c) => {
     throw new OAuthError('invalid_request', '"email" must be an email address.');
   }
   const { password, generated } = passwordFrom(body);
-  if (await getUserByEmail(c.env.DB, email)) throw new OAuthError('invalid_request', 'A user with this email already exists.', { status: 409 });
+  if (await getUserByEmail(c.env.DB, email))
+    throw new OAuthError('invalid_request', 'A user with this email already exists.', { status: 409 });
   const user = await createUser(c.env.DB, email, password);
   await audit(c.env.DB, 'user_created', { actor: 'admin', subject: user.id, requestId: c.get('requestId') });
   c.header('Cache-Control', 'no-store');

@@ -4,13 +4,13 @@
  * a challenge is refused (PKCE downgrade, RFC 9700 §4.8.2). Cost: one KV read (client) and one D1 batch.
  */
 import { nowSeconds } from '../../lib/clock';
-import { redeemCode, type RedemptionResult } from '../../storage/authorization-codes';
+import { OAuthError } from '../../lib/errors';
+import { randomToken } from '../../lib/random';
+import { isValidVerifier, s256 } from '../../oauth/pkce';
 import { audit } from '../../storage/audit';
+import { type RedemptionResult, redeemCode } from '../../storage/authorization-codes';
 import { resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
-import { randomToken } from '../../lib/random';
-import { OAuthError } from '../../lib/errors';
-import { isValidVerifier, s256 } from '../../oauth/pkce';
 import { assertGrantAllowed, mayRefresh, requireParam } from './common';
 import type { GrantHandler } from './types';
 
@@ -21,10 +21,22 @@ const FAILURES: Record<Failure, [code: 'invalid_grant' | 'invalid_request', desc
   wrong_client: ['invalid_grant', 'The authorization code was not issued to this client.'],
   replayed: ['invalid_grant', 'The authorization code was already used; the tokens issued from it have been revoked.'],
   expired: ['invalid_grant', 'The authorization code has expired; start the authorization again.'],
-  redirect_uri_missing: ['invalid_request', 'The "redirect_uri" parameter is required: it was sent in the authorization request (RFC 6749 §4.1.3).'],
-  redirect_uri_mismatch: ['invalid_grant', 'The redirect_uri differs from the one the authorization code was issued for.'],
-  verifier_missing: ['invalid_grant', 'The "code_verifier" parameter is required: the authorization request used PKCE.'],
-  verifier_mismatch: ['invalid_grant', 'The code_verifier does not match the code_challenge of the authorization request.'],
+  redirect_uri_missing: [
+    'invalid_request',
+    'The "redirect_uri" parameter is required: it was sent in the authorization request (RFC 6749 §4.1.3).',
+  ],
+  redirect_uri_mismatch: [
+    'invalid_grant',
+    'The redirect_uri differs from the one the authorization code was issued for.',
+  ],
+  verifier_missing: [
+    'invalid_grant',
+    'The "code_verifier" parameter is required: the authorization request used PKCE.',
+  ],
+  verifier_mismatch: [
+    'invalid_grant',
+    'The code_verifier does not match the code_challenge of the authorization request.',
+  ],
   downgrade: ['invalid_grant', 'A code_verifier was sent, but the authorization request had no code_challenge.'],
   user_inactive: ['invalid_grant', 'The user who approved this request is disabled.'],
 };
@@ -36,7 +48,10 @@ export const authorizationCodeGrant: GrantHandler = async ({ env, config, ring, 
   if (code.length > 128) throw new OAuthError('invalid_grant', FAILURES.unknown[1]);
   const verifier = params.get('code_verifier');
   if (verifier !== undefined && !isValidVerifier(verifier)) {
-    throw new OAuthError('invalid_request', 'The code_verifier must be 43 to 128 characters from A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1).');
+    throw new OAuthError(
+      'invalid_request',
+      'The code_verifier must be 43 to 128 characters from A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1).',
+    );
   }
   const redirectUri = params.get('redirect_uri') ?? null;
   const jti = randomToken(16);
@@ -60,6 +75,17 @@ export const authorizationCodeGrant: GrantHandler = async ({ env, config, ring, 
     throw new OAuthError(errorCode, description, { reason: result.reason });
   }
   const { record } = result;
-  const at = await issueAccessToken(config, ring, { sub: record.userId, clientId: client.id, scope: record.scope, jti, fid: result.familyId });
-  return { accessToken: at.token, expiresIn: at.expiresIn, scope: record.scope, refreshToken: result.refreshToken ?? undefined };
+  const at = await issueAccessToken(config, ring, {
+    sub: record.userId,
+    clientId: client.id,
+    scope: record.scope,
+    jti,
+    fid: result.familyId,
+  });
+  return {
+    accessToken: at.token,
+    expiresIn: at.expiresIn,
+    scope: record.scope,
+    refreshToken: result.refreshToken ?? undefined,
+  };
 };

@@ -1,6 +1,7 @@
 /** RFC 6749 §4.4: the client acts on its own behalf. No refresh token (§4.4.3). */
-import { issueAccessToken } from '../../tokens/access-token';
+
 import { assertScopesAllowed, formatScope, parseScope } from '../../oauth/scopes';
+import { issueAccessToken } from '../../tokens/access-token';
 import { assertAuthenticated, assertGrantAllowed } from './common';
 import type { GrantHandler } from './types';
 

@@ -1,8 +1,9 @@
 /** Rules shared by the grants. */
-import type { Client } from '../../storage/clients';
+
 import { OAuthError } from '../../lib/errors';
 import type { Params } from '../../oauth/form';
 import type { GrantType } from '../../oauth/grant-types';
+import type { Client } from '../../storage/clients';
 
 /** RFC 6749 §5.2 unauthorized_client: the client is not registered for this grant type. */
 export function assertGrantAllowed(client: Client, grantType: GrantType): void {
@@ -14,7 +15,10 @@ export function assertGrantAllowed(client: Client, grantType: GrantType): void {
 /** Public clients may only use the grants that do not rely on a client secret. */
 export function assertAuthenticated(authenticated: boolean, grantType: string): void {
   if (!authenticated) {
-    throw new OAuthError('unauthorized_client', `The ${grantType} grant is only for confidential clients that authenticate with a secret.`);
+    throw new OAuthError(
+      'unauthorized_client',
+      `The ${grantType} grant is only for confidential clients that authenticate with a secret.`,
+    );
   }
 }
 

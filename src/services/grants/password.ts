@@ -2,10 +2,11 @@
  * RFC 6749 §4.3, resource owner password credentials. RFC 9700 §2.4 says it MUST NOT be used, so it is
  * off unless a client's registration allows it. Unknown user and wrong password take the same path and time.
  */
-import { newRefreshFamily } from '../../storage/refresh-tokens';
-import { issueAccessToken } from '../../tokens/access-token';
+
 import { OAuthError } from '../../lib/errors';
 import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../../oauth/scopes';
+import { newRefreshFamily } from '../../storage/refresh-tokens';
+import { issueAccessToken } from '../../tokens/access-token';
 import { checkUserPassword, MAX_CREDENTIAL_LENGTH } from '../password-login';
 import { assertAuthenticated, assertGrantAllowed, mayRefresh, requireParam } from './common';
 import type { GrantHandler } from './types';
@@ -22,7 +23,11 @@ export const passwordGrant: GrantHandler = async ({ env, config, ring, params, c
   const scopes = parseScope(params.get('scope'));
   assertScopesAllowed(scopes, client.scopes, 'this client');
 
-  const check = await checkUserPassword(env.DB, username, password, { via: 'password_grant', actor: client.id, requestId });
+  const check = await checkUserPassword(env.DB, username, password, {
+    via: 'password_grant',
+    actor: client.id,
+    requestId,
+  });
   if (!check.ok) {
     // Unknown user, wrong password and disabled user get the same answer (no account enumeration).
     const retry = check.retryAfter > 0 ? { 'Retry-After': String(check.retryAfter) } : undefined;
@@ -40,7 +45,13 @@ export const passwordGrant: GrantHandler = async ({ env, config, ring, params, c
   // Round trip 2: the new refresh-token family and the counter reset, in one batch.
   const stmts: D1PreparedStatement[] = [];
   const rt = mayRefresh(client)
-    ? await newRefreshFamily(env.DB, { clientId: client.id, userId: user.id, scope, scopeMask: scopeMask(scopes), ttlSeconds: config.refreshTokenTtl })
+    ? await newRefreshFamily(env.DB, {
+        clientId: client.id,
+        userId: user.id,
+        scope,
+        scopeMask: scopeMask(scopes),
+        ttlSeconds: config.refreshTokenTtl,
+      })
     : null;
   if (rt) stmts.push(rt.statement);
   const refreshToken = rt?.token;

@@ -6,14 +6,15 @@
  * instead; it is checked the same way (client, revocation, absolute expiry, scope, user) and stays valid until its
  * expiry or revocation. Either way the grant costs one D1 batch.
  */
+
+import { OAuthError } from '../../lib/errors';
+import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../../oauth/scopes';
 import { audit } from '../../storage/audit';
 import { refreshPolicyOf } from '../../storage/clients';
 import { reuseRefreshToken } from '../../storage/refresh-token-reuse';
 import { rotateRefreshToken } from '../../storage/refresh-tokens';
 import { familyDenyUntil, resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
-import { OAuthError } from '../../lib/errors';
-import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../../oauth/scopes';
 import { assertGrantAllowed, requireParam } from './common';
 import type { GrantHandler } from './types';
 
@@ -36,25 +37,55 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
 
   // refreshPolicyOf: `reuse` only for a confidential client (RFC 9700 §4.14.2), whatever the record says.
   const use = refreshPolicyOf(client) === 'reuse' ? reuseRefreshToken : rotateRefreshToken;
-  const result = await use(env.DB, presented, client.id, requested ? scopeMask(requested) : 0, familyDenyUntil(config.accessTokenTtl));
+  const result = await use(
+    env.DB,
+    presented,
+    client.id,
+    requested ? scopeMask(requested) : 0,
+    familyDenyUntil(config.accessTokenTtl),
+  );
   if (!result.ok) {
     if (result.reason === 'unexplained') {
-      throw new OAuthError('server_error', 'The refresh token could not be rotated; try again.', { reason: 'rotation outcome not decoded' });
+      throw new OAuthError('server_error', 'The refresh token could not be rotated; try again.', {
+        reason: 'rotation outcome not decoded',
+      });
     }
     if (result.reason === 'scope_widened') {
-      throw new OAuthError('invalid_scope', `The requested scope exceeds the scope originally granted ("${result.record?.scope}").`);
+      throw new OAuthError(
+        'invalid_scope',
+        `The requested scope exceeds the scope originally granted ("${result.record?.scope}").`,
+      );
     }
     if (result.reason === 'reused') {
       resetRevocationSnapshot(); // the family's access tokens are refused in this isolate at once
-      console.warn(JSON.stringify({ level: 'warn', event: 'refresh_token_reuse', requestId, clientId: client.id, familyId: result.record?.familyId }));
-      await audit(env.DB, 'refresh_token_reuse', { actor: client.id, subject: result.record?.userId ?? null, detail: { family: result.record?.familyId, family_revoked: true }, requestId });
+      console.warn(
+        JSON.stringify({
+          level: 'warn',
+          event: 'refresh_token_reuse',
+          requestId,
+          clientId: client.id,
+          familyId: result.record?.familyId,
+        }),
+      );
+      await audit(env.DB, 'refresh_token_reuse', {
+        actor: client.id,
+        subject: result.record?.userId ?? null,
+        detail: { family: result.record?.familyId, family_revoked: true },
+        requestId,
+      });
     }
     throw new OAuthError('invalid_grant', FAILURES[result.reason], { reason: result.reason });
   }
   // Without a scope parameter: the original scope, less anything the client has since lost.
   const scopes = requested ?? parseScope(result.record.scope).filter((s) => client.scopes.includes(s));
-  if (scopes.length === 0) throw new OAuthError('invalid_scope', 'This client is no longer allowed any scope of this grant.');
+  if (scopes.length === 0)
+    throw new OAuthError('invalid_scope', 'This client is no longer allowed any scope of this grant.');
   const scope = formatScope(scopes);
-  const at = await issueAccessToken(config, ring, { sub: result.record.userId ?? client.id, clientId: client.id, scope, fid: result.record.familyId });
+  const at = await issueAccessToken(config, ring, {
+    sub: result.record.userId ?? client.id,
+    clientId: client.id,
+    scope,
+    fid: result.record.familyId,
+  });
   return { accessToken: at.token, expiresIn: at.expiresIn, scope, refreshToken: result.token };
 };

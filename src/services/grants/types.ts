@@ -1,7 +1,7 @@
 import type { Config } from '../../config';
-import type { AuthenticatedClient } from '../client-auth';
 import type { Params } from '../../oauth/form';
 import type { KeyRing } from '../../tokens/keyring';
+import type { AuthenticatedClient } from '../client-auth';
 
 export interface GrantContext {
   env: Env;
