@@ -199,12 +199,13 @@ export function devArgs(port, origin) {
 /**
  * Environment for wrangler: no metrics prompt or upload, and no fetch of workers.cloudflare.com/cf.json for the
  * `request.cf` placeholder (miniflare's CLOUDFLARE_CF_FETCH_ENABLED; offline it prints a stack trace, and this
- * Worker reads nothing from request.cf).
+ * Worker reads nothing from request.cf), and no version banner (its "update available" line is not ours to act on).
  */
 export const wranglerEnv = () => ({
   ...process.env,
   WRANGLER_SEND_METRICS: 'false',
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
 });
 
 /**
