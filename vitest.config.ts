@@ -41,7 +41,7 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
-      include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts', 'test/resource-server/**/*.test.ts'],
+      include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts', 'test/resource-server/**/*.test.ts', 'test/service-binding/**/*.test.ts'],
       setupFiles: ['./test/setup.ts'],
       testTimeout: 30_000,
       // A green run fits on a screen (issue 11): a dot per test, the console of passed tests hidden (a failing

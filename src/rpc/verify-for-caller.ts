@@ -34,7 +34,24 @@ export interface CallerRequestOptions extends CallerVerifyOptions {
 /** The parts of an HTTP request the placement rule reads; a `Request` (which Workers RPC can pass) fits too. */
 export type RequestLike = Request | { authorization?: string | null; url: string };
 
-export type CallerVerified = { ok: true; claims: AccessTokenClaims; scopes: string[] };
+/**
+ * The RFC 9068 §2.2 claims the caller gets. Named members only: an index signature of `unknown` (jose's
+ * JWTPayload) is not structured-cloneable, so Workers RPC's types would erase the whole success branch.
+ */
+export interface VerifiedClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  client_id: string;
+  scope: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  /** The grant (refresh family or code grant) the token came from; absent for client_credentials. */
+  fid?: string;
+}
+
+export type CallerVerified = { ok: true; claims: VerifiedClaims; scopes: string[] };
 
 export interface CallerRefusal {
   ok: false;
@@ -87,7 +104,13 @@ async function authenticate(env: Env, token: string, fromQuery: boolean, scopes:
     if (!aud.includes(options.audience)) return refusal('invalid_token', 'The access token is not meant for this resource.', options);
   }
   assertScopes(claims, fromQuery, scopes);
-  return { ok: true, claims, scopes: claims.scope.split(' ').filter(Boolean) };
+  return { ok: true, claims: callerClaims(claims), scopes: claims.scope.split(' ').filter(Boolean) };
+}
+
+function callerClaims(c: AccessTokenClaims): VerifiedClaims {
+  const out: VerifiedClaims = { iss: c.iss, sub: c.sub, aud: c.aud!, client_id: c.client_id, scope: c.scope, jti: c.jti, iat: c.iat, exp: c.exp };
+  if (c.fid !== undefined) out.fid = c.fid;
+  return out;
 }
 
 /**
