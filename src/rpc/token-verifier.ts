@@ -26,6 +26,13 @@ import {
   type RequestLike,
 } from './verify-for-caller';
 
+/** The builder's options, less those this server fills in, and less `extra` (an RPC type must be cloneable). */
+export type MetadataOptions = Partial<Omit<ProtectedResourceMetadataOptions, 'authorizationServers' | 'extra'>>;
+
+/** RFC 9728 §2 members the builder sets: strings and string arrays only, so Workers RPC's types keep them. */
+export type MetadataDocument = Pick<ProtectedResourceMetadata, 'resource' | 'authorization_servers' | 'bearer_methods_supported'> &
+  Record<string, string | string[]>;
+
 export type { CallerRequestOptions, CallerResult, CallerVerifyOptions, RequestLike };
 
 export class TokenVerifier extends WorkerEntrypoint<Env> {
@@ -44,12 +51,13 @@ export class TokenVerifier extends WorkerEntrypoint<Env> {
    * serve it at (§3.1), which is also the `resource_metadata` of its challenges (§5.1). `resource` defaults to
    * the one audience every token carries today (issue 13 not built).
    */
-  metadata(options: Partial<Omit<ProtectedResourceMetadataOptions, 'authorizationServers'>> = {}): { url: string; document: ProtectedResourceMetadata } {
+  metadata(options: MetadataOptions = {}): { url: string; document: MetadataDocument } {
     const config = getConfig(this.env);
     const resource = options.resource ?? config.audience;
+    const { extra: _ignored, ...named } = options as ProtectedResourceMetadataOptions;
     return {
       url: resourceMetadataUrl(resource),
-      document: protectedResourceMetadata({ ...options, resource, authorizationServers: [config.issuer] }),
+      document: protectedResourceMetadata({ ...named, resource, authorizationServers: [config.issuer] }) as MetadataDocument,
     };
   }
 

@@ -108,7 +108,9 @@ async function authenticate(env: Env, token: string, fromQuery: boolean, scopes:
 }
 
 function callerClaims(c: AccessTokenClaims): VerifiedClaims {
-  const out: VerifiedClaims = { iss: c.iss, sub: c.sub, aud: c.aud!, client_id: c.client_id, scope: c.scope, jti: c.jti, iat: c.iat, exp: c.exp };
+  // `aud` is present: verification requires it (requiredClaims in verify-access-token.ts).
+  const aud = c.aud as string | string[];
+  const out: VerifiedClaims = { iss: c.iss, sub: c.sub, aud, client_id: c.client_id, scope: c.scope, jti: c.jti, iat: c.iat, exp: c.exp };
   if (c.fid !== undefined) out.fid = c.fid;
   return out;
 }

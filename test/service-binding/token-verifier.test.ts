@@ -8,6 +8,7 @@ import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
+import example from '../../examples/service-binding/worker';
 import { TokenVerifier } from '../../src/rpc/token-verifier';
 import { revokeStatement } from '../../src/storage/revocations';
 import { expectTokens, seedClient, tokenRequest } from '../helpers';
@@ -214,5 +215,35 @@ describe('TokenVerifier: storage failures and surface', () => {
         resource_name: 'Ads API',
       },
     });
+  });
+});
+
+describe('examples/service-binding/worker.ts, the documented resource Worker, over the binding', () => {
+  const exampleEnv = { AUTH, RESOURCE: env.ACCESS_TOKEN_AUDIENCE };
+  const get = (path: string, token?: string) =>
+    example.fetch(new Request(`http://localhost:8787${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} }), exampleEnv);
+
+  it('serves its RFC 9728 metadata at the path-suffixed well-known URL', async () => {
+    const res = await get('/.well-known/oauth-protected-resource/v1');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ resource: env.ACCESS_TOKEN_AUDIENCE, authorization_servers: [env.ISSUER], bearer_methods_supported: ['header'], scopes_supported: ['base'] });
+  });
+
+  it('200 with a valid token; 401 with the challenge without one; 401 revoked at once', async () => {
+    const client = await seedClient();
+    const { access_token } = await expectTokens(await tokenRequest({ grant_type: 'client_credentials', scope: 'base' }, { client }));
+    const ok = await get('/v1/ads', access_token);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ hello: client.id, scopes: ['base'] });
+    const none = await get('/v1/ads');
+    expect(none.status).toBe(401);
+    expect(none.headers.get('WWW-Authenticate')).toBe(`Bearer scope="base", resource_metadata="${METADATA_URL}"`);
+    expect(none.headers.get('Cache-Control')).toBe('no-store');
+    expect(await none.json()).toEqual({ error: 'invalid_token', error_description: 'An access token is required.' });
+    expect((await revokeRequest(client, { token: access_token })).status).toBe(200);
+    const revoked = await get('/v1/ads', access_token);
+    expect(revoked.status).toBe(401);
+    expect(revoked.headers.get('WWW-Authenticate')).toBe(invalidToken('The access token has been revoked.'));
+    expect(await revoked.json()).toEqual({ error: 'invalid_token', error_description: 'The access token has been revoked.' });
   });
 });
