@@ -10,7 +10,7 @@ import { presentedToken, assertScopes } from '../middleware/bearer';
 import { OAuthError } from '../oauth/errors';
 import { isScope, type Scope } from '../oauth/scopes';
 import { authenticateAccessToken } from '../tokens/authenticate-access-token';
-import type { AccessTokenClaims } from '../tokens/verify-access-token';
+import { tokenScopes, type AccessTokenClaims } from '../tokens/verify-access-token';
 
 export interface CallerVerifyOptions {
   /** The token must carry at least one of these scopes (the product's rule, src/middleware/bearer.ts). */
@@ -104,7 +104,7 @@ async function authenticate(env: Env, token: string, fromQuery: boolean, scopes:
     if (!aud.includes(options.audience)) return refusal('invalid_token', 'The access token is not meant for this resource.', options);
   }
   assertScopes(claims, fromQuery, scopes);
-  return { ok: true, claims: callerClaims(claims), scopes: claims.scope.split(' ').filter(Boolean) };
+  return { ok: true, claims: callerClaims(claims), scopes: tokenScopes(claims) };
 }
 
 function callerClaims(c: AccessTokenClaims): VerifiedClaims {
