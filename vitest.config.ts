@@ -52,6 +52,9 @@ export default defineConfig(async () => {
         miniflare: {
           // Every request logged in tests, so the no-secrets-in-logs test sees every line.
           bindings: { TEST_MIGRATIONS: migrations, REQUEST_LOG_SAMPLE_RATE: '1', ...(await testSecrets()) },
+          // Issue 14 part 1: the tests call the product's TokenVerifier through a real service binding, as a
+          // resource-server Worker would with `[[services]] service = "edge-oauth", entrypoint = "TokenVerifier"`.
+          serviceBindings: { AUTH: { name: 'edge-oauth', entrypoint: 'TokenVerifier' } },
         },
       }),
     ],
@@ -61,6 +64,7 @@ export default defineConfig(async () => {
         'test/integration/**/*.test.ts',
         'test/security/**/*.test.ts',
         'test/resource-server/**/*.test.ts',
+        'test/service-binding/**/*.test.ts',
       ],
       setupFiles: ['./test/setup.ts'],
       testTimeout: 30_000,
