@@ -6,17 +6,12 @@
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { readAppForm, validateAppInput } from '../oauth/app-form';
+import { createClient } from '../services/create-client';
 import { deleteClient } from '../services/delete-client';
+import { rotateSecret } from '../services/rotate-secret';
 import { withdrawConsent } from '../services/withdraw-consent';
 import { audit } from '../storage/audit';
-import {
-  type Client,
-  createClient,
-  getClientFromDb,
-  listClientsByOwner,
-  rotateClientSecret,
-  updateClient,
-} from '../storage/clients';
+import { type Client, getClientFromDb, listClientsByOwner, updateClient } from '../storage/clients';
 import { listConsents } from '../storage/consents';
 import type { User } from '../storage/users';
 import type { AppEnv } from '../types';
@@ -86,25 +81,23 @@ portalRoutes.post('/', async (c) => {
   if (!checked.ok)
     return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors }) as JSX.Element, 400);
   const v = checked.values;
-  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
-    name: v.name,
-    siteUrl: v.siteUrl,
-    description: v.description,
-    logoUrl: v.logoUrl,
-    redirectUris: v.redirectUris,
-    scopes: v.scopes,
-    grantTypes: PORTAL_GRANTS,
-    confidential: v.confidential,
-    requirePkce: true,
-    refreshTokenPolicy: v.refreshTokenPolicy,
-    ownerUserId: user.id,
-  });
-  await audit(c.env.DB, 'client_created', {
-    actor: user.id,
-    subject: client.id,
-    requestId: c.get('requestId'),
-    detail: { via: 'portal' },
-  });
+  const { client, secret } = await createClient(
+    c.env,
+    {
+      name: v.name,
+      siteUrl: v.siteUrl,
+      description: v.description,
+      logoUrl: v.logoUrl,
+      redirectUris: v.redirectUris,
+      scopes: v.scopes,
+      grantTypes: PORTAL_GRANTS,
+      confidential: v.confidential,
+      requirePkce: true,
+      refreshTokenPolicy: v.refreshTokenPolicy,
+      ownerUserId: user.id,
+    },
+    { actor: user.id, detail: { via: 'portal' }, requestId: c.get('requestId') },
+  );
   // The secret is in this response only (not behind a redirect, so it is never stored to be shown later).
   return page(c, CredentialsPage({ user: who(c, user), client, secret }) as JSX.Element, 201);
 });
@@ -144,10 +137,9 @@ portalRoutes.post('/:id/rotate', async (c) => {
   if (post instanceof Response) return post;
   const { user } = post;
   const client = await ownedClient(c, user);
-  const secret = await rotateClientSecret(c.env.DB, c.env.CACHE, client.id);
+  const secret = await rotateSecret(c.env, client.id, { actor: user.id, requestId: c.get('requestId') });
   if (!secret)
     throw new PageError(400, 'No secret to replace', 'This is a public application: it has no client secret.');
-  await audit(c.env.DB, 'client_secret_rotated', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
   return page(c, CredentialsPage({ user: who(c, user), client, secret, rotated: true }) as JSX.Element);
 });
 

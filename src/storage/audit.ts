@@ -38,6 +38,33 @@ export function auditStatement(db: D1Database, event: AuditEvent, f: AuditFields
     );
 }
 
+/**
+ * An audit row written only when `onlyIf` holds (an SQL condition whose parameters are ?7 onwards), as the last
+ * statement of a batch whose earlier statements may have matched no row: the row records what the batch did, and
+ * fails (rolling the batch back) with it. `subjectSql`, when given, computes the subject inside the transaction.
+ */
+export function auditStatementIf(
+  db: D1Database,
+  event: AuditEvent,
+  f: AuditFields,
+  onlyIf: { sql: string; params: unknown[]; subjectSql?: string },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO audit_events (at, event, actor, subject, detail, request_id)
+       SELECT ?1, ?2, ?3, ${onlyIf.subjectSql ?? '?4'}, ?5, ?6 WHERE ${onlyIf.sql}`,
+    )
+    .bind(
+      nowSeconds(),
+      event,
+      f.actor ?? null,
+      f.subject ?? null,
+      f.detail ? JSON.stringify(f.detail) : null,
+      f.requestId ?? null,
+      ...onlyIf.params,
+    );
+}
+
 /** Writes one audit event; a failure to audit is logged, never turned into a failed request. */
 export async function audit(db: D1Database, event: AuditEvent, f: AuditFields = {}): Promise<void> {
   try {
