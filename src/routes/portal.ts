@@ -80,22 +80,10 @@ portalRoutes.post('/', async (c) => {
   const checked = validateAppInput(input);
   if (!checked.ok)
     return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors }) as JSX.Element, 400);
-  const v = checked.values;
+  const { confidential, ...fields } = checked.values;
   const { client, secret } = await createClient(
     c.env,
-    {
-      name: v.name,
-      siteUrl: v.siteUrl,
-      description: v.description,
-      logoUrl: v.logoUrl,
-      redirectUris: v.redirectUris,
-      scopes: v.scopes,
-      grantTypes: PORTAL_GRANTS,
-      confidential: v.confidential,
-      requirePkce: true,
-      refreshTokenPolicy: v.refreshTokenPolicy,
-      ownerUserId: user.id,
-    },
+    { ...fields, grantTypes: PORTAL_GRANTS, confidential, requirePkce: true, ownerUserId: user.id },
     { actor: user.id, detail: { via: 'portal' }, requestId: c.get('requestId') },
   );
   // The secret is in this response only (not behind a redirect, so it is never stored to be shown later).
@@ -118,16 +106,9 @@ portalRoutes.post('/:id', async (c) => {
   const checked = validateAppInput(input);
   if (!checked.ok)
     return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors, client }) as JSX.Element, 400);
-  const v = checked.values;
-  await updateClient(c.env.DB, c.env.CACHE, client.id, {
-    name: v.name,
-    siteUrl: v.siteUrl,
-    description: v.description,
-    logoUrl: v.logoUrl,
-    redirectUris: v.redirectUris,
-    scopes: v.scopes,
-    refreshTokenPolicy: v.refreshTokenPolicy,
-  });
+  // The app type (confidential or public) is fixed at creation; the rest of the form replaces the stored values.
+  const { confidential: _fixed, ...fields } = checked.values;
+  await updateClient(c.env.DB, c.env.CACHE, client.id, fields);
   await audit(c.env.DB, 'client_updated', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
   return c.redirect('/apps?done=updated', 303);
 });

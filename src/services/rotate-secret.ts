@@ -1,7 +1,8 @@
 /**
  * Rotating a confidential client's secret: the one implementation behind the admin API
- * (POST /admin/clients/:id/rotate-secret) and the portal (POST /apps/:id/rotate). RFC 7592 offers no rotation here
- * (its §2.2 update may issue a new secret, which this server does not do). One D1 batch: the new hash and the audit
+ * (POST /admin/clients/:id/rotate-secret) and the portal (POST /apps/:id/rotate). RFC 7592 has no rotation operation
+ * of its own (Appendix A.1 leaves issuing a new secret on read or update to the server); our RFC 7592 PUT refuses
+ * `client_secret` and sends the client to the administrator. One D1 batch: the new hash and the audit
  * row, written only when the UPDATE matched (the same condition, inside the transaction), so there is never a new
  * secret without its audit row. The old secret stops working at once; the KV client cache is cleared after the batch.
  */
