@@ -3,6 +3,7 @@
  * checked field by field with messages a person can act on.
  */
 
+import * as v from 'valibot';
 import { OAuthError } from '../lib/errors';
 import { validateClientPolicy } from './client-policy';
 import { validateRedirectUri } from './redirect-uri';
@@ -61,36 +62,68 @@ function webUrlError(label: string, value: string, httpsOnly: boolean): string |
   return value.length > 2000 ? `${label} is longer than 2000 characters.` : null;
 }
 
+/** One check per URL field, whose message is the rule that failed (none for an empty field: it is optional). */
+function webUrlField(label: string, httpsOnly: boolean) {
+  return v.pipe(
+    v.string(),
+    v.check(
+      (value) => !value || webUrlError(label, value, httpsOnly) === null,
+      (issue) => webUrlError(label, String(issue.input), httpsOnly) ?? '',
+    ),
+  );
+}
+
+/** The redirect URLs, one per line, trimmed and without repeats. */
+const redirectUriList = (text: string) => [
+  ...new Set(
+    text
+      .split(/\r?\n/)
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ),
+];
+
+/**
+ * The form's field rules, in the order a person reads the form. Every field is checked (valibot collects all
+ * issues unless told to abort early), so the page lists every problem at once.
+ */
+const AppFormSchema = v.object({
+  name: v.pipe(
+    v.string(),
+    v.check((name) => name.length > 0, 'Give your application a name.'),
+    v.check((name) => name.length <= 100, 'The name is longer than 100 characters.'),
+  ),
+  description: v.pipe(v.string(), v.maxLength(500, 'The description is longer than 500 characters.')),
+  siteUrl: webUrlField('The site URL', false),
+  logoUrl: webUrlField('The logo URL', true),
+  redirectUris: v.pipe(
+    v.string(),
+    v.transform(redirectUriList),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const uris = dataset.value;
+      if (uris.length === 0)
+        addIssue({
+          message: 'Add at least one redirect URL: where people are sent back after they allow or deny access.',
+        });
+      if (uris.length > MAX_REDIRECT_URIS)
+        addIssue({ message: `Register at most ${MAX_REDIRECT_URIS} redirect URLs.` });
+      for (const uri of uris.slice(0, MAX_REDIRECT_URIS)) {
+        const e = validateRedirectUri(uri);
+        if (e) addIssue({ message: `${uri.length > 80 ? `${uri.slice(0, 80)}…` : uri}: ${e}` });
+      }
+    }),
+  ),
+  scopes: v.pipe(
+    v.array(v.picklist(SCOPES)),
+    v.minLength(1, 'Choose at least one permission your application may ask for.'),
+  ),
+});
+
 /** Returns the cleaned values, or the list of problems (one sentence each). */
 export function validateAppInput(input: AppInput): { ok: true; values: AppValues } | { ok: false; errors: string[] } {
-  const errors: string[] = [];
-  if (!input.name) errors.push('Give your application a name.');
-  else if (input.name.length > 100) errors.push('The name is longer than 100 characters.');
-  if (input.description.length > 500) errors.push('The description is longer than 500 characters.');
-  if (input.siteUrl) {
-    const e = webUrlError('The site URL', input.siteUrl, false);
-    if (e) errors.push(e);
-  }
-  if (input.logoUrl) {
-    const e = webUrlError('The logo URL', input.logoUrl, true);
-    if (e) errors.push(e);
-  }
-  const uris = [
-    ...new Set(
-      input.redirectUris
-        .split(/\r?\n/)
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-  ];
-  if (uris.length === 0)
-    errors.push('Add at least one redirect URL: where people are sent back after they allow or deny access.');
-  if (uris.length > MAX_REDIRECT_URIS) errors.push(`Register at most ${MAX_REDIRECT_URIS} redirect URLs.`);
-  for (const uri of uris.slice(0, MAX_REDIRECT_URIS)) {
-    const e = validateRedirectUri(uri);
-    if (e) errors.push(`${uri.length > 80 ? `${uri.slice(0, 80)}…` : uri}: ${e}`);
-  }
-  if (input.scopes.length === 0) errors.push('Choose at least one permission your application may ask for.');
+  const parsed = v.safeParse(AppFormSchema, input);
+  const errors = parsed.success ? [] : parsed.issues.map((issue) => issue.message);
   // The same rule as the admin API (src/oauth/client-policy.ts): a public app's refresh tokens always rotate.
   try {
     validateClientPolicy(
@@ -103,7 +136,7 @@ export function validateAppInput(input: AppInput): { ok: true; values: AppValues
       'A mobile, desktop or browser application always gets a new refresh token on every use (RFC 9700 §4.14.2): choose "a new refresh token every time".',
     );
   }
-  if (errors.length > 0) return { ok: false, errors };
+  if (!parsed.success || errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
     values: {
@@ -111,7 +144,7 @@ export function validateAppInput(input: AppInput): { ok: true; values: AppValues
       siteUrl: input.siteUrl || null,
       description: input.description || null,
       logoUrl: input.logoUrl || null,
-      redirectUris: uris,
+      redirectUris: parsed.output.redirectUris,
       scopes: input.scopes,
       confidential: input.clientType === 'confidential',
       refreshTokenPolicy: input.refreshTokenPolicy,

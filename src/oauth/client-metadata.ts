@@ -4,7 +4,9 @@
  * Redirect URIs follow the same rules as the portal: src/oauth/redirect-uri.ts `validateRedirectUri`.
  */
 
+import * as v from 'valibot';
 import { OAuthError } from '../lib/errors';
+import { nullishString, nullishStringArray, parseBody } from './body-schema';
 import type { Client } from './client';
 import { type GrantType, isGrantType } from './grant-types';
 import { validateRedirectUri } from './redirect-uri';
@@ -34,43 +36,43 @@ export interface ValidatedClientMetadata {
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
 const MAX_URI = 2000;
 
+/**
+ * The shape of RFC 7591 §2 metadata: each field's type and size, in the order they are checked, so the first issue
+ * names the first bad field. What a value may be (allowed grants, redirect-URI rules, scopes) is judged after, on
+ * typed values. Unknown fields are ignored (RFC 7591 §2: "MUST ignore any client metadata it does not understand").
+ */
+const MetadataShape = v.object({
+  client_name: nullishString('client_name', 100),
+  token_endpoint_auth_method: v.nullish(
+    v.picklist(AUTH_METHODS, `"token_endpoint_auth_method" must be one of: ${AUTH_METHODS.join(', ')}.`),
+  ),
+  grant_types: nullishStringArray('grant_types', 4),
+  response_types: nullishStringArray('response_types', 2),
+  redirect_uris: nullishStringArray('redirect_uris', 10),
+  // Not nullish: a null scope is refused, as it always was.
+  scope: v.optional(v.string('"scope" must be a space-separated string.')),
+  client_uri: nullishString('client_uri', MAX_URI),
+  logo_uri: nullishString('logo_uri', MAX_URI),
+  description: nullishString('description', 500),
+});
+
 function bad(description: string): OAuthError {
   return new OAuthError('invalid_client_metadata', description);
 }
 
-function optionalString(input: ClientMetadataInput, field: string, max: number): string | null {
-  const v = input[field];
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || v.length === 0 || v.length > max)
-    throw bad(`"${field}" must be a string of 1 to ${max} characters.`);
-  return v;
-}
-
-function optionalWebUrl(input: ClientMetadataInput, field: string): string | null {
-  const v = optionalString(input, field, MAX_URI);
-  if (v === null) return null;
+function webUrl(field: string, value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null;
   try {
-    const u = new URL(v);
-    if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.includes(u.hostname))) return v;
+    const u = new URL(value);
+    if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.includes(u.hostname))) return value;
   } catch {
     // fall through
   }
   throw bad(`"${field}" must be an https URL.`);
 }
 
-function stringArray(input: ClientMetadataInput, field: string, max: number): string[] | undefined {
-  const v = input[field];
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.length > max || !v.every((x) => typeof x === 'string')) {
-    throw bad(`"${field}" must be an array of at most ${max} strings.`);
-  }
-  return [...new Set(v as string[])];
-}
+const unique = (list: string[] | null | undefined) => (list ? [...new Set(list)] : undefined);
 
-/**
- * Validates client metadata (RFC 7591 §2) and applies its defaults: grant_types ["authorization_code"],
- * token_endpoint_auth_method "client_secret_basic", scope "base". `allowPassword` is for the admin API only.
- */
 /** The registry fields (src/storage/clients.ts) that validated metadata sets, for createClient and updateClient. */
 export function registryFields(m: ValidatedClientMetadata) {
   const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes } = m;
@@ -79,22 +81,25 @@ export function registryFields(m: ValidatedClientMetadata) {
   return { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, authMethod };
 }
 
+/**
+ * Validates client metadata (RFC 7591 §2) and applies its defaults: grant_types ["authorization_code"],
+ * token_endpoint_auth_method "client_secret_basic", scope "base". `allowPassword` is for the admin API only.
+ */
 export function validateClientMetadata(
   input: ClientMetadataInput,
   options: { allowPassword?: boolean; defaultName?: string } = {},
 ): ValidatedClientMetadata {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw bad('The client metadata must be a JSON object.');
-  const name = optionalString(input, 'client_name', 100) ?? options.defaultName;
+  const shape = parseBody(MetadataShape, input, 'invalid_client_metadata');
+  const name = shape.client_name ?? options.defaultName;
   if (!name) throw bad('"client_name" is required.');
 
-  const authMethod = (input.token_endpoint_auth_method ?? 'client_secret_basic') as AuthMethod;
-  if (!AUTH_METHODS.includes(authMethod))
-    throw bad(`"token_endpoint_auth_method" must be one of: ${AUTH_METHODS.join(', ')}.`);
+  const authMethod = shape.token_endpoint_auth_method ?? 'client_secret_basic';
   const confidential = authMethod !== 'none';
 
   const allowed: readonly string[] = options.allowPassword ? ADMIN_GRANTS : REGISTRABLE_GRANTS;
-  const requested = stringArray(input, 'grant_types', 4) ?? ['authorization_code'];
+  const requested = unique(shape.grant_types) ?? ['authorization_code'];
   if (requested.length === 0) throw bad('"grant_types" must name at least one grant type.');
   const grantTypes: GrantType[] = [];
   for (const g of requested) {
@@ -110,7 +115,7 @@ export function validateClientMetadata(
   }
 
   // RFC 7591 §2.1: response_types and grant_types must agree; only "code" is offered (no implicit, RFC 9700 §2.1.2).
-  const responseTypes = stringArray(input, 'response_types', 2);
+  const responseTypes = unique(shape.response_types);
   const wantsCode = grantTypes.includes('authorization_code');
   if (responseTypes !== undefined) {
     if (responseTypes.some((r) => r !== 'code')) throw bad('Only the response type "code" is supported.');
@@ -118,7 +123,7 @@ export function validateClientMetadata(
       throw bad('"response_types" ["code"] goes with, and only with, the authorization_code grant.');
   }
 
-  const redirectUris = stringArray(input, 'redirect_uris', 10) ?? [];
+  const redirectUris = unique(shape.redirect_uris) ?? [];
   for (const uri of redirectUris) {
     const problem = validateRedirectUri(uri);
     // One sentence: the rule's own sentence follows a colon, starting in lower case.
@@ -134,20 +139,18 @@ export function validateClientMetadata(
     );
   }
 
-  const rawScope = input.scope;
-  if (rawScope !== undefined && typeof rawScope !== 'string') throw bad('"scope" must be a space-separated string.');
   let scopes: Scope[];
   try {
-    scopes = parseScope(rawScope as string | undefined);
+    scopes = parseScope(shape.scope);
   } catch {
     throw bad(`"scope" must list only these scopes: ${SCOPES.join(', ')}.`);
   }
 
   return {
     name,
-    siteUrl: optionalWebUrl(input, 'client_uri'),
-    logoUrl: optionalWebUrl(input, 'logo_uri'),
-    description: optionalString(input, 'description', 500),
+    siteUrl: webUrl('client_uri', shape.client_uri),
+    logoUrl: webUrl('logo_uri', shape.logo_uri),
+    description: shape.description ?? null,
     redirectUris,
     grantTypes,
     scopes,

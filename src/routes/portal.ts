@@ -6,17 +6,12 @@
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { readAppForm, validateAppInput } from '../oauth/app-form';
+import { createClient } from '../services/create-client';
 import { deleteClient } from '../services/delete-client';
+import { rotateSecret } from '../services/rotate-secret';
 import { withdrawConsent } from '../services/withdraw-consent';
 import { audit } from '../storage/audit';
-import {
-  type Client,
-  createClient,
-  getClientFromDb,
-  listClientsByOwner,
-  rotateClientSecret,
-  updateClient,
-} from '../storage/clients';
+import { type Client, getClientFromDb, listClientsByOwner, updateClient } from '../storage/clients';
 import { listConsents } from '../storage/consents';
 import type { User } from '../storage/users';
 import type { AppEnv } from '../types';
@@ -85,26 +80,12 @@ portalRoutes.post('/', async (c) => {
   const checked = validateAppInput(input);
   if (!checked.ok)
     return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors }) as JSX.Element, 400);
-  const v = checked.values;
-  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
-    name: v.name,
-    siteUrl: v.siteUrl,
-    description: v.description,
-    logoUrl: v.logoUrl,
-    redirectUris: v.redirectUris,
-    scopes: v.scopes,
-    grantTypes: PORTAL_GRANTS,
-    confidential: v.confidential,
-    requirePkce: true,
-    refreshTokenPolicy: v.refreshTokenPolicy,
-    ownerUserId: user.id,
-  });
-  await audit(c.env.DB, 'client_created', {
-    actor: user.id,
-    subject: client.id,
-    requestId: c.get('requestId'),
-    detail: { via: 'portal' },
-  });
+  const { confidential, ...fields } = checked.values;
+  const { client, secret } = await createClient(
+    c.env,
+    { ...fields, grantTypes: PORTAL_GRANTS, confidential, requirePkce: true, ownerUserId: user.id },
+    { actor: user.id, detail: { via: 'portal' }, requestId: c.get('requestId') },
+  );
   // The secret is in this response only (not behind a redirect, so it is never stored to be shown later).
   return page(c, CredentialsPage({ user: who(c, user), client, secret }) as JSX.Element, 201);
 });
@@ -125,16 +106,9 @@ portalRoutes.post('/:id', async (c) => {
   const checked = validateAppInput(input);
   if (!checked.ok)
     return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors, client }) as JSX.Element, 400);
-  const v = checked.values;
-  await updateClient(c.env.DB, c.env.CACHE, client.id, {
-    name: v.name,
-    siteUrl: v.siteUrl,
-    description: v.description,
-    logoUrl: v.logoUrl,
-    redirectUris: v.redirectUris,
-    scopes: v.scopes,
-    refreshTokenPolicy: v.refreshTokenPolicy,
-  });
+  // The app type (confidential or public) is fixed at creation; the rest of the form replaces the stored values.
+  const { confidential: _fixed, ...fields } = checked.values;
+  await updateClient(c.env.DB, c.env.CACHE, client.id, fields);
   await audit(c.env.DB, 'client_updated', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
   return c.redirect('/apps?done=updated', 303);
 });
@@ -144,10 +118,9 @@ portalRoutes.post('/:id/rotate', async (c) => {
   if (post instanceof Response) return post;
   const { user } = post;
   const client = await ownedClient(c, user);
-  const secret = await rotateClientSecret(c.env.DB, c.env.CACHE, client.id);
+  const secret = await rotateSecret(c.env, client.id, { actor: user.id, requestId: c.get('requestId') });
   if (!secret)
     throw new PageError(400, 'No secret to replace', 'This is a public application: it has no client secret.');
-  await audit(c.env.DB, 'client_secret_rotated', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
   return page(c, CredentialsPage({ user: who(c, user), client, secret, rotated: true }) as JSX.Element);
 });
 

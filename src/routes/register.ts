@@ -8,10 +8,11 @@ import { bearerError, OAuthError } from '../lib/errors';
 import { bearerFromHeader } from '../middleware/bearer';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../oauth/client-metadata';
 import { validateClientPolicy } from '../oauth/client-policy';
+import { createClient } from '../services/create-client';
 import { deleteClient } from '../services/delete-client';
 import { audit } from '../storage/audit';
-import { checkRegistrationToken, newRegistration } from '../storage/client-registrations';
-import { type Client, createClient, getClientFromDb, updateClient } from '../storage/clients';
+import { checkRegistrationToken } from '../storage/client-registrations';
+import { type Client, getClientFromDb, updateClient } from '../storage/clients';
 import { consumeInitialAccessToken } from '../storage/initial-access-tokens';
 import type { AppEnv } from '../types';
 import { readJsonObject } from './admin/json-body';
@@ -57,18 +58,12 @@ registerRoutes.post('/', async (c) => {
       realm: 'register',
     });
   }
-  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
-    ...registryFields(m),
-    confidential: m.confidential,
-  });
-  const reg = await newRegistration(c.env.DB, client.id);
-  await reg.statement.run();
-  await audit(c.env.DB, 'client_created', {
-    actor: 'registration',
-    subject: client.id,
-    detail: { via: 'rfc7591', grant_types: m.grantTypes },
-    requestId: c.get('requestId'),
-  });
+  const { client, secret, registrationToken } = await createClient(
+    c.env,
+    { ...registryFields(m), confidential: m.confidential },
+    { actor: 'registration', detail: { via: 'rfc7591', grant_types: m.grantTypes }, requestId: c.get('requestId') },
+    { registration: true },
+  );
   c.header('Cache-Control', 'no-store');
   c.header('Pragma', 'no-cache');
   return c.json(
@@ -76,7 +71,7 @@ registerRoutes.post('/', async (c) => {
       ...clientMetadataView(client),
       token_endpoint_auth_method: m.authMethod,
       ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
-      registration_access_token: reg.token,
+      registration_access_token: registrationToken,
       registration_client_uri: registrationUri(c, client.id),
     },
     201,

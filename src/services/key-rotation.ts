@@ -4,13 +4,21 @@
  * 1. stage: a new key is created as 'next' — published in the JWKS, not yet signing;
  * 2. promote (once every cache has seen the JWKS, i.e. PUBLISH_DELAY_SECONDS later, or with `force`): next → current,
  *    the old current → previous, which keeps verifying until the last token it may have signed has expired.
+ * Each step is one D1 batch with its audit row (issue 12), so a failure leaves the keys as they were.
  */
 
 import { getConfig } from '../config';
 import { nowSeconds } from '../lib/clock';
 import { OAuthError } from '../lib/errors';
-import { audit } from '../storage/audit';
-import { addNextKey, loadLiveKeys, promoteNextKey, type SigningKeyInfo } from '../storage/signing-keys';
+import { auditStatementIf } from '../storage/audit';
+import {
+  loadLiveKeys,
+  promoteKeyStatements,
+  type SigningKeyInfo,
+  type SigningKeyRow,
+  stageKeyStatement,
+  toKeyInfo,
+} from '../storage/signing-keys';
 import { KEY_REFRESH_SECONDS, publicJwk, resetKeyRing } from '../tokens/keyring';
 import { CLOCK_TOLERANCE } from '../tokens/verify-access-token';
 
@@ -33,20 +41,26 @@ export async function rotateSigningKeys(
   const live = await loadLiveKeys(env.DB, now);
   const next = live.find((k) => k.state === 'next');
   if (!next) {
-    const key = await addNextKey(env.DB, config.keyEncryptionKey);
-    if (!key)
+    // One batch: the staged key and its audit row, written only if the INSERT happened (the key is now 'next').
+    const { statement, kid: stagedKid } = await stageKeyStatement(env.DB, config.keyEncryptionKey);
+    const [inserted] = await env.DB.batch<SigningKeyRow>([
+      statement,
+      auditStatementIf(
+        env.DB,
+        'keys_rotated',
+        { actor: 'admin', subject: stagedKid, detail: { step: 'staged' }, requestId: options.requestId },
+        { sql: "EXISTS (SELECT 1 FROM signing_keys WHERE kid = ?7 AND state = 'next')", params: [stagedKid] },
+      ),
+    ]);
+    const row = inserted.results[0];
+    if (!row)
       throw new OAuthError(
         'invalid_request',
         'Another rotation staged a key at the same moment; run the command again.',
         { status: 409 },
       );
     resetKeyRing(env);
-    await audit(env.DB, 'keys_rotated', {
-      actor: 'admin',
-      subject: key.kid,
-      detail: { step: 'staged' },
-      requestId: options.requestId,
-    });
+    const key = toKeyInfo(row);
     return { step: 'staged', key, promoteAfter: key.created_at + PUBLISH_DELAY_SECONDS };
   }
   const promoteAfter = next.created_at + PUBLISH_DELAY_SECONDS;
@@ -61,27 +75,39 @@ export async function rotateSigningKeys(
   // lives accessTokenTtl more; verifiers allow CLOCK_TOLERANCE of skew.
   const verifyUntil = now + KEY_REFRESH_SECONDS + config.accessTokenTtl + CLOCK_TOLERANCE;
   const bootstrap = config.signingKeys.map(publicJwk);
-  const kid = await promoteNextKey(env.DB, {
+  const previous = live.some((k) => k.state === 'current')
+    ? live.filter((k) => k.state === 'current').map((k) => k.kid)
+    : bootstrap.map((k) => k.kid);
+  // One batch: the promotion and its audit row, written only if a key was promoted (the key made current at `now`).
+  const promoted = "state = 'current' AND activated_at = ?7";
+  const stmts = promoteKeyStatements(env.DB, {
     publishedBefore: options.force ? now : now - PUBLISH_DELAY_SECONDS,
     verifyUntil,
     bootstrap,
+    now,
   });
+  const results = await env.DB.batch<{ kid: string }>([
+    ...stmts,
+    auditStatementIf(
+      env.DB,
+      'keys_rotated',
+      {
+        actor: 'admin',
+        detail: { step: 'promoted', previous, forced: options.force === true },
+        requestId: options.requestId,
+      },
+      {
+        sql: `EXISTS (SELECT 1 FROM signing_keys WHERE ${promoted})`,
+        params: [now],
+        subjectSql: `(SELECT kid FROM signing_keys WHERE ${promoted} LIMIT 1)`,
+      },
+    ),
+  ]);
+  const kid = results[stmts.length - 1].results[0]?.kid;
   if (!kid)
     throw new OAuthError('invalid_request', 'The staged key was promoted by another request; nothing to do.', {
       status: 409,
     });
   resetKeyRing(env);
-  await audit(env.DB, 'keys_rotated', {
-    actor: 'admin',
-    subject: kid,
-    detail: {
-      step: 'promoted',
-      previous: live.some((k) => k.state === 'current')
-        ? live.filter((k) => k.state === 'current').map((k) => k.kid)
-        : bootstrap.map((k) => k.kid),
-      forced: options.force === true,
-    },
-    requestId: options.requestId,
-  });
   return { step: 'promoted', kid, previousVerifyUntil: verifyUntil };
 }

@@ -25,17 +25,35 @@ export interface AuditFields {
   requestId?: string;
 }
 
+/** The six values of an audit row, bound as ?1 to ?6 (at, event, actor, subject, detail, request_id). */
+function auditValues(event: AuditEvent, f: AuditFields): unknown[] {
+  const detail = f.detail ? JSON.stringify(f.detail) : null;
+  return [nowSeconds(), event, f.actor ?? null, f.subject ?? null, detail, f.requestId ?? null];
+}
+
 export function auditStatement(db: D1Database, event: AuditEvent, f: AuditFields = {}): D1PreparedStatement {
   return db
     .prepare('INSERT INTO audit_events (at, event, actor, subject, detail, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)')
-    .bind(
-      nowSeconds(),
-      event,
-      f.actor ?? null,
-      f.subject ?? null,
-      f.detail ? JSON.stringify(f.detail) : null,
-      f.requestId ?? null,
-    );
+    .bind(...auditValues(event, f));
+}
+
+/**
+ * An audit row written only when `onlyIf` holds (an SQL condition whose parameters are ?7 onwards), as the last
+ * statement of a batch whose earlier statements may have matched no row: the row records what the batch did, and
+ * fails (rolling the batch back) with it. `subjectSql`, when given, computes the subject inside the transaction.
+ */
+export function auditStatementIf(
+  db: D1Database,
+  event: AuditEvent,
+  f: AuditFields,
+  onlyIf: { sql: string; params: unknown[]; subjectSql?: string },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO audit_events (at, event, actor, subject, detail, request_id)
+       SELECT ?1, ?2, ?3, ${onlyIf.subjectSql ?? '?4'}, ?5, ?6 WHERE ${onlyIf.sql}`,
+    )
+    .bind(...auditValues(event, f), ...onlyIf.params);
 }
 
 /** Writes one audit event; a failure to audit is logged, never turned into a failed request. */

@@ -149,11 +149,14 @@ export interface NewClient {
 }
 
 /** Creates a client; returns it with the plaintext secret, which is never stored and shown only once. */
-export async function createClient(
+/**
+ * The INSERT of a new client, for a service to batch with its audit row (src/services/create-client.ts); the id and
+ * the secret are chosen here, so the caller knows them before the batch runs. Clear the cache after it ran.
+ */
+export async function newClientStatement(
   db: D1Database,
-  kv: KVNamespace,
   input: NewClient,
-): Promise<{ client: Client; secret: string | null }> {
+): Promise<{ statement: D1PreparedStatement; client: Client; secret: string | null }> {
   const confidential = input.confidential ?? true;
   const id = input.id ?? randomId('cl', 16);
   const secret = confidential ? (input.secret ?? randomToken(32)) : null;
@@ -177,7 +180,7 @@ export async function createClient(
     created_at: now,
     updated_at: now,
   };
-  await db
+  const statement = db
     .prepare(
       `INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes,
         confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy)
@@ -201,10 +204,20 @@ export async function createClient(
       row.updated_at,
       row.token_endpoint_auth_method,
       row.refresh_token_policy,
-    )
-    .run();
-  await invalidateClient(kv, id); // a cached "unknown id" marker must not outlive the creation
-  return { client: fromRow(row), secret };
+    );
+  return { statement, client: fromRow(row), secret };
+}
+
+/** Creates a client on its own (test fixtures, seeding); an operation uses src/services/create-client.ts. */
+export async function createClient(
+  db: D1Database,
+  kv: KVNamespace,
+  input: NewClient,
+): Promise<{ client: Client; secret: string | null }> {
+  const { statement, client, secret } = await newClientStatement(db, input);
+  await statement.run();
+  await invalidateClient(kv, client.id); // a cached "unknown id" marker must not outlive the creation
+  return { client, secret };
 }
 
 type ChangeableFields = 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes';
@@ -246,12 +259,25 @@ export async function updateClient(
 }
 
 /** Replaces the secret; returns the new plaintext secret (shown once), or null if there is no such confidential client. */
-export async function rotateClientSecret(db: D1Database, kv: KVNamespace, id: string): Promise<string | null> {
+/**
+ * A new secret for a confidential client and the UPDATE that stores its hash (RETURNING id: no row when the client is
+ * gone or public), for src/services/rotate-secret.ts to batch with its audit row.
+ */
+export async function rotateSecretStatement(
+  db: D1Database,
+  id: string,
+): Promise<{ statement: D1PreparedStatement; secret: string }> {
   const secret = randomToken(32);
-  const row = await db
+  const statement = db
     .prepare('UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1 AND confidential = 1 RETURNING id')
-    .bind(id, await sha256(secret), nowSeconds())
-    .first();
+    .bind(id, await sha256(secret), nowSeconds());
+  return { statement, secret };
+}
+
+/** Rotates a secret on its own (tests); an operation uses src/services/rotate-secret.ts. */
+export async function rotateClientSecret(db: D1Database, kv: KVNamespace, id: string): Promise<string | null> {
+  const { statement, secret } = await rotateSecretStatement(db, id);
+  const row = await statement.first();
   await invalidateClient(kv, id);
   return row ? secret : null;
 }

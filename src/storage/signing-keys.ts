@@ -62,22 +62,31 @@ export async function listSigningKeys(db: D1Database): Promise<SigningKeyInfo[]>
 
 /**
  * Generates an ES256 key and stores it as 'next' (published, not signing), unless a 'next' key already
- * exists (one atomic INSERT … WHERE NOT EXISTS). Returns the new key, or null if one was already waiting.
+ * exists (one atomic INSERT … WHERE NOT EXISTS … RETURNING *: no row if one was already waiting). The statement is
+ * returned for the service to batch with its audit row.
  */
-export async function addNextKey(db: D1Database, kek: Uint8Array): Promise<SigningKeyInfo | null> {
+export async function stageKeyStatement(
+  db: D1Database,
+  kek: Uint8Array,
+): Promise<{ statement: D1PreparedStatement; kid: string }> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const kid = `k${new Date(nowSeconds() * 1000).toISOString().slice(0, 10).replace(/-/g, '')}-${randomToken(6)}`;
   const priv = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' } as SigningJwk;
   const { d: _d, ...pub } = priv;
   const now = nowSeconds();
-  const row = await db
+  const statement = db
     .prepare(
       `INSERT INTO signing_keys (kid, alg, state, public_jwk, private_jwk_enc, created_at)
        SELECT ?1, 'ES256', 'next', ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE state = 'next')
        RETURNING *`,
     )
-    .bind(kid, JSON.stringify({ ...pub, use: 'sig' }), await sealJson(kek, kid, priv), now)
-    .first<SigningKeyRow>();
+    .bind(kid, JSON.stringify({ ...pub, use: 'sig' }), await sealJson(kek, kid, priv), now);
+  return { statement, kid };
+}
+
+/** Stages a key on its own (tests); the operation is src/services/key-rotation.ts. Null when one is already staged. */
+export async function addNextKey(db: D1Database, kek: Uint8Array): Promise<SigningKeyInfo | null> {
+  const row = await (await stageKeyStatement(db, kek)).statement.first<SigningKeyRow>();
   return row ? toKeyInfo(row) : null;
 }
 
@@ -87,13 +96,13 @@ export async function addNextKey(db: D1Database, kek: Uint8Array): Promise<Signi
  *    as 'previous' (public half only), so tokens they signed keep verifying until `verifyUntil`;
  * 2. the current key becomes 'previous' until `verifyUntil`;
  * 3. the next key becomes 'current'.
- * Returns the promoted key id, or null when no next key was ready.
+ * The last statement returns the promoted key id (RETURNING kid), or no row when no next key was ready.
  */
-export async function promoteNextKey(
+export function promoteKeyStatements(
   db: D1Database,
-  input: { publishedBefore: number; verifyUntil: number; bootstrap: JWK[] },
-): Promise<string | null> {
-  const now = nowSeconds();
+  input: { publishedBefore: number; verifyUntil: number; bootstrap: JWK[]; now: number },
+): D1PreparedStatement[] {
+  const now = input.now;
   const ready = `EXISTS (SELECT 1 FROM signing_keys WHERE state = 'next' AND created_at <= ?1)`;
   const stmts: D1PreparedStatement[] = input.bootstrap.map((jwk) =>
     db
@@ -114,7 +123,15 @@ export async function promoteNextKey(
       )
       .bind(input.publishedBefore, now),
   );
-  const results = await db.batch<{ kid: string }>(stmts);
+  return stmts;
+}
+
+/** Promotes on its own (tests); the operation is src/services/key-rotation.ts. */
+export async function promoteNextKey(
+  db: D1Database,
+  input: { publishedBefore: number; verifyUntil: number; bootstrap: JWK[] },
+): Promise<string | null> {
+  const results = await db.batch<{ kid: string }>(promoteKeyStatements(db, { ...input, now: nowSeconds() }));
   return results[results.length - 1].results[0]?.kid ?? null;
 }
 

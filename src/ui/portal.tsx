@@ -1,5 +1,6 @@
 /** App registration portal pages (seed 003): list, register, edit, credentials shown once, consents. */
 import type { FC } from 'hono/jsx';
+import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { AppInput } from '../oauth/app-form';
 import { SCOPE_DESCRIPTIONS, SCOPES, type Scope, scopeMask } from '../oauth/scopes';
 import { type Client, refreshPolicyOf } from '../storage/clients';
@@ -17,6 +18,29 @@ const NOTICES: Record<string, string> = {
   withdrawn: 'Permission withdrawn. That application can no longer act for you.',
 };
 
+/**
+ * A list of the user's things with an actions column (its header is for screen readers), or a sentence when it is
+ * empty: the applications they registered and the applications they allowed.
+ */
+const ActionTable: FC<{ columns: string[]; empty: string; rows: JSX.Element[] }> = ({ columns, empty, rows }) =>
+  rows.length === 0 ? (
+    <p class="muted">{empty}</p>
+  ) : (
+    <table>
+      <thead>
+        <tr>
+          {columns.map((name) => (
+            <th scope="col">{name}</th>
+          ))}
+          <th scope="col">
+            <span class="hint">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>{rows}</tbody>
+    </table>
+  );
+
 export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentView[]; notice?: string }> = ({
   user,
   apps,
@@ -32,34 +56,21 @@ export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentView[];
     <div class="card">
       <h1>Your applications</h1>
       <p>Register an application to let it ask Partners users for access to their account.</p>
-      {apps.length === 0 ? (
-        <p class="muted">You have not registered any application yet.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Client ID</th>
-              <th scope="col">
-                <span class="hint">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {apps.map((a) => (
-              <tr>
-                <td>{a.name}</td>
-                <td>
-                  <code>{a.id}</code>
-                </td>
-                <td>
-                  <a href={`/apps/${encodeURIComponent(a.id)}`}>Edit</a>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ActionTable
+        columns={['Name', 'Client ID']}
+        empty="You have not registered any application yet."
+        rows={apps.map((a) => (
+          <tr>
+            <td>{a.name}</td>
+            <td>
+              <code>{a.id}</code>
+            </td>
+            <td>
+              <a href={`/apps/${encodeURIComponent(a.id)}`}>Edit</a>
+            </td>
+          </tr>
+        ))}
+      />
       <div class="actions">
         <a class="button" href="/apps/new">
           Register a new application
@@ -68,43 +79,30 @@ export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentView[];
     </div>
     <div class="card">
       <h2>Applications you have allowed</h2>
-      {consents.length === 0 ? (
-        <p class="muted">You have not allowed any application to use your account.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Application</th>
-              <th scope="col">It may</th>
-              <th scope="col">
-                <span class="hint">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {consents.map((k) => (
-              <tr>
-                <td>{k.clientName}</td>
-                <td>
-                  <ul class="scopes">
-                    {SCOPES.filter((s) => (k.scopeMask & scopeMask([s])) !== 0).map((s) => (
-                      <li>{SCOPE_DESCRIPTIONS[s]}</li>
-                    ))}
-                  </ul>
-                </td>
-                <td>
-                  <form method="post" action={`/apps/consents/${encodeURIComponent(k.clientId)}/withdraw`}>
-                    <input type="hidden" name="csrf" value={user.csrf} />
-                    <button type="submit" class="danger">
-                      Withdraw
-                    </button>
-                  </form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ActionTable
+        columns={['Application', 'It may']}
+        empty="You have not allowed any application to use your account."
+        rows={consents.map((k) => (
+          <tr>
+            <td>{k.clientName}</td>
+            <td>
+              <ul class="scopes">
+                {SCOPES.filter((s) => (k.scopeMask & scopeMask([s])) !== 0).map((s) => (
+                  <li>{SCOPE_DESCRIPTIONS[s]}</li>
+                ))}
+              </ul>
+            </td>
+            <td>
+              <form method="post" action={`/apps/consents/${encodeURIComponent(k.clientId)}/withdraw`}>
+                <input type="hidden" name="csrf" value={user.csrf} />
+                <button type="submit" class="danger">
+                  Withdraw
+                </button>
+              </form>
+            </td>
+          </tr>
+        ))}
+      />
     </div>
   </Layout>
 );

@@ -5,17 +5,12 @@ import { clientMetadataView, registryFields, validateClientMetadata } from '../.
 import { validateClientPolicy } from '../../oauth/client-policy';
 import { fixedCredentials } from '../../oauth/fixed-credentials';
 import { revokeClientTokens, setClientStatus } from '../../services/client-status';
+import { createClient } from '../../services/create-client';
 import { deleteClient } from '../../services/delete-client';
+import { rotateSecret } from '../../services/rotate-secret';
 import { listClients } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
-import {
-  type Client,
-  createClient,
-  getClientFromDb,
-  refreshPolicyOf,
-  rotateClientSecret,
-  updateClient,
-} from '../../storage/clients';
+import { type Client, getClientFromDb, refreshPolicyOf, updateClient } from '../../storage/clients';
 import type { AppEnv } from '../../types';
 import { intParam, readJsonObject } from './json-body';
 
@@ -56,27 +51,20 @@ adminClientRoutes.post('/', async (c) => {
   const taken = () =>
     new OAuthError('invalid_client_metadata', `A client with the id "${fixed.id}" already exists.`, { status: 409 });
   if (fixed.id && (await getClientFromDb(c.env.DB, fixed.id))) throw taken();
-  const { client, secret } = await createClient(c.env.DB, c.env.CACHE, {
-    ...registryFields(m),
-    ...policy,
-    confidential: m.confidential,
-    ...fixed,
-  }).catch((err: unknown) => {
-    // Two creations of one fixed id at the same moment: the primary key refuses the second.
-    if (fixed.id && /UNIQUE constraint failed/.test(String((err as Error)?.message))) throw taken();
-    throw err;
-  });
   const detail = {
     via: 'admin',
     grant_types: m.grantTypes,
     ...(fixed.id ? { fixed_id: true } : {}),
     ...(fixed.secret ? { fixed_secret: true } : {}),
   };
-  await audit(c.env.DB, 'client_created', {
-    actor: 'admin',
-    subject: client.id,
-    detail,
-    requestId: c.get('requestId'),
+  const { client, secret } = await createClient(
+    c.env,
+    { ...registryFields(m), ...policy, confidential: m.confidential, ...fixed },
+    { actor: 'admin', detail, requestId: c.get('requestId') },
+  ).catch((err: unknown) => {
+    // Two creations of one fixed id at the same moment: the primary key refuses the second.
+    if (fixed.id && /UNIQUE constraint failed/.test(String((err as Error)?.message))) throw taken();
+    throw err;
   });
   c.header('Cache-Control', 'no-store');
   return c.json(
@@ -133,13 +121,8 @@ adminClientRoutes.post('/:id/enable', (c) => setStatus(c, 'active'));
 adminClientRoutes.post('/:id/rotate-secret', async (c) => {
   const current = await mustGet(c.env.DB, c.req.param('id'));
   if (!current.confidential) throw new OAuthError('invalid_request', 'This client is public and has no secret.');
-  const secret = await rotateClientSecret(c.env.DB, c.env.CACHE, current.id);
+  const secret = await rotateSecret(c.env, current.id, { actor: 'admin', requestId: c.get('requestId') });
   if (!secret) throw new OAuthError('invalid_request', `No client with id "${current.id}".`, { status: 404 });
-  await audit(c.env.DB, 'client_secret_rotated', {
-    actor: 'admin',
-    subject: current.id,
-    requestId: c.get('requestId'),
-  });
   c.header('Cache-Control', 'no-store');
   return c.json({ client_id: current.id, client_secret: secret, client_secret_expires_at: 0 });
 });

@@ -2,6 +2,8 @@
 import type { Context } from 'hono';
 import { readBodyText, type TextErrors, textErrors } from '../../lib/body';
 import { OAuthError } from '../../lib/errors';
+import { wholeNumber } from '../../oauth/admin-bodies';
+import { parseBody } from '../../oauth/body-schema';
 
 const MAX_JSON_BYTES = 16 * 1024;
 
@@ -37,11 +39,7 @@ export async function readJsonObject(
   return value as Record<string, unknown>;
 }
 
-/** An optional positive integer query or body value within bounds. */
+/** An optional whole number query value within bounds (the rule: src/oauth/admin-bodies.ts `wholeNumber`). */
 export function intParam(value: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new OAuthError('invalid_request', `"${name}" must be a whole number from ${min} to ${max}.`);
-  return n;
+  return parseBody(wholeNumber(name, min, max, fallback), value, 'invalid_request');
 }

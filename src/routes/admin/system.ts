@@ -1,6 +1,8 @@
 /** Admin API: signing keys, initial access tokens for registration, the audit trail. */
 import { Hono } from 'hono';
 import { OAuthError } from '../../lib/errors';
+import { InitialAccessTokenBody, RotateKeysBody } from '../../oauth/admin-bodies';
+import { parseBody } from '../../oauth/body-schema';
 import { PUBLISH_DELAY_SECONDS, rotateSigningKeys } from '../../services/key-rotation';
 import { listAuditEvents } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
@@ -26,9 +28,7 @@ adminSystemRoutes.get('/keys', async (c) => {
 
 /** One rotation step: stage a new key, or promote the staged one ({"force": true} skips the publication wait). */
 adminSystemRoutes.post('/keys/rotate', async (c) => {
-  const body = await readJsonObject(c, { optional: true });
-  if (body.force !== undefined && typeof body.force !== 'boolean')
-    throw new OAuthError('invalid_request', '"force" must be true or false.');
+  const body = parseBody(RotateKeysBody, await readJsonObject(c, { optional: true }), 'invalid_request');
   const step = await rotateSigningKeys(c.env, { force: body.force === true, requestId: c.get('requestId') });
   return c.json(
     step.step === 'staged'
@@ -38,17 +38,12 @@ adminSystemRoutes.post('/keys/rotate', async (c) => {
 });
 
 adminSystemRoutes.post('/initial-access-tokens', async (c) => {
-  const body = await readJsonObject(c, { optional: true });
-  const ttl = intParam(body.expires_in, 'expires_in', 60, 366 * 86_400, 86_400);
-  const maxUses =
-    body.max_uses === undefined || body.max_uses === null ? null : intParam(body.max_uses, 'max_uses', 1, 1_000_000, 1);
-  if (body.label !== undefined && (typeof body.label !== 'string' || body.label.length > 100)) {
-    throw new OAuthError('invalid_request', '"label" must be a string of at most 100 characters.');
-  }
+  const body = parseBody(InitialAccessTokenBody, await readJsonObject(c, { optional: true }), 'invalid_request');
+  const maxUses = body.max_uses ?? null;
   const issued = await issueInitialAccessToken(c.env.DB, {
-    ttlSeconds: ttl,
+    ttlSeconds: body.expires_in,
     maxUses,
-    label: (body.label as string | undefined) ?? null,
+    label: body.label ?? null,
   });
   await audit(c.env.DB, 'initial_access_token_issued', {
     actor: 'admin',

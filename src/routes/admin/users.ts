@@ -2,6 +2,8 @@
 import { type Context, Hono } from 'hono';
 import { OAuthError } from '../../lib/errors';
 import { randomToken } from '../../lib/random';
+import { CreateUserBody, PasswordBody } from '../../oauth/admin-bodies';
+import { parseBody } from '../../oauth/body-schema';
 import { resetUserPassword, setUserStatus } from '../../services/user-account';
 import { audit } from '../../storage/audit';
 import { createUser, getUserByEmail, getUserById, type User } from '../../storage/users';
@@ -9,9 +11,6 @@ import type { AppEnv } from '../../types';
 import { readJsonObject } from './json-body';
 
 export const adminUserRoutes = new Hono<AppEnv>();
-
-const MIN_PASSWORD = 8;
-const MAX_PASSWORD = 1024;
 
 /** Never includes the password hash. */
 const userView = (u: User) => ({
@@ -28,25 +27,14 @@ async function mustGet(db: D1Database, idOrEmail: string): Promise<User> {
   return user;
 }
 
-function passwordFrom(body: Record<string, unknown>): { password: string; generated: boolean } {
-  const p = body.password;
-  if (p === undefined) return { password: randomToken(18), generated: true };
-  if (typeof p !== 'string' || p.length < MIN_PASSWORD || p.length > MAX_PASSWORD) {
-    throw new OAuthError(
-      'invalid_request',
-      `"password" must be a string of ${MIN_PASSWORD} to ${MAX_PASSWORD} characters (omit it to generate one).`,
-    );
-  }
-  return { password: p, generated: false };
+/** The given password, or a generated one (returned once to the operator). */
+function passwordFrom(given: string | undefined): { password: string; generated: boolean } {
+  return given === undefined ? { password: randomToken(18), generated: true } : { password: given, generated: false };
 }
 
 adminUserRoutes.post('/', async (c) => {
-  const body = await readJsonObject(c);
-  const email = body.email;
-  if (typeof email !== 'string' || !/^[^\s@]{1,64}@[^\s@]{1,255}$/.test(email.trim())) {
-    throw new OAuthError('invalid_request', '"email" must be an email address.');
-  }
-  const { password, generated } = passwordFrom(body);
+  const { email, ...body } = parseBody(CreateUserBody, await readJsonObject(c), 'invalid_request');
+  const { password, generated } = passwordFrom(body.password);
   if (await getUserByEmail(c.env.DB, email))
     throw new OAuthError('invalid_request', 'A user with this email already exists.', { status: 409 });
   const user = await createUser(c.env.DB, email, password);
@@ -70,7 +58,9 @@ adminUserRoutes.post('/:user/enable', (c) => setStatus(c, 'active'));
 
 adminUserRoutes.post('/:user/password', async (c) => {
   const user = await mustGet(c.env.DB, c.req.param('user'));
-  const { password, generated } = passwordFrom(await readJsonObject(c, { optional: true }));
+  const { password, generated } = passwordFrom(
+    parseBody(PasswordBody, await readJsonObject(c, { optional: true }), 'invalid_request').password,
+  );
   await resetUserPassword(c.env, user.id, password, c.get('requestId')); // ends every session of the user
   c.header('Cache-Control', 'no-store');
   return c.json({ ...userView(user), ...(generated ? { password } : {}) });

@@ -1,0 +1,49 @@
+/**
+ * Creating a client: the one implementation behind the admin API (POST /admin/clients), dynamic registration
+ * (RFC 7591 §3, POST /oauth2/register) and the portal (POST /apps). One D1 batch (one transaction): the client row,
+ * its registration access token when registered dynamically (RFC 7592 §1), and the audit row, so a failure leaves
+ * neither a client nobody audited nor an audit row for a client that does not exist. The KV client cache is cleared
+ * after the batch (a cached "unknown id" marker must not outlive the creation).
+ */
+import { auditStatement } from '../storage/audit';
+import { newRegistration } from '../storage/client-registrations';
+import { type Client, invalidateClient, type NewClient, newClientStatement } from '../storage/clients';
+
+export interface CreateClientAudit {
+  /** Who created it: "admin", "registration" or the owner's user id. */
+  actor: string;
+  detail: Record<string, unknown>;
+  requestId?: string;
+}
+
+export interface CreatedClient {
+  client: Client;
+  /** Shown once to the creator; only its hash is stored. Null for a public client. */
+  secret: string | null;
+  /** RFC 7592 §1 registration access token, when `registration` was asked for. */
+  registrationToken?: string;
+}
+
+/** Creates a client (and, with `registration`, its RFC 7592 registration access token) with its audit row. */
+export async function createClient(
+  env: Env,
+  input: NewClient,
+  audit: CreateClientAudit,
+  options: { registration?: boolean } = {},
+): Promise<CreatedClient> {
+  const db = env.DB;
+  const { statement, client, secret } = await newClientStatement(db, input);
+  const reg = options.registration ? await newRegistration(db, client.id) : undefined;
+  await db.batch([
+    statement,
+    ...(reg ? [reg.statement] : []),
+    auditStatement(db, 'client_created', {
+      actor: audit.actor,
+      subject: client.id,
+      detail: audit.detail,
+      requestId: audit.requestId,
+    }),
+  ]);
+  await invalidateClient(env.CACHE, client.id);
+  return { client, secret, ...(reg ? { registrationToken: reg.token } : {}) };
+}
