@@ -15,9 +15,10 @@ import { type Client, getClientFromDb, listClientsByOwner, updateClient } from '
 import { listConsents } from '../storage/consents';
 import type { User } from '../storage/users';
 import type { AppEnv } from '../types';
+import { AppFormPage, EMPTY_APP, inputFromClient } from '../ui/app-form-page';
 import { assertCsrf, csrfToken } from '../ui/csrf';
 import { PageError } from '../ui/page-error';
-import { AppFormPage, AppsPage, CredentialsPage, EMPTY_APP, inputFromClient } from '../ui/portal';
+import { AppsPage, CredentialsPage } from '../ui/portal';
 import { page, pageApp, readPageForm } from '../ui/render';
 import { readSession } from '../ui/session';
 
