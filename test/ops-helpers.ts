@@ -100,3 +100,18 @@ export async function revocationRows(value: string): Promise<number> {
     .first<{ n: number }>())!;
   return n;
 }
+
+/**
+ * Runs `run` with every audit insert made to fail (a trigger raising inside D1), and expects it to reject: the audit
+ * row is the last statement of every service batch, so this checks that the whole batch rolled back (issue 12).
+ */
+export async function withFailingAudit(run: () => Promise<unknown>): Promise<void> {
+  await env.DB.exec(
+    "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'injected'); END",
+  );
+  try {
+    await expect(run()).rejects.toThrow(/injected/);
+  } finally {
+    await env.DB.exec('DROP TRIGGER fail_audit');
+  }
+}

@@ -10,7 +10,7 @@ import { deleteClient } from '../../src/services/delete-client';
 import { newRegistration } from '../../src/storage/client-registrations';
 import { authorizeFlow, Browser, signIn } from '../authz-helpers';
 import { call, errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
-import { admin, claimsOf, me } from '../ops-helpers';
+import { admin, claimsOf, me, withFailingAudit } from '../ops-helpers';
 
 const CB = 'https://app.example/cb';
 
@@ -127,14 +127,7 @@ describe('deleting a client: one service, the same state by every path', () => {
     const f = await fixture();
     const before = await rowsOf(f.client.id);
     // Make the audit insert (the batch's last statement) fail: the deny-list row and every delete roll back with it.
-    await env.DB.exec(
-      "CREATE TRIGGER fail_delete_audit BEFORE INSERT ON audit_events WHEN NEW.event = 'client_deleted' BEGIN SELECT RAISE(ABORT, 'injected'); END",
-    );
-    try {
-      await expect(deleteClient(env, f.client.id, { actor: 'admin', via: 'admin' })).rejects.toThrow(/injected/);
-    } finally {
-      await env.DB.exec('DROP TRIGGER fail_delete_audit');
-    }
+    await withFailingAudit(() => deleteClient(env, f.client.id, { actor: 'admin', via: 'admin' }));
     expect(await rowsOf(f.client.id)).toEqual(before);
     expect((await me(f.access[0])).status).toBe(200);
     expect(claimsOf(f.access[0]).client_id).toBe(f.client.id);

@@ -10,6 +10,7 @@ import { rotateSigningKeys } from '../../src/services/key-rotation';
 import { rotateSecret } from '../../src/services/rotate-secret';
 import { resetKeyRing } from '../../src/tokens/keyring';
 import { expectTokens, seedClient, tokenRequest } from '../helpers';
+import { withFailingAudit } from '../ops-helpers';
 
 const all = async (sql: string, ...args: unknown[]) =>
   (
@@ -25,17 +26,6 @@ const state = async () => ({
   keys: await all('SELECT * FROM signing_keys ORDER BY kid'),
   audit: await all('SELECT * FROM audit_events ORDER BY id'),
 });
-
-async function withFailingAudit(run: () => Promise<unknown>): Promise<void> {
-  await env.DB.exec(
-    "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'injected'); END",
-  );
-  try {
-    await expect(run()).rejects.toThrow(/injected/);
-  } finally {
-    await env.DB.exec('DROP TRIGGER fail_audit');
-  }
-}
 
 const NEW_CLIENT = {
   name: 'Atomic app',

@@ -12,7 +12,7 @@ import { resetUserPassword, setUserStatus } from '../../src/services/user-accoun
 import { withdrawConsent } from '../../src/services/withdraw-consent';
 import { authorizeFlow, Browser, signIn } from '../authz-helpers';
 import { expectTokens, seedClient, seedUser, tokenRequest } from '../helpers';
-import { me, userTokens } from '../ops-helpers';
+import { me, userTokens, withFailingAudit } from '../ops-helpers';
 
 /** Every row an operation could touch, for a user and a client. */
 async function state(userId: string, clientId: string): Promise<unknown> {
@@ -34,17 +34,6 @@ async function state(userId: string, clientId: string): Promise<unknown> {
     sessions: await all('SELECT * FROM sessions WHERE user_id = ?1 ORDER BY hash', userId),
     revocations: await all('SELECT kind, value FROM revocations ORDER BY kind, value'),
   };
-}
-
-async function withFailingAudit(run: () => Promise<unknown>): Promise<void> {
-  await env.DB.exec(
-    "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'injected'); END",
-  );
-  try {
-    await expect(run()).rejects.toThrow(/injected/);
-  } finally {
-    await env.DB.exec('DROP TRIGGER fail_audit');
-  }
 }
 
 /** A user signed in in the browser, with a consent, a code-grant token pair and a password-grant token pair. */
