@@ -91,14 +91,7 @@ export function ownResourceMetadata(config: Config): Record<string, unknown> {
  * RFC 9728 §3.1: served at the path-suffixed well-known URI of the resource (`/.well-known/oauth-protected-resource/v1`
  * for `…/v1`) and, for clients that only try the origin's (MCP 2025-06-18 falls back to it), at the plain one.
  */
-wellKnownRoutes.get('/oauth-protected-resource/*', (c) => {
-  const config = c.get('config');
-  if (new URL(c.req.url).pathname !== resourceMetadataPath(config.audience)) {
-    throw new OAuthError('invalid_request', 'No protected resource is described at this path.', { status: 404 });
-  }
-  c.header('Cache-Control', 'public, max-age=300');
-  return c.json(ownResourceMetadata(config));
-});
+// Before the suffixed route: hono's `/*` also matches the bare path.
 wellKnownRoutes.get(PROTECTED_RESOURCE_WELL_KNOWN.replace('/.well-known', ''), (c) => {
   c.header('Cache-Control', 'public, max-age=300');
   return c.json(ownResourceMetadata(c.get('config')));
@@ -109,4 +102,12 @@ wellKnownRoutes.get('/jwks.json', async (c) => {
   // The rotation waits this long before a published key signs (src/services/key-rotation.ts).
   c.header('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
   return c.json(ring.jwks);
+});
+wellKnownRoutes.get('/oauth-protected-resource/*', (c) => {
+  const config = c.get('config');
+  if (new URL(c.req.url).pathname !== resourceMetadataPath(config.audience)) {
+    throw new OAuthError('invalid_request', 'No protected resource is described at this path.', { status: 404 });
+  }
+  c.header('Cache-Control', 'public, max-age=300');
+  return c.json(ownResourceMetadata(config));
 });

@@ -97,7 +97,8 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
   // The audience: the resources asked for (down-scoping, RFC 8707 §2), else every resource of the grant.
   // A resource server deleted since the grant drops out (no read at all for a /v1-only grant).
   const granted = result.record.resources ?? [builtinKey(config)];
-  const resources = wanted ?? [...(await findResourceServers(env.DB, config, granted)).values()];
+  const found = wanted ? null : await findResourceServers(env.DB, config, granted);
+  const resources = wanted ?? granted.flatMap((k) => found?.get(k) ?? []); // in the order granted
   if (resources.length === 0)
     throw new OAuthError('invalid_target', 'No resource this grant was for is registered any more; sign in again.');
   const uris = resources.map((r) => r.uri);
