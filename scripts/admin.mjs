@@ -152,6 +152,51 @@ const COMMANDS = {
       return { deleted: id };
     },
   },
+  // Issue 13: resource servers (RFC 8707), docs/resource-servers.md.
+  'resources list': {
+    usage: 'resources list',
+    help: 'List the resource servers (the built-in /v1 first).',
+    run: (api) => api('GET', '/resources').then((r) => r.resource_servers),
+    table: ['resource', 'name', 'scopes', 'builtin'],
+  },
+  'resources show': {
+    usage: 'resources show <uri>',
+    help: 'Show one resource server.',
+    args: ['uri'],
+    run: (api, [uri]) => api('GET', `/resources/${enc(uri)}`),
+  },
+  'resources create': {
+    usage: 'resources create <uri> --name NAME [--scope S]...',
+    help: 'Register a resource server; the URI is stored in canonical form (no trailing slash, no query or fragment).',
+    args: ['uri'],
+    options: { name: { type: 'string' }, scope: list },
+    run: (api, [uri], v) => {
+      if (!v.name) throw new UsageError('--name is required');
+      return api('POST', '/resources', { resource: uri, name: v.name, scopes: v.scope ?? [] });
+    },
+  },
+  'resources update': {
+    usage: 'resources update <uri> [--name NAME] [--scope S]...',
+    help: 'Change the name or the scopes (the scopes given replace the list).',
+    args: ['uri'],
+    options: { name: { type: 'string' }, scope: list },
+    run: (api, [uri], v) =>
+      api('PATCH', `/resources/${enc(uri)}`, {
+        ...(v.name ? { name: v.name } : {}),
+        ...(v.scope ? { scopes: v.scope } : {}),
+      }),
+  },
+  'resources delete': {
+    usage: 'resources delete <uri> --yes',
+    help: 'Remove a resource server; tokens already issued for it keep their aud until they expire.',
+    args: ['uri'],
+    options: { yes: { type: 'boolean' } },
+    run: async (api, [uri], v) => {
+      if (!v.yes) throw new UsageError('deleting cannot be undone: add --yes');
+      await api('DELETE', `/resources/${enc(uri)}`);
+      return { deleted: uri };
+    },
+  },
   'clients rotate-secret': {
     usage: 'clients rotate-secret <client_id>',
     help: 'Replace the client secret. The new secret is printed once; the old one stops working at once.',

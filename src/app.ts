@@ -3,7 +3,9 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config';
 import { OAuthError } from './lib/errors';
+import { PUBLIC_CORS_PATHS, publicCors } from './middleware/public-cors';
 import { requestContext } from './middleware/request-context';
+import { resourceChallenges } from './middleware/resource-challenge';
 import { adminRoutes } from './routes/admin';
 import { assetRoutes } from './routes/assets';
 import { authorizeRoutes } from './routes/authorize';
@@ -22,6 +24,10 @@ import type { AppEnv } from './types';
 export const app = new Hono<AppEnv>();
 
 app.use('*', requestContext());
+// Issue 13: CORS on what browser-based agents call (never on pages, admin or /v1), and RFC 9728 §5.1
+// `resource_metadata` on every Bearer challenge of /v1.
+for (const path of PUBLIC_CORS_PATHS) app.use(path, publicCors());
+app.use('/v1/*', resourceChallenges());
 
 app.route('/oauth2/token', tokenRoutes);
 app.route('/v1/oauth2/token', tokenRoutes); // CitrusAd's path (seed 001)

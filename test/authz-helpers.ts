@@ -93,6 +93,8 @@ export interface FlowOptions {
   state?: string;
   pkce?: boolean;
   browser?: Browser;
+  /** RFC 8707 `resource` (issue 13). */
+  resource?: string;
 }
 
 /**
@@ -122,6 +124,7 @@ export async function authorizeFlow(
     state: options.state ?? 'st-123',
     code_challenge: usePkce ? challenge : undefined,
     code_challenge_method: usePkce ? 'S256' : undefined,
+    resource: options.resource,
   });
   let res = await b.get(path);
   if (res.status === 302 && res.headers.get('Location')!.startsWith('/login?')) {

@@ -3,7 +3,7 @@
  * The code is a union of the registered values, so a non-standard code does not compile.
  */
 
-/** RFC 6749 §5.2 (token endpoint), §4.1.2.1 (authorization endpoint), RFC 6750 §3.1 (resources), RFC 7591 §3.2.2. */
+/** RFC 6749 §5.2 (token endpoint), §4.1.2.1 (authorization endpoint), RFC 6750 §3.1 (resources), RFC 7591 §3.2.2, RFC 8707 §2. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -19,7 +19,9 @@ export type OAuthErrorCode =
   | 'insufficient_scope'
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
-  | 'unsupported_token_type';
+  | 'unsupported_token_type'
+  /** RFC 8707 §2: the `resource` is unknown, not allowed for the client, or malformed. */
+  | 'invalid_target';
 
 const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -37,6 +39,7 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_redirect_uri: 400,
   invalid_client_metadata: 400,
   unsupported_token_type: 400,
+  invalid_target: 400,
 };
 
 export interface OAuthErrorOptions {

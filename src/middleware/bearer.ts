@@ -5,6 +5,7 @@
  * the verified claims set as the typed variable `token`, which exists only on routes behind it (`BearerEnv`).
  */
 import type { MiddlewareHandler } from 'hono';
+import { getConfig } from '../config';
 import { bearerError } from '../lib/errors';
 import type { Scope } from '../oauth/scopes';
 import { authenticateAccessToken, type RevocationCheck } from '../tokens/authenticate-access-token';
@@ -103,7 +104,22 @@ export function assertScopes(claims: AccessTokenClaims, fromQuery: boolean, scop
   }
 }
 
-/** Guards a route: placement rule, authentication (signature, claims, deny-list), scope; then `c.set('token')`. */
+/**
+ * RFC 9068 §4, RFC 8707: the token's `aud` must name this resource (our /v1, ACCESS_TOKEN_AUDIENCE); a token
+ * obtained for another registered resource server is invalid_token here, as the RFC 6750 §3.1 text says.
+ */
+export function assertAudience(claims: AccessTokenClaims, audience: string): void {
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!aud.includes(audience)) {
+    throw bearerError(
+      'invalid_token',
+      `The access token is not meant for this resource; request one with resource=${audience}.`,
+      { reason: 'audience' },
+    );
+  }
+}
+
+/** Guards a route: placement rule, authentication (signature, claims, deny-list), audience, scope; then `c.set('token')`. */
 export function requireBearer(options: BearerOptions): MiddlewareHandler<BearerEnv> {
   if (options.scopes.length === 0) throw new Error('requireBearer: scopes must name at least one scope');
   const needed = options.scopes.join(' ');
@@ -113,6 +129,7 @@ export function requireBearer(options: BearerOptions): MiddlewareHandler<BearerE
     // RFC 6750 §3.1: no token at all gets the bare challenge, without an error code.
     if (!presented) throw bearerError(null, 'An access token is required.', { scope: needed });
     const claims = await authenticateAccessToken(c.env, presented.token, revocation);
+    assertAudience(claims, getConfig(c.env).audience);
     assertScopes(claims, presented.fromQuery, options.scopes);
     c.set('token', claims);
     await next();

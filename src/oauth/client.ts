@@ -26,6 +26,11 @@ export interface Client {
   /** Read it through refreshPolicyOf (a client cached before migration 0008 has none). */
   refreshTokenPolicy: RefreshTokenPolicy;
   ownerUserId: string | null;
+  /**
+   * Issue 13 (migrations/0009): the resources (canonical URIs) this client may ask for; null = every registered
+   * one. Optional: a client cached (KV, up to 5 minutes) before the migration has none, which means null.
+   */
+  allowedResources?: string[] | null;
   status: 'active' | 'disabled';
   createdAt: number;
   updatedAt: number;

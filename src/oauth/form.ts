@@ -11,6 +11,34 @@ export const MAX_FORM_BYTES = 16 * 1024;
 
 export type Params = Map<string, string>;
 
+/**
+ * Parameters that may be repeated: RFC 8707 §2 `resource` ("one or more"). The map keeps the first value, as for
+ * any parameter; every value is kept aside and read with `allValues`.
+ */
+const REPEATABLE = new Set(['resource']);
+const repeatedValues = new WeakMap<Params, Map<string, string[]>>();
+
+/** Whether `name` may be repeated (RFC 8707 §2 `resource`). */
+export function isRepeatable(name: string): boolean {
+  return REPEATABLE.has(name);
+}
+
+/** Records one more value of a repeatable parameter (the map keeps the first). */
+export function addRepeated(params: Params, name: string, value: string): void {
+  const all = repeatedValues.get(params) ?? new Map<string, string[]>();
+  repeatedValues.set(params, all);
+  all.set(name, [...(all.get(name) ?? []), value]);
+  if (!params.has(name)) params.set(name, value);
+}
+
+/** Every value of a repeatable parameter (`resource`), in order; [] when absent. */
+export function allValues(params: Params, name: string): string[] {
+  const all = repeatedValues.get(params)?.get(name);
+  if (all) return [...all];
+  const one = params.get(name);
+  return one === undefined ? [] : [one];
+}
+
 function invalid(description: string, status = 400): OAuthError {
   return new OAuthError('invalid_request', description, { status });
 }
@@ -27,6 +55,10 @@ export function parseUrlEncoded(text: string, where: string): Params {
     const name = decodeComponent(rawName, where);
     const value = decodeComponent(rawValue, where);
     if (value === '') continue; // RFC 6749 §3.1: a parameter without a value is as if omitted
+    if (REPEATABLE.has(name)) {
+      addRepeated(params, name, value);
+      continue;
+    }
     if (params.has(name)) {
       throw invalid(`The parameter "${name.slice(0, 40)}" is repeated in the ${where}; send each parameter once.`);
     }

@@ -51,6 +51,11 @@ export function scopeMask(scopes: readonly Scope[]): number {
   return scopes.reduce((m, s) => m | BITS[s], 0);
 }
 
+/** The mask of the /v1 scopes among `scopes` (another resource server's scopes have no bit; issue 13). */
+export function maskOf(scopes: readonly string[]): number {
+  return scopeMask(scopes.filter(isScope));
+}
+
 export function formatScope(scopes: readonly Scope[]): string {
   return SCOPES.filter((s) => scopes.includes(s)).join(' ');
 }

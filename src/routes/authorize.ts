@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
-import { scopeMask } from '../oauth/scopes';
+import { maskOf } from '../oauth/scopes';
 import {
   type AuthorizationRequest,
   collectParams,
@@ -15,6 +15,7 @@ import {
   redirectTo,
   validateAuthorizationRequest,
 } from '../services/authorization-request';
+import { grantedKeys } from '../services/resource-target';
 import { newCodeStatement } from '../storage/authorization-codes';
 import { consentMaskFromRow, grantConsentStatement } from '../storage/consents';
 import { sessionConsentStatement, sessionUserStatement } from '../storage/sessions';
@@ -95,9 +96,10 @@ async function issueCode(
     redirectUri: req.redirectUri,
     redirectUriSent: req.redirectUriSent,
     scope: req.scope,
-    scopeMask: scopeMask(req.scopes),
+    scopeMask: maskOf(req.scopes),
     codeChallenge: req.codeChallenge,
     ttlSeconds: config.authCodeTtl,
+    resources: grantedKeys(config, req.resources),
   });
   const stmts = [statement];
   if (rememberMask !== null) stmts.push(grantConsentStatement(c.env.DB, user.id, req.client.id, rememberMask));
@@ -105,13 +107,19 @@ async function issueCode(
   return c.redirect(redirectTo(req.redirectUri, { code, state: req.state, iss: config.issuer }), status);
 }
 
+/** Whether the request is for /v1 alone, the only resource whose consent is remembered (issue 13). */
+function ownApiOnly(req: AuthorizationRequest): boolean {
+  return req.resources.every((r) => r.builtin);
+}
+
 authorizeRoutes.get('/', async (c) => {
   const { params, repeated } = collectParams(new URL(c.req.url).searchParams);
   const v = await validated(c, params, repeated);
   if (v instanceof Response) return v;
   const { req, who } = v;
-  const wanted = scopeMask(req.scopes);
-  const remembered = (who.granted & wanted) === wanted;
+  const wanted = maskOf(req.scopes);
+  // Remembered consents are per client and /v1 scope (a mask): a request naming another resource is always asked.
+  const remembered = ownApiOnly(req) && (who.granted & wanted) === wanted;
   // RFC 6749 §10.2, RFC 8252 §8.6: a public client cannot prove it is the app the user approved (any local
   // process can listen on a loopback port or claim a private-use scheme), so it always gets the one-click
   // page; a confidential client's code is useless without its secret, so its remembered consent is enough.
@@ -122,6 +130,7 @@ authorizeRoutes.get('/', async (c) => {
     email: who.user.email,
     client: req.client,
     scopes: req.scopes,
+    resources: req.resourcesNamed ? req.resources : [],
     redirectUri: req.redirectUri,
     params: req.params,
     remembered,
@@ -139,7 +148,7 @@ authorizeRoutes.post('/', async (c) => {
   if (v instanceof Response) return v;
   const { req, who } = v;
   const issuer = c.get('config').issuer;
-  if (decision === 'allow') return issueCode(c, req, who.user, scopeMask(req.scopes), 303);
+  if (decision === 'allow') return issueCode(c, req, who.user, ownApiOnly(req) ? maskOf(req.scopes) : null, 303);
   if (decision === 'deny') {
     return c.redirect(
       errorRedirect(

@@ -1,5 +1,15 @@
-/** Discovery: RFC 8414 authorization server metadata and the RFC 7517 JWK Set. */
+/**
+ * Discovery: RFC 8414 authorization server metadata, the RFC 7517 JWK Set and the RFC 9728 protected-resource
+ * metadata of our own API (/v1). CORS on all of them: src/middleware/public-cors.ts.
+ */
 import { Hono } from 'hono';
+import {
+  PROTECTED_RESOURCE_WELL_KNOWN,
+  protectedResourceMetadata,
+  resourceMetadataPath,
+} from '../../packages/resource-server/src/metadata.js';
+import type { Config } from '../config';
+import { OAuthError } from '../lib/errors';
 import { GRANT_TYPES } from '../oauth/grant-types';
 import { SCOPES } from '../oauth/scopes';
 import { JWKS_MAX_AGE_SECONDS } from '../services/key-rotation';
@@ -7,6 +17,14 @@ import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';
 
 export const wellKnownRoutes = new Hono<AppEnv>();
+
+/**
+ * draft-ietf-oauth-client-id-metadata-document §4: whether a `client_id` may be an https URL naming its metadata
+ * document. False until that is built (the `agents` part of issue 13 turns it on).
+ */
+export function clientIdMetadataDocumentSupported(): boolean {
+  return false;
+}
 
 /** Extra metadata members contributed by optional endpoints (authorization, revocation, …). */
 export function authorizationServerMetadata(issuer: string): Record<string, unknown> {
@@ -29,6 +47,7 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     registration_endpoint: `${issuer}/oauth2/register`,
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'], // none: public clients (PKCE)
     service_documentation: `${issuer}/`,
+    client_id_metadata_document_supported: clientIdMetadataDocumentSupported(),
   };
 }
 
@@ -37,9 +56,58 @@ wellKnownRoutes.get('/oauth-authorization-server', (c) => {
   return c.json(authorizationServerMetadata(c.get('config').issuer));
 });
 
+/**
+ * RFC 8414 §3.1: for an issuer with a path (`https://as.example/tenant`), the metadata is also at the well-known
+ * URI with the path inserted after it (`/.well-known/oauth-authorization-server/tenant`); the plain form above
+ * stays for clients that append it to the issuer (RFC 8414 §5, OpenID Connect Discovery §4). Any other suffix is 404.
+ */
+wellKnownRoutes.get('/oauth-authorization-server/*', (c) => {
+  const { issuer } = c.get('config');
+  const issuerPath = new URL(issuer).pathname.replace(/\/$/, '');
+  if (!issuerPath || new URL(c.req.url).pathname !== `/.well-known/oauth-authorization-server${issuerPath}`) {
+    throw new OAuthError('invalid_request', 'No authorization server metadata at this path.', { status: 404 });
+  }
+  c.header('Cache-Control', 'public, max-age=300');
+  return c.json(authorizationServerMetadata(issuer));
+});
+
+/**
+ * RFC 9728 §2: our /v1 API's metadata (resource = ACCESS_TOKEN_AUDIENCE), built by packages/resource-server's
+ * builder. `query` is listed because the image routes take `?access_token=` (files-only tokens, RFC 6750 §2.3).
+ * `offline_access` is not a scope of ours and never appears (issue 13).
+ */
+export function ownResourceMetadata(config: Config): Record<string, unknown> {
+  return protectedResourceMetadata({
+    resource: config.audience,
+    authorizationServers: [config.issuer],
+    scopesSupported: [...SCOPES],
+    bearerMethodsSupported: ['header', 'query'],
+    resourceName: 'API',
+    resourceDocumentation: `${config.issuer}/`,
+  });
+}
+
+/**
+ * RFC 9728 §3.1: served at the path-suffixed well-known URI of the resource (`/.well-known/oauth-protected-resource/v1`
+ * for `…/v1`) and, for clients that only try the origin's (MCP 2025-06-18 falls back to it), at the plain one.
+ */
+// Before the suffixed route: hono's `/*` also matches the bare path.
+wellKnownRoutes.get(PROTECTED_RESOURCE_WELL_KNOWN.replace('/.well-known', ''), (c) => {
+  c.header('Cache-Control', 'public, max-age=300');
+  return c.json(ownResourceMetadata(c.get('config')));
+});
+
 wellKnownRoutes.get('/jwks.json', async (c) => {
   const ring = await getKeyRing(c.env);
   // The rotation waits this long before a published key signs (src/services/key-rotation.ts).
   c.header('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
   return c.json(ring.jwks);
+});
+wellKnownRoutes.get('/oauth-protected-resource/*', (c) => {
+  const config = c.get('config');
+  if (new URL(c.req.url).pathname !== resourceMetadataPath(config.audience)) {
+    throw new OAuthError('invalid_request', 'No protected resource is described at this path.', { status: 404 });
+  }
+  c.header('Cache-Control', 'public, max-age=300');
+  return c.json(ownResourceMetadata(config));
 });

@@ -6,6 +6,7 @@
  * middleware; the challenge is built by packages/resource-server's builder, so both ways in word it the same.
  */
 import { bearerChallenge, type RefusalCode } from '../../packages/resource-server/src/refusal.js';
+import { getConfig } from '../config';
 import { OAuthError } from '../lib/errors';
 import { assertScopes, presentedToken } from '../middleware/bearer';
 import { isScope, type Scope } from '../oauth/scopes';
@@ -16,8 +17,9 @@ export interface CallerVerifyOptions {
   /** The token must carry at least one of these scopes (the product's rule, src/middleware/bearer.ts). */
   scopes: string[];
   /**
-   * The caller's resource identifier: the token's `aud` must contain it (RFC 9068 §4). Today every token has the
-   * one ACCESS_TOKEN_AUDIENCE (resource indicators, issue 13, are not built), which is checked in any case.
+   * The caller's resource identifier: the token's `aud` must contain it (RFC 9068 §4). Absent, it is our own
+   * API's (ACCESS_TOKEN_AUDIENCE): a token obtained for another resource server (RFC 8707, issue 13) never passes
+   * a caller that did not say it is that resource.
    */
   audience?: string;
   /** RFC 9728 §5.1: the caller's metadata URL, sent as `resource_metadata` in every challenge. */
@@ -109,11 +111,10 @@ async function authenticate(
   options: CallerVerifyOptions,
 ): Promise<CallerResult> {
   const claims = await authenticateAccessToken(env, token, 'now');
-  if (options.audience !== undefined) {
-    const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!aud.includes(options.audience))
-      return refusal('invalid_token', 'The access token is not meant for this resource.', options);
-  }
+  const audience = options.audience ?? getConfig(env).audience;
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!aud.includes(audience))
+    return refusal('invalid_token', 'The access token is not meant for this resource.', options);
   assertScopes(claims, fromQuery, scopes);
   return { ok: true, claims: callerClaims(claims), scopes: tokenScopes(claims) };
 }

@@ -6,12 +6,15 @@
  * only sent once a user is signed in (RFC 9700 §4.11.2): src/routes/authorize.ts decides that.
  */
 
+import { getConfig } from '../config';
 import type { OAuthErrorCode } from '../lib/errors';
 import { OAuthError } from '../lib/errors';
+import { addRepeated, allValues, isRepeatable } from '../oauth/form';
 import { isValidS256Challenge } from '../oauth/pkce';
 import { findRedirectUri } from '../oauth/redirect-uri';
-import { assertScopesAllowed, formatScope, parseScope, type Scope } from '../oauth/scopes';
+import type { ResourceServer } from '../oauth/resource-target';
 import { type Client, getClient } from '../storage/clients';
+import { resolveTarget } from './resource-target';
 
 /** The parameters of an authorization request that the consent form carries through unchanged. */
 export const REQUEST_PARAMS = [
@@ -22,7 +25,7 @@ export const REQUEST_PARAMS = [
   'state',
   'code_challenge',
   'code_challenge_method',
-] as const;
+] as const; // and every `resource` (RFC 8707 §2), carried by carriedParams
 const MAX_STATE_LENGTH = 1024;
 
 export interface AuthorizationRequest {
@@ -30,12 +33,17 @@ export interface AuthorizationRequest {
   /** Where the answer goes: the presented URI (its loopback port may differ from the registered one). */
   redirectUri: string;
   redirectUriSent: boolean;
-  scopes: Scope[];
+  /** /v1 scopes and, with `resource`, the scopes of the resource servers named (issue 13). */
+  scopes: string[];
   scope: string;
+  /** RFC 8707 §2: the resources the token will be for; /v1 alone when the request names none. */
+  resources: ResourceServer[];
+  /** True when the request named at least one `resource`. */
+  resourcesNamed: boolean;
   state: string | null;
   codeChallenge: string | null;
-  /** The request's own parameters, to carry through the login and consent forms. */
-  params: Record<string, string>;
+  /** The request's own parameters (repeated `resource` included), to carry through the login and consent forms. */
+  params: [string, string][];
 }
 
 export type AuthorizationOutcome =
@@ -46,7 +54,7 @@ export type AuthorizationOutcome =
    * Sent back to the client's redirect URI, but only to a signed-in user: a client anyone can register must
    * not turn our domain into a redirector for signed-out visitors (RFC 9700 §4.11.2).
    */
-  | { kind: 'redirect'; location: string; client: Client; redirectUri: string; params: Record<string, string> };
+  | { kind: 'redirect'; location: string; client: Client; redirectUri: string; params: [string, string][] };
 
 /**
  * The redirect back to the client (RFC 6749 §4.1.2): the redirect URI's own query is kept and the answer
@@ -81,19 +89,22 @@ export function collectParams(entries: Iterable<[string, string]>): {
   const repeated = new Set<string>();
   for (const [k, v] of entries) {
     if (v === '') continue;
-    if (params.has(k)) repeated.add(k);
+    if (isRepeatable(k))
+      addRepeated(params, k, v); // RFC 8707 §2: `resource` may be repeated
+    else if (params.has(k)) repeated.add(k);
     else params.set(k, v);
   }
   return { params, repeated };
 }
 
 /** The request parameters the login and consent forms carry through (REQUEST_PARAMS, first values). */
-function carriedParams(params: Map<string, string>): Record<string, string> {
-  const carried: Record<string, string> = {};
+function carriedParams(params: Map<string, string>): [string, string][] {
+  const carried: [string, string][] = [];
   for (const name of REQUEST_PARAMS) {
     const value = params.get(name);
-    if (value !== undefined) carried[name] = value;
+    if (value !== undefined) carried.push([name, value]);
   }
+  for (const value of allValues(params, 'resource')) carried.push(['resource', value]);
   return carried;
 }
 
@@ -187,14 +198,17 @@ export async function validateAuthorizationRequest(
   }
   if (!client.grantTypes.includes('authorization_code'))
     return fail('unauthorized_client', 'This client is not allowed to use the authorization code flow.');
-  let scopes: Scope[];
+  // RFC 8707 §2: an unknown, disallowed or malformed resource is invalid_target; scopes are per resource server.
+  const resourceValues = allValues(params, 'resource');
+  let target: Awaited<ReturnType<typeof resolveTarget>>;
   try {
-    scopes = parseScope(params.get('scope'));
-    assertScopesAllowed(scopes, client.scopes, 'this client');
+    target = await resolveTarget(env.DB, getConfig(env), client, resourceValues, params.get('scope'));
   } catch (err) {
-    if (err instanceof OAuthError) return fail('invalid_scope', err.description);
+    if (err instanceof OAuthError)
+      return fail(err.code === 'invalid_target' ? 'invalid_target' : 'invalid_scope', err.description);
     throw err;
   }
+  const scopes = target.scopes;
   const challenge = params.get('code_challenge') ?? null;
   const method = params.get('code_challenge_method');
   if (method !== undefined && method !== 'S256') {
@@ -224,7 +238,9 @@ export async function validateAuthorizationRequest(
       redirectUri,
       redirectUriSent: presented !== undefined,
       scopes,
-      scope: formatScope(scopes),
+      scope: scopes.join(' '),
+      resources: target.resources,
+      resourcesNamed: resourceValues.length > 0,
       state,
       codeChallenge: challenge,
       params: carried,

@@ -16,7 +16,10 @@ export type AuditEvent =
   | 'token_revoked'
   | 'keys_rotated'
   | 'consent_revoked'
-  | 'initial_access_token_issued';
+  | 'initial_access_token_issued'
+  | 'resource_server_created'
+  | 'resource_server_updated'
+  | 'resource_server_deleted';
 
 export interface AuditFields {
   actor?: string | null;

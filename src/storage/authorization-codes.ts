@@ -17,6 +17,8 @@ export interface NewCode {
   scopeMask: number;
   codeChallenge: string | null;
   ttlSeconds: number;
+  /** Issue 13: the canonical resource URIs granted (RFC 8707); the refresh-token family inherits them. */
+  resources: readonly string[];
 }
 
 /** Prepares the insert of a new code; returns the plaintext code (256 random bits), which is never stored. */
@@ -29,7 +31,7 @@ export async function newCodeStatement(
   const statement = db
     .prepare(
       `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask,
-         code_challenge, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
+         code_challenge, created_at, expires_at, resources) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
     )
     .bind(
       await sha256(code),
@@ -42,6 +44,7 @@ export async function newCodeStatement(
       input.codeChallenge,
       now,
       now + input.ttlSeconds,
+      JSON.stringify(input.resources),
     );
   return { code, statement };
 }
@@ -58,6 +61,13 @@ export interface Redemption {
   jtiExp: number;
   /** Issue a refresh token too, with this lifetime. */
   refreshTtl: number | null;
+  /**
+   * RFC 8707 §2: the resources (canonical URIs) the token request narrows to, [] for all of the code's; checked by
+   * the consuming statement, so a code asked for a resource it was not granted for is not consumed.
+   */
+  resources: readonly string[];
+  /** What a code from before migration 0009 (resources NULL) was granted for: the built-in /v1's key. */
+  defaultResource: string;
 }
 
 export interface CodeRecord {
@@ -65,6 +75,8 @@ export interface CodeRecord {
   userId: string;
   scope: string;
   scopeMask: number;
+  /** The canonical resource URIs granted; null for a code from before migration 0009 (the default audience). */
+  resources: string[] | null;
 }
 
 export type RedemptionResult =
@@ -81,6 +93,7 @@ export type RedemptionResult =
         | 'verifier_missing'
         | 'verifier_mismatch'
         | 'downgrade'
+        | 'target_not_granted'
         | 'user_inactive';
       record?: CodeRecord;
     };
@@ -96,6 +109,7 @@ interface CodeRow {
   expires_at: number;
   used_at: number | null;
   issued_jti: string | null;
+  resources: string | null;
 }
 
 /**
@@ -120,16 +134,29 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
           WHERE hash = ?1 AND used_at IS NULL AND expires_at > ?2 AND client_id = ?6
             AND ((?7 IS NULL AND redirect_uri_sent = 0) OR redirect_uri = ?7)
             AND ((?8 IS NULL AND code_challenge IS NULL) OR code_challenge = ?8)
+            AND NOT EXISTS (SELECT 1 FROM json_each(?9) q WHERE q.value NOT IN
+                  (SELECT value FROM json_each(COALESCE(authorization_codes.resources, json_array(?10)))))
             AND EXISTS (SELECT 1 FROM users u WHERE u.id = authorization_codes.user_id AND u.status = 'active')`,
       )
-      .bind(hash, now, r.jti, r.jtiExp, familyId, r.clientId, r.redirectUri, r.challenge),
+      .bind(
+        hash,
+        now,
+        r.jti,
+        r.jtiExp,
+        familyId,
+        r.clientId,
+        r.redirectUri,
+        r.challenge,
+        JSON.stringify(r.resources),
+        r.defaultResource,
+      ),
   ];
   if (refreshToken) {
     stmts.push(
       db
         .prepare(
-          `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at)
-           SELECT ?1, ?2, client_id, user_id, scope, scope_mask, ?3, ?4 FROM authorization_codes WHERE hash = ?5 AND issued_jti = ?6`,
+          `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at, resources)
+           SELECT ?1, ?2, client_id, user_id, scope, scope_mask, ?3, ?4, resources FROM authorization_codes WHERE hash = ?5 AND issued_jti = ?6`,
         )
         .bind(await sha256(refreshToken), familyId, now, now + (r.refreshTtl ?? 0), hash, r.jti),
     );
@@ -156,7 +183,7 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
       .bind(hash, r.jti, r.clientId, r.challenge, now, r.jtiExp + CLOCK_TOLERANCE),
     db
       .prepare(
-        `SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, expires_at, used_at, issued_jti
+        `SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, expires_at, used_at, issued_jti, resources
            FROM authorization_codes WHERE hash = ?1`,
       )
       .bind(hash),
@@ -169,6 +196,7 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
     userId: row.user_id,
     scope: row.scope,
     scopeMask: row.scope_mask,
+    resources: row.resources ? (JSON.parse(row.resources) as string[]) : null,
   };
   if (row.issued_jti === r.jti) return { ok: true, record, refreshToken, familyId };
   if (row.client_id !== r.clientId) return { ok: false, reason: 'wrong_client' };
@@ -181,5 +209,7 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
   if (row.code_challenge === null && r.challenge !== null) return { ok: false, reason: 'downgrade', record };
   if (row.code_challenge !== null && r.challenge === null) return { ok: false, reason: 'verifier_missing', record };
   if (row.code_challenge !== r.challenge) return { ok: false, reason: 'verifier_mismatch', record };
+  const granted = record.resources ?? [r.defaultResource];
+  if (r.resources.some((u) => !granted.includes(u))) return { ok: false, reason: 'target_not_granted', record };
   return { ok: false, reason: 'user_inactive', record };
 }

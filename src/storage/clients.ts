@@ -26,6 +26,7 @@ interface ClientRow {
   require_pkce: number;
   refresh_token_policy: RefreshTokenPolicy;
   owner_user_id: string | null;
+  allowed_resources?: string | null;
   status: 'active' | 'disabled';
   created_at: number;
   updated_at: number;
@@ -58,6 +59,7 @@ function fromRow(r: ClientRow): Client {
     requirePkce: r.require_pkce === 1,
     refreshTokenPolicy: r.refresh_token_policy,
     ownerUserId: r.owner_user_id,
+    allowedResources: r.allowed_resources ? (JSON.parse(r.allowed_resources) as string[]) : null,
     status: r.status,
     createdAt: r.created_at,
     updatedAt: r.updated_at,

@@ -10,7 +10,13 @@
  */
 import { nowSeconds } from '../lib/clock';
 import { sha256 } from '../lib/random';
-import type { RefreshFamilyRecord, RotationResult } from './refresh-tokens';
+import {
+  type Narrowing,
+  narrowingRefusal,
+  type RefreshFamilyRecord,
+  type RotationResult,
+  resourcesOfRow,
+} from './refresh-tokens';
 import { revokeFamiliesStatement } from './revocations';
 
 interface ReuseRow {
@@ -22,6 +28,7 @@ interface ReuseRow {
   used_at: number | null;
   revoked_at: number | null;
   expires_at: number;
+  resources: string | null;
   user_status: 'active' | 'disabled' | null;
 }
 
@@ -32,6 +39,7 @@ export async function reuseRefreshToken(
   clientId: string,
   requestedMask: number,
   familyDenyUntil: number,
+  narrowing: Narrowing,
 ): Promise<RotationResult> {
   const hash = await sha256(presented);
   const now = nowSeconds();
@@ -52,7 +60,7 @@ export async function reuseRefreshToken(
     ),
     db
       .prepare(
-        `SELECT r.family_id, r.client_id, r.user_id, r.scope, r.scope_mask, r.used_at, r.revoked_at, r.expires_at, u.status AS user_status
+        `SELECT r.family_id, r.client_id, r.user_id, r.scope, r.scope_mask, r.used_at, r.revoked_at, r.expires_at, r.resources, u.status AS user_status
            FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.hash = ?1`,
       )
       .bind(hash),
@@ -66,11 +74,14 @@ export async function reuseRefreshToken(
     userId: row.user_id,
     scope: row.scope,
     expiresAt: row.expires_at,
+    resources: resourcesOfRow(row.resources),
   };
   if (row.used_at !== null) return { ok: false, reason: 'reused', record };
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked', record };
   if (row.expires_at <= now) return { ok: false, reason: 'expired', record };
   if ((row.scope_mask & requestedMask) !== requestedMask) return { ok: false, reason: 'scope_widened', record };
+  const narrowed = narrowingRefusal(row, narrowing);
+  if (narrowed) return { ok: false, reason: narrowed, record };
   if (row.user_id !== null && row.user_status !== 'active') return { ok: false, reason: 'user_inactive', record };
   return { ok: true, token: presented, record };
 }

@@ -13,6 +13,46 @@ export interface RefreshFamilyRecord {
   userId: string | null;
   scope: string;
   expiresAt: number;
+  /** Issue 13: the canonical resource URIs granted; null for a family from before migration 0009 (default audience). */
+  resources: string[] | null;
+}
+
+/**
+ * What a refresh request narrows to, checked inside the rotating statement so a refused request consumes nothing:
+ * `scopes` must all be in the family's scope (by name: another resource server's scopes have no mask bit), and
+ * `resources` (canonical URIs, RFC 8707 §2) all among the family's, where NULL means `[defaultResource]`.
+ */
+export interface Narrowing {
+  scopes: readonly string[];
+  resources: readonly string[];
+  defaultResource: string;
+}
+
+/** SQL condition on `refresh_tokens` for a Narrowing bound at ?N (scopes), ?N+1 (resources), ?N+2 (default). */
+export function narrowingSql(n: number): string {
+  return `NOT EXISTS (SELECT 1 FROM json_each(?${n}) r WHERE instr(' ' || refresh_tokens.scope || ' ', ' ' || r.value || ' ') = 0)
+            AND NOT EXISTS (SELECT 1 FROM json_each(?${n + 1}) q
+              WHERE q.value NOT IN (SELECT value FROM json_each(COALESCE(refresh_tokens.resources, json_array(?${n + 2})))))`;
+}
+
+export function narrowingParams(n: Narrowing): unknown[] {
+  return [JSON.stringify(n.scopes), JSON.stringify(n.resources), n.defaultResource];
+}
+
+/** Why a family does not cover a Narrowing, judged on the row read back (same rule as narrowingSql). */
+export function narrowingRefusal(
+  row: { scope: string; resources: string | null },
+  n: Narrowing,
+): 'scope_widened' | 'target_not_granted' | null {
+  const held = row.scope.split(' ');
+  if (n.scopes.some((s) => !held.includes(s))) return 'scope_widened';
+  const granted = row.resources ? (JSON.parse(row.resources) as string[]) : [n.defaultResource];
+  if (n.resources.some((r) => !granted.includes(r))) return 'target_not_granted';
+  return null;
+}
+
+export function resourcesOfRow(resources: string | null): string[] | null {
+  return resources ? (JSON.parse(resources) as string[]) : null;
 }
 
 export interface NewRefreshToken {
@@ -31,6 +71,8 @@ export async function newRefreshFamily(
     scopeMask: number;
     ttlSeconds: number;
     familyId?: string;
+    /** Issue 13: the canonical URIs granted (RFC 8707); absent = the default audience (stored as NULL). */
+    resources?: readonly string[];
   },
 ): Promise<NewRefreshToken> {
   const token = randomToken(32);
@@ -38,8 +80,8 @@ export async function newRefreshFamily(
   const familyId = input.familyId ?? randomId('rtf', 16);
   const statement = db
     .prepare(
-      `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+      `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at, resources)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
     )
     .bind(
       await sha256(token),
@@ -50,6 +92,7 @@ export async function newRefreshFamily(
       input.scopeMask,
       now,
       now + input.ttlSeconds,
+      input.resources ? JSON.stringify(input.resources) : null,
     );
   return { token, statement, familyId };
 }
@@ -65,6 +108,7 @@ export type RotationResult =
         | 'revoked'
         | 'expired'
         | 'scope_widened'
+        | 'target_not_granted'
         | 'user_inactive'
         | 'unexplained';
       record?: RefreshFamilyRecord;
@@ -80,6 +124,7 @@ interface TokenRow {
   replaced_by: string | null;
   revoked_at: number | null;
   expires_at: number;
+  resources: string | null;
   /** 1 when the token has no user or its user is active (the rotation's last condition), read back explicitly. */
   user_active?: number;
 }
@@ -98,6 +143,7 @@ export async function rotateRefreshToken(
   clientId: string,
   requestedMask: number,
   familyDenyUntil: number,
+  narrowing: Narrowing,
 ): Promise<RotationResult> {
   const hash = await sha256(presented);
   const next = randomToken(32);
@@ -109,13 +155,14 @@ export async function rotateRefreshToken(
         `UPDATE refresh_tokens SET used_at = ?2, replaced_by = ?3
           WHERE hash = ?1 AND client_id = ?4 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?2
             AND (scope_mask & ?5) = ?5
+            AND ${narrowingSql(6)}
             AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND u.status = 'active'))`,
       )
-      .bind(hash, now, nextHash, clientId, requestedMask),
+      .bind(hash, now, nextHash, clientId, requestedMask, ...narrowingParams(narrowing)),
     db
       .prepare(
-        `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at)
-         SELECT ?3, family_id, client_id, user_id, scope, scope_mask, ?2, expires_at
+        `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at, resources)
+         SELECT ?3, family_id, client_id, user_id, scope, scope_mask, ?2, expires_at, resources
            FROM refresh_tokens WHERE hash = ?1 AND replaced_by = ?3`,
       )
       .bind(hash, now, nextHash),
@@ -136,7 +183,7 @@ export async function rotateRefreshToken(
     ),
     db
       .prepare(
-        `SELECT family_id, client_id, user_id, scope, scope_mask, used_at, replaced_by, revoked_at, expires_at,
+        `SELECT family_id, client_id, user_id, scope, scope_mask, used_at, replaced_by, revoked_at, expires_at, resources,
                 (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND u.status = 'active')) AS user_active
            FROM refresh_tokens WHERE hash = ?1`,
       )
@@ -150,6 +197,7 @@ export async function rotateRefreshToken(
     userId: row.user_id,
     scope: row.scope,
     expiresAt: row.expires_at,
+    resources: resourcesOfRow(row.resources),
   };
   if (row.replaced_by === nextHash) return { ok: true, token: next, record };
   if (row.client_id !== clientId) return { ok: false, reason: 'wrong_client' };
@@ -157,6 +205,8 @@ export async function rotateRefreshToken(
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked', record };
   if (row.expires_at <= now) return { ok: false, reason: 'expired', record };
   if ((row.scope_mask & requestedMask) !== requestedMask) return { ok: false, reason: 'scope_widened', record };
+  const narrowed = narrowingRefusal(row, narrowing);
+  if (narrowed) return { ok: false, reason: narrowed, record };
   if (row.user_active === 0) return { ok: false, reason: 'user_inactive', record };
   // Every condition of the UPDATE held, yet it did not rotate: never guess which one (issue 12), say so.
   return { ok: false, reason: 'unexplained', record };

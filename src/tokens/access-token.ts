@@ -13,6 +13,11 @@ export interface AccessTokenSubject {
   sub: string;
   clientId: string;
   scope: string;
+  /**
+   * RFC 8707 §2, RFC 9068 §3: the resources the token is for (one → a string, several → an array); the default
+   * audience (ACCESS_TOKEN_AUDIENCE, our /v1) when absent.
+   */
+  audience?: string | string[];
   /** A jti chosen in advance (the code grant records it before signing); random otherwise. */
   jti?: string;
   /** The refresh-token family or code grant it comes from (claim `fid`, an opaque random id, never a token). */
@@ -42,7 +47,7 @@ export async function issueAccessToken(
     .setProtectedHeader({ alg: ring.signing.alg, typ: 'at+jwt', kid: ring.signing.kid })
     .setIssuer(config.issuer)
     .setSubject(subject.sub)
-    .setAudience(config.audience)
+    .setAudience(subject.audience ?? config.audience)
     .setIssuedAt(iat)
     .setExpirationTime(exp)
     .setJti(jti)

@@ -19,7 +19,7 @@ const ALGORITHMS = ['ES256', 'EdDSA'];
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'];
 
 /**
- * Tokens whose signature and fixed claims (iss, aud, typ, required claims) this isolate has already verified, by
+ * Tokens whose signature and fixed claims (iss, typ, required claims) this isolate has already verified, by
  * exact token text, with the ring key that verified them: the ECDSA verification (and even decoding the header)
  * is most of a bearer check's CPU, and the same token arrives many times. A hit counts only while the current
  * ring still holds that very key object under its kid, so a ring reload that retires or replaces the key
@@ -76,7 +76,9 @@ export async function verifyAccessTokenSkippingDenyList(
   try {
     const { payload } = await jwtVerify(token, key.key, {
       issuer: config.issuer,
-      audience: config.audience,
+      // No audience here: a token of ours may be for any registered resource (RFC 8707, issue 13). Each resource
+      // checks its own: the /v1 routes in requireBearer (src/middleware/bearer.ts), a caller of the service
+      // binding with its `audience`; introspection and revocation answer for every audience.
       typ: 'at+jwt',
       algorithms: ALGORITHMS,
       clockTolerance: CLOCK_TOLERANCE,

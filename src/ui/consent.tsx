@@ -1,6 +1,7 @@
 /** The consent page: who is asking, for what, in plain words; Allow or Deny (RFC 6749 §4.1.1, RFC 9700 §4.7). */
 import type { FC } from 'hono/jsx';
-import { SCOPE_DESCRIPTIONS, type Scope } from '../oauth/scopes';
+import type { ResourceServer } from '../oauth/resource-target';
+import { isScope, SCOPE_DESCRIPTIONS } from '../oauth/scopes';
 import type { Client } from '../storage/clients';
 import { Layout } from './layout';
 
@@ -8,10 +9,12 @@ export interface ConsentPageProps {
   csrf: string;
   email: string;
   client: Client;
-  scopes: Scope[];
+  scopes: string[];
+  /** RFC 8707: the resources the request named (none: our own API, not shown). */
+  resources: ResourceServer[];
   redirectUri: string;
-  /** The authorization request's parameters, carried through unchanged. */
-  params: Record<string, string>;
+  /** The authorization request's parameters, carried through unchanged (`resource` may repeat). */
+  params: [string, string][];
   /** The user allowed these scopes before; shown to a public client, which must be confirmed every time. */
   remembered?: boolean;
 }
@@ -38,7 +41,23 @@ export const AppIdentity: FC<{ client: Pick<Client, 'name' | 'logoUrl' | 'siteUr
   </div>
 );
 
-export const ConsentPage: FC<ConsentPageProps> = ({ csrf, email, client, scopes, redirectUri, params, remembered }) => (
+/** A scope in plain words: /v1's described, another resource server's by name and the server it belongs to. */
+function scopeText(scope: string, resources: ResourceServer[]): string {
+  if (isScope(scope) && (resources.length === 0 || resources.some((r) => r.builtin))) return SCOPE_DESCRIPTIONS[scope];
+  const owners = resources.filter((r) => !r.builtin && r.scopes.includes(scope)).map((r) => r.name);
+  return `Use the permission “${scope}” at ${owners.join(', ')}`;
+}
+
+export const ConsentPage: FC<ConsentPageProps> = ({
+  csrf,
+  email,
+  client,
+  scopes,
+  resources,
+  redirectUri,
+  params,
+  remembered,
+}) => (
   <Layout title={`Allow ${client.name}?`} user={{ email, csrf }}>
     <div class="card">
       <AppIdentity client={client} />
@@ -49,9 +68,22 @@ export const ConsentPage: FC<ConsentPageProps> = ({ csrf, email, client, scopes,
       </p>
       <ul class="scopes">
         {scopes.map((s) => (
-          <li>{SCOPE_DESCRIPTIONS[s]}.</li>
+          <li>{scopeText(s, resources)}.</li>
         ))}
+        {scopes.length === 0 && <li>Call the services below on your behalf.</li>}
       </ul>
+      {resources.length > 0 && (
+        <div id="resources">
+          <p>These permissions are only for:</p>
+          <ul class="resources">
+            {resources.map((r) => (
+              <li>
+                <strong>{r.name}</strong> <code>{r.uri}</code>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {remembered && (
         <p class="muted" id="remembered">
           You allowed this before. {client.name} has no secret of its own, so another program could pretend to be it:
@@ -64,7 +96,7 @@ export const ConsentPage: FC<ConsentPageProps> = ({ csrf, email, client, scopes,
       </p>
       <form method="post" action="/oauth2/authorize">
         <input type="hidden" name="csrf" value={csrf} />
-        {Object.entries(params).map(([name, value]) => (
+        {params.map(([name, value]) => (
           <input type="hidden" name={name} value={value} />
         ))}
         <div class="actions">

@@ -229,6 +229,51 @@ describe('admin CLI against a running local server', () => {
     expect(reg.status).toBe(201);
   });
 
+  it('manages resource servers (issue 13): create, a token bound to it, list, update, delete', async () => {
+    const created = await cliJson([
+      'resources',
+      'create',
+      'https://MCP.example.com/mcp/',
+      '--name',
+      'E2E MCP',
+      '--scope',
+      'mcp:tools',
+    ]);
+    expect(created).toMatchObject({ resource: 'https://mcp.example.com/mcp', scopes: ['mcp:tools'], builtin: false });
+    const client = await cliJson(['clients', 'create', '--name', 'rs-e2e', '--grant', 'client_credentials']);
+    const res = await fetch(`${origin}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`,
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials&resource=https%3A%2F%2Fmcp.example.com%2Fmcp',
+    });
+    expect(res.status).toBe(200);
+    const { access_token } = await res.json();
+    expect(JSON.parse(Buffer.from(access_token.split('.')[1], 'base64url').toString()).aud).toBe(
+      'https://mcp.example.com/mcp',
+    );
+    const all = await cliJson(['resources', 'list']);
+    expect(all.map((r) => r.resource)).toContain('https://mcp.example.com/mcp');
+    expect(all[0].builtin).toBe(true);
+    const updated = await cliJson([
+      'resources',
+      'update',
+      'https://mcp.example.com/mcp',
+      '--scope',
+      'a',
+      '--scope',
+      'b',
+    ]);
+    expect(updated.scopes).toEqual(['a', 'b']);
+    expect((await cli(['resources', 'delete', 'https://mcp.example.com/mcp'])).code).not.toBe(0); // needs --yes
+    expect(await cliJson(['resources', 'delete', 'https://mcp.example.com/mcp', '--yes'])).toEqual({
+      deleted: 'https://mcp.example.com/mcp',
+    });
+    expect((await cli(['resources', 'show', 'https://mcp.example.com/mcp'])).code).not.toBe(0);
+  });
+
   it('sets the refresh-token policy and the PKCE switch (issue 11), refused for a public client', async () => {
     const c = await cliJson([
       'clients',

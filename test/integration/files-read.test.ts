@@ -87,7 +87,9 @@ describe('scope rules', () => {
     await expectBearerError(await getImage('app/logo.png', 'not-a-jwt', { query: true }), 401, 'invalid_token');
     const none = await getImage('app/logo.png', null);
     expect(none.status).toBe(401);
-    expect(none.headers.get('WWW-Authenticate')).toBe('Bearer realm="api", scope="files base"');
+    expect(none.headers.get('WWW-Authenticate')).toBe(
+      'Bearer realm="api", scope="files base", resource_metadata="http://localhost:8787/.well-known/oauth-protected-resource/v1"',
+    );
   });
 
   it('answers HEAD with the headers and no body', async () => {

@@ -4,6 +4,7 @@
  * The login and consent forms are driven with plain fetch and cookies, as a browser would.
  */
 import { exports } from 'cloudflare:workers';
+import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
 import { Browser, hiddenFields } from '../authz-helpers';
@@ -85,6 +86,45 @@ describe('oauth4webapi (strict client)', () => {
     );
     expect(refreshed.access_token).not.toBe(tokens.access_token);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+  });
+
+  it('sends resource (RFC 8707) at the authorization and token endpoints; aud is the resource', async () => {
+    const as = await discover();
+    const registered = await seedClient();
+    const user = await seedUser();
+    const client: oauth.Client = { client_id: registered.id };
+    const auth = oauth.ClientSecretBasic(registered.secret);
+    const resource = `${ORIGIN}/v1`;
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const url = new URL(as.authorization_endpoint!);
+    for (const [k, v] of Object.entries({
+      client_id: client.client_id,
+      redirect_uri: CB,
+      response_type: 'code',
+      scope: 'base',
+      state,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      resource,
+    }))
+      url.searchParams.set(k, v);
+    const params = oauth.validateAuthResponse(as, client, await approve(url, user), state);
+    const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, CB, verifier, {
+      ...options,
+      additionalParameters: { resource },
+    });
+    const tokens = await oauth.processAuthorizationCodeResponse(as, client, response);
+    expect(decodeJwt(tokens.access_token).aud).toBe(resource);
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      client,
+      await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, {
+        ...options,
+        additionalParameters: { resource },
+      }),
+    );
+    expect(decodeJwt(refreshed.access_token).aud).toBe(resource);
   });
 
   it('works for a public client (token_endpoint_auth_method none)', async () => {

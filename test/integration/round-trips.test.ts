@@ -145,6 +145,23 @@ describe('round trips per operation (DESIGN.md budget)', () => {
     expect(counts.calls).toEqual([]); // hot in this isolate: no storage at all
   });
 
+  it('client_credentials with resource (issue 13): /v1 adds no read, another resource exactly one D1 read', async () => {
+    const client = await seedClient();
+    await env.DB.prepare(
+      "INSERT INTO resource_servers (uri, name, scopes, created_at, updated_at) VALUES ('https://rt.example.com/mcp', 'RT', 'x', 0, 0) ON CONFLICT DO NOTHING",
+    ).run();
+    await fetchApp('/.well-known/jwks.json');
+    await expectTokens(await token(client, { grant_type: 'client_credentials' })); // warm the client
+    reset();
+    await expectTokens(await token(client, { grant_type: 'client_credentials', resource: env.ACCESS_TOKEN_AUDIENCE }));
+    expect(counts.calls).toEqual([]);
+    reset();
+    await expectTokens(
+      await token(client, { grant_type: 'client_credentials', resource: 'https://rt.example.com/mcp' }),
+    );
+    expect(counts.calls).toEqual(['D1.all']);
+  });
+
   it('password: ≤ 2 D1 (one batch to read, one to write), ≤ 1 KV, 0 R2, on success and on failure', async () => {
     const client = await seedClient();
     const user = await seedUser();

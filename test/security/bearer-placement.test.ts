@@ -49,7 +49,7 @@ function send(
 async function expectInvalidRequest(res: Response, method: string, description: string, realm = 'api') {
   expect(res.status).toBe(400);
   expect(res.headers.get('WWW-Authenticate')).toBe(
-    `Bearer realm="${realm}", error="invalid_request", error_description="${description.replace(/["\\]/g, '')}"`,
+    `Bearer realm="${realm}", error="invalid_request", error_description="${description.replace(/["\\]/g, '')}"${realm === 'api' ? ', resource_metadata="http://localhost:8787/.well-known/oauth-protected-resource/v1"' : ''}`,
   ); // quotes dropped in the header
   expect(res.headers.get('Cache-Control')).toBe('no-store');
   if (method === 'HEAD') return;
@@ -96,7 +96,7 @@ describe('a token in the URL where the URL form is not allowed', () => {
     const base = await send('GET', '/v1/img/placement/a.png', {}, null, tok.base);
     expect(base.status).toBe(401);
     expect(base.headers.get('WWW-Authenticate')).toMatch(
-      /^Bearer realm="api", error="invalid_token", .*scope="files"$/,
+      /^Bearer realm="api", error="invalid_token", .*scope="files", resource_metadata="[^"]+"$/,
     );
     expect(await errorOf(base)).toMatchObject({
       error: 'invalid_token',
@@ -117,7 +117,9 @@ describe('the other checks of the one middleware, alike on every route', () => {
       );
       const none = await send(method, path, init(''), null, null);
       expect(none.status).toBe(401);
-      expect(none.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="api", scope="[a-z_ ]+"$/);
+      expect(none.headers.get('WWW-Authenticate')).toMatch(
+        /^Bearer realm="api", scope="[a-z_ ]+", resource_metadata="[^"]+"$/,
+      );
       expect(none.headers.get('Cache-Control')).toBe('no-store');
     },
   );

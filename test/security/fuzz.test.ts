@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { basic, call, seedClient, seedUser, type TestClient } from '../helpers';
 
-/** RFC 6749 §5.2 / §4.1.2.1, RFC 6750 §3.1, RFC 7591 §3.2.2, RFC 7009 §2.2.1 codes: nothing else is ever sent. */
+/** RFC 6749 §5.2 / §4.1.2.1, RFC 6750 §3.1, RFC 7591 §3.2.2, RFC 7009 §2.2.1, RFC 8707 §2 codes: nothing else is ever sent. */
 const KNOWN_ERRORS = new Set([
   'invalid_request',
   'invalid_client',
@@ -26,6 +26,7 @@ const KNOWN_ERRORS = new Set([
   'invalid_redirect_uri',
   'invalid_client_metadata',
   'unsupported_token_type',
+  'invalid_target',
 ]);
 
 const NUM_RUNS = { anything: 5000, tokenEndpoint: 3500, bearer: 1500, passwordGrant: 60 };

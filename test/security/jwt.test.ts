@@ -82,7 +82,7 @@ async function expectInvalidToken(token: string) {
   expect({ status: res.status, error: body.error }).toEqual({ status: 401, error: 'invalid_token' });
   expect(typeof body.error_description).toBe('string');
   expect(res.headers.get('WWW-Authenticate')).toMatch(
-    /^Bearer realm="api", error="invalid_token", error_description="[^"\\]*"$/,
+    /^Bearer realm="api", error="invalid_token", error_description="[^"\\]*", resource_metadata="[^"]+"$/,
   );
   expect(res.headers.get('Cache-Control')).toBe('no-store');
 }
@@ -203,12 +203,14 @@ describe('access-token forgeries on /v1/me', () => {
     expect(files.status).toBe(403);
     expect(((await files.json()) as { error: string }).error).toBe('insufficient_scope');
     expect(files.headers.get('WWW-Authenticate')).toMatch(
-      /^Bearer realm="api", error="insufficient_scope", error_description="[^"]*", scope="base"$/,
+      /^Bearer realm="api", error="insufficient_scope", error_description="[^"]*", scope="base", resource_metadata="[^"]+"$/,
     );
 
     const none = await call('/v1/me');
     expect(none.status).toBe(401);
-    expect(none.headers.get('WWW-Authenticate')).toBe('Bearer realm="api", scope="base"');
+    expect(none.headers.get('WWW-Authenticate')).toBe(
+      'Bearer realm="api", scope="base", resource_metadata="http://localhost:8787/.well-known/oauth-protected-resource/v1"',
+    ); // RFC 9728 §5.1
 
     const malformed = await call('/v1/me', { headers: { Authorization: 'Bearer two tokens' } });
     expect(malformed.status).toBe(400);

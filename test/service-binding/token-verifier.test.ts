@@ -97,8 +97,13 @@ describe('TokenVerifier over a service binding: acceptance and refusals', () => 
   it('a token for another audience is invalid_token, whether its aud or the caller says so', async () => {
     const { jwk, key } = await productSigningKey();
     const other = await forge(claims({ aud: 'https://other.example/api' }), { kid: jwk.kid }, key);
-    expectRefusal(await AUTH.verify(other, opts), 'invalid_token', 401, invalidToken('The access token is invalid.'));
-    // A real token, checked by a caller whose resource is another one (per-resource audiences come with issue 13).
+    expectRefusal(
+      await AUTH.verify(other, opts),
+      'invalid_token',
+      401,
+      invalidToken('The access token is not meant for this resource.'),
+    );
+    // A real token, checked by a caller whose resource is another one.
     const token = await productToken('base');
     expectRefusal(
       await AUTH.verify(token, { ...opts, audience: 'https://other.example/api' }),

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { requireAdmin } from '../../middleware/admin-auth';
 import type { AppEnv } from '../../types';
 import { adminClientRoutes } from './clients';
+import { adminResourceRoutes } from './resources';
 import { adminSystemRoutes } from './system';
 import { adminUserRoutes } from './users';
 
@@ -18,4 +19,5 @@ adminRoutes.use('*', async (c, next) => {
 });
 adminRoutes.route('/clients', adminClientRoutes);
 adminRoutes.route('/users', adminUserRoutes);
+adminRoutes.route('/resources', adminResourceRoutes);
 adminRoutes.route('/', adminSystemRoutes);

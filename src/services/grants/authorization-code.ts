@@ -6,17 +6,21 @@
 import { nowSeconds } from '../../lib/clock';
 import { OAuthError } from '../../lib/errors';
 import { randomToken } from '../../lib/random';
+import { allValues } from '../../oauth/form';
 import { isValidVerifier, s256 } from '../../oauth/pkce';
+import { audienceOf, scopesFor } from '../../oauth/resource-target';
 import { audit } from '../../storage/audit';
 import { type RedemptionResult, redeemCode } from '../../storage/authorization-codes';
+import { builtinKey } from '../../storage/resource-servers';
 import { resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
+import { audienceForKeys, grantedKeys, resolveResources } from '../resource-target';
 import { assertGrantAllowed, mayRefresh, requireParam } from './common';
 import type { GrantHandler } from './types';
 
 type Failure = Extract<RedemptionResult, { ok: false }>['reason'];
 
-const FAILURES: Record<Failure, [code: 'invalid_grant' | 'invalid_request', description: string]> = {
+const FAILURES: Record<Failure, [code: 'invalid_grant' | 'invalid_request' | 'invalid_target', description: string]> = {
   unknown: ['invalid_grant', 'The authorization code is invalid.'],
   wrong_client: ['invalid_grant', 'The authorization code was not issued to this client.'],
   replayed: ['invalid_grant', 'The authorization code was already used; the tokens issued from it have been revoked.'],
@@ -39,6 +43,11 @@ const FAILURES: Record<Failure, [code: 'invalid_grant' | 'invalid_request', desc
   ],
   downgrade: ['invalid_grant', 'A code_verifier was sent, but the authorization request had no code_challenge.'],
   user_inactive: ['invalid_grant', 'The user who approved this request is disabled.'],
+  // RFC 8707 §2: the token request may narrow to resources of the authorization request, never add one.
+  target_not_granted: [
+    'invalid_target',
+    'The authorization code was not issued for the requested resource; ask for one the authorization request named.',
+  ],
 };
 
 export const authorizationCodeGrant: GrantHandler = async ({ env, config, ring, params, caller, requestId }) => {
@@ -54,6 +63,10 @@ export const authorizationCodeGrant: GrantHandler = async ({ env, config, ring, 
     );
   }
   const redirectUri = params.get('redirect_uri') ?? null;
+  // Registered and allowed now (RFC 8707 §2), then, inside the consuming statement, among the code's.
+  const wanted = params.has('resource')
+    ? await resolveResources(env.DB, config, client, allValues(params, 'resource'))
+    : null;
   const jti = randomToken(16);
   const result = await redeemCode(env.DB, {
     code,
@@ -64,6 +77,8 @@ export const authorizationCodeGrant: GrantHandler = async ({ env, config, ring, 
     // One second of margin: the token is signed just after the batch.
     jtiExp: nowSeconds() + config.accessTokenTtl + 1,
     refreshTtl: mayRefresh(client) ? config.refreshTokenTtl : null,
+    resources: wanted ? grantedKeys(config, wanted) : [],
+    defaultResource: builtinKey(config),
   });
   if (!result.ok) {
     if (result.reason === 'replayed') {
@@ -75,17 +90,21 @@ export const authorizationCodeGrant: GrantHandler = async ({ env, config, ring, 
     throw new OAuthError(errorCode, description, { reason: result.reason });
   }
   const { record } = result;
+  // Narrowed to `wanted`: only the scopes those resources understand; otherwise everything the code was for.
+  const scope = wanted ? scopesFor(record.scope.split(' ').filter(Boolean), wanted).join(' ') : record.scope;
+  const audience = audienceOf(wanted ? wanted.map((r) => r.uri) : audienceForKeys(config, record.resources));
   const at = await issueAccessToken(config, ring, {
     sub: record.userId,
     clientId: client.id,
-    scope: record.scope,
+    scope,
     jti,
     fid: result.familyId,
+    audience,
   });
   return {
     accessToken: at.token,
     expiresIn: at.expiresIn,
-    scope: record.scope,
+    scope,
     refreshToken: result.refreshToken ?? undefined,
   };
 };

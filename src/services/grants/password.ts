@@ -4,10 +4,13 @@
  */
 
 import { OAuthError } from '../../lib/errors';
-import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../../oauth/scopes';
+import { allValues } from '../../oauth/form';
+import { audienceOf } from '../../oauth/resource-target';
+import { maskOf } from '../../oauth/scopes';
 import { newRefreshFamily } from '../../storage/refresh-tokens';
 import { issueAccessToken } from '../../tokens/access-token';
 import { checkUserPassword, MAX_CREDENTIAL_LENGTH } from '../password-login';
+import { grantedKeys, resolveTarget } from '../resource-target';
 import { assertAuthenticated, assertGrantAllowed, mayRefresh, requireParam } from './common';
 import type { GrantHandler } from './types';
 
@@ -20,8 +23,9 @@ export const passwordGrant: GrantHandler = async ({ env, config, ring, params, c
   if (username.length > MAX_CREDENTIAL_LENGTH || password.length > MAX_CREDENTIAL_LENGTH) {
     throw new OAuthError('invalid_request', 'The username or password is too long.');
   }
-  const scopes = parseScope(params.get('scope'));
-  assertScopesAllowed(scopes, client.scopes, 'this client');
+  // RFC 8707 §2: resource and scope checked before the password, so a refused target costs no PBKDF2 and no throttle.
+  const target = await resolveTarget(env.DB, config, client, allValues(params, 'resource'), params.get('scope'));
+  const scopes = target.scopes;
 
   const check = await checkUserPassword(env.DB, username, password, {
     via: 'password_grant',
@@ -41,7 +45,7 @@ export const passwordGrant: GrantHandler = async ({ env, config, ring, params, c
   }
   const { user } = check;
 
-  const scope = formatScope(scopes);
+  const scope = scopes.join(' ');
   // Round trip 2: the new refresh-token family and the counter reset, in one batch.
   const stmts: D1PreparedStatement[] = [];
   const rt = mayRefresh(client)
@@ -49,14 +53,21 @@ export const passwordGrant: GrantHandler = async ({ env, config, ring, params, c
         clientId: client.id,
         userId: user.id,
         scope,
-        scopeMask: scopeMask(scopes),
+        scopeMask: maskOf(scopes),
         ttlSeconds: config.refreshTokenTtl,
+        resources: grantedKeys(config, target.resources),
       })
     : null;
   if (rt) stmts.push(rt.statement);
   const refreshToken = rt?.token;
   // The access token carries the family id (fid), so revoking the family reaches it (issue 10 item 4).
-  const at = await issueAccessToken(config, ring, { sub: user.id, clientId: client.id, scope, fid: rt?.familyId });
+  const at = await issueAccessToken(config, ring, {
+    sub: user.id,
+    clientId: client.id,
+    scope,
+    fid: rt?.familyId,
+    audience: audienceOf(target.uris),
+  });
   if (check.resetThrottle) stmts.push(check.resetThrottle);
   if (stmts.length > 0) await env.DB.batch(stmts);
   return { accessToken: at.token, expiresIn: at.expiresIn, scope, refreshToken };

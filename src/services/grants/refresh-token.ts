@@ -8,13 +8,17 @@
  */
 
 import { OAuthError } from '../../lib/errors';
-import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../../oauth/scopes';
+import { allValues } from '../../oauth/form';
+import { audienceOf, formatList, type ResourceServer, scopesFor, targetScopes } from '../../oauth/resource-target';
+import { assertScopesAllowed, isScope, maskOf, parseScope } from '../../oauth/scopes';
 import { audit } from '../../storage/audit';
 import { refreshPolicyOf } from '../../storage/clients';
 import { reuseRefreshToken } from '../../storage/refresh-token-reuse';
 import { rotateRefreshToken } from '../../storage/refresh-tokens';
+import { builtinKey, findResourceServers } from '../../storage/resource-servers';
 import { familyDenyUntil, resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
+import { grantedKeys, resolveResources } from '../resource-target';
 import { assertGrantAllowed, requireParam } from './common';
 import type { GrantHandler } from './types';
 
@@ -25,6 +29,8 @@ const FAILURES = {
   revoked: 'The refresh token has been revoked.',
   expired: 'The refresh token has expired. Sign in again.',
   user_inactive: 'The user of this refresh token is disabled.',
+  target_not_granted:
+    'The refresh token was not granted for the requested resource; ask for one it was granted for, or sign in again.',
 } as const;
 
 export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, params, caller, requestId }) => {
@@ -32,8 +38,18 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
   assertGrantAllowed(client, 'refresh_token');
   const presented = requireParam(params, 'refresh_token');
   if (presented.length > 512) throw new OAuthError('invalid_grant', FAILURES.unknown);
-  const requested = params.has('scope') ? parseScope(params.get('scope')) : null;
-  if (requested) assertScopesAllowed(requested, client.scopes, 'this client'); // before rotating, so nothing is lost
+  // Everything is checked before the token is used (a refused request consumes nothing): the requested resources
+  // (RFC 8707 §2: registered, allowed for the client, then, inside the rotating statement, among those granted) and
+  // the requested scope (known, then inside the statement, within the family's).
+  const wanted = params.has('resource')
+    ? await resolveResources(env.DB, config, client, allValues(params, 'resource'))
+    : null;
+  const requested = params.has('scope') ? requestedScopes(params.get('scope'), wanted, client.scopes) : null;
+  const narrowing = {
+    scopes: requested ?? [],
+    resources: wanted ? grantedKeys(config, wanted) : [],
+    defaultResource: builtinKey(config),
+  };
 
   // refreshPolicyOf: `reuse` only for a confidential client (RFC 9700 §4.14.2), whatever the record says.
   const use = refreshPolicyOf(client) === 'reuse' ? reuseRefreshToken : rotateRefreshToken;
@@ -41,8 +57,9 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
     env.DB,
     presented,
     client.id,
-    requested ? scopeMask(requested) : 0,
+    requested ? maskOf(requested) : 0,
     familyDenyUntil(config.accessTokenTtl),
+    narrowing,
   );
   if (!result.ok) {
     if (result.reason === 'unexplained') {
@@ -74,18 +91,55 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
         requestId,
       });
     }
+    if (result.reason === 'target_not_granted') throw new OAuthError('invalid_target', FAILURES.target_not_granted);
     throw new OAuthError('invalid_grant', FAILURES[result.reason], { reason: result.reason });
   }
-  // Without a scope parameter: the original scope, less anything the client has since lost.
-  const scopes = requested ?? parseScope(result.record.scope).filter((s) => client.scopes.includes(s));
-  if (scopes.length === 0)
+  // The audience: the resources asked for (down-scoping, RFC 8707 §2), else every resource of the grant.
+  // A resource server deleted since the grant drops out (no read at all for a /v1-only grant).
+  const granted = result.record.resources ?? [builtinKey(config)];
+  const found = wanted ? null : await findResourceServers(env.DB, config, granted);
+  const resources = wanted ?? granted.flatMap((k) => found?.get(k) ?? []); // in the order granted
+  if (resources.length === 0)
+    throw new OAuthError('invalid_target', 'No resource this grant was for is registered any more; sign in again.');
+  const uris = resources.map((r) => r.uri);
+  // Without a scope parameter: the original scope, less anything the client has since lost and, when the audience
+  // is narrowed, less what none of the remaining resources understands.
+  const scopes =
+    requested ??
+    scopesFor(result.record.scope.split(' ').filter(Boolean), resources).filter(
+      (s) => !isScope(s) || client.scopes.includes(s),
+    );
+  if (scopes.length === 0 && resources.every((r) => r.builtin))
     throw new OAuthError('invalid_scope', 'This client is no longer allowed any scope of this grant.');
-  const scope = formatScope(scopes);
+  const scope = scopes.join(' ');
   const at = await issueAccessToken(config, ring, {
     sub: result.record.userId ?? client.id,
     clientId: client.id,
     scope,
     fid: result.record.familyId,
+    audience: audienceOf(uris),
   });
   return { accessToken: at.token, expiresIn: at.expiresIn, scope, refreshToken: result.token };
 };
+
+/**
+ * The `scope` of a refresh request: for /v1 alone (no `resource`, only /v1 scope names), the rules from before
+ * issue 13; with `resource`, checked against those resources (targetScopes); otherwise well-formed names, which the
+ * rotating statement then requires to be within the family's scope.
+ */
+function requestedScopes(
+  raw: string | undefined,
+  wanted: ResourceServer[] | null,
+  clientScopes: readonly string[],
+): string[] {
+  if (wanted) return targetScopes(wanted, raw, clientScopes);
+  const names = (raw ?? '').split(' ').filter(Boolean);
+  if (names.every(isScope)) {
+    const scopes = parseScope(raw);
+    assertScopesAllowed(scopes, clientScopes, 'this client');
+    return scopes;
+  }
+  if (names.length > 32 || names.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(s)))
+    throw new OAuthError('invalid_scope', 'The scope parameter is malformed.');
+  return formatList(names);
+}
