@@ -125,7 +125,7 @@ export function validateClientMetadata(
 
   const redirectUris = unique(shape.redirect_uris) ?? [];
   for (const uri of redirectUris) {
-    const problem = validateRedirectUri(uri);
+    const problem = validateRedirectUri(uri, { publicClient: !confidential });
     // One sentence: the rule's own sentence follows a colon, starting in lower case.
     if (problem) {
       const reason = `${problem.charAt(0).toLowerCase()}${problem.slice(1)}`;
