@@ -26,6 +26,8 @@ export interface Client {
   /** Read it through refreshPolicyOf (a client cached before migration 0008 has none). */
   refreshTokenPolicy: RefreshTokenPolicy;
   ownerUserId: string | null;
+  /** Issue 13 (migrations/0010): registered without an initial access token; deleted when idle. Absent in old caches. */
+  registeredOpenly?: boolean;
   status: 'active' | 'disabled';
   createdAt: number;
   updatedAt: number;

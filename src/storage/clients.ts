@@ -26,6 +26,8 @@ interface ClientRow {
   require_pkce: number;
   refresh_token_policy: RefreshTokenPolicy;
   owner_user_id: string | null;
+  /** migrations/0010 (issue 13); set by src/storage/open-clients.ts, never by the INSERT below. */
+  registered_openly?: number;
   status: 'active' | 'disabled';
   created_at: number;
   updated_at: number;
@@ -58,6 +60,7 @@ function fromRow(r: ClientRow): Client {
     requirePkce: r.require_pkce === 1,
     refreshTokenPolicy: r.refresh_token_policy,
     ownerUserId: r.owner_user_id,
+    registeredOpenly: r.registered_openly === 1,
     status: r.status,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
