@@ -29,6 +29,7 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     registration_endpoint: `${issuer}/oauth2/register`,
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'], // none: public clients (PKCE)
     service_documentation: `${issuer}/`,
+    client_id_metadata_document_supported: true, // issue 13: https client_ids (src/services/resolve-client.ts)
   };
 }
 
