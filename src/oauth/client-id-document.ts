@@ -33,13 +33,16 @@ export function isClientIdDocumentUrl(clientId: string): boolean {
 
 /** Why `clientId` cannot be a Client Identifier URL (draft "Client Identifier URL"), or null. */
 export function refusedClientIdUrl(clientId: string): string | null {
-  if (clientId.length > MAX_CLIENT_ID_URL_LENGTH) return `the client_id URL is longer than ${MAX_CLIENT_ID_URL_LENGTH} characters`;
+  if (clientId.length > MAX_CLIENT_ID_URL_LENGTH)
+    return `the client_id URL is longer than ${MAX_CLIENT_ID_URL_LENGTH} characters`;
   const refused = refusedUrl(clientId);
   if (refused) return refused.replace(/^the address/, 'the client_id URL');
   const url = new URL(clientId);
   // The draft: MUST contain a path component, MUST NOT contain dot segments; and it is compared unnormalised.
-  if (url.href !== clientId) return `the client_id URL must be written in its normal form ("${url.href.slice(0, 200)}")`;
-  if (url.pathname === '/' || url.pathname === '') return 'the client_id URL must have a path (for example /oauth/client.json)';
+  if (url.href !== clientId)
+    return `the client_id URL must be written in its normal form ("${url.href.slice(0, 200)}")`;
+  if (url.pathname === '/' || url.pathname === '')
+    return 'the client_id URL must have a path (for example /oauth/client.json)';
   return null;
 }
 
@@ -67,8 +70,12 @@ export function clientFromDocument(url: string, json: unknown, now: number): Cli
   }
   const { jwks, jwks_uri: jwksUri } = doc;
   if (method === 'private_key_jwt') {
-    if ((jwks === undefined) === (jwksUri === undefined)) throw bad('private_key_jwt needs exactly one of "jwks" and "jwks_uri"');
-    if (jwks !== undefined && (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys))) {
+    if ((jwks === undefined) === (jwksUri === undefined))
+      throw bad('private_key_jwt needs exactly one of "jwks" and "jwks_uri"');
+    if (
+      jwks !== undefined &&
+      (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys))
+    ) {
       throw bad('its "jwks" must be a JWK Set ({"keys": [...]})');
     }
     if (jwksUri !== undefined && (typeof jwksUri !== 'string' || refusedUrl(jwksUri) !== null)) {
@@ -90,10 +97,7 @@ export function clientFromDocument(url: string, json: unknown, now: number): Cli
   try {
     // The registration rules (names, redirect URIs, grants, scopes), with the method as a public client's; all known
     // scopes when the document names none (the user approves each request on the consent page anyway).
-    m = validateClientMetadata(
-      { scope: SCOPES.join(' '), ...rest },
-      { defaultName: host, defaultAuthMethod: 'none' },
-    );
+    m = validateClientMetadata({ scope: SCOPES.join(' '), ...rest }, { defaultName: host, defaultAuthMethod: 'none' });
     assertOpenRegistration('open', m);
   } catch (err) {
     if (err instanceof OAuthError) throw bad(err.description.replace(/\.$/, ''));

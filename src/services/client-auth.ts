@@ -102,7 +102,8 @@ export async function authenticateClient(
     client = await resolveClient(env, id);
   } catch (err) {
     // Issue 13: a client_id URL whose metadata document cannot be used (RFC 6749 §5.2 invalid_client, with why).
-    if (err instanceof ClientDocumentUnusable) throw invalidClient(err.reason, {}, `client document ${id.slice(0, 200)}`);
+    if (err instanceof ClientDocumentUnusable)
+      throw invalidClient(err.reason, {}, `client document ${id.slice(0, 200)}`);
     throw err;
   }
   const usable = client && client.status === 'active' ? client : null;

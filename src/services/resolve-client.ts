@@ -14,10 +14,15 @@
  * almost at once and a broken one does not turn every request into an outbound fetch.
  */
 import { nowSeconds } from '../lib/clock';
-import { ClientDocumentError, fetchClientDocument } from '../lib/safe-fetch';
 import { sha256 } from '../lib/random';
+import { ClientDocumentError, fetchClientDocument } from '../lib/safe-fetch';
 import type { Client } from '../oauth/client';
-import { ClientIdDocumentInvalid, clientFromDocument, isClientIdDocumentUrl, refusedClientIdUrl } from '../oauth/client-id-document';
+import {
+  ClientIdDocumentInvalid,
+  clientFromDocument,
+  isClientIdDocumentUrl,
+  refusedClientIdUrl,
+} from '../oauth/client-id-document';
 import { getClient } from '../storage/clients';
 
 /** draft "Security Considerations": a small cap on the document; 5 KB is ample for client metadata. */
@@ -77,7 +82,12 @@ export async function resolveClient(env: Env, clientId: string): Promise<Client 
     } else throw err;
     ttl = FAILURE_CACHE_SECONDS;
     console.log(
-      JSON.stringify({ level: 'info', event: 'client_document_refused', clientId: clientId.slice(0, 200), reason: entry.failure.slice(0, 300) }),
+      JSON.stringify({
+        level: 'info',
+        event: 'client_document_refused',
+        clientId: clientId.slice(0, 200),
+        reason: entry.failure.slice(0, 300),
+      }),
     );
   }
   await env.CACHE.put(key, JSON.stringify(entry), { expirationTtl: ttl });
