@@ -17,6 +17,8 @@ declare namespace Cloudflare {
 		MAX_UPLOAD_BYTES: string;
 		REQUEST_LOG_SAMPLE_RATE: string;
 		DEMO_CALLBACK_CLIENT_ID: string;
+		REGISTRATION_POLICY: string;
+		OPEN_CLIENT_IDLE_DAYS: string;
 		SIGNING_KEYS: string;
 		KEY_ENCRYPTION_KEY: string;
 		ADMIN_TOKEN: string;
@@ -27,7 +29,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ISSUER" | "ACCESS_TOKEN_AUDIENCE" | "ACCESS_TOKEN_TTL" | "REFRESH_TOKEN_TTL" | "AUTH_CODE_TTL" | "MAX_UPLOAD_BYTES" | "REQUEST_LOG_SAMPLE_RATE" | "DEMO_CALLBACK_CLIENT_ID" | "SIGNING_KEYS" | "KEY_ENCRYPTION_KEY" | "ADMIN_TOKEN">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ISSUER" | "ACCESS_TOKEN_AUDIENCE" | "ACCESS_TOKEN_TTL" | "REFRESH_TOKEN_TTL" | "AUTH_CODE_TTL" | "MAX_UPLOAD_BYTES" | "REQUEST_LOG_SAMPLE_RATE" | "DEMO_CALLBACK_CLIENT_ID" | "REGISTRATION_POLICY" | "OPEN_CLIENT_IDLE_DAYS" | "SIGNING_KEYS" | "KEY_ENCRYPTION_KEY" | "ADMIN_TOKEN">> {}
 }
 
 // Begin runtime types

@@ -190,6 +190,9 @@ export function devArgs(port, origin) {
     // The local demo page /demo/callback (src/routes/demo.ts); never set in wrangler.toml, so no deploy has it.
     '--var',
     `DEMO_CALLBACK_CLIENT_ID:${DEMO_CLIENT_ID}`,
+    // Issue 13 (docs/mcp.md): an MCP client registers itself against `npm start` with no initial access token.
+    '--var',
+    'REGISTRATION_POLICY:open-public',
     // Local cron runs on demand (GET /__scheduled runs the cleanup of src/jobs/cleanup.ts), instead of wrangler's
     // warning that crons are not triggered locally.
     '--test-scheduled',

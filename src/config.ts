@@ -34,7 +34,19 @@ export interface Config {
    * Set only by `npm start` (`--var`); unset (every deploy) the page does not exist.
    */
   demoCallbackClientId?: string;
+  /** Issue 13: who may use POST /oauth2/register without an initial access token (src/oauth/registration-policy.ts). */
+  registrationPolicy: RegistrationPolicy;
+  /** Issue 13: a client registered without an initial access token is deleted after this many days unused. */
+  openClientIdleDays: number;
 }
+
+/**
+ * REGISTRATION_POLICY (issue 13): `initial-token` (default: RFC 7591 §3 with an initial access token from the
+ * administrator), `open-public` (anyone may register a public PKCE client for the code flow), `open` (also
+ * confidential clients, never with the password or client_credentials grant without an initial access token).
+ */
+export const REGISTRATION_POLICIES = ['initial-token', 'open-public', 'open'] as const;
+export type RegistrationPolicy = (typeof REGISTRATION_POLICIES)[number];
 
 export class ConfigError extends Error {
   constructor(
@@ -131,6 +143,11 @@ const schema = v.object({
   DEMO_CALLBACK_CLIENT_ID: v.optional(
     v.pipe(v.string(), v.regex(/^([\x21-\x7e]{1,128})?$/, 'must be a client_id (1 to 128 visible ASCII characters)')),
   ),
+  REGISTRATION_POLICY: v.optional(
+    v.picklist(REGISTRATION_POLICIES, `must be one of: ${REGISTRATION_POLICIES.join(', ')}`),
+    'initial-token',
+  ),
+  OPEN_CLIENT_IDLE_DAYS: intSetting(1, 3650, 30),
 });
 
 function decodeBase64url(s: string): Uint8Array | null {
@@ -181,5 +198,7 @@ function parseConfig(env: Record<string, unknown>): Config | ConfigError {
     keyEncryptionKey: o.KEY_ENCRYPTION_KEY,
     adminToken: o.ADMIN_TOKEN,
     demoCallbackClientId: o.DEMO_CALLBACK_CLIENT_ID || undefined,
+    registrationPolicy: o.REGISTRATION_POLICY,
+    openClientIdleDays: o.OPEN_CLIENT_IDLE_DAYS,
   };
 }

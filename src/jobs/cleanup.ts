@@ -4,8 +4,11 @@
  * with traffic, and only rows whose expiry has passed are touched, so it is safe to run concurrently with requests
  * (a live token is never deleted; deleting an expired one changes no answer: it is refused either way).
  */
+import { getConfig } from '../config';
 import { nowSeconds } from '../lib/clock';
 import { WINDOW_SECONDS } from '../oauth/throttle-policy';
+import { deleteClient } from '../services/delete-client';
+import { idleOpenClients } from '../storage/open-clients';
 import { retireExpiredKeysStatement } from '../storage/signing-keys';
 
 export const BATCH_SIZE = 500;
@@ -37,6 +40,25 @@ export interface CleanupReport {
   now: number;
   deleted: Record<string, number>;
   keysRetired: number;
+  /** Issue 13: openly registered clients deleted after OPEN_CLIENT_IDLE_DAYS unused. */
+  idleClientsDeleted: number;
+}
+
+/** At most this many idle clients per run (each is one delete batch); the next run continues. */
+export const MAX_IDLE_CLIENTS = 50;
+
+/**
+ * Issue 13: deletes the clients registered without an initial access token that nobody used for OPEN_CLIENT_IDLE_DAYS,
+ * with everything issued to them (src/services/delete-client.ts: tokens deny-listed, refresh tokens, consents, codes,
+ * registration token, audit row).
+ */
+async function deleteIdleClients(env: Env, now: number): Promise<number> {
+  const cutoff = now - getConfig(env).openClientIdleDays * 86_400;
+  let deleted = 0;
+  for (const id of await idleOpenClients(env.DB, cutoff, MAX_IDLE_CLIENTS)) {
+    if (await deleteClient(env, id, { actor: 'cleanup', via: 'idle' })) deleted++;
+  }
+  return deleted;
 }
 
 async function purge(db: D1Database, t: Target, now: number): Promise<number> {
@@ -58,7 +80,7 @@ async function purge(db: D1Database, t: Target, now: number): Promise<number> {
 /** Runs every target once; a failing table is logged and the others still run. */
 export async function runCleanup(env: Env): Promise<CleanupReport> {
   const now = nowSeconds();
-  const report: CleanupReport = { now, deleted: {}, keysRetired: 0 };
+  const report: CleanupReport = { now, deleted: {}, keysRetired: 0, idleClientsDeleted: 0 };
   for (const t of TARGETS) {
     try {
       report.deleted[t.table] = await purge(env.DB, t, now);
@@ -78,6 +100,13 @@ export async function runCleanup(env: Env): Promise<CleanupReport> {
         table: 'signing_keys',
         message: String(err).slice(0, 200),
       }),
+    );
+  }
+  try {
+    report.idleClientsDeleted = await deleteIdleClients(env, now);
+  } catch (err) {
+    console.error(
+      JSON.stringify({ level: 'error', event: 'cleanup_failed', table: 'clients', message: String(err).slice(0, 200) }),
     );
   }
   console.log(JSON.stringify({ level: 'info', event: 'cleanup', ...report }));

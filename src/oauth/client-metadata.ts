@@ -87,7 +87,7 @@ export function registryFields(m: ValidatedClientMetadata) {
  */
 export function validateClientMetadata(
   input: ClientMetadataInput,
-  options: { allowPassword?: boolean; defaultName?: string } = {},
+  options: { allowPassword?: boolean; defaultName?: string; defaultAuthMethod?: AuthMethod } = {},
 ): ValidatedClientMetadata {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw bad('The client metadata must be a JSON object.');
@@ -95,7 +95,7 @@ export function validateClientMetadata(
   const name = shape.client_name ?? options.defaultName;
   if (!name) throw bad('"client_name" is required.');
 
-  const authMethod = shape.token_endpoint_auth_method ?? 'client_secret_basic';
+  const authMethod = shape.token_endpoint_auth_method ?? options.defaultAuthMethod ?? 'client_secret_basic';
   const confidential = authMethod !== 'none';
 
   const allowed: readonly string[] = options.allowPassword ? ADMIN_GRANTS : REGISTRABLE_GRANTS;
@@ -125,7 +125,7 @@ export function validateClientMetadata(
 
   const redirectUris = unique(shape.redirect_uris) ?? [];
   for (const uri of redirectUris) {
-    const problem = validateRedirectUri(uri);
+    const problem = validateRedirectUri(uri, { publicClient: !confidential });
     // One sentence: the rule's own sentence follows a colon, starting in lower case.
     if (problem) {
       const reason = `${problem.charAt(0).toLowerCase()}${problem.slice(1)}`;

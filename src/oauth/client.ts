@@ -3,7 +3,7 @@ import type { GrantType } from './grant-types';
 import type { Scope } from './scopes';
 
 /** How a client authenticates at the token endpoint (RFC 7591 §2); `none` is a public client. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
 
 /** Issue 11 (migrations/0008): what the refresh grant returns; `reuse` only for confidential clients (RFC 9700 §4.14.2). */
 export type RefreshTokenPolicy = 'rotate' | 'reuse';
@@ -31,6 +31,16 @@ export interface Client {
    * one. Optional: a client cached (KV, up to 5 minutes) before the migration has none, which means null.
    */
   allowedResources?: string[] | null;
+  /** Issue 13 (migrations/0010): registered without an initial access token; deleted when idle. Absent in old caches. */
+  registeredOpenly?: boolean;
+  /**
+   * Issue 13: described by its Client ID Metadata Document (the id is its https URL), not registered: never stored in
+   * D1, cached in KV (src/services/resolve-client.ts). Always shown the consent page.
+   */
+  metadataDocument?: boolean;
+  /** RFC 7591 §2 `jwks` / `jwks_uri` (a document's, for private_key_jwt, RFC 7523). */
+  jwks?: unknown;
+  jwksUri?: string;
   status: 'active' | 'disabled';
   createdAt: number;
   updatedAt: number;

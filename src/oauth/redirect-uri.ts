@@ -2,9 +2,14 @@
  * Redirect URIs: what may be registered, and how a presented URI is matched. Pure functions, no I/O,
  * shared by the app portal and dynamic client registration (RFC 7591).
  *
- * Registration (RFC 9700 §2.1, RFC 8252 §7): `https` with a host; `http` only for a loopback IP literal
- * (`127.0.0.1`, `[::1]`, RFC 8252 §7.3 and §8.3: "localhost" is not recommended); or a private-use scheme
- * in reverse-domain form for native apps (`com.example.app:/callback`, RFC 8252 §7.1). Never a fragment
+ * Registration (RFC 9700 §2.1, RFC 8252 §7): `https` with a host; `http` only for a loopback host: the IP
+ * literals `127.0.0.1` and `[::1]` (RFC 8252 §7.3), and `localhost` (issue 13: RFC 8252 §8.3 does not recommend it,
+ * but the MCP authorization spec and its SDKs use `http://localhost:<port>/…` callbacks, so it has to work; it
+ * matches only `localhost`, never an IP literal, so nothing is widened); or a private-use scheme for native apps
+ * (RFC 8252 §7.1): in reverse-domain form (`com.example.app:/callback`) for every client, and, for a public client
+ * only, a single-label app scheme such as `cursor://…` or `vscode://…` (what desktop agents register; a public
+ * client gains nothing from a scheme another app could claim that it does not already risk with a loopback port,
+ * and it always sees the consent page). Never a fragment
  * (RFC 6749 §3.1.2), a wildcard, user credentials or whitespace. The URI must already be in the form a
  * WHATWG URL parser serializes it to, so that we, the browser and the client's RFC 3986 parser all read
  * the same host and path (`https:evil.example/cb`, `https://app.example\@evil.example/cb` are refused).
@@ -28,7 +33,30 @@ const DANGEROUS_SCHEMES = new Set([
   'view-source',
 ]);
 
-const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?([/?].*)?$/;
+const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::(\d{1,5}))?([/?].*)?$/;
+
+/**
+ * Single-label schemes that belong to the web or the system, never to one app: refused even for a public client
+ * (a private-use scheme must be one the app alone handles, RFC 8252 §7.1, §8.4).
+ */
+const SHARED_SCHEMES = new Set([
+  'ws',
+  'wss',
+  'ftp',
+  'mailto',
+  'tel',
+  'sms',
+  'intent',
+  'market',
+  'chrome',
+  'edge',
+  'opera',
+  'resource',
+  'moz-extension',
+  'chrome-extension',
+  'ms-settings',
+  'urn',
+]);
 
 /**
  * The host and path+query of a loopback `http` URI, or null when it is not one or its port is not a TCP
@@ -47,7 +75,7 @@ function loopbackParts(uri: string): { host: string; rest: string } | null {
  * Checks one redirect URI for registration. Returns null when it is acceptable, otherwise a sentence a
  * person can act on.
  */
-export function validateRedirectUri(uri: string): string | null {
+export function validateRedirectUri(uri: string, options: { publicClient?: boolean } = {}): string | null {
   if (uri.length === 0) return 'The redirect URL is empty.';
   if (uri.length > MAX_REDIRECT_URI_LENGTH)
     return `The redirect URL is longer than ${MAX_REDIRECT_URI_LENGTH} characters.`;
@@ -80,12 +108,14 @@ export function validateRedirectUri(uri: string): string | null {
   }
   if (scheme === 'http') {
     if (loopbackParts(uri)) return null;
-    if (url.hostname === 'localhost') {
-      return 'Use http://127.0.0.1 (or http://[::1]) instead of http://localhost for a local redirect URL (RFC 8252 §8.3).';
-    }
-    return 'Plain http is only allowed for loopback addresses (http://127.0.0.1 or http://[::1]); use https.';
+    return 'Plain http is only allowed for loopback addresses (http://127.0.0.1, http://[::1] or http://localhost); use https.';
   }
   if (DANGEROUS_SCHEMES.has(scheme)) return `The "${scheme}:" scheme cannot be used for a redirect URL.`;
+  // RFC 8252 §7.1: a private-use scheme for a public (native) client: cursor://, vscode://, an app's own name.
+  if (options.publicClient && /^[a-z][a-z0-9+-]{2,}$/.test(scheme)) {
+    if (SHARED_SCHEMES.has(scheme)) return `The "${scheme}:" scheme is not an app's own scheme.`;
+    return null;
+  }
   // RFC 8252 §7.1: a private-use scheme is a reverse domain name the app controls, e.g. com.example.app.
   if (!/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+$/.test(scheme)) {
     return 'A custom scheme for a native app must be a reverse domain name you control, such as com.example.app:/callback (RFC 8252 §7.1).';
@@ -99,7 +129,7 @@ export function redirectUriMatches(registered: string, presented: string): boole
   if (registered === presented) return !LOOPBACK.test(presented) || loopbackParts(presented) !== null;
   const r = loopbackParts(registered);
   const p = loopbackParts(presented);
-  // RFC 8252 §7.3: any valid port on a loopback IP; host, path and query must still be identical.
+  // RFC 8252 §7.3: any valid port on a loopback host; host (localhost only to localhost), path and query identical.
   return r !== null && p !== null && r.host === p.host && r.rest === p.rest;
 }
 

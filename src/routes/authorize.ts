@@ -123,7 +123,10 @@ authorizeRoutes.get('/', async (c) => {
   // RFC 6749 §10.2, RFC 8252 §8.6: a public client cannot prove it is the app the user approved (any local
   // process can listen on a loopback port or claim a private-use scheme), so it always gets the one-click
   // page; a confidential client's code is useless without its secret, so its remembered consent is enough.
-  if (remembered && req.client.confidential) return issueCode(c, req, who.user, null, 302);
+  // Issue 13: a client known only by its metadata document is never skipped either (anyone can publish one).
+  if (remembered && req.client.confidential && !req.client.metadataDocument) {
+    return issueCode(c, req, who.user, null, 302);
+  }
   setFormAction(c, [formActionSource(req.redirectUri)]);
   const node = ConsentPage({
     csrf: csrfToken(c),

@@ -8,6 +8,7 @@ import { bearerError, OAuthError } from '../lib/errors';
 import { bearerFromHeader } from '../middleware/bearer';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../oauth/client-metadata';
 import { validateClientPolicy } from '../oauth/client-policy';
+import { assertOpenRegistration, openDefaultAuthMethod } from '../oauth/registration-policy';
 import { createClient } from '../services/create-client';
 import { deleteClient } from '../services/delete-client';
 import { audit } from '../storage/audit';
@@ -47,13 +48,21 @@ registerRoutes.use('*', async function noQueryParameters(c, next) {
 });
 
 registerRoutes.post('/', async (c) => {
-  const iat = bearerOrChallenge(c, 'An initial access token from the administrator');
+  // Issue 13: under an open REGISTRATION_POLICY a request without an Authorization header registers openly; one that
+  // sends a token is judged as an initial access token, as always (a wrong token is never silently ignored).
+  const policy = c.get('config').registrationPolicy;
+  const openly = policy !== 'initial-token' && !c.req.header('Authorization');
+  const iat = openly ? null : bearerOrChallenge(c, 'An initial access token from the administrator');
   // Validate before spending: a refused registration must not use up a max_uses token (RFC 7591 §3.2.2 errors).
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
-  const m = validateClientMetadata(body, { defaultName: DEFAULT_NAME });
+  const m = validateClientMetadata(body, {
+    defaultName: DEFAULT_NAME,
+    ...(openly ? { defaultAuthMethod: openDefaultAuthMethod(policy) } : {}),
+  });
   // Issue 11: refresh_token_policy "reuse" and require_pkce false are for an administrator to grant, not self-service.
   validateClientPolicy(body, { confidential: m.confidential, via: 'registration' });
-  if (!(await consumeInitialAccessToken(c.env.DB, iat))) {
+  if (policy !== 'initial-token' && openly) assertOpenRegistration(policy, m);
+  if (iat !== null && !(await consumeInitialAccessToken(c.env.DB, iat))) {
     throw bearerError('invalid_token', 'The initial access token is unknown, expired or used up.', {
       realm: 'register',
     });
@@ -61,8 +70,12 @@ registerRoutes.post('/', async (c) => {
   const { client, secret, registrationToken } = await createClient(
     c.env,
     { ...registryFields(m), confidential: m.confidential },
-    { actor: 'registration', detail: { via: 'rfc7591', grant_types: m.grantTypes }, requestId: c.get('requestId') },
-    { registration: true },
+    {
+      actor: 'registration',
+      detail: { via: openly ? 'rfc7591-open' : 'rfc7591', grant_types: m.grantTypes },
+      requestId: c.get('requestId'),
+    },
+    { registration: true, openly },
   );
   c.header('Cache-Control', 'no-store');
   c.header('Pragma', 'no-cache');
@@ -123,6 +136,9 @@ registerRoutes.put('/:id', async (c) => {
       'token_endpoint_auth_method cannot switch between public and confidential; register a new client.',
     );
   }
+  // Issue 13: a client registered without an initial access token keeps those limits through RFC 7592 (its public or
+  // confidential kind cannot change, above; its grants stay authorization_code and refresh_token).
+  if (client.registeredOpenly) assertOpenRegistration('open', m);
   const updated = await updateClient(c.env.DB, c.env.CACHE, client.id, registryFields(m));
   await audit(c.env.DB, 'client_updated', {
     actor: 'registration',

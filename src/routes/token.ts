@@ -8,6 +8,7 @@ import { readFormRequest } from '../oauth/form';
 import { GRANT_TYPES, isGrantType } from '../oauth/grant-types';
 import { authenticateClient } from '../services/client-auth';
 import { GRANTS } from '../services/grants';
+import { noteOpenClientUse } from '../storage/open-clients';
 import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';
 
@@ -46,6 +47,11 @@ tokenRoutes.post('/', async (c) => {
     caller,
     requestId: c.get('requestId'),
   });
+  // Issue 13: an openly registered client's idle clock (at most one D1 write a day, after the response).
+  if (caller.client.registeredOpenly) {
+    const touch = noteOpenClientUse(c.env.DB, caller.client.id);
+    if (touch) c.executionCtx.waitUntil(touch);
+  }
   // RFC 6749 §5.1: the response carries tokens, so it must never be cached.
   c.header('Cache-Control', 'no-store');
   c.header('Pragma', 'no-cache');

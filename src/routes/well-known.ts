@@ -20,10 +20,10 @@ export const wellKnownRoutes = new Hono<AppEnv>();
 
 /**
  * draft-ietf-oauth-client-id-metadata-document §4: whether a `client_id` may be an https URL naming its metadata
- * document. False until that is built (the `agents` part of issue 13 turns it on).
+ * document, resolved by src/services/resolve-client.ts (issue 13).
  */
 export function clientIdMetadataDocumentSupported(): boolean {
-  return false;
+  return true;
 }
 
 /** Extra metadata members contributed by optional endpoints (authorization, revocation, …). */

@@ -13,7 +13,8 @@ import { addRepeated, allValues, isRepeatable } from '../oauth/form';
 import { isValidS256Challenge } from '../oauth/pkce';
 import { findRedirectUri } from '../oauth/redirect-uri';
 import type { ResourceServer } from '../oauth/resource-target';
-import { type Client, getClient } from '../storage/clients';
+import type { Client } from '../storage/clients';
+import { ClientDocumentUnusable, resolveClient } from './resolve-client';
 import { resolveTarget } from './resource-target';
 
 /** The parameters of an authorization request that the consent form carries through unchanged. */
@@ -135,7 +136,18 @@ export async function validateAuthorizationRequest(
       detail: 'The link that brought you here does not say which application is asking (client_id is missing).',
     };
   }
-  const client = await getClient(env.DB, env.CACHE, clientId);
+  let client: Client | null;
+  try {
+    client = await resolveClient(env, clientId);
+  } catch (err) {
+    // Issue 13: a Client ID Metadata Document that cannot be fetched or used is named as such, never "unknown".
+    if (!(err instanceof ClientDocumentUnusable)) throw err;
+    return {
+      kind: 'page',
+      title: 'This application’s information could not be used',
+      detail: `${err.reason} Nothing was sent to the application; contact its developer.`,
+    };
+  }
   if (client?.status !== 'active') {
     return {
       kind: 'page',

@@ -10,8 +10,9 @@ import { sha256 } from '../lib/random';
 import type { Params } from '../oauth/form';
 import { delayMs, lockRemaining } from '../oauth/throttle-policy';
 import { audit } from '../storage/audit';
-import { authMethodOf, type Client, getClient } from '../storage/clients';
+import { authMethodOf, type Client } from '../storage/clients';
 import { clientThrottleKey, recordFailure } from '../storage/throttle';
+import { ClientDocumentUnusable, resolveClient } from './resolve-client';
 
 export interface BasicCredentials {
   id: string;
@@ -96,7 +97,15 @@ export async function authenticateClient(
   if (!id) throw invalidClient('Client authentication is required: send client_id and client_secret with HTTP Basic.');
   const secret = basic?.secret ?? postSecret;
 
-  const client = await getClient(env.DB, env.CACHE, id);
+  let client: Client | null;
+  try {
+    client = await resolveClient(env, id);
+  } catch (err) {
+    // Issue 13: a client_id URL whose metadata document cannot be used (RFC 6749 §5.2 invalid_client, with why).
+    if (err instanceof ClientDocumentUnusable)
+      throw invalidClient(err.reason, {}, `client document ${id.slice(0, 200)}`);
+    throw err;
+  }
   const usable = client && client.status === 'active' ? client : null;
 
   if (usable && !usable.confidential) {

@@ -5,9 +5,12 @@
  * neither a client nobody audited nor an audit row for a client that does not exist. The KV client cache is cleared
  * after the batch (a cached "unknown id" marker must not outlive the creation).
  */
+
+import { nowSeconds } from '../lib/clock';
 import { auditStatement } from '../storage/audit';
 import { newRegistration } from '../storage/client-registrations';
 import { type Client, invalidateClient, type NewClient, newClientStatement } from '../storage/clients';
+import { markOpenlyRegisteredStatement } from '../storage/open-clients';
 
 export interface CreateClientAudit {
   /** Who created it: "admin", "registration" or the owner's user id. */
@@ -29,7 +32,7 @@ export async function createClient(
   env: Env,
   input: NewClient,
   audit: CreateClientAudit,
-  options: { registration?: boolean } = {},
+  options: { registration?: boolean; openly?: boolean } = {},
 ): Promise<CreatedClient> {
   const db = env.DB;
   const { statement, client, secret } = await newClientStatement(db, input);
@@ -37,6 +40,8 @@ export async function createClient(
   await db.batch([
     statement,
     ...(reg ? [reg.statement] : []),
+    // Issue 13: registered without an initial access token, so it expires when idle (src/jobs/cleanup.ts).
+    ...(options.openly ? [markOpenlyRegisteredStatement(db, client.id, nowSeconds())] : []),
     auditStatement(db, 'client_created', {
       actor: audit.actor,
       subject: client.id,
@@ -45,5 +50,6 @@ export async function createClient(
     }),
   ]);
   await invalidateClient(env.CACHE, client.id);
+  if (options.openly) client.registeredOpenly = true;
   return { client, secret, ...(reg ? { registrationToken: reg.token } : {}) };
 }

@@ -16,7 +16,7 @@ import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/rev
 export interface DeleteClientAudit {
   /** Who deleted it: "admin", "registration" or the owner's user id. */
   actor: string;
-  via: 'admin' | 'rfc7592' | 'portal';
+  via: 'admin' | 'rfc7592' | 'portal' | 'idle';
   requestId?: string;
 }
 

@@ -27,6 +27,8 @@ interface ClientRow {
   refresh_token_policy: RefreshTokenPolicy;
   owner_user_id: string | null;
   allowed_resources?: string | null;
+  /** migrations/0010 (issue 13); set by src/storage/open-clients.ts, never by the INSERT below. */
+  registered_openly?: number;
   status: 'active' | 'disabled';
   created_at: number;
   updated_at: number;
@@ -60,6 +62,7 @@ function fromRow(r: ClientRow): Client {
     refreshTokenPolicy: r.refresh_token_policy,
     ownerUserId: r.owner_user_id,
     allowedResources: r.allowed_resources ? (JSON.parse(r.allowed_resources) as string[]) : null,
+    registeredOpenly: r.registered_openly === 1,
     status: r.status,
     createdAt: r.created_at,
     updatedAt: r.updated_at,

@@ -48,6 +48,48 @@ function scopeText(scope: string, resources: ResourceServer[]): string {
   return `Use the permission “${scope}” at ${owners.join(', ')}`;
 }
 
+/** The host a redirect URI sends the user to ("" for a private-use scheme: then the scheme). */
+function redirectHost(uri: string): string {
+  try {
+    const u = new URL(uri);
+    return u.host || u.protocol;
+  } catch {
+    return uri;
+  }
+}
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * Issue 13: a client described by a Client ID Metadata Document chose its own name: the page shows where the user
+ * will be sent (the redirect URI's host) and who published the document (the client_id's host) prominently, and warns
+ * when every redirect URI is on this computer (any local program could be listening there).
+ */
+const DocumentClientNotice: FC<{ client: Client; redirectUri: string }> = ({ client, redirectUri }) => {
+  const allLocal = client.redirectUris.every((u) => {
+    try {
+      return LOOPBACK_HOSTS.includes(new URL(u).hostname);
+    } catch {
+      return false;
+    }
+  });
+  return (
+    <div id="document-client">
+      <p>
+        You will be sent back to <strong id="redirect-host">{redirectHost(redirectUri)}</strong>. This application
+        describes itself at <strong>{redirectHost(client.id)}</strong>; its name is its own claim, not checked by this
+        server.
+      </p>
+      {allLocal && (
+        <p class="muted" id="localhost-warning">
+          Warning: this application only returns to a program on your own computer (localhost). Allow it only if you
+          just started it yourself.
+        </p>
+      )}
+    </div>
+  );
+};
+
 export const ConsentPage: FC<ConsentPageProps> = ({
   csrf,
   email,
@@ -61,6 +103,7 @@ export const ConsentPage: FC<ConsentPageProps> = ({
   <Layout title={`Allow ${client.name}?`} user={{ email, csrf }}>
     <div class="card">
       <AppIdentity client={client} />
+      {client.metadataDocument && <DocumentClientNotice client={client} redirectUri={redirectUri} />}
       <h1>Allow {client.name} to use your account?</h1>
       {client.description && <p class="muted">{client.description}</p>}
       <p>

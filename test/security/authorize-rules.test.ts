@@ -315,9 +315,9 @@ describe('redirect URIs that read differently under RFC 3986 and WHATWG parsing 
 describe('redirect-URI error descriptions are one readable sentence', () => {
   it.each([
     [
-      'http://localhost:33418/oauth/callback',
-      'The redirect URI "http://localhost:33418/oauth/callback" is refused: use http://127.0.0.1 (or http://[::1]) ' +
-        'instead of http://localhost for a local redirect URL (RFC 8252 §8.3).',
+      'http://localhost.example/oauth/callback',
+      'The redirect URI "http://localhost.example/oauth/callback" is refused: plain http is only allowed for loopback ' +
+        'addresses (http://127.0.0.1, http://[::1] or http://localhost); use https.',
     ],
     [
       'https:evil.example/cb',

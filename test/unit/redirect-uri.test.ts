@@ -10,6 +10,8 @@ describe('validateRedirectUri', () => {
     'http://[::1]:9000/cb',
     'com.example.app:/oauth2redirect',
     'com.example.app://callback',
+    'http://localhost/cb',
+    'http://localhost:33418/oauth/callback',
   ])('accepts %s', (uri) => {
     expect(validateRedirectUri(uri)).toBeNull();
   });
@@ -19,7 +21,10 @@ describe('validateRedirectUri', () => {
     ['https://*.app.example/cb', /Wildcards/],
     ['https://app.example/*', /Wildcards/],
     ['http://app.example/cb', /loopback/],
-    ['http://localhost:3000/cb', /127\.0\.0\.1/],
+    ['http://localhost.evil.example/cb', /loopback/],
+    ['http://LOCALHOST:3000/cb', /reads differently once parsed/],
+    ['http://localhost:0/cb', /from 1 to 65535/],
+    ['cursor://anysphere.cursor-retrieval/cb', /reverse domain/],
     ['http://127.0.0.1.evil.example/cb', /loopback/],
     ['javascript:alert(1)', /cannot be used/],
     ['data:text/html,hi', /cannot be used/],
@@ -75,12 +80,44 @@ describe('redirectUriMatches (RFC 9700 §4.1.3)', () => {
     expect(redirectUriMatches('http://127.0.0.1/cb', 'http://127.0.0.1:5000/cb/')).toBe(false);
     expect(redirectUriMatches('http://127.0.0.1/cb', 'http://[::1]:5000/cb')).toBe(false);
     expect(redirectUriMatches('http://127.0.0.1/cb', 'http://127.0.0.1:5000/cb?x')).toBe(false);
-    expect(redirectUriMatches('http://localhost/cb', 'http://localhost:5000/cb')).toBe(false);
+    expect(redirectUriMatches('http://localhost/cb', 'http://127.0.0.1:5000/cb')).toBe(false);
+    expect(redirectUriMatches('http://127.0.0.1/cb', 'http://localhost:5000/cb')).toBe(false);
+    expect(redirectUriMatches('http://[::1]/cb', 'http://localhost:5000/cb')).toBe(false);
+    expect(redirectUriMatches('http://localhost/cb', 'http://localhost:5000/cb?x')).toBe(false);
   });
   it('findRedirectUri picks the registered entry', () => {
     expect(findRedirectUri(['https://a.example/1', 'http://127.0.0.1/cb'], 'http://127.0.0.1:7/cb')).toBe(
       'http://127.0.0.1/cb',
     );
     expect(findRedirectUri(['https://a.example/1'], 'https://a.example/2')).toBeNull();
+  });
+});
+
+describe('issue 13: localhost and app schemes for agents', () => {
+  it('lets the port of http://localhost vary, matching only localhost (RFC 8252 §7.3; MCP uses localhost)', () => {
+    expect(redirectUriMatches('http://localhost/cb', 'http://localhost:5000/cb')).toBe(true);
+    expect(redirectUriMatches('http://localhost:3000/oauth/callback', 'http://localhost:61234/oauth/callback')).toBe(
+      true,
+    );
+    expect(redirectUriMatches('http://localhost/cb', 'http://localhost:65536/cb')).toBe(false);
+    expect(redirectUriMatches('http://localhost/cb', 'http://localhost.evil.example:5000/cb')).toBe(false);
+  });
+  it.each([
+    'cursor://anysphere.cursor-retrieval/oauth/callback',
+    'vscode://vscode.github-authentication/did-authenticate',
+    'myapp:/cb',
+  ])('accepts the app scheme %s for a public client only (RFC 8252 §7.1)', (uri) => {
+    expect(validateRedirectUri(uri, { publicClient: true })).toBeNull();
+    expect(validateRedirectUri(uri)).toMatch(/reverse domain/);
+  });
+  it.each([
+    ['javascript:alert(1)', /cannot be used/],
+    ['data:text/html,x', /cannot be used/],
+    ['mailto:a@b.example', /not an app's own scheme/],
+    ['wss://evil.example/cb', /not an app's own scheme/],
+    ['ab:/cb', /reverse domain/],
+    ['http://app.example/cb', /loopback/],
+  ])('still refuses %s for a public client', (uri, message) => {
+    expect(validateRedirectUri(uri, { publicClient: true })).toMatch(message);
   });
 });
