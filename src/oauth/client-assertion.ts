@@ -80,3 +80,8 @@ export function checkAssertionClaims(
   if (typeof claims.jti !== 'string' || claims.jti.length === 0 || claims.jti.length > 256) return 'jti_missing';
   return null;
 }
+
+/** Our audience values for an issuer: the issuer and the token endpoint of src/routes/well-known.ts. */
+export function assertionAudience(issuer: string): AssertionAudience {
+  return { issuer, tokenEndpoint: `${issuer}/oauth2/token` };
+}

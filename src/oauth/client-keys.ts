@@ -35,10 +35,13 @@ export function validateClientJwks(value: unknown, where = '"jwks"'): JSONWebKey
   if (JSON.stringify(value).length > MAX_JWKS_BYTES) throw bad(`${where} is larger than ${MAX_JWKS_BYTES} bytes.`);
   const kids = new Set<string>();
   for (const key of keys as unknown[]) {
-    if (typeof key !== 'object' || key === null || Array.isArray(key)) throw bad(`${where}: every key is a JSON object.`);
+    if (typeof key !== 'object' || key === null || Array.isArray(key))
+      throw bad(`${where}: every key is a JSON object.`);
     const jwk = key as JWK;
     if (PRIVATE_MEMBERS.some((m) => m in jwk))
-      throw bad(`${where} must hold public keys only: remove the private key members (such as "d") and rotate that key.`);
+      throw bad(
+        `${where} must hold public keys only: remove the private key members (such as "d") and rotate that key.`,
+      );
     if (!KEY_TYPES.includes(jwk.kty as (typeof KEY_TYPES)[number]))
       throw bad(`${where}: every key's "kty" must be one of ${KEY_TYPES.join(', ')}.`);
     if (jwk.use !== undefined && jwk.use !== 'sig') throw bad(`${where}: a key's "use", when given, must be "sig".`);
@@ -86,5 +89,7 @@ export function validateClientKeys(authMethod: string, jwks: unknown, jwksUri: u
   }
   if (hasJwks && hasUri) throw bad('Send either "jwks" or "jwks_uri", not both (RFC 7591 §2).');
   if (!hasJwks && !hasUri) throw bad('token_endpoint_auth_method "private_key_jwt" needs "jwks" or "jwks_uri".');
-  return hasJwks ? { jwks: validateClientJwks(jwks), jwksUri: null } : { jwks: null, jwksUri: validateJwksUri(jwksUri) };
+  return hasJwks
+    ? { jwks: validateClientJwks(jwks), jwksUri: null }
+    : { jwks: null, jwksUri: validateJwksUri(jwksUri) };
 }

@@ -11,6 +11,7 @@ import { OAuthError, refusedAsNull } from '../lib/errors';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
 import { authenticateClient } from '../services/client-auth';
+import { assertionAudience } from '../oauth/client-assertion';
 import { findRefreshToken, isRefreshActive } from '../storage/refresh-token-lookup';
 import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import type { AppEnv } from '../types';
@@ -19,7 +20,12 @@ export const introspectRoutes = new Hono<AppEnv>();
 
 introspectRoutes.post('/', async (c) => {
   const params = await readFormRequest(c.req.raw);
-  const caller = await authenticateClient(c.env, c.req.header('Authorization'), params);
+  const caller = await authenticateClient(
+    c.env,
+    c.req.header('Authorization'),
+    params,
+    assertionAudience(c.get('config').issuer),
+  );
   if (!caller.authenticated) {
     throw new OAuthError(
       'invalid_client',

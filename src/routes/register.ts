@@ -6,7 +6,12 @@
 import { type Context, Hono } from 'hono';
 import { bearerError, OAuthError } from '../lib/errors';
 import { bearerFromHeader } from '../middleware/bearer';
-import { clientMetadataView, registryFields, validateClientMetadata } from '../oauth/client-metadata';
+import {
+  assertSameCredentialKind,
+  clientMetadataView,
+  registryFields,
+  validateClientMetadata,
+} from '../oauth/client-metadata';
 import { validateClientPolicy } from '../oauth/client-policy';
 import { createClient } from '../services/create-client';
 import { deleteClient } from '../services/delete-client';
@@ -123,6 +128,7 @@ registerRoutes.put('/:id', async (c) => {
       'token_endpoint_auth_method cannot switch between public and confidential; register a new client.',
     );
   }
+  assertSameCredentialKind(m, client, 'register a new client');
   const updated = await updateClient(c.env.DB, c.env.CACHE, client.id, registryFields(m));
   await audit(c.env.DB, 'client_updated', {
     actor: 'registration',

@@ -7,6 +7,7 @@ import { OAuthError } from '../lib/errors';
 import { readFormRequest } from '../oauth/form';
 import { GRANT_TYPES, isGrantType } from '../oauth/grant-types';
 import { authenticateClient } from '../services/client-auth';
+import { assertionAudience } from '../oauth/client-assertion';
 import { GRANTS } from '../services/grants';
 import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';
@@ -36,7 +37,12 @@ tokenRoutes.post('/', async (c) => {
     );
   }
   const grant = GRANTS[grantType];
-  const caller = await authenticateClient(c.env, c.req.header('Authorization'), params);
+  const caller = await authenticateClient(
+    c.env,
+    c.req.header('Authorization'),
+    params,
+    assertionAudience(c.get('config').issuer),
+  );
   const config = c.get('config');
   const result = await grant({
     env: c.env,

@@ -1,5 +1,6 @@
 /** Discovery: RFC 8414 authorization server metadata and the RFC 7517 JWK Set. */
 import { Hono } from 'hono';
+import { CLIENT_ASSERTION_ALGS } from '../oauth/client-assertion';
 import { GRANT_TYPES } from '../oauth/grant-types';
 import { SCOPES } from '../oauth/scopes';
 import { JWKS_MAX_AGE_SECONDS } from '../services/key-rotation';
@@ -29,6 +30,26 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     registration_endpoint: `${issuer}/oauth2/register`,
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'], // none: public clients (PKCE)
     service_documentation: `${issuer}/`,
+    // Issue 13: private_key_jwt (RFC 7523 §2.2) at all three endpoints, with these algorithms (RFC 8414 §2).
+    ...privateKeyJwtMetadata(),
+  };
+}
+
+/** RFC 8414 §2 members for private_key_jwt, merged over the method lists above (issue 13). */
+function privateKeyJwtMetadata(): Record<string, string[]> {
+  const algs = [...CLIENT_ASSERTION_ALGS];
+  return {
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    token_endpoint_auth_signing_alg_values_supported: algs,
+    revocation_endpoint_auth_methods_supported: [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      'none',
+    ],
+    revocation_endpoint_auth_signing_alg_values_supported: algs,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    introspection_endpoint_auth_signing_alg_values_supported: algs,
   };
 }
 

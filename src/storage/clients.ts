@@ -245,7 +245,7 @@ export type ClientChanges = Partial<
   Pick<Client, ChangeableFields | 'requirePkce' | 'refreshTokenPolicy' | 'status'>
 > & {
   /** Only between client_secret_basic and client_secret_post: public and confidential never switch. */
-  authMethod?: Exclude<ClientAuthMethod, 'none' | 'private_key_jwt'>;
+  authMethod?: Exclude<ClientAuthMethod, 'none'>;
   /** A private_key_jwt client's keys (it never switches to or from a secret): set one, the other becomes null. */
   keys?: { jwks: Client['jwks']; jwksUri: string | null };
 };
@@ -268,7 +268,9 @@ export async function updateClient(
   if (changes.requirePkce !== undefined) columns.require_pkce = changes.requirePkce ? 1 : 0;
   if (changes.status !== undefined) columns.status = changes.status;
   if (changes.refreshTokenPolicy !== undefined) columns.refresh_token_policy = changes.refreshTokenPolicy;
-  if (changes.authMethod !== undefined) columns.token_endpoint_auth_method = changes.authMethod;
+  // private_key_jwt is not a value of that column (migrations/0011): it is the keys below.
+  if (changes.authMethod !== undefined && changes.authMethod !== 'private_key_jwt')
+    columns.token_endpoint_auth_method = changes.authMethod;
   if (changes.keys !== undefined) {
     columns.jwks = changes.keys.jwks ? JSON.stringify(changes.keys.jwks) : null;
     columns.jwks_uri = changes.keys.jwks ? null : changes.keys.jwksUri;
@@ -295,8 +297,10 @@ export async function rotateSecretStatement(
 ): Promise<{ statement: D1PreparedStatement; secret: string }> {
   const secret = randomToken(32);
   const statement = db
-    .prepare('UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1 AND confidential = 1 AND jwks IS NULL ' +
-        'AND jwks_uri IS NULL RETURNING id')
+    .prepare(
+      'UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1 AND confidential = 1 AND jwks IS NULL ' +
+        'AND jwks_uri IS NULL RETURNING id',
+    )
     .bind(id, await sha256(secret), nowSeconds());
   return { statement, secret };
 }
