@@ -8,10 +8,10 @@
 import { Hono } from 'hono';
 import { nowSeconds } from '../lib/clock';
 import { OAuthError, refusedAsNull } from '../lib/errors';
+import { assertionAudience } from '../oauth/client-assertion';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
 import { authenticateClient } from '../services/client-auth';
-import { assertionAudience } from '../oauth/client-assertion';
 import { findRefreshToken, isRefreshActive } from '../storage/refresh-token-lookup';
 import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import type { AppEnv } from '../types';

@@ -10,10 +10,10 @@
 import { Hono } from 'hono';
 import { nowSeconds } from '../lib/clock';
 import { OAuthError, refusedAsNull } from '../lib/errors';
+import { assertionAudience } from '../oauth/client-assertion';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
 import { authenticateClient } from '../services/client-auth';
-import { assertionAudience } from '../oauth/client-assertion';
 import { revokeGrant } from '../services/revoke-grant';
 import { audit } from '../storage/audit';
 import { findRefreshToken } from '../storage/refresh-token-lookup';

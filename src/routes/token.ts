@@ -4,10 +4,10 @@
  */
 import { Hono } from 'hono';
 import { OAuthError } from '../lib/errors';
+import { assertionAudience } from '../oauth/client-assertion';
 import { readFormRequest } from '../oauth/form';
 import { GRANT_TYPES, isGrantType } from '../oauth/grant-types';
 import { authenticateClient } from '../services/client-auth';
-import { assertionAudience } from '../oauth/client-assertion';
 import { GRANTS } from '../services/grants';
 import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';

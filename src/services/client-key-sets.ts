@@ -33,8 +33,8 @@ interface RemoteSet {
   keys: JWTVerifyGetKey;
   /** clock.now() ms after which the set is fetched again. */
   until: number;
-  /** clock.now() ms of the last fetch (a kid miss reloads only when this is old enough). */
-  fetchedAt: number;
+  /** clock.now() ms of the last reload caused by an unknown kid (0: none yet). */
+  kidMissAt: number;
 }
 
 const remote = new Map<string, RemoteSet>();
@@ -45,7 +45,7 @@ export function clearRemoteKeySets(): void {
   remote.clear();
 }
 
-async function load(uri: string): Promise<RemoteSet> {
+async function load(uri: string, kidMissAt = 0): Promise<RemoteSet> {
   let doc: { json: unknown; maxAgeSeconds: number | null };
   try {
     doc = await fetchClientDocument(uri, { maxBytes: MAX_JWKS_BYTES, timeoutMs: FETCH_TIMEOUT_MS });
@@ -60,7 +60,7 @@ async function load(uri: string): Promise<RemoteSet> {
   }
   const ttl = Math.min(MAX_TTL_SECONDS, Math.max(MIN_TTL_SECONDS, doc.maxAgeSeconds ?? DEFAULT_TTL_SECONDS));
   const now = clock.now();
-  const entry = { keys: createLocalJWKSet(set), until: now + ttl * 1000, fetchedAt: now };
+  const entry = { keys: createLocalJWKSet(set), until: now + ttl * 1000, kidMissAt };
   remote.delete(uri);
   if (remote.size >= MAX_ENTRIES) remote.delete(remote.keys().next().value!);
   remote.set(uri, entry);
@@ -77,8 +77,8 @@ function remoteKeys(uri: string): JWTVerifyGetKey {
     } catch (err) {
       // The client may have rotated: one reload per minute per URL (RFC 7517 key rollover by kid).
       const miss = err instanceof errors.JWKSNoMatchingKey;
-      if (!miss || now - entry.fetchedAt < KID_MISS_RELOAD_SECONDS * 1000) throw err;
-      return (await load(uri)).keys(header, token);
+      if (!miss || now - entry.kidMissAt < KID_MISS_RELOAD_SECONDS * 1000) throw err;
+      return (await load(uri, now)).keys(header, token);
     }
   };
 }
