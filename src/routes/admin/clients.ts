@@ -51,6 +51,9 @@ adminClientRoutes.post('/', async (c) => {
   const m = validateClientMetadata(body, { allowPassword: true });
   // Optional operator-chosen credentials (src/oauth/fixed-credentials.ts); the secret is stored only as a hash.
   const fixed = fixedCredentials(body, m.confidential);
+  // Issue 13: a private_key_jwt client has keys, no secret; a secret given for it would be silently dropped.
+  if (m.authMethod === 'private_key_jwt' && fixed.secret)
+    throw new OAuthError('invalid_client_metadata', 'A private_key_jwt client has no client_secret; send its keys.');
   // Issue 11: require_pkce and refresh_token_policy, which a confidential client only may relax.
   const policy = validateClientPolicy(body, { confidential: m.confidential, via: 'admin' });
   const taken = () =>
