@@ -80,7 +80,12 @@ describe('authorization_code grant cost', () => {
       ['redirect_uri', 'https://app.example/cb'],
       ['code_verifier', r.verifier!],
     ]);
-    const caller = await authenticateClient(counted, basic(client.id, client.secret), params, assertionAudience(ORIGIN));
+    const caller = await authenticateClient(
+      counted,
+      basic(client.id, client.secret),
+      params,
+      assertionAudience(ORIGIN),
+    );
     const result = await authorizationCodeGrant({
       env: counted,
       config: getConfig(env),
