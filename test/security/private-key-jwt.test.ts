@@ -283,6 +283,36 @@ describe('private_key_jwt: registration of keys', () => {
     });
   }
 
+  it('RFC 7591 registration with a jwks_uri: no secret, the method read back by RFC 7592', async () => {
+    const iatRes = await call('/admin/initial-access-tokens', {
+      method: 'POST',
+      headers: { ...ADMIN, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    const { initial_access_token } = (await iatRes.json()) as { initial_access_token: string };
+    const res = await call('/oauth2/register', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${initial_access_token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'Agent',
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks_uri: 'https://keys.partner.example/agent.json',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: 'https://keys.partner.example/agent.json',
+    });
+    expect(body).not.toHaveProperty('client_secret');
+    const read = await call(`/oauth2/register/${body.client_id}`, {
+      headers: { Authorization: `Bearer ${body.registration_access_token}` },
+    });
+    expect(await read.json()).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt' });
+  });
+
   it('keys on a secret client are refused', async () => {
     const pair = await keyPair('ES256');
     const e = await errorOf(await create({ jwks: { keys: [pair.pub] } }));
