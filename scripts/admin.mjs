@@ -41,6 +41,25 @@ function policyFields(v) {
   return out;
 }
 
+// Issue 13: private_key_jwt clients register their public keys, from a JWK Set file or by URL.
+const KEY_OPTIONS = { 'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' } };
+const KEY_HELP =
+  '--jwks-file FILE (a JWK Set of public keys) or --jwks-uri https://… makes a private_key_jwt client (no secret).\n';
+function keyFields(v) {
+  if (v['jwks-file'] && v['jwks-uri']) throw new UsageError('give --jwks-file or --jwks-uri, not both');
+  if (v['jwks-uri']) return { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: v['jwks-uri'] };
+  if (v['jwks-file']) {
+    let jwks;
+    try {
+      jwks = JSON.parse(readFileSync(v['jwks-file'], 'utf8'));
+    } catch (err) {
+      throw new UsageError(`--jwks-file: cannot read a JSON JWK Set from ${v['jwks-file']} (${err.message})`);
+    }
+    return { token_endpoint_auth_method: 'private_key_jwt', jwks };
+  }
+  return {};
+}
+
 // ── commands ───────────────────────────────────────────────────────────────────────────────────────────────
 // Each: usage line, description, options (node:util parseArgs), and run(api, positionals, values) → result.
 const list = { type: 'string', multiple: true };
@@ -61,13 +80,15 @@ const COMMANDS = {
   'clients create': {
     usage:
       'clients create --name NAME [--grant G]... [--scope "base files"] [--redirect-uri URI]... [--public] [--client-uri URL]\n' +
-      '                 [--client-id ID] [--client-secret-env VAR] [--refresh-token-policy rotate|reuse] [--require-pkce true|false]',
+      '                 [--client-id ID] [--client-secret-env VAR] [--refresh-token-policy rotate|reuse] [--require-pkce true|false]\n' +
+      '                 [--jwks-file FILE | --jwks-uri URL]',
     help:
       'Register a client. Grants: client_credentials (default), password, refresh_token, authorization_code.\n' +
       'The client secret is printed once; store it now.\n' +
       '--client-id keeps an id of your choosing (3-128 letters, digits, . _ ~ -), e.g. a partner moved from another\n' +
       'server; --client-secret-env VAR takes its secret (32-256 such characters) from the environment variable VAR,\n' +
       "never from the command line. Only the secret's hash is stored.\n" +
+      KEY_HELP +
       POLICY_HELP.trimEnd(),
     options: {
       name: { type: 'string' },
@@ -79,6 +100,7 @@ const COMMANDS = {
       description: { type: 'string' },
       'client-id': { type: 'string' },
       'client-secret-env': { type: 'string' },
+      ...KEY_OPTIONS,
       ...POLICY_OPTIONS,
     },
     run: (api, _p, v) => {
@@ -96,6 +118,7 @@ const COMMANDS = {
         ...(v['client-uri'] ? { client_uri: v['client-uri'] } : {}),
         ...(v.description ? { description: v.description } : {}),
         token_endpoint_auth_method: v.public ? 'none' : 'client_secret_basic',
+        ...keyFields(v),
         ...policyFields(v),
       });
     },
@@ -103,6 +126,7 @@ const COMMANDS = {
   'clients update': {
     usage:
       'clients update <client_id> [--name NAME] [--grant G]... [--scope S] [--redirect-uri URI]...\n' +
+      '                 [--jwks-file FILE | --jwks-uri URL]\n' +
       '                 [--refresh-token-policy rotate|reuse] [--require-pkce true|false]',
     help: `Change a client. Lists given here (grants, redirect URIs) replace the stored ones.\n${POLICY_HELP.trimEnd()}`,
     args: ['client_id'],
@@ -113,10 +137,15 @@ const COMMANDS = {
       'redirect-uri': list,
       'client-uri': { type: 'string' },
       description: { type: 'string' },
+      ...KEY_OPTIONS,
       ...POLICY_OPTIONS,
     },
     run: (api, [id], v) => {
+      const keys = keyFields(v);
       const body = {
+        // A new key source replaces the other one (the server refuses both).
+        ...(keys.jwks ? { jwks: keys.jwks, jwks_uri: null } : {}),
+        ...(keys.jwks_uri ? { jwks_uri: keys.jwks_uri, jwks: null } : {}),
         ...(v.name ? { client_name: v.name } : {}),
         ...(v.grant ? { grant_types: v.grant } : {}),
         ...(v.scope ? { scope: v.scope } : {}),

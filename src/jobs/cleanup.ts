@@ -34,6 +34,8 @@ export const TARGETS: Target[] = [
   { table: 'audit_events', expired: `at <= ?1 - ${AUDIT_RETENTION_SECONDS}` },
   // Codes are kept a day past expiry so a late replay is still recognised (RFC 6749 §4.1.2).
   { table: 'authorization_codes', expired: 'expires_at + 86400 <= ?1' },
+  // Issue 13: a jti record outlives its assertion's acceptance (exp + tolerance) by nothing; after that exp refuses it.
+  { table: 'client_assertion_jtis', expired: 'expires_at < ?1' },
 ];
 
 export interface CleanupReport {

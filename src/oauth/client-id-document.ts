@@ -16,6 +16,7 @@
  * - `logo_uri` is dropped: the consent page never shows an image a stranger chose (it could imitate anyone), and the
  *   server never fetches it; the page shows the redirect URI's host instead (src/ui/consent.tsx).
  */
+import type { JSONWebKeySet } from 'jose';
 import { OAuthError } from '../lib/errors';
 import { refusedUrl } from '../lib/safe-fetch';
 import type { Client } from './client';
@@ -123,7 +124,7 @@ export function clientFromDocument(url: string, json: unknown, now: number): Cli
     createdAt: now,
     updatedAt: now,
     metadataDocument: true,
-    ...(jwks !== undefined ? { jwks } : {}),
+    ...(jwks !== undefined ? { jwks: jwks as JSONWebKeySet } : {}),
     ...(typeof jwksUri === 'string' ? { jwksUri } : {}),
   };
 }

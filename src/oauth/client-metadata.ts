@@ -8,6 +8,7 @@ import * as v from 'valibot';
 import { OAuthError } from '../lib/errors';
 import { nullishString, nullishStringArray, parseBody } from './body-schema';
 import type { Client } from './client';
+import { validateClientKeys } from './client-keys';
 import { type GrantType, isGrantType } from './grant-types';
 import { validateRedirectUri } from './redirect-uri';
 import { parseScope, SCOPES, type Scope } from './scopes';
@@ -15,7 +16,7 @@ import { parseScope, SCOPES, type Scope } from './scopes';
 /** Grants a registered client may ask for; `password` only through the admin API (RFC 9700 §2.4). */
 const REGISTRABLE_GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 const ADMIN_GRANTS = [...REGISTRABLE_GRANTS, 'password'] as const;
-export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 /** Raw RFC 7591 §2 metadata as received (JSON), before validation. */
@@ -31,6 +32,9 @@ export interface ValidatedClientMetadata {
   scopes: Scope[];
   authMethod: AuthMethod;
   confidential: boolean;
+  /** private_key_jwt only (src/oauth/client-keys.ts): exactly one of the two is set. */
+  jwks: Client['jwks'];
+  jwksUri: string | null;
 }
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
@@ -75,10 +79,22 @@ const unique = (list: string[] | null | undefined) => (list ? [...new Set(list)]
 
 /** The registry fields (src/storage/clients.ts) that validated metadata sets, for createClient and updateClient. */
 export function registryFields(m: ValidatedClientMetadata) {
-  const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes } = m;
+  const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, jwks, jwksUri } = m;
   // The method as registered (issue 10): stored, read back by RFC 7592, enforced by src/services/client-auth.ts.
+  // private_key_jwt is stored as its keys (migrations/0011).
+  const keyed = m.authMethod === 'private_key_jwt';
   const authMethod = m.authMethod === 'none' ? undefined : m.authMethod;
-  return { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, authMethod };
+  return {
+    name,
+    siteUrl,
+    logoUrl,
+    description,
+    redirectUris,
+    grantTypes,
+    scopes,
+    authMethod,
+    ...(keyed ? { jwks, jwksUri, keys: { jwks, jwksUri } } : {}),
+  };
 }
 
 /**
@@ -156,6 +172,8 @@ export function validateClientMetadata(
     scopes,
     authMethod,
     confidential,
+    // RFC 7591 §2 jwks / jwks_uri, public keys only, never both; read from the raw input (their shape is checked there).
+    ...validateClientKeys(authMethod, input.jwks, input.jwks_uri),
   };
 }
 
@@ -174,5 +192,18 @@ export function clientMetadataView(c: Client): Record<string, unknown> {
     scope: c.scopes.join(' '),
     // As registered (issue 10); a client cached before migration 0006 has none: it was registered under the default.
     token_endpoint_auth_method: c.authMethod ?? (c.confidential ? 'client_secret_basic' : 'none'),
+    ...(c.jwks ? { jwks: c.jwks } : {}),
+    ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
   };
+}
+
+/**
+ * A registered client keeps its kind of credential: public, a secret, or keys (private_key_jwt). Switching would
+ * leave a secret nobody holds or keys beside a secret (two ways in); register a new client instead.
+ */
+export function assertSameCredentialKind(m: ValidatedClientMetadata, current: Client, next: string): void {
+  const kind = (method: string | undefined, confidential: boolean) =>
+    !confidential ? 'public' : method === 'private_key_jwt' ? 'keys' : 'secret';
+  if (kind(m.authMethod, m.confidential) !== kind(current.authMethod, current.confidential))
+    throw bad(`token_endpoint_auth_method cannot switch between public, secret and private_key_jwt; ${next}.`);
 }

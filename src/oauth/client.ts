@@ -1,9 +1,13 @@
 /** What a registered client is (the registry's shape, src/storage/clients.ts stores it). No I/O. */
+import type { JSONWebKeySet } from 'jose';
 import type { GrantType } from './grant-types';
 import type { Scope } from './scopes';
 
-/** How a client authenticates at the token endpoint (RFC 7591 §2); `none` is a public client. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
+/**
+ * How a client authenticates at the token endpoint (RFC 7591 §2); `none` is a public client, `private_key_jwt`
+ * (RFC 7523 §2.2, OIDC Core §9) a confidential client without a secret that signs assertions with its keys.
+ */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
 /** Issue 11 (migrations/0008): what the refresh grant returns; `reuse` only for confidential clients (RFC 9700 §4.14.2). */
 export type RefreshTokenPolicy = 'rotate' | 'reuse';
@@ -22,6 +26,14 @@ export interface Client {
   confidential: boolean;
   /** RFC 7591 §2 token_endpoint_auth_method as registered; the only method client authentication accepts. */
   authMethod: ClientAuthMethod;
+  /**
+   * The public keys a `private_key_jwt` client signs its assertions with (issue 13, migrations/0011): an inline
+   * RFC 7517 JWK Set or a `jwks_uri` fetched through src/lib/safe-fetch.ts, never both. Absent (or null) for other
+   * clients and for a client cached before migration 0011. A Client ID Metadata Document client sets them from its
+   * document, and src/services/private-key-jwt.ts takes its keys from here whatever the client's origin.
+   */
+  jwks?: JSONWebKeySet | null;
+  jwksUri?: string | null;
   requirePkce: boolean;
   /** Read it through refreshPolicyOf (a client cached before migration 0008 has none). */
   refreshTokenPolicy: RefreshTokenPolicy;
@@ -38,9 +50,6 @@ export interface Client {
    * D1, cached in KV (src/services/resolve-client.ts). Always shown the consent page.
    */
   metadataDocument?: boolean;
-  /** RFC 7591 §2 `jwks` / `jwks_uri` (a document's, for private_key_jwt, RFC 7523). */
-  jwks?: unknown;
-  jwksUri?: string;
   status: 'active' | 'disabled';
   createdAt: number;
   updatedAt: number;

@@ -8,6 +8,7 @@
 import { Hono } from 'hono';
 import { nowSeconds } from '../lib/clock';
 import { OAuthError, refusedAsNull } from '../lib/errors';
+import { assertionAudience } from '../oauth/client-assertion';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
 import { authenticateClient } from '../services/client-auth';
@@ -19,7 +20,12 @@ export const introspectRoutes = new Hono<AppEnv>();
 
 introspectRoutes.post('/', async (c) => {
   const params = await readFormRequest(c.req.raw);
-  const caller = await authenticateClient(c.env, c.req.header('Authorization'), params);
+  const caller = await authenticateClient(
+    c.env,
+    c.req.header('Authorization'),
+    params,
+    assertionAudience(c.get('config').issuer),
+  );
   if (!caller.authenticated) {
     throw new OAuthError(
       'invalid_client',

@@ -6,7 +6,12 @@
 import { type Context, Hono } from 'hono';
 import { bearerError, OAuthError } from '../lib/errors';
 import { bearerFromHeader } from '../middleware/bearer';
-import { clientMetadataView, registryFields, validateClientMetadata } from '../oauth/client-metadata';
+import {
+  assertSameCredentialKind,
+  clientMetadataView,
+  registryFields,
+  validateClientMetadata,
+} from '../oauth/client-metadata';
 import { validateClientPolicy } from '../oauth/client-policy';
 import { assertOpenRegistration, openDefaultAuthMethod } from '../oauth/registration-policy';
 import { createClient } from '../services/create-client';
@@ -139,6 +144,7 @@ registerRoutes.put('/:id', async (c) => {
   // Issue 13: a client registered without an initial access token keeps those limits through RFC 7592 (its public or
   // confidential kind cannot change, above; its grants stay authorization_code and refresh_token).
   if (client.registeredOpenly) assertOpenRegistration('open', m);
+  assertSameCredentialKind(m, client, 'register a new client');
   const updated = await updateClient(c.env.DB, c.env.CACHE, client.id, registryFields(m));
   await audit(c.env.DB, 'client_updated', {
     actor: 'registration',

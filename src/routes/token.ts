@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { OAuthError } from '../lib/errors';
+import { assertionAudience } from '../oauth/client-assertion';
 import { readFormRequest } from '../oauth/form';
 import { GRANT_TYPES, isGrantType } from '../oauth/grant-types';
 import { authenticateClient } from '../services/client-auth';
@@ -37,7 +38,12 @@ tokenRoutes.post('/', async (c) => {
     );
   }
   const grant = GRANTS[grantType];
-  const caller = await authenticateClient(c.env, c.req.header('Authorization'), params);
+  const caller = await authenticateClient(
+    c.env,
+    c.req.header('Authorization'),
+    params,
+    assertionAudience(c.get('config').issuer),
+  );
   const config = c.get('config');
   const result = await grant({
     env: c.env,

@@ -10,6 +10,7 @@ import {
 } from '../../packages/resource-server/src/metadata.js';
 import type { Config } from '../config';
 import { OAuthError } from '../lib/errors';
+import { CLIENT_ASSERTION_ALGS } from '../oauth/client-assertion';
 import { GRANT_TYPES } from '../oauth/grant-types';
 import { SCOPES } from '../oauth/scopes';
 import { JWKS_MAX_AGE_SECONDS } from '../services/key-rotation';
@@ -41,13 +42,31 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     scopes_supported: SCOPES,
     // RFC 7009, RFC 7662, RFC 7591 (registration needs an initial access token from the administrator).
     revocation_endpoint: `${issuer}/oauth2/revoke`,
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    revocation_endpoint_auth_methods_supported: [
+      'client_secret_basic',
+      'client_secret_post',
+      'private_key_jwt',
+      'none',
+    ],
     introspection_endpoint: `${issuer}/oauth2/introspect`,
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     registration_endpoint: `${issuer}/oauth2/register`,
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'], // none: public clients (PKCE)
+    // none: public clients (PKCE); private_key_jwt: RFC 7523 §2.2 (src/services/private-key-jwt.ts).
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     service_documentation: `${issuer}/`,
     client_id_metadata_document_supported: clientIdMetadataDocumentSupported(),
+    // Issue 13: the algorithms private_key_jwt assertions may use at all three endpoints (RFC 8414 §2).
+    ...assertionAlgMetadata(),
+  };
+}
+
+/** RFC 8414 §2 `*_auth_signing_alg_values_supported` for private_key_jwt (issue 13). */
+function assertionAlgMetadata(): Record<string, string[]> {
+  const algs = [...CLIENT_ASSERTION_ALGS];
+  return {
+    token_endpoint_auth_signing_alg_values_supported: algs,
+    revocation_endpoint_auth_signing_alg_values_supported: algs,
+    introspection_endpoint_auth_signing_alg_values_supported: algs,
   };
 }
 

@@ -7,11 +7,13 @@
 import { nowSeconds, sleeper } from '../lib/clock';
 import { OAuthError } from '../lib/errors';
 import { sha256 } from '../lib/random';
+import { type AssertionAudience, JWT_BEARER_ASSERTION_TYPE } from '../oauth/client-assertion';
 import type { Params } from '../oauth/form';
 import { delayMs, lockRemaining } from '../oauth/throttle-policy';
 import { audit } from '../storage/audit';
 import { authMethodOf, type Client } from '../storage/clients';
 import { clientThrottleKey, recordFailure } from '../storage/throttle';
+import { authenticateWithAssertion } from './private-key-jwt';
 import { ClientDocumentUnusable, resolveClient } from './resolve-client';
 
 export interface BasicCredentials {
@@ -77,10 +79,27 @@ export async function authenticateClient(
   env: Env,
   authorization: string | null | undefined,
   params: Params,
+  audience: AssertionAudience,
 ): Promise<AuthenticatedClient> {
   const basic = parseBasicAuth(authorization);
   const postId = params.get('client_id');
   const postSecret = params.get('client_secret');
+  const assertionType = params.get('client_assertion_type');
+  const assertion = params.get('client_assertion');
+  if (assertionType !== undefined || assertion !== undefined) {
+    // RFC 6749 §2.3: one method per request; RFC 7521 §4.2: both parameters, the type being the JWT one (RFC 7523 §2.2).
+    if (basic || postSecret !== undefined)
+      throw new OAuthError(
+        'invalid_request',
+        'Use one client authentication method: a client_assertion, HTTP Basic or client_secret, not several.',
+      );
+    if (assertionType !== JWT_BEARER_ASSERTION_TYPE || !assertion)
+      throw new OAuthError(
+        'invalid_request',
+        `A client assertion needs client_assertion_type "${JWT_BEARER_ASSERTION_TYPE}" and a client_assertion.`,
+      );
+    return { client: await authenticateWithAssertion(env, assertion, postId, audience), authenticated: true };
+  }
   if (basic && postSecret !== undefined) {
     throw new OAuthError(
       'invalid_request',
@@ -108,6 +127,8 @@ export async function authenticateClient(
   }
   const usable = client && client.status === 'active' ? client : null;
 
+  // A private_key_jwt client has no secret: a secret sent for it fails below like a wrong secret (same answer, same
+  // throttle), and so does a client_id sent alone.
   if (usable && !usable.confidential) {
     if (secret !== undefined) throw invalidClient('This client is public and has no secret; send client_id only.');
     return { client: usable, authenticated: false };

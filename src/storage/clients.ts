@@ -22,7 +22,10 @@ interface ClientRow {
   grant_types: string;
   scopes: string;
   confidential: number;
-  token_endpoint_auth_method: ClientAuthMethod;
+  /** Migration 0006's CHECK allows no 'private_key_jwt': that method is read from jwks / jwks_uri (migration 0011). */
+  token_endpoint_auth_method: Exclude<ClientAuthMethod, 'private_key_jwt'>;
+  jwks: string | null;
+  jwks_uri: string | null;
   require_pkce: number;
   refresh_token_policy: RefreshTokenPolicy;
   owner_user_id: string | null;
@@ -57,7 +60,10 @@ function fromRow(r: ClientRow): Client {
     grantTypes: JSON.parse(r.grant_types) as GrantType[],
     scopes: r.scopes.split(' ').filter(Boolean) as Scope[],
     confidential: r.confidential === 1,
-    authMethod: r.token_endpoint_auth_method,
+    // Migration 0011: a client with keys authenticates with private_key_jwt, whatever the 0006 column holds.
+    authMethod: r.jwks !== null || r.jwks_uri !== null ? 'private_key_jwt' : r.token_endpoint_auth_method,
+    jwks: r.jwks === null ? null : (JSON.parse(r.jwks) as Client['jwks']),
+    jwksUri: r.jwks_uri,
     requirePkce: r.require_pkce === 1,
     refreshTokenPolicy: r.refresh_token_policy,
     ownerUserId: r.owner_user_id,
@@ -144,6 +150,9 @@ export interface NewClient {
   confidential?: boolean;
   /** Default: client_secret_basic for a confidential client (RFC 7591 §2), none for a public one. */
   authMethod?: ClientAuthMethod;
+  /** private_key_jwt only (then no secret is made): the client's public keys, inline or by URL, one of the two. */
+  jwks?: Client['jwks'];
+  jwksUri?: string | null;
   requirePkce?: boolean;
   /** Default `rotate`; `reuse` only for a confidential client (the CHECK of migrations/0008 refuses it otherwise). */
   refreshTokenPolicy?: RefreshTokenPolicy;
@@ -164,7 +173,9 @@ export async function newClientStatement(
 ): Promise<{ statement: D1PreparedStatement; client: Client; secret: string | null }> {
   const confidential = input.confidential ?? true;
   const id = input.id ?? randomId('cl', 16);
-  const secret = confidential ? (input.secret ?? randomToken(32)) : null;
+  // A private_key_jwt client proves itself with its keys (RFC 7523 §2.2): it has no secret to leak.
+  const keyed = input.authMethod === 'private_key_jwt';
+  const secret = confidential && !keyed ? (input.secret ?? randomToken(32)) : null;
   const now = nowSeconds();
   const row: ClientRow = {
     id,
@@ -177,7 +188,13 @@ export async function newClientStatement(
     grant_types: JSON.stringify(input.grantTypes),
     scopes: input.scopes.join(' '),
     confidential: confidential ? 1 : 0,
-    token_endpoint_auth_method: confidential ? (input.authMethod ?? 'client_secret_basic') : 'none',
+    token_endpoint_auth_method: !confidential
+      ? 'none'
+      : input.authMethod === 'client_secret_post'
+        ? 'client_secret_post'
+        : 'client_secret_basic',
+    jwks: keyed && input.jwks ? JSON.stringify(input.jwks) : null,
+    jwks_uri: keyed && !input.jwks ? (input.jwksUri ?? null) : null,
     require_pkce: input.requirePkce === false ? 0 : 1,
     refresh_token_policy: input.refreshTokenPolicy ?? 'rotate',
     owner_user_id: input.ownerUserId ?? null,
@@ -188,8 +205,9 @@ export async function newClientStatement(
   const statement = db
     .prepare(
       `INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes,
-        confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`,
+        confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy,
+        jwks, jwks_uri)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)`,
     )
     .bind(
       row.id,
@@ -209,6 +227,8 @@ export async function newClientStatement(
       row.updated_at,
       row.token_endpoint_auth_method,
       row.refresh_token_policy,
+      row.jwks,
+      row.jwks_uri,
     );
   return { statement, client: fromRow(row), secret };
 }
@@ -231,6 +251,8 @@ export type ClientChanges = Partial<
 > & {
   /** Only between client_secret_basic and client_secret_post: public and confidential never switch. */
   authMethod?: Exclude<ClientAuthMethod, 'none'>;
+  /** A private_key_jwt client's keys (it never switches to or from a secret): set one, the other becomes null. */
+  keys?: { jwks: Client['jwks']; jwksUri: string | null };
 };
 
 /** Updates the given fields; returns the new record, or null if the client does not exist. */
@@ -251,7 +273,13 @@ export async function updateClient(
   if (changes.requirePkce !== undefined) columns.require_pkce = changes.requirePkce ? 1 : 0;
   if (changes.status !== undefined) columns.status = changes.status;
   if (changes.refreshTokenPolicy !== undefined) columns.refresh_token_policy = changes.refreshTokenPolicy;
-  if (changes.authMethod !== undefined) columns.token_endpoint_auth_method = changes.authMethod;
+  // private_key_jwt is not a value of that column (migrations/0011): it is the keys below.
+  if (changes.authMethod !== undefined && changes.authMethod !== 'private_key_jwt')
+    columns.token_endpoint_auth_method = changes.authMethod;
+  if (changes.keys !== undefined) {
+    columns.jwks = changes.keys.jwks ? JSON.stringify(changes.keys.jwks) : null;
+    columns.jwks_uri = changes.keys.jwks ? null : changes.keys.jwksUri;
+  }
   columns.updated_at = nowSeconds();
   const names = Object.keys(columns);
   const sets = names.map((n, i) => `${n} = ?${i + 2}`).join(', ');
@@ -274,7 +302,10 @@ export async function rotateSecretStatement(
 ): Promise<{ statement: D1PreparedStatement; secret: string }> {
   const secret = randomToken(32);
   const statement = db
-    .prepare('UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1 AND confidential = 1 RETURNING id')
+    .prepare(
+      'UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1 AND confidential = 1 AND jwks IS NULL ' +
+        'AND jwks_uri IS NULL RETURNING id',
+    )
     .bind(id, await sha256(secret), nowSeconds());
   return { statement, secret };
 }

@@ -5,12 +5,13 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { getConfig } from '../../src/config';
+import { assertionAudience } from '../../src/oauth/client-assertion';
 import { authenticateClient } from '../../src/services/client-auth';
 import { authorizationCodeGrant } from '../../src/services/grants/authorization-code';
 import { getClient } from '../../src/storage/clients';
 import { getKeyRing } from '../../src/tokens/keyring';
 import { authorizeFlow } from '../authz-helpers';
-import { basic, seedClient, seedUser } from '../helpers';
+import { basic, ORIGIN, seedClient, seedUser } from '../helpers';
 
 interface Counts {
   d1Batches: number;
@@ -79,7 +80,12 @@ describe('authorization_code grant cost', () => {
       ['redirect_uri', 'https://app.example/cb'],
       ['code_verifier', r.verifier!],
     ]);
-    const caller = await authenticateClient(counted, basic(client.id, client.secret), params);
+    const caller = await authenticateClient(
+      counted,
+      basic(client.id, client.secret),
+      params,
+      assertionAudience(ORIGIN),
+    );
     const result = await authorizationCodeGrant({
       env: counted,
       config: getConfig(env),

@@ -74,7 +74,7 @@ describe('RFC 8414 metadata', () => {
     expect(doc).toMatchObject({
       authorization_response_iss_parameter_supported: true,
       code_challenge_methods_supported: ['S256'],
-      client_id_metadata_document_supported: false,
+      client_id_metadata_document_supported: true,
       revocation_endpoint_auth_methods_supported: expect.any(Array),
     });
     expect(JSON.stringify(doc)).not.toMatch(/resource_indicators/);

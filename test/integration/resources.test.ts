@@ -86,8 +86,8 @@ describe('discovery (RFC 8414) and JWKS', () => {
       issuer: 'http://localhost:8787',
       token_endpoint: 'http://localhost:8787/oauth2/token',
       jwks_uri: 'http://localhost:8787/.well-known/jwks.json',
-      // 'none': public clients of the code flow (PKCE, RFC 8414 §2)
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      // 'none': public clients of the code flow (PKCE, RFC 8414 §2); private_key_jwt: RFC 7523 §2.2 (issue 13)
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     });
     expect(meta.grant_types_supported).toEqual(
       expect.arrayContaining(['client_credentials', 'password', 'refresh_token']),

@@ -25,8 +25,9 @@ describe('RFC 7591 client metadata schema', () => {
   it.each([
     [{ client_name: 7 }, '"client_name" must be a string of 1 to 100 characters.'],
     [
-      { token_endpoint_auth_method: 'private_key_jwt' },
-      '"token_endpoint_auth_method" must be one of: client_secret_basic, client_secret_post, none.',
+      // client_secret_jwt is not offered (it needs the secret in the clear); private_key_jwt is (issue 13).
+      { token_endpoint_auth_method: 'client_secret_jwt' },
+      '"token_endpoint_auth_method" must be one of: client_secret_basic, client_secret_post, private_key_jwt, none.',
     ],
     [{ grant_types: 'authorization_code' }, '"grant_types" must be an array of at most 4 strings.'],
     [{ grant_types: [1] }, '"grant_types" must be an array of at most 4 strings.'],

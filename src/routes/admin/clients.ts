@@ -1,7 +1,12 @@
 /** Admin API: clients. Every change is audited and invalidates the KV client cache (storage/clients.ts). */
 import { type Context, Hono } from 'hono';
 import { OAuthError } from '../../lib/errors';
-import { clientMetadataView, registryFields, validateClientMetadata } from '../../oauth/client-metadata';
+import {
+  assertSameCredentialKind,
+  clientMetadataView,
+  registryFields,
+  validateClientMetadata,
+} from '../../oauth/client-metadata';
 import { validateClientPolicy } from '../../oauth/client-policy';
 import { fixedCredentials } from '../../oauth/fixed-credentials';
 import { revokeClientTokens, setClientStatus } from '../../services/client-status';
@@ -46,6 +51,9 @@ adminClientRoutes.post('/', async (c) => {
   const m = validateClientMetadata(body, { allowPassword: true });
   // Optional operator-chosen credentials (src/oauth/fixed-credentials.ts); the secret is stored only as a hash.
   const fixed = fixedCredentials(body, m.confidential);
+  // Issue 13: a private_key_jwt client has keys, no secret; a secret given for it would be silently dropped.
+  if (m.authMethod === 'private_key_jwt' && fixed.secret)
+    throw new OAuthError('invalid_client_metadata', 'A private_key_jwt client has no client_secret; send its keys.');
   // Issue 11: require_pkce and refresh_token_policy, which a confidential client only may relax.
   const policy = validateClientPolicy(body, { confidential: m.confidential, via: 'admin' });
   const taken = () =>
@@ -90,6 +98,7 @@ adminClientRoutes.patch('/:id', async (c) => {
       'token_endpoint_auth_method cannot switch between public and confidential; create a new client.',
     );
   }
+  assertSameCredentialKind(m, current, 'create a new client');
   const policy = validateClientPolicy(body, { confidential: current.confidential, via: 'admin' });
   // Deny-list first: a failure between the two steps must never leave a disabled client's tokens alive.
   if (status === 'disabled' && current.status !== 'disabled') await revokeClientTokens(c.env, current.id);
@@ -121,6 +130,8 @@ adminClientRoutes.post('/:id/enable', (c) => setStatus(c, 'active'));
 adminClientRoutes.post('/:id/rotate-secret', async (c) => {
   const current = await mustGet(c.env.DB, c.req.param('id'));
   if (!current.confidential) throw new OAuthError('invalid_request', 'This client is public and has no secret.');
+  if (current.authMethod === 'private_key_jwt')
+    throw new OAuthError('invalid_request', 'This client uses private_key_jwt and has no secret; change its keys.');
   const secret = await rotateSecret(c.env, current.id, { actor: 'admin', requestId: c.get('requestId') });
   if (!secret) throw new OAuthError('invalid_request', `No client with id "${current.id}".`, { status: 404 });
   c.header('Cache-Control', 'no-store');
