@@ -135,6 +135,7 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
           key: null as never,
           privateKey: (await importJWK(jwk, 'ES256')) as CryptoKey,
         },
+        idTokenSigners: new Map(),
         verify: new Map(),
         jwks: { keys: [] },
       };
