@@ -15,6 +15,7 @@ import { meRoutes } from './routes/me';
 import { portalRoutes } from './routes/portal';
 import { registerRoutes } from './routes/register';
 import { revokeRoutes } from './routes/revoke';
+import { userinfoRoutes } from './routes/userinfo';
 import { tokenRoutes } from './routes/token';
 import { wellKnownRoutes } from './routes/well-known';
 import type { AppEnv } from './types';
@@ -31,6 +32,7 @@ app.route('/v1/me', meRoutes);
 app.route('/oauth2/revoke', revokeRoutes);
 app.route('/oauth2/introspect', introspectRoutes);
 app.route('/oauth2/register', registerRoutes);
+app.route('/oauth2/userinfo', userinfoRoutes); // OpenID Connect Core §5.3 (issue 15)
 app.route('/admin', adminRoutes);
 // Authorization code flow and app portal (HTML pages; errors rendered as pages by their own handler).
 app.route('/oauth2/authorize', authorizeRoutes);

@@ -19,7 +19,13 @@ export type OAuthErrorCode =
   | 'insufficient_scope'
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
-  | 'unsupported_token_type';
+  | 'unsupported_token_type'
+  // OpenID Connect Core §3.1.2.6 (authorization error responses).
+  | 'login_required'
+  | 'consent_required'
+  | 'interaction_required'
+  | 'request_not_supported'
+  | 'request_uri_not_supported';
 
 const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -37,6 +43,11 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_redirect_uri: 400,
   invalid_client_metadata: 400,
   unsupported_token_type: 400,
+  login_required: 400,
+  consent_required: 400,
+  interaction_required: 400,
+  request_not_supported: 400,
+  request_uri_not_supported: 400,
 };
 
 export interface OAuthErrorOptions {

@@ -55,6 +55,7 @@ tokenRoutes.post('/', async (c) => {
     expires_in: result.expiresIn,
     scope: result.scope,
     ...(result.refreshToken ? { refresh_token: result.refreshToken } : {}),
+    ...(result.idToken ? { id_token: result.idToken } : {}),
   });
 });
 

@@ -8,9 +8,10 @@
 
 import type { OAuthErrorCode } from '../lib/errors';
 import { OAuthError } from '../lib/errors';
+import { OIDC_PARAMS, type OidcRequest, parseOidcRequest } from '../oauth/oidc-request';
 import { isValidS256Challenge } from '../oauth/pkce';
 import { findRedirectUri } from '../oauth/redirect-uri';
-import { assertScopesAllowed, formatScope, parseScope, type Scope } from '../oauth/scopes';
+import { assertScopesAllowed, formatScope, isOidcScope, parseScope, type Scope } from '../oauth/scopes';
 import { type Client, getClient } from '../storage/clients';
 
 /** The parameters of an authorization request that the consent form carries through unchanged. */
@@ -34,6 +35,9 @@ export interface AuthorizationRequest {
   scope: string;
   state: string | null;
   codeChallenge: string | null;
+  /** OpenID Connect parameters (Core §3.1.2.1); `openid` says whether the scope asks for an ID token. */
+  oidc: OidcRequest;
+  openid: boolean;
   /** The request's own parameters, to carry through the login and consent forms. */
   params: Record<string, string>;
 }
@@ -90,7 +94,7 @@ export function collectParams(entries: Iterable<[string, string]>): {
 /** The request parameters the login and consent forms carry through (REQUEST_PARAMS, first values). */
 function carriedParams(params: Map<string, string>): Record<string, string> {
   const carried: Record<string, string> = {};
-  for (const name of REQUEST_PARAMS) {
+  for (const name of [...REQUEST_PARAMS, ...OIDC_PARAMS]) {
     const value = params.get(name);
     if (value !== undefined) carried[name] = value;
   }
@@ -190,7 +194,12 @@ export async function validateAuthorizationRequest(
   let scopes: Scope[];
   try {
     scopes = parseScope(params.get('scope'));
-    assertScopesAllowed(scopes, client.scopes, 'this client');
+    // The OpenID Connect scopes are the user's identity, open to every client of the code flow (src/oauth/scopes.ts).
+    assertScopesAllowed(
+      scopes.filter((s) => !isOidcScope(s)),
+      client.scopes,
+      'this client',
+    );
   } catch (err) {
     if (err instanceof OAuthError) return fail('invalid_scope', err.description);
     throw err;
@@ -217,6 +226,8 @@ export async function validateAuthorizationRequest(
   } else if (!client.confidential || client.requirePkce) {
     return fail('invalid_request', 'PKCE is required: send code_challenge and code_challenge_method=S256 (RFC 7636).');
   }
+  const oidc = parseOidcRequest(params);
+  if (Array.isArray(oidc)) return fail(oidc[0], oidc[1]);
   return {
     kind: 'ok',
     request: {
@@ -227,6 +238,8 @@ export async function validateAuthorizationRequest(
       scope: formatScope(scopes),
       state,
       codeChallenge: challenge,
+      oidc,
+      openid: scopes.includes('openid'),
       params: carried,
     },
   };

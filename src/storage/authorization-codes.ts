@@ -17,6 +17,18 @@ export interface NewCode {
   scopeMask: number;
   codeChallenge: string | null;
   ttlSeconds: number;
+  /** OpenID Connect (migrations/0012): what the ID token must say. */
+  oidc?: CodeOidc;
+}
+
+/** What a code remembers for its ID token (OpenID Connect Core §3.1.3.6). */
+export interface CodeOidc {
+  nonce: string | null;
+  /** When the user signed in (the session's start). */
+  authTime: number | null;
+  sid: string | null;
+  /** The claims request (Core §5.5), JSON. */
+  claims: string | null;
 }
 
 /** Prepares the insert of a new code; returns the plaintext code (256 random bits), which is never stored. */
@@ -29,7 +41,8 @@ export async function newCodeStatement(
   const statement = db
     .prepare(
       `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask,
-         code_challenge, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
+         code_challenge, created_at, expires_at, nonce, auth_time, sid, claims)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)`,
     )
     .bind(
       await sha256(code),
@@ -42,9 +55,21 @@ export async function newCodeStatement(
       input.codeChallenge,
       now,
       now + input.ttlSeconds,
+      input.oidc?.nonce ?? null,
+      input.oidc?.authTime ?? null,
+      input.oidc?.sid ?? null,
+      input.oidc?.claims ?? null,
     );
   return { code, statement };
 }
+
+/**
+ * OpenID Connect Core §11: a code issued with scope `openid` yields a refresh token only when `offline_access` was
+ * granted too (bits of src/oauth/scopes.ts: openid 8, offline_access 64). A plain OAuth code (no `openid`) keeps
+ * today's rule: a refresh token whenever the client is registered for the refresh_token grant.
+ */
+const OFFLINE_RULE_SQL = '((scope_mask & 8) = 0 OR (scope_mask & 64) <> 0)';
+const offlineRule = (mask: number) => (mask & 8) === 0 || (mask & 64) !== 0;
 
 export interface Redemption {
   code: string;
@@ -65,6 +90,7 @@ export interface CodeRecord {
   userId: string;
   scope: string;
   scopeMask: number;
+  oidc: CodeOidc;
 }
 
 export type RedemptionResult =
@@ -96,6 +122,10 @@ interface CodeRow {
   expires_at: number;
   used_at: number | null;
   issued_jti: string | null;
+  nonce: string | null;
+  auth_time: number | null;
+  sid: string | null;
+  claims: string | null;
 }
 
 /**
@@ -129,7 +159,8 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
       db
         .prepare(
           `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at)
-           SELECT ?1, ?2, client_id, user_id, scope, scope_mask, ?3, ?4 FROM authorization_codes WHERE hash = ?5 AND issued_jti = ?6`,
+           SELECT ?1, ?2, client_id, user_id, scope, scope_mask, ?3, ?4 FROM authorization_codes WHERE hash = ?5 AND issued_jti = ?6
+              AND ${OFFLINE_RULE_SQL}`,
         )
         .bind(await sha256(refreshToken), familyId, now, now + (r.refreshTtl ?? 0), hash, r.jti),
     );
@@ -156,7 +187,8 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
       .bind(hash, r.jti, r.clientId, r.challenge, now, r.jtiExp + CLOCK_TOLERANCE),
     db
       .prepare(
-        `SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, expires_at, used_at, issued_jti
+        `SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, expires_at, used_at, issued_jti,
+                nonce, auth_time, sid, claims
            FROM authorization_codes WHERE hash = ?1`,
       )
       .bind(hash),
@@ -169,8 +201,10 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
     userId: row.user_id,
     scope: row.scope,
     scopeMask: row.scope_mask,
+    oidc: { nonce: row.nonce, authTime: row.auth_time, sid: row.sid, claims: row.claims },
   };
-  if (row.issued_jti === r.jti) return { ok: true, record, refreshToken, familyId };
+  if (row.issued_jti === r.jti)
+    return { ok: true, record, refreshToken: offlineRule(row.scope_mask) ? refreshToken : null, familyId };
   if (row.client_id !== r.clientId) return { ok: false, reason: 'wrong_client' };
   if (row.used_at !== null) return { ok: false, reason: 'replayed', record };
   if (row.expires_at <= now) return { ok: false, reason: 'expired', record };

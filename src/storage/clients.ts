@@ -5,7 +5,7 @@
  */
 import { clock, nowSeconds } from '../lib/clock';
 import { randomId, randomToken, sha256 } from '../lib/random';
-import type { Client, ClientAuthMethod, RefreshTokenPolicy } from '../oauth/client';
+import type { Client, ClientAuthMethod, OidcClientMetadata, RefreshTokenPolicy } from '../oauth/client';
 import type { GrantType } from '../oauth/grant-types';
 import type { Scope } from '../oauth/scopes';
 
@@ -25,6 +25,7 @@ interface ClientRow {
   token_endpoint_auth_method: ClientAuthMethod;
   require_pkce: number;
   refresh_token_policy: RefreshTokenPolicy;
+  oidc_metadata?: string;
   owner_user_id: string | null;
   status: 'active' | 'disabled';
   created_at: number;
@@ -57,6 +58,7 @@ function fromRow(r: ClientRow): Client {
     authMethod: r.token_endpoint_auth_method,
     requirePkce: r.require_pkce === 1,
     refreshTokenPolicy: r.refresh_token_policy,
+    oidc: JSON.parse(r.oidc_metadata ?? '{}') as OidcClientMetadata,
     ownerUserId: r.owner_user_id,
     status: r.status,
     createdAt: r.created_at,

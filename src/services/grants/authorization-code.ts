@@ -11,6 +11,7 @@ import { audit } from '../../storage/audit';
 import { type RedemptionResult, redeemCode } from '../../storage/authorization-codes';
 import { resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
+import { idTokenForCode } from './id-token-for-code';
 import { assertGrantAllowed, mayRefresh, requireParam } from './common';
 import type { GrantHandler } from './types';
 
@@ -87,5 +88,6 @@ export const authorizationCodeGrant: GrantHandler = async ({ env, config, ring, 
     expiresIn: at.expiresIn,
     scope: record.scope,
     refreshToken: result.refreshToken ?? undefined,
+    idToken: await idTokenForCode(env, config, ring, client, record, at.token),
   };
 };

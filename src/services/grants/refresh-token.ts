@@ -8,7 +8,7 @@
  */
 
 import { OAuthError } from '../../lib/errors';
-import { assertScopesAllowed, formatScope, parseScope, scopeMask } from '../../oauth/scopes';
+import { assertScopesAllowed, formatScope, isOidcScope, parseScope, scopeMask } from '../../oauth/scopes';
 import { audit } from '../../storage/audit';
 import { refreshPolicyOf } from '../../storage/clients';
 import { reuseRefreshToken } from '../../storage/refresh-token-reuse';
@@ -33,7 +33,13 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
   const presented = requireParam(params, 'refresh_token');
   if (presented.length > 512) throw new OAuthError('invalid_grant', FAILURES.unknown);
   const requested = params.has('scope') ? parseScope(params.get('scope')) : null;
-  if (requested) assertScopesAllowed(requested, client.scopes, 'this client'); // before rotating, so nothing is lost
+  // before rotating, so nothing is lost; the OpenID Connect scopes are open to every client (src/oauth/scopes.ts)
+  if (requested)
+    assertScopesAllowed(
+      requested.filter((s) => !isOidcScope(s)),
+      client.scopes,
+      'this client',
+    );
 
   // refreshPolicyOf: `reuse` only for a confidential client (RFC 9700 §4.14.2), whatever the record says.
   const use = refreshPolicyOf(client) === 'reuse' ? reuseRefreshToken : rotateRefreshToken;
@@ -77,7 +83,8 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
     throw new OAuthError('invalid_grant', FAILURES[result.reason], { reason: result.reason });
   }
   // Without a scope parameter: the original scope, less anything the client has since lost.
-  const scopes = requested ?? parseScope(result.record.scope).filter((s) => client.scopes.includes(s));
+  const scopes =
+    requested ?? parseScope(result.record.scope).filter((s) => isOidcScope(s) || client.scopes.includes(s));
   if (scopes.length === 0)
     throw new OAuthError('invalid_scope', 'This client is no longer allowed any scope of this grant.');
   const scope = formatScope(scopes);
