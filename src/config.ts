@@ -123,7 +123,10 @@ const signingKeysSetting = v.pipe(
     keys: v.pipe(
       v.array(jwkSchema, 'must hold private JWKs with kid, alg (ES256, EdDSA or RS256) and their key members'),
       v.minLength(1, 'must hold at least one key'),
-      v.check((keys) => keys.some((k) => k.alg !== 'RS256'), 'must hold at least one ES256 or EdDSA key (access tokens)'),
+      v.check(
+        (keys) => keys.some((k) => k.alg !== 'RS256'),
+        'must hold at least one ES256 or EdDSA key (access tokens)',
+      ),
     ),
   }),
   v.transform((set) => set.keys as SigningJwk[]),

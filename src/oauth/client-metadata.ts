@@ -7,8 +7,9 @@
 import * as v from 'valibot';
 import { OAuthError } from '../lib/errors';
 import { nullishString, nullishStringArray, parseBody } from './body-schema';
-import type { Client } from './client';
+import type { Client, OidcClientMetadata } from './client';
 import { type GrantType, isGrantType } from './grant-types';
+import { validateOidcMetadata } from './oidc-client-metadata';
 import { validateRedirectUri } from './redirect-uri';
 import { parseScope, SCOPES, type Scope } from './scopes';
 
@@ -31,6 +32,8 @@ export interface ValidatedClientMetadata {
   scopes: Scope[];
   authMethod: AuthMethod;
   confidential: boolean;
+  /** OpenID Connect members (src/oauth/oidc-client-metadata.ts). */
+  oidc: OidcClientMetadata;
 }
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
@@ -75,10 +78,10 @@ const unique = (list: string[] | null | undefined) => (list ? [...new Set(list)]
 
 /** The registry fields (src/storage/clients.ts) that validated metadata sets, for createClient and updateClient. */
 export function registryFields(m: ValidatedClientMetadata) {
-  const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes } = m;
+  const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, oidc } = m;
   // The method as registered (issue 10): stored, read back by RFC 7592, enforced by src/services/client-auth.ts.
   const authMethod = m.authMethod === 'none' ? undefined : m.authMethod;
-  return { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, authMethod };
+  return { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, authMethod, oidc };
 }
 
 /**
@@ -156,6 +159,7 @@ export function validateClientMetadata(
     scopes,
     authMethod,
     confidential,
+    oidc: validateOidcMetadata(input, redirectUris), // issue 15
   };
 }
 
@@ -174,5 +178,6 @@ export function clientMetadataView(c: Client): Record<string, unknown> {
     scope: c.scopes.join(' '),
     // As registered (issue 10); a client cached before migration 0006 has none: it was registered under the default.
     token_endpoint_auth_method: c.authMethod ?? (c.confidential ? 'client_secret_basic' : 'none'),
+    ...c.oidc, // issue 15: OpenID Connect members as registered
   };
 }

@@ -50,7 +50,10 @@ type Failure = [OAuthErrorCode, string];
 export function parseOidcRequest(params: Map<string, string>): OidcRequest | Failure {
   // Core §6.1 / §6.2: request objects are not supported (discovery says request_parameter_supported: false).
   if (params.has('request'))
-    return ['request_not_supported', 'Request objects (the "request" parameter) are not supported; send plain parameters.'];
+    return [
+      'request_not_supported',
+      'Request objects (the "request" parameter) are not supported; send plain parameters.',
+    ];
   if (params.has('request_uri'))
     return ['request_uri_not_supported', 'The "request_uri" parameter is not supported; send plain parameters.'];
   const nonce = params.get('nonce') ?? null;
@@ -71,7 +74,8 @@ export function parseOidcRequest(params: Map<string, string>): OidcRequest | Fai
     maxAge = Number(rawMaxAge);
   }
   const idTokenHint = params.get('id_token_hint') ?? null;
-  if (idTokenHint !== null && idTokenHint.length > MAX_HINT) return ['invalid_request', 'The id_token_hint is too long.'];
+  if (idTokenHint !== null && idTokenHint.length > MAX_HINT)
+    return ['invalid_request', 'The id_token_hint is too long.'];
   let claims: ClaimsRequest | null = null;
   const rawClaims = params.get('claims');
   if (rawClaims !== undefined) {

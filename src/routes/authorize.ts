@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
+import { nowSeconds } from '../lib/clock';
 import { scopeMask } from '../oauth/scopes';
 import {
   type AuthorizationRequest,
@@ -17,11 +18,10 @@ import {
 } from '../services/authorization-request';
 import { loginNeed, reauthQuery, sidOf } from '../services/oidc-authorize';
 import { newCodeStatement } from '../storage/authorization-codes';
-import { nowSeconds } from '../lib/clock';
-import { getKeyRing } from '../tokens/keyring';
 import { consentMaskFromRow, grantConsentStatement } from '../storage/consents';
 import { sessionConsentStatement, sessionUserStatement } from '../storage/sessions';
 import { type User, userFromRow } from '../storage/users';
+import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';
 import { ConsentPage } from '../ui/consent';
 import { assertCsrf, csrfToken } from '../ui/csrf';
@@ -76,10 +76,22 @@ async function validated(
   if (outcome.kind === 'redirect') return c.redirect(outcome.location, status);
   const req = outcome.request;
   if (c.req.method === 'GET') {
-    const need = await loginNeed(config, await getKeyRing(c.env), req, { id: who.user.id, authTime: who.authTime }, nowSeconds());
+    const need = await loginNeed(
+      config,
+      await getKeyRing(c.env),
+      req,
+      { id: who.user.id, authTime: who.authTime },
+      nowSeconds(),
+    );
     if (need === 'bad_hint')
       return c.redirect(
-        errorRedirect(redirectUri, config.issuer, req.state, 'invalid_request', 'The id_token_hint is not a valid ID token of this server for this client.'),
+        errorRedirect(
+          redirectUri,
+          config.issuer,
+          req.state,
+          'invalid_request',
+          'The id_token_hint is not a valid ID token of this server for this client.',
+        ),
         status,
       );
     if (need !== 'ok') {

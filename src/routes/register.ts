@@ -3,6 +3,7 @@
  * administrator, §3) and client configuration, RFC 7592 (GET/PUT/DELETE /oauth2/register/:client_id, with the
  * registration access token returned at registration). Same metadata rules as the admin API and the portal.
  */
+
 import { type Context, Hono } from 'hono';
 import { bearerError, OAuthError } from '../lib/errors';
 import { bearerFromHeader } from '../middleware/bearer';
@@ -10,6 +11,7 @@ import { clientMetadataView, registryFields, validateClientMetadata } from '../o
 import { validateClientPolicy } from '../oauth/client-policy';
 import { createClient } from '../services/create-client';
 import { deleteClient } from '../services/delete-client';
+import { checkSectorIdentifier } from '../services/sector-identifier';
 import { audit } from '../storage/audit';
 import { checkRegistrationToken } from '../storage/client-registrations';
 import { type Client, getClientFromDb, updateClient } from '../storage/clients';
@@ -51,6 +53,7 @@ registerRoutes.post('/', async (c) => {
   // Validate before spending: a refused registration must not use up a max_uses token (RFC 7591 §3.2.2 errors).
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
   const m = validateClientMetadata(body, { defaultName: DEFAULT_NAME });
+  await checkSectorIdentifier(m); // issue 15: OpenID Connect Core §8.1
   // Issue 11: refresh_token_policy "reuse" and require_pkce false are for an administrator to grant, not self-service.
   validateClientPolicy(body, { confidential: m.confidential, via: 'registration' });
   if (!(await consumeInitialAccessToken(c.env.DB, iat))) {
@@ -116,6 +119,7 @@ registerRoutes.put('/:id', async (c) => {
     ...metadata
   } = body;
   const m = validateClientMetadata(metadata, { defaultName: DEFAULT_NAME });
+  await checkSectorIdentifier(m); // issue 15: OpenID Connect Core §8.1
   validateClientPolicy(metadata, { confidential: m.confidential, via: 'registration' });
   if (m.confidential !== client.confidential) {
     throw new OAuthError(

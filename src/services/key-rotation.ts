@@ -13,8 +13,8 @@ import { OAuthError } from '../lib/errors';
 import { auditStatementIf } from '../storage/audit';
 import {
   loadLiveKeys,
-  promoteKeyStatements,
   promotedKid,
+  promoteKeyStatements,
   type SigningKeyInfo,
   type SigningKeyRow,
   stageKeyStatement,

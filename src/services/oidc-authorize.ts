@@ -5,9 +5,10 @@
  * "no error is redirected before sign-in" (docs/openid-connect.md): it is sent only after the client and the
  * redirect URI were verified (RFC 9700 §4.11: a registered URI of an active client, so no open redirector).
  */
+
+import type { Config } from '../config';
 import { sha256 } from '../lib/random';
 import { subjectFor } from '../oauth/subject';
-import type { Config } from '../config';
 import { readIdTokenHint } from '../tokens/id-token-hint';
 import type { KeyRing } from '../tokens/keyring';
 import type { AuthorizationRequest } from './authorization-request';
@@ -30,7 +31,7 @@ export async function loginNeed(
   const { oidc, client } = req;
   if (oidc.idTokenHint !== null) {
     const hint = await readIdTokenHint(ring, config.issuer, oidc.idTokenHint);
-    if (!hint || !hint.aud.includes(client.id)) return 'bad_hint';
+    if (!hint?.aud.includes(client.id)) return 'bad_hint';
     if (hint.sub !== (await subjectFor(config, client, user.id))) return 'other_user';
   }
   // Set by this server when it sent the user to sign in for prompt=login or max_age (see reauthQuery).

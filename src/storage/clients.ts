@@ -145,6 +145,8 @@ export interface NewClient {
   /** Default `rotate`; `reuse` only for a confidential client (the CHECK of migrations/0008 refuses it otherwise). */
   refreshTokenPolicy?: RefreshTokenPolicy;
   ownerUserId?: string | null;
+  /** OpenID Connect metadata (migrations/0012). */
+  oidc?: OidcClientMetadata;
   /** Fixed credentials (demo seeding only); generated otherwise. */
   id?: string;
   secret?: string;
@@ -177,6 +179,7 @@ export async function newClientStatement(
     token_endpoint_auth_method: confidential ? (input.authMethod ?? 'client_secret_basic') : 'none',
     require_pkce: input.requirePkce === false ? 0 : 1,
     refresh_token_policy: input.refreshTokenPolicy ?? 'rotate',
+    oidc_metadata: JSON.stringify(input.oidc ?? {}),
     owner_user_id: input.ownerUserId ?? null,
     status: 'active',
     created_at: now,
@@ -185,8 +188,9 @@ export async function newClientStatement(
   const statement = db
     .prepare(
       `INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes,
-        confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`,
+        confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy,
+        oidc_metadata)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)`,
     )
     .bind(
       row.id,
@@ -206,6 +210,7 @@ export async function newClientStatement(
       row.updated_at,
       row.token_endpoint_auth_method,
       row.refresh_token_policy,
+      row.oidc_metadata,
     );
   return { statement, client: fromRow(row), secret };
 }
@@ -224,7 +229,7 @@ export async function createClient(
 
 type ChangeableFields = 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes';
 export type ClientChanges = Partial<
-  Pick<Client, ChangeableFields | 'requirePkce' | 'refreshTokenPolicy' | 'status'>
+  Pick<Client, ChangeableFields | 'requirePkce' | 'refreshTokenPolicy' | 'status' | 'oidc'>
 > & {
   /** Only between client_secret_basic and client_secret_post: public and confidential never switch. */
   authMethod?: Exclude<ClientAuthMethod, 'none'>;
@@ -249,6 +254,7 @@ export async function updateClient(
   if (changes.status !== undefined) columns.status = changes.status;
   if (changes.refreshTokenPolicy !== undefined) columns.refresh_token_policy = changes.refreshTokenPolicy;
   if (changes.authMethod !== undefined) columns.token_endpoint_auth_method = changes.authMethod;
+  if (changes.oidc !== undefined) columns.oidc_metadata = JSON.stringify(changes.oidc);
   columns.updated_at = nowSeconds();
   const names = Object.keys(columns);
   const sets = names.map((n, i) => `${n} = ?${i + 2}`).join(', ');

@@ -150,7 +150,9 @@ export async function promoteNextKey(
   db: D1Database,
   input: { publishedBefore: number; verifyUntil: number; bootstrap: JWK[] },
 ): Promise<string | null> {
-  const results = await db.batch<{ kid: string; alg: string }>(promoteKeyStatements(db, { ...input, now: nowSeconds() }));
+  const results = await db.batch<{ kid: string; alg: string }>(
+    promoteKeyStatements(db, { ...input, now: nowSeconds() }),
+  );
   return promotedKid(results[results.length - 1].results);
 }
 

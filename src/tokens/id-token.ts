@@ -5,8 +5,8 @@
  */
 import { base64url, SignJWT } from 'jose';
 import type { Config, SigningAlg } from '../config';
-import { OAuthError } from '../lib/errors';
 import { nowSeconds } from '../lib/clock';
+import { OAuthError } from '../lib/errors';
 import type { Client } from '../oauth/client';
 import type { KeyRing, Signer } from './keyring';
 
@@ -65,13 +65,15 @@ export async function issueIdToken(config: Config, ring: KeyRing, input: IdToken
   // the client, so azp equals aud. Sent anyway: harmless, and some RPs (and the Basic OP plan) read it.
   payload.azp = input.client.id;
   if (input.accessToken) payload.at_hash = await tokenHash(input.accessToken, signer.alg);
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: signer.alg, typ: 'JWT', kid: signer.kid })
-    .setIssuer(config.issuer)
-    .setSubject(input.sub)
-    .setAudience(input.client.id)
-    .setIssuedAt(iat)
-    // The ID token is read once, at the code exchange; it lives as long as an access token for id_token_hint use.
-    .setExpirationTime(iat + config.accessTokenTtl)
-    .sign(signer.privateKey);
+  return (
+    new SignJWT(payload)
+      .setProtectedHeader({ alg: signer.alg, typ: 'JWT', kid: signer.kid })
+      .setIssuer(config.issuer)
+      .setSubject(input.sub)
+      .setAudience(input.client.id)
+      .setIssuedAt(iat)
+      // The ID token is read once, at the code exchange; it lives as long as an access token for id_token_hint use.
+      .setExpirationTime(iat + config.accessTokenTtl)
+      .sign(signer.privateKey)
+  );
 }

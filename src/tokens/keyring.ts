@@ -105,7 +105,11 @@ async function loadRing(env: Env, config: Config, fallback: KeyRing | null): Pro
     const rsa = config.signingKeys.find((k) => k.alg === 'RS256');
     if (rsa) {
       const pub = publicJwk(rsa);
-      const signer = await signerOf(rsa, { kid: rsa.kid, alg: 'RS256', key: (await importJWK(pub, 'RS256')) as CryptoKey });
+      const signer = await signerOf(rsa, {
+        kid: rsa.kid,
+        alg: 'RS256',
+        key: (await importJWK(pub, 'RS256')) as CryptoKey,
+      });
       base.idTokenSigners.set('RS256', signer);
       if (!base.verify.has(rsa.kid)) {
         base.verify.set(rsa.kid, signer);

@@ -93,7 +93,15 @@ describe('discovery (RFC 8414) and JWKS', () => {
       expect.arrayContaining(['client_credentials', 'password', 'refresh_token']),
     );
     // Issue 15: the OpenID Connect scopes after the API's own.
-    expect(meta.scopes_supported).toEqual(['base', 'files', 'upload_files', 'openid', 'profile', 'email', 'offline_access']);
+    expect(meta.scopes_supported).toEqual([
+      'base',
+      'files',
+      'upload_files',
+      'openid',
+      'profile',
+      'email',
+      'offline_access',
+    ]);
   });
 
   it('publishes every ring key, public parts only', async () => {

@@ -16,10 +16,16 @@ const customFetch = (url: string, init: RequestInit) => worker.fetch(new Request
 describe('openid-client (default discovery)', () => {
   it('code flow with PKCE and nonce, ID token and UserInfo validated, refresh', async () => {
     const { client: registered, user } = await setup();
-    const config = await client.discovery(new URL(ORIGIN), registered.id, undefined, client.ClientSecretBasic(registered.secret), {
-      execute: [client.allowInsecureRequests],
-      [client.customFetch]: customFetch,
-    });
+    const config = await client.discovery(
+      new URL(ORIGIN),
+      registered.id,
+      undefined,
+      client.ClientSecretBasic(registered.secret),
+      {
+        execute: [client.allowInsecureRequests],
+        [client.customFetch]: customFetch,
+      },
+    );
     expect(config.serverMetadata().issuer).toBe(ORIGIN);
     const verifier = client.randomPKCECodeVerifier();
     const nonce = client.randomNonce();
@@ -74,7 +80,10 @@ describe('oauth4webapi (OIDC validation)', () => {
       verifier,
       options,
     );
-    const result = await oauth.processAuthorizationCodeResponse(as, c, res, { expectedNonce: nonce, requireIdToken: true });
+    const result = await oauth.processAuthorizationCodeResponse(as, c, res, {
+      expectedNonce: nonce,
+      requireIdToken: true,
+    });
     const claims = oauth.getValidatedIdTokenClaims(result)!;
     expect(claims.sub).toBe(user.id);
     // The Basic OP profile: no refresh token without offline_access when openid is asked for (Core §11).

@@ -1,4 +1,5 @@
 /** Admin API: clients. Every change is audited and invalidates the KV client cache (storage/clients.ts). */
+
 import { type Context, Hono } from 'hono';
 import { OAuthError } from '../../lib/errors';
 import { clientMetadataView, registryFields, validateClientMetadata } from '../../oauth/client-metadata';
@@ -8,6 +9,7 @@ import { revokeClientTokens, setClientStatus } from '../../services/client-statu
 import { createClient } from '../../services/create-client';
 import { deleteClient } from '../../services/delete-client';
 import { rotateSecret } from '../../services/rotate-secret';
+import { checkSectorIdentifier } from '../../services/sector-identifier';
 import { listClients } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
 import { type Client, getClientFromDb, refreshPolicyOf, updateClient } from '../../storage/clients';
@@ -44,6 +46,7 @@ adminClientRoutes.get('/', async (c) => {
 adminClientRoutes.post('/', async (c) => {
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
   const m = validateClientMetadata(body, { allowPassword: true });
+  await checkSectorIdentifier(m); // issue 15: OpenID Connect Core §8.1
   // Optional operator-chosen credentials (src/oauth/fixed-credentials.ts); the secret is stored only as a hash.
   const fixed = fixedCredentials(body, m.confidential);
   // Issue 11: require_pkce and refresh_token_policy, which a confidential client only may relax.
@@ -84,6 +87,7 @@ adminClientRoutes.patch('/:id', async (c) => {
     throw new OAuthError('invalid_request', '"status" must be "active" or "disabled".');
   const merged = { ...clientMetadataView(current), ...metadata };
   const m = validateClientMetadata(merged, { allowPassword: true });
+  await checkSectorIdentifier(m); // issue 15: OpenID Connect Core §8.1
   if (m.confidential !== current.confidential) {
     throw new OAuthError(
       'invalid_client_metadata',

@@ -11,8 +11,8 @@ import { audit } from '../../storage/audit';
 import { type RedemptionResult, redeemCode } from '../../storage/authorization-codes';
 import { resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
-import { idTokenForCode } from './id-token-for-code';
 import { assertGrantAllowed, mayRefresh, requireParam } from './common';
+import { idTokenForCode } from './id-token-for-code';
 import type { GrantHandler } from './types';
 
 type Failure = Extract<RedemptionResult, { ok: false }>['reason'];

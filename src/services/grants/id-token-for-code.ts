@@ -1,8 +1,8 @@
 /** The ID token of an authorization-code redemption (OpenID Connect Core §3.1.3.3), when the scope has `openid`. */
 import type { Config } from '../../config';
+import type { Client } from '../../oauth/client';
 import { userClaims } from '../../oauth/oidc-claims';
 import type { ClaimsRequest } from '../../oauth/oidc-request';
-import type { Client } from '../../oauth/client';
 import { subjectFor } from '../../oauth/subject';
 import type { CodeRecord } from '../../storage/authorization-codes';
 import { getUserById } from '../../storage/users';
