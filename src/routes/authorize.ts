@@ -192,6 +192,14 @@ authorizeRoutes.get('/', async (c) => {
 
 authorizeRoutes.post('/', async (c) => {
   const { params, repeated } = await readPageForm(c);
+  // OpenID Connect Core §3.1.2.1: an authorization request may be POSTed by the client (no csrf, no decision): it is
+  // answered as the same request by GET, so every rule above applies unchanged.
+  if (!params.has('csrf') && !params.has('decision')) {
+    const q = new URLSearchParams();
+    for (const [k, v] of params) q.set(k, v);
+    for (const k of repeated) q.append(k, params.get(k) ?? '');
+    return c.redirect(`/oauth2/authorize?${q.toString()}`, 303);
+  }
   await assertCsrf(c, params);
   const decision = params.get('decision');
   params.delete('csrf');
