@@ -67,4 +67,11 @@ export function userClaims(
   return out;
 }
 
+/** The scopes whose claims a claims request names (Core §5.5 → §5.4), in either member. */
+export function claimsRequestScopes(request: ClaimsRequest | null): ('profile' | 'email')[] {
+  if (!request) return [];
+  const names = [...Object.keys(request.userinfo ?? {}), ...Object.keys(request.id_token ?? {})];
+  return (['profile', 'email'] as const).filter((s) => SCOPE_CLAIMS[s].some((c) => names.includes(c)));
+}
+
 export type { ClaimsRequest };

@@ -71,11 +71,15 @@ async function validate(c: Ctx, params: Map<string, string>, repeated: Set<strin
   return { client, redirect: wanted, state: params.get('state') ?? null, hint, params: carried };
 }
 
+/** The registered post-logout URI, with `state` when one was sent (RP-Initiated Logout §3). */
+const back = (req: LogoutRequest) =>
+  req.state === null ? req.redirect! : redirectTo(req.redirect!, { state: req.state });
+
 /** Ends the session (if any) and answers: the registered redirect with state, or a page. */
 async function finish(c: Ctx, req: LogoutRequest, hash: string | null, status: 302 | 303): Promise<Response> {
   if (hash) await endSession(c.env, hash);
   clearSessionCookie(c);
-  if (req.redirect) return c.redirect(redirectTo(req.redirect, { state: req.state }), status);
+  if (req.redirect) return c.redirect(back(req), status);
   return page(c, LoggedOutPage({ signedOut: true }) as JSX.Element);
 }
 
@@ -113,7 +117,7 @@ rpLogoutRoutes.post('/', async (c) => {
   const session = await readSession(c);
   if (decision === 'logout') return finish(c, req, session?.hash ?? null, 303);
   if (decision === 'stay') {
-    if (req.redirect) return c.redirect(redirectTo(req.redirect, { state: req.state }), 303);
+    if (req.redirect) return c.redirect(back(req), 303);
     return page(c, LoggedOutPage({ signedOut: false }) as JSX.Element);
   }
   throw new PageError(400, 'No choice was made', 'Go back and choose Sign out or Stay signed in.');

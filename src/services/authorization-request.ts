@@ -8,6 +8,7 @@
 
 import type { OAuthErrorCode } from '../lib/errors';
 import { OAuthError } from '../lib/errors';
+import { claimsRequestScopes } from '../oauth/oidc-claims';
 import { OIDC_PARAMS, type OidcRequest, parseOidcRequest } from '../oauth/oidc-request';
 import { isValidS256Challenge } from '../oauth/pkce';
 import { findRedirectUri } from '../oauth/redirect-uri';
@@ -228,6 +229,12 @@ export async function validateAuthorizationRequest(
   }
   const oidc = parseOidcRequest(params);
   if (Array.isArray(oidc)) return fail(oidc[0], oidc[1]);
+  // Core §5.5: a claims request for a profile or email claim asks for that scope's claims: the scope is added, so the
+  // consent page names it and the user decides (docs/openid-connect.md).
+  if (scopes.includes('openid')) {
+    for (const s of claimsRequestScopes(oidc.claims)) if (!scopes.includes(s)) scopes = [...scopes, s];
+    scopes = parseScope(formatScope(scopes));
+  }
   return {
     kind: 'ok',
     request: {
