@@ -54,6 +54,45 @@ describe('openid-client (default discovery)', () => {
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
     expect(refreshed.access_token).toBeTruthy();
   });
+
+  it('RP-initiated logout through buildEndSessionUrl ends the session and returns with state', async () => {
+    const { client: registered, user } = await setup({
+      oidc: { post_logout_redirect_uris: ['https://app.example/bye'] },
+    });
+    const config = await client.discovery(
+      new URL(ORIGIN),
+      registered.id,
+      undefined,
+      client.ClientSecretBasic(registered.secret),
+      { execute: [client.allowInsecureRequests], [client.customFetch]: customFetch },
+    );
+    const verifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: CB,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: 's1',
+    });
+    const flow = await oidcAuthorize(registered, user, Object.fromEntries(url.searchParams));
+    const tokens = await client.authorizationCodeGrant(config, flow.location, {
+      pkceCodeVerifier: verifier,
+      expectedState: 's1',
+    });
+    const end = client.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'https://app.example/bye',
+      state: 'bye',
+    });
+    expect(end.origin + end.pathname).toBe(`${ORIGIN}/oauth2/logout`);
+    const res = await flow.browser.get(end.pathname + end.search);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('Location')).toBe('https://app.example/bye?state=bye');
+    // The session is gone on the server: a silent request now needs a sign-in.
+    const silent = client.buildAuthorizationUrl(config, { redirect_uri: CB, scope: 'openid', prompt: 'none' });
+    const again = await flow.browser.get(silent.pathname + silent.search);
+    expect(new URL(again.headers.get('Location')!).searchParams.get('error')).toBe('login_required');
+  });
 });
 
 describe('oauth4webapi (OIDC validation)', () => {
