@@ -32,12 +32,16 @@ async function testSecrets() {
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     keys.push({ ...(await exportJWK(privateKey)), kid, alg: 'ES256' });
   }
+  // OpenID Connect Core §15.1: ID tokens are RS256 by default (issue 15).
+  const rsa = await generateKeyPair('RS256', { extractable: true });
+  keys.push({ ...(await exportJWK(rsa.privateKey)), kid: 'test-rs256-a', alg: 'RS256' });
   const kek = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
   return {
     // The first key signs; the second is in the ring as a "previous" key for verification tests.
     SIGNING_KEYS: JSON.stringify({ keys }),
     // Exposed separately so tests can forge tokens with a key that is in the ring but not signing.
     TEST_OTHER_SIGNING_KEY: JSON.stringify(keys[1]),
+    TEST_RS256_SIGNING_KEY: JSON.stringify(keys[2]),
     KEY_ENCRYPTION_KEY: kek,
     ADMIN_TOKEN: 'test-admin-token-0123456789abcdef0123456789',
   };
@@ -65,6 +69,7 @@ export default defineConfig(async () => {
         'test/security/**/*.test.ts',
         'test/resource-server/**/*.test.ts',
         'test/service-binding/**/*.test.ts',
+        'test/oidc/**/*.test.ts',
       ],
       setupFiles: ['./test/setup.ts'],
       testTimeout: 30_000,

@@ -241,6 +241,34 @@ const COMMANDS = {
       return api('POST', '/users', { email: v.email, ...(v.password ? { password: v.password } : {}) });
     },
   },
+  'users update': {
+    usage:
+      'users update <user_id|email> [--name N] [--given-name N] [--family-name N] [--picture URL] [--locale L] [--email-verified true|false]',
+    help: 'Edit the OpenID Connect profile claims of a user (released by UserInfo for scope profile/email).',
+    args: ['user'],
+    options: {
+      name: { type: 'string' },
+      'given-name': { type: 'string' },
+      'family-name': { type: 'string' },
+      picture: { type: 'string' },
+      locale: { type: 'string' },
+      'email-verified': { type: 'string' },
+    },
+    run: (api, [u], v) => {
+      const body = {};
+      for (const [opt, field] of [
+        ['name', 'name'],
+        ['given-name', 'given_name'],
+        ['family-name', 'family_name'],
+        ['picture', 'picture'],
+        ['locale', 'locale'],
+      ])
+        if (v[opt] !== undefined) body[field] = v[opt];
+      if (v['email-verified'] !== undefined) body.email_verified = v['email-verified'] === 'true';
+      if (Object.keys(body).length === 0) throw new UsageError('give at least one field to change');
+      return api('PATCH', `/users/${enc(u)}`, body);
+    },
+  },
   'users show': {
     usage: 'users show <user_id|email>',
     help: 'Show a user (never the password hash).',

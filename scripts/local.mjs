@@ -40,12 +40,19 @@ export function readDevVars(path = devVarsPath) {
   return vars;
 }
 
-/** Development secrets: a fresh ES256 key ring, key-encryption key and admin token, kept once created. */
+/**
+ * Development secrets: a fresh key ring (ES256 signs access tokens, RS256 ID tokens: OpenID Connect Core §15.1),
+ * key-encryption key and admin token, kept once created.
+ */
 export async function makeSecrets() {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const kid = `k-${new Date().toISOString().slice(0, 10)}-${b64url(randomBytes(4))}`;
+  const keys = [];
+  for (const alg of ['ES256', 'RS256']) {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true });
+    const kid = `k-${new Date().toISOString().slice(0, 10)}-${b64url(randomBytes(4))}`;
+    keys.push({ ...(await exportJWK(privateKey)), kid, alg });
+  }
   return {
-    SIGNING_KEYS: JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid, alg: 'ES256' }] }),
+    SIGNING_KEYS: JSON.stringify({ keys }),
     KEY_ENCRYPTION_KEY: b64url(randomBytes(32)),
     ADMIN_TOKEN: b64url(randomBytes(32)),
   };

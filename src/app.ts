@@ -13,11 +13,13 @@ import { demoRoutes } from './routes/demo';
 import { filesRoutes } from './routes/files';
 import { introspectRoutes } from './routes/introspect';
 import { loginRoutes, logoutRoutes } from './routes/login';
+import { rpLogoutRoutes } from './routes/logout-rp';
 import { meRoutes } from './routes/me';
 import { portalRoutes } from './routes/portal';
 import { registerRoutes } from './routes/register';
 import { revokeRoutes } from './routes/revoke';
 import { tokenRoutes } from './routes/token';
+import { userinfoRoutes } from './routes/userinfo';
 import { wellKnownRoutes } from './routes/well-known';
 import type { AppEnv } from './types';
 
@@ -37,12 +39,14 @@ app.route('/v1/me', meRoutes);
 app.route('/oauth2/revoke', revokeRoutes);
 app.route('/oauth2/introspect', introspectRoutes);
 app.route('/oauth2/register', registerRoutes);
+app.route('/oauth2/userinfo', userinfoRoutes); // OpenID Connect Core §5.3 (issue 15)
 app.route('/admin', adminRoutes);
 // Authorization code flow and app portal (HTML pages; errors rendered as pages by their own handler).
 app.route('/oauth2/authorize', authorizeRoutes);
 app.route('/auth', authorizeRoutes); // seed 003's `https://auth-server/auth`; sign-in and consent continue at /oauth2/authorize
 app.route('/login', loginRoutes);
 app.route('/logout', logoutRoutes);
+app.route('/oauth2/logout', rpLogoutRoutes); // OpenID Connect RP-Initiated Logout 1.0 (issue 15)
 app.route('/apps', portalRoutes);
 app.route('/assets', assetRoutes);
 app.route('/demo', demoRoutes); // local demo only: 404 unless DEMO_CALLBACK_CLIENT_ID is set (src/routes/demo.ts)

@@ -4,14 +4,25 @@
  */
 import * as v from 'valibot';
 
+/** The algorithms the ring signs with: ES256/EdDSA for access tokens, RS256 too for ID tokens (OIDC Core §15.1). */
+export type SigningAlg = 'ES256' | 'EdDSA' | 'RS256';
+
 export interface SigningJwk {
   kty: string;
   kid: string;
-  alg: 'ES256' | 'EdDSA';
-  crv: string;
-  x: string;
+  alg: SigningAlg;
+  crv?: string;
+  x?: string;
   y?: string;
+  /** RSA members (RS256 keys). */
+  n?: string;
+  e?: string;
   d: string;
+  p?: string;
+  q?: string;
+  dp?: string;
+  dq?: string;
+  qi?: string;
 }
 
 export interface Config {
@@ -83,15 +94,32 @@ const issuerSetting = v.pipe(
   }, 'must be an https URL without query, fragment or trailing slash'),
 );
 
-const jwkSchema = v.object({
-  kty: v.picklist(['EC', 'OKP']),
-  kid: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/)),
-  alg: v.picklist(['ES256', 'EdDSA']),
-  crv: v.picklist(['P-256', 'Ed25519']),
-  x: v.string(),
-  y: v.optional(v.string()),
-  d: v.string(),
-});
+const kidSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/));
+const jwkSchema = v.union([
+  v.object({
+    kty: v.picklist(['EC', 'OKP']),
+    kid: kidSchema,
+    alg: v.picklist(['ES256', 'EdDSA']),
+    crv: v.picklist(['P-256', 'Ed25519']),
+    x: v.string(),
+    y: v.optional(v.string()),
+    d: v.string(),
+  }),
+  // OpenID Connect Core §15.1: RS256 is mandatory for ID tokens; access tokens never use it.
+  v.object({
+    kty: v.literal('RSA'),
+    kid: kidSchema,
+    alg: v.literal('RS256'),
+    n: v.string(),
+    e: v.string(),
+    d: v.string(),
+    p: v.string(),
+    q: v.string(),
+    dp: v.string(),
+    dq: v.string(),
+    qi: v.string(),
+  }),
+]);
 
 const signingKeysSetting = v.pipe(
   v.string('is missing'),
@@ -105,8 +133,12 @@ const signingKeysSetting = v.pipe(
   }),
   v.object({
     keys: v.pipe(
-      v.array(jwkSchema, 'must hold private JWKs with kid, alg (ES256 or EdDSA), crv, x, d'),
+      v.array(jwkSchema, 'must hold private JWKs with kid, alg (ES256, EdDSA or RS256) and their key members'),
       v.minLength(1, 'must hold at least one key'),
+      v.check(
+        (keys) => keys.some((k) => k.alg !== 'RS256'),
+        'must hold at least one ES256 or EdDSA key (access tokens)',
+      ),
     ),
   }),
   v.transform((set) => set.keys as SigningJwk[]),

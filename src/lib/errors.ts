@@ -21,7 +21,13 @@ export type OAuthErrorCode =
   | 'invalid_client_metadata'
   | 'unsupported_token_type'
   /** RFC 8707 §2: the `resource` is unknown, not allowed for the client, or malformed. */
-  | 'invalid_target';
+  | 'invalid_target'
+  // OpenID Connect Core §3.1.2.6 (authorization error responses).
+  | 'login_required'
+  | 'consent_required'
+  | 'interaction_required'
+  | 'request_not_supported'
+  | 'request_uri_not_supported';
 
 const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -40,6 +46,11 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_client_metadata: 400,
   unsupported_token_type: 400,
   invalid_target: 400,
+  login_required: 400,
+  consent_required: 400,
+  interaction_required: 400,
+  request_not_supported: 400,
+  request_uri_not_supported: 400,
 };
 
 export interface OAuthErrorOptions {

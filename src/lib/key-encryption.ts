@@ -40,3 +40,33 @@ export async function openJson<T>(kek: Uint8Array, aad: string, sealed: string):
   );
   return JSON.parse(new TextDecoder().decode(pt)) as T;
 }
+
+const derived = new WeakMap<Uint8Array, Map<string, Promise<Uint8Array>>>();
+
+/** A 256-bit subkey of KEY_ENCRYPTION_KEY for one purpose (RFC 5869 HKDF-SHA-256, WebCrypto). */
+export function subkey(keyEncryptionKey: Uint8Array, purpose: string): Promise<Uint8Array> {
+  let byPurpose = derived.get(keyEncryptionKey);
+  if (!byPurpose) {
+    byPurpose = new Map();
+    derived.set(keyEncryptionKey, byPurpose);
+  }
+  let key = byPurpose.get(purpose);
+  if (!key) {
+    key = (async () => {
+      const ikm = await crypto.subtle.importKey('raw', keyEncryptionKey, 'HKDF', false, ['deriveBits']);
+      const bits = await crypto.subtle.deriveBits(
+        {
+          name: 'HKDF',
+          hash: 'SHA-256',
+          salt: new Uint8Array(0),
+          info: new TextEncoder().encode(`edge-oauth ${purpose} v1`),
+        },
+        ikm,
+        256,
+      );
+      return new Uint8Array(bits);
+    })();
+    byPurpose.set(purpose, key);
+  }
+  return key;
+}

@@ -6,7 +6,9 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { getConfig } from '../config';
+import { readBodyText } from '../lib/body';
 import { bearerError } from '../lib/errors';
+import { MAX_FORM_BYTES, parseUrlEncoded } from '../oauth/form';
 import type { Scope } from '../oauth/scopes';
 import { authenticateAccessToken, type RevocationCheck } from '../tokens/authenticate-access-token';
 import { type AccessTokenClaims, tokenScopes } from '../tokens/verify-access-token';
@@ -28,6 +30,11 @@ export interface BearerOptions {
    * revocations seen within 30 s; `now` reads D1 on every request.
    */
   revocation?: RevocationCheck;
+  /**
+   * RFC 6750 §2.2: also accept `access_token` in an application/x-www-form-urlencoded POST body (OpenID Connect
+   * UserInfo, Core §5.3.1). Off by default: no other route reads a token from its body.
+   */
+  body?: boolean;
 }
 
 /** The environment of a route behind `requireBearer`: `c.get('token')` is the verified access token. */
@@ -80,6 +87,19 @@ export function presentedToken(request: Request, query: QueryRule, realm?: strin
   return null;
 }
 
+/** RFC 6750 §2.2: the header, the URL, or the form body — exactly one of them (§2: not more than one method). */
+async function presentedTokenWithBody(request: Request, query: QueryRule): Promise<PresentedToken | null> {
+  const other = presentedToken(request, query);
+  const type = (request.headers.get('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') return other;
+  const form = parseUrlEncoded(await readBodyText(request, MAX_FORM_BYTES, undefined, { form: true }), 'request body');
+  const inBody = form.get('access_token');
+  if (inBody === undefined) return other;
+  if (other)
+    throw bearerError('invalid_request', 'Send the access token in one place only: the header or the body, not both.');
+  return { token: inBody, fromQuery: false };
+}
+
 /**
  * The scope rule: a token from the URL must have scope exactly `files`, refused otherwise as invalid_token (401),
  * saying what to request instead; then the token needs one of `scopes` (403 insufficient_scope, RFC 6750 §3.1).
@@ -125,7 +145,10 @@ export function requireBearer(options: BearerOptions): MiddlewareHandler<BearerE
   const needed = options.scopes.join(' ');
   const revocation = options.revocation ?? 'snapshot';
   return async function bearerMiddleware(c, next) {
-    const presented = presentedToken(c.req.raw, options.query);
+    const presented =
+      options.body && c.req.method === 'POST'
+        ? await presentedTokenWithBody(c.req.raw, options.query)
+        : presentedToken(c.req.raw, options.query);
     // RFC 6750 §3.1: no token at all gets the bare challenge, without an error code.
     if (!presented) throw bearerError(null, 'An access token is required.', { scope: needed });
     const claims = await authenticateAccessToken(c.env, presented.token, revocation);

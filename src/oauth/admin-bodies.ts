@@ -63,3 +63,44 @@ export const InitialAccessTokenBody = v.object({
     ),
   ),
 });
+
+const claimString = (name: string, max: number) =>
+  v.optional(
+    v.nullable(
+      v.pipe(
+        v.string(`"${name}" must be a string or null.`),
+        v.maxLength(max, `"${name}" is longer than ${max} characters.`),
+      ),
+    ),
+  );
+
+/**
+ * PATCH /admin/users/:user: the OpenID Connect standard claims (Core §5.1), each optional; null clears one.
+ * `picture` must be an https URL; `locale` a BCP 47 tag (Core §5.1: e.g. "en-US").
+ */
+export const ProfileBody = v.strictObject(
+  {
+    name: claimString('name', 200),
+    given_name: claimString('given_name', 100),
+    family_name: claimString('family_name', 100),
+    picture: v.optional(
+      v.nullable(
+        v.pipe(
+          v.string('"picture" must be a URL.'),
+          v.maxLength(2000, '"picture" is longer than 2000 characters.'),
+          v.regex(/^https:\/\/[^\s]+$/, '"picture" must be an https URL.'),
+        ),
+      ),
+    ),
+    locale: v.optional(
+      v.nullable(
+        v.pipe(
+          v.string('"locale" must be a string.'),
+          v.regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, '"locale" must be a language tag such as "en-US".'),
+        ),
+      ),
+    ),
+    email_verified: v.optional(v.boolean('"email_verified" must be true or false.')),
+  },
+  'Only name, given_name, family_name, picture, locale and email_verified can be changed here.',
+);

@@ -7,9 +7,10 @@
 import * as v from 'valibot';
 import { OAuthError } from '../lib/errors';
 import { nullishString, nullishStringArray, parseBody } from './body-schema';
-import type { Client } from './client';
+import type { Client, OidcClientMetadata } from './client';
 import { validateClientKeys } from './client-keys';
 import { type GrantType, isGrantType } from './grant-types';
+import { validateOidcMetadata } from './oidc-client-metadata';
 import { validateRedirectUri } from './redirect-uri';
 import { parseScope, SCOPES, type Scope } from './scopes';
 
@@ -35,6 +36,8 @@ export interface ValidatedClientMetadata {
   /** private_key_jwt only (src/oauth/client-keys.ts): exactly one of the two is set. */
   jwks: Client['jwks'];
   jwksUri: string | null;
+  /** OpenID Connect members (src/oauth/oidc-client-metadata.ts). */
+  oidc: OidcClientMetadata;
 }
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
@@ -79,7 +82,7 @@ const unique = (list: string[] | null | undefined) => (list ? [...new Set(list)]
 
 /** The registry fields (src/storage/clients.ts) that validated metadata sets, for createClient and updateClient. */
 export function registryFields(m: ValidatedClientMetadata) {
-  const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, jwks, jwksUri } = m;
+  const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, jwks, jwksUri, oidc } = m;
   // The method as registered (issue 10): stored, read back by RFC 7592, enforced by src/services/client-auth.ts.
   // private_key_jwt is stored as its keys (migrations/0011).
   const keyed = m.authMethod === 'private_key_jwt';
@@ -93,6 +96,7 @@ export function registryFields(m: ValidatedClientMetadata) {
     grantTypes,
     scopes,
     authMethod,
+    oidc,
     ...(keyed ? { jwks, jwksUri, keys: { jwks, jwksUri } } : {}),
   };
 }
@@ -174,6 +178,7 @@ export function validateClientMetadata(
     confidential,
     // RFC 7591 §2 jwks / jwks_uri, public keys only, never both; read from the raw input (their shape is checked there).
     ...validateClientKeys(authMethod, input.jwks, input.jwks_uri),
+    oidc: validateOidcMetadata(input, redirectUris), // issue 15
   };
 }
 
@@ -194,6 +199,7 @@ export function clientMetadataView(c: Client): Record<string, unknown> {
     token_endpoint_auth_method: c.authMethod ?? (c.confidential ? 'client_secret_basic' : 'none'),
     ...(c.jwks ? { jwks: c.jwks } : {}),
     ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
+    ...c.oidc, // issue 15: OpenID Connect members as registered
   };
 }
 

@@ -12,6 +12,17 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'p
 /** Issue 11 (migrations/0008): what the refresh grant returns; `reuse` only for confidential clients (RFC 9700 §4.14.2). */
 export type RefreshTokenPolicy = 'rotate' | 'reuse';
 
+/** The OpenID Connect metadata a client may register (Dynamic Registration 1.0 §2); every member optional. */
+export interface OidcClientMetadata {
+  id_token_signed_response_alg?: 'RS256' | 'ES256' | 'EdDSA';
+  subject_type?: 'public' | 'pairwise';
+  sector_identifier_uri?: string;
+  post_logout_redirect_uris?: string[];
+  default_max_age?: number;
+  require_auth_time?: boolean;
+  application_type?: 'web' | 'native';
+}
+
 export interface Client {
   id: string;
   /** base64url SHA-256 of the secret; null for public clients. */
@@ -37,6 +48,11 @@ export interface Client {
   requirePkce: boolean;
   /** Read it through refreshPolicyOf (a client cached before migration 0008 has none). */
   refreshTokenPolicy: RefreshTokenPolicy;
+  /**
+   * OpenID Connect client metadata (Dynamic Registration §2, migrations/0012), validated by
+   * src/oauth/oidc-client-metadata.ts; absent on a client cached before the migration.
+   */
+  oidc?: OidcClientMetadata;
   ownerUserId: string | null;
   /**
    * Issue 13 (migrations/0009): the resources (canonical URIs) this client may ask for; null = every registered

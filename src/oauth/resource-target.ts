@@ -5,7 +5,7 @@
  */
 import { OAuthError } from '../lib/errors';
 import { canonicalResourceUri } from './resource-uri';
-import { assertScopesAllowed, parseScope, SCOPES } from './scopes';
+import { ALL_SCOPES, assertScopesAllowed, parseScope } from './scopes';
 
 /** A registered resource server (src/storage/resource-servers.ts): the built-in /v1 or a row of resource_servers. */
 export interface ResourceServer {
@@ -67,16 +67,23 @@ export function assertResourcesAllowed(
  *   resource knows is refused rather than dropped, so the client learns it named the wrong resource);
  * - a /v1 scope must also be in the client's registered scopes (`clientScopes`); another resource's scopes are
  *   governed by the client's allowed resources.
+ * `openScopes` are allowed to every client whatever the resource: the OpenID Connect scopes in the code flow
+ * (issue 15), which are about the user, not a resource server.
  */
 export function targetScopes(
   resources: readonly ResourceServer[],
   raw: string | undefined,
   clientScopes: readonly string[],
+  openScopes: readonly string[] = [],
 ): string[] {
   // /v1 alone (no `resource`, or only /v1's): exactly the rules and messages from before issue 13.
   if (resources.length === 1 && resources[0].builtin) {
     const scopes = parseScope(raw);
-    assertScopesAllowed(scopes, clientScopes, 'this client');
+    assertScopesAllowed(
+      scopes.filter((s) => !openScopes.includes(s)),
+      clientScopes,
+      'this client',
+    );
     return scopes;
   }
   const requested = raw === undefined ? [] : raw.split(' ').filter((s) => s !== '');
@@ -89,6 +96,7 @@ export function targetScopes(
   }
   for (const s of requested) {
     if (!SCOPE_TOKEN.test(s)) throw new OAuthError('invalid_scope', `The scope "${s.slice(0, 40)}" is malformed.`);
+    if (openScopes.includes(s)) continue;
     const owners = resources.filter((r) => r.scopes.includes(s));
     if (owners.length === 0) {
       throw new OAuthError(
@@ -102,17 +110,21 @@ export function targetScopes(
   return formatList(requested);
 }
 
-/** Scopes de-duplicated, /v1's in their canonical order first, then the others sorted. */
+/** Scopes de-duplicated, ours (/v1's, then OpenID Connect's) in their canonical order first, then the others sorted. */
 export function formatList(scopes: readonly string[]): string[] {
   const set = new Set(scopes);
-  const own = SCOPES.filter((s) => set.has(s));
-  const other = [...set].filter((s) => !(SCOPES as readonly string[]).includes(s)).sort();
+  const own = ALL_SCOPES.filter((s) => set.has(s));
+  const other = [...set].filter((s) => !(ALL_SCOPES as readonly string[]).includes(s)).sort();
   return [...own, ...other];
 }
 
 /** Only the scopes that at least one of `resources` understands (a narrowed audience narrows the scope). */
-export function scopesFor(scopes: readonly string[], resources: readonly ResourceServer[]): string[] {
-  return scopes.filter((s) => resources.some((r) => r.scopes.includes(s)));
+export function scopesFor(
+  scopes: readonly string[],
+  resources: readonly ResourceServer[],
+  openScopes: readonly string[] = [],
+): string[] {
+  return scopes.filter((s) => openScopes.includes(s) || resources.some((r) => r.scopes.includes(s)));
 }
 
 /** RFC 8707 §2, RFC 9068 §3: `aud` is the one resource as a string, several as an array. */

@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
+import { nowSeconds } from '../lib/clock';
 import { maskOf } from '../oauth/scopes';
 import {
   type AuthorizationRequest,
@@ -15,11 +16,13 @@ import {
   redirectTo,
   validateAuthorizationRequest,
 } from '../services/authorization-request';
+import { loginNeed, reauthQuery, sidOf } from '../services/oidc-authorize';
 import { grantedKeys } from '../services/resource-target';
 import { newCodeStatement } from '../storage/authorization-codes';
 import { consentMaskFromRow, grantConsentStatement } from '../storage/consents';
 import { sessionConsentStatement, sessionUserStatement } from '../storage/sessions';
 import { type User, userFromRow } from '../storage/users';
+import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';
 import { ConsentPage } from '../ui/consent';
 import { assertCsrf, csrfToken } from '../ui/csrf';
@@ -34,6 +37,9 @@ type Ctx = Context<AppEnv>;
 interface Who {
   user: User;
   granted: number;
+  /** When the user signed in (the session's start): OpenID Connect auth_time. */
+  authTime: number;
+  sessionHash: string;
 }
 
 /**
@@ -47,20 +53,54 @@ async function validated(
   params: Map<string, string>,
   repeated: Set<string>,
 ): Promise<{ req: AuthorizationRequest; who: Who } | Response> {
-  const outcome = await validateAuthorizationRequest(c.env, c.get('config').issuer, params, repeated);
+  const config = c.get('config');
+  const outcome = await validateAuthorizationRequest(c.env, config.issuer, params, repeated);
   if (outcome.kind === 'page') throw new PageError(400, outcome.title, outcome.detail);
   // After a POST, 303 so the browser follows with a GET (RFC 9700 §4.11).
   const status = c.req.method === 'POST' ? 303 : 302;
-  const who = await userAndConsent(c, outcome.kind === 'ok' ? outcome.request.client.id : outcome.client.id);
+  const client = outcome.kind === 'ok' ? outcome.request.client : outcome.client;
+  const redirectUri = outcome.kind === 'ok' ? outcome.request.redirectUri : outcome.redirectUri;
+  const who = await userAndConsent(c, client.id);
+  // OpenID Connect Core §3.1.2.1 prompt=none: never a page. The client and redirect URI are verified by now
+  // (docs/openid-connect.md: the one error redirected before sign-in).
+  const silent = params.get('prompt') === 'none';
+  const silentFail = (error: 'login_required' | 'consent_required' | 'interaction_required', text: string) =>
+    c.redirect(errorRedirect(redirectUri, config.issuer, params.get('state') ?? null, error, text), status);
   if (!who) {
+    if (silent) return silentFail('login_required', 'The user is not signed in (prompt=none).');
     // A GET comes back exactly as sent (repeated parameters too); a POST carries the consent form's fields.
     const carried = outcome.kind === 'ok' ? outcome.request.params : outcome.params;
     const query = c.req.method === 'GET' ? new URL(c.req.url).search.slice(1) : new URLSearchParams(carried).toString();
-    return loginRedirect(c, query, status);
+    return loginRedirect(c, reauthQuery(query, nowSeconds()), status, false);
   }
   // RFC 6749 §4.1.2.1: the error goes back to the client, with state and iss.
   if (outcome.kind === 'redirect') return c.redirect(outcome.location, status);
-  return { req: outcome.request, who };
+  const req = outcome.request;
+  if (c.req.method === 'GET') {
+    const need = await loginNeed(
+      config,
+      await getKeyRing(c.env),
+      req,
+      { id: who.user.id, authTime: who.authTime },
+      nowSeconds(),
+    );
+    if (need === 'bad_hint')
+      return c.redirect(
+        errorRedirect(
+          redirectUri,
+          config.issuer,
+          req.state,
+          'invalid_request',
+          'The id_token_hint is not a valid ID token of this server for this client.',
+        ),
+        status,
+      );
+    if (need !== 'ok') {
+      if (silent) return silentFail('login_required', 'The user must sign in again (prompt=none).');
+      return loginRedirect(c, reauthQuery(new URL(c.req.url).search.slice(1), nowSeconds()), status, true);
+    }
+  }
+  return { req, who };
 }
 
 /** The signed-in user and their consent for this client, in one D1 batch. */
@@ -70,25 +110,30 @@ async function userAndConsent(c: Ctx, clientId: string): Promise<Who | null> {
   const db = c.env.DB;
   // The session row (ended sessions have none) joined with its active user, and the consent: one batch.
   const [u, k] = await db.batch([sessionUserStatement(db, hash), sessionConsentStatement(db, hash, clientId)]);
-  const user = userFromRow(u.results[0]);
+  const row = u.results[0] as { session_created_at?: number } | undefined;
+  const user = userFromRow(row);
   if (user?.status !== 'active') return null;
-  return { user, granted: consentMaskFromRow(k.results[0]) };
+  return { user, granted: consentMaskFromRow(k.results[0]), authTime: row?.session_created_at ?? 0, sessionHash: hash };
 }
 
-/** To the sign-in page, which sends the browser back to this endpoint with `query` afterwards. */
-function loginRedirect(c: Ctx, query: string, status: 302 | 303): Response {
+/**
+ * To the sign-in page, which sends the browser back to this endpoint with `query` afterwards; `force` shows the form
+ * to a signed-in user too (prompt=login, max_age: Core §3.1.2.1).
+ */
+function loginRedirect(c: Ctx, query: string, status: 302 | 303, force: boolean): Response {
   const next = `/oauth2/authorize?${query}`;
-  return c.redirect(`/login?next=${encodeURIComponent(next)}`, status);
+  return c.redirect(`/login?next=${encodeURIComponent(next)}${force ? '&force=1' : ''}`, status);
 }
 
 /** Issues a code (with the consent, if newly given, in the same batch) and sends the browser back. */
 async function issueCode(
   c: Ctx,
   req: AuthorizationRequest,
-  user: User,
+  who: Who,
   rememberMask: number | null,
   status: 302 | 303,
 ): Promise<Response> {
+  const { user } = who;
   const config = c.get('config');
   const { code, statement } = await newCodeStatement(c.env.DB, {
     clientId: req.client.id,
@@ -100,6 +145,15 @@ async function issueCode(
     codeChallenge: req.codeChallenge,
     ttlSeconds: config.authCodeTtl,
     resources: grantedKeys(config, req.resources),
+    // OpenID Connect Core §3.1.3.6: what the ID token of this code will say.
+    oidc: req.openid
+      ? {
+          nonce: req.oidc.nonce,
+          authTime: who.authTime,
+          sid: await sidOf(who.sessionHash),
+          claims: req.oidc.claims ? JSON.stringify(req.oidc.claims) : null,
+        }
+      : undefined,
   });
   const stmts = [statement];
   if (rememberMask !== null) stmts.push(grantConsentStatement(c.env.DB, user.id, req.client.id, rememberMask));
@@ -124,8 +178,13 @@ authorizeRoutes.get('/', async (c) => {
   // process can listen on a loopback port or claim a private-use scheme), so it always gets the one-click
   // page; a confidential client's code is useless without its secret, so its remembered consent is enough.
   // Issue 13: a client known only by its metadata document is never skipped either (anyone can publish one).
-  if (remembered && req.client.confidential && !req.client.metadataDocument) {
-    return issueCode(c, req, who.user, null, 302);
+  // OpenID Connect Core §3.1.2.1: prompt=consent always shows the page; prompt=none never does.
+  const skip = remembered && req.client.confidential && !req.client.metadataDocument && !req.oidc.prompt.has('consent');
+  if (skip) return issueCode(c, req, who, null, 302);
+  if (req.oidc.prompt.has('none')) {
+    const issuer = c.get('config').issuer;
+    const text = 'The user has not approved this application yet (prompt=none).';
+    return c.redirect(errorRedirect(req.redirectUri, issuer, req.state, 'consent_required', text), 302);
   }
   setFormAction(c, [formActionSource(req.redirectUri)]);
   const node = ConsentPage({
@@ -143,6 +202,14 @@ authorizeRoutes.get('/', async (c) => {
 
 authorizeRoutes.post('/', async (c) => {
   const { params, repeated } = await readPageForm(c);
+  // OpenID Connect Core §3.1.2.1: an authorization request may be POSTed by the client (no csrf, no decision): it is
+  // answered as the same request by GET, so every rule above applies unchanged.
+  if (!params.has('csrf') && !params.has('decision')) {
+    const q = new URLSearchParams();
+    for (const [k, v] of params) q.set(k, v);
+    for (const k of repeated) q.append(k, params.get(k) ?? '');
+    return c.redirect(`/oauth2/authorize?${q.toString()}`, 303);
+  }
   await assertCsrf(c, params);
   const decision = params.get('decision');
   params.delete('csrf');
@@ -151,7 +218,7 @@ authorizeRoutes.post('/', async (c) => {
   if (v instanceof Response) return v;
   const { req, who } = v;
   const issuer = c.get('config').issuer;
-  if (decision === 'allow') return issueCode(c, req, who.user, ownApiOnly(req) ? maskOf(req.scopes) : null, 303);
+  if (decision === 'allow') return issueCode(c, req, who, ownApiOnly(req) ? maskOf(req.scopes) : null, 303);
   if (decision === 'deny') {
     return c.redirect(
       errorRedirect(

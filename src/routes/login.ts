@@ -32,25 +32,34 @@ export function safeNext(next: string | undefined): string {
 async function authorizationContext(
   c: Ctx,
   next: string,
-): Promise<{ appName: string | null; formAction: string | null }> {
-  if (!next.startsWith('/oauth2/authorize?')) return { appName: null, formAction: null };
+): Promise<{ appName: string | null; formAction: string | null; loginHint: string | null }> {
+  const none = { appName: null, formAction: null, loginHint: null };
+  if (!next.startsWith('/oauth2/authorize?')) return none;
   const { params, repeated } = collectParams(new URLSearchParams(next.slice(next.indexOf('?') + 1)));
   const outcome = await validateAuthorizationRequest(c.env, c.get('config').issuer, params, repeated);
-  if (outcome.kind === 'page') return { appName: null, formAction: null };
+  if (outcome.kind === 'page') return none;
   // An error is also sent to the client after sign-in (RFC 9700 §4.11.2), through the same redirect chain.
   const { client, redirectUri } = outcome.kind === 'ok' ? outcome.request : outcome;
-  return { appName: client.name, formAction: formActionSource(redirectUri) };
+  // OpenID Connect Core §3.1.2.1 login_hint: prefills the email field (only a hint; the user may change it).
+  const hint = params.get('login_hint')?.slice(0, 254) ?? null;
+  return { appName: client.name, formAction: formActionSource(redirectUri), loginHint: hint };
 }
 
 async function loginPage(c: Ctx, next: string, status: number, email?: string, error?: string): Promise<Response> {
   const ctx = await authorizationContext(c, next);
   setFormAction(c, [ctx.formAction]);
-  return page(c, LoginPage({ csrf: csrfToken(c), next, email, error, appName: ctx.appName }) as JSX.Element, status);
+  const prefill = email ?? ctx.loginHint ?? undefined;
+  return page(
+    c,
+    LoginPage({ csrf: csrfToken(c), next, email: prefill, error, appName: ctx.appName }) as JSX.Element,
+    status,
+  );
 }
 
 loginRoutes.get('/', async (c) => {
   const next = safeNext(c.req.query('next'));
-  if (await readSession(c)) return c.redirect(next, 302);
+  // force=1: the authorization endpoint asks for a fresh sign-in (OpenID Connect prompt=login, max_age).
+  if (c.req.query('force') !== '1' && (await readSession(c))) return c.redirect(next, 302);
   return loginPage(c, next, 200);
 });
 

@@ -3,6 +3,7 @@
  * administrator, §3) and client configuration, RFC 7592 (GET/PUT/DELETE /oauth2/register/:client_id, with the
  * registration access token returned at registration). Same metadata rules as the admin API and the portal.
  */
+
 import { type Context, Hono } from 'hono';
 import { bearerError, OAuthError } from '../lib/errors';
 import { bearerFromHeader } from '../middleware/bearer';
@@ -16,6 +17,7 @@ import { validateClientPolicy } from '../oauth/client-policy';
 import { assertOpenRegistration, openDefaultAuthMethod } from '../oauth/registration-policy';
 import { createClient } from '../services/create-client';
 import { deleteClient } from '../services/delete-client';
+import { checkSectorIdentifier } from '../services/sector-identifier';
 import { audit } from '../storage/audit';
 import { checkRegistrationToken } from '../storage/client-registrations';
 import { type Client, getClientFromDb, updateClient } from '../storage/clients';
@@ -64,6 +66,7 @@ registerRoutes.post('/', async (c) => {
     defaultName: DEFAULT_NAME,
     ...(openly ? { defaultAuthMethod: openDefaultAuthMethod(policy) } : {}),
   });
+  await checkSectorIdentifier(m); // issue 15: OpenID Connect Core §8.1
   // Issue 11: refresh_token_policy "reuse" and require_pkce false are for an administrator to grant, not self-service.
   validateClientPolicy(body, { confidential: m.confidential, via: 'registration' });
   if (policy !== 'initial-token' && openly) assertOpenRegistration(policy, m);
@@ -134,6 +137,7 @@ registerRoutes.put('/:id', async (c) => {
     ...metadata
   } = body;
   const m = validateClientMetadata(metadata, { defaultName: DEFAULT_NAME });
+  await checkSectorIdentifier(m); // issue 15: OpenID Connect Core §8.1
   validateClientPolicy(metadata, { confidential: m.confidential, via: 'registration' });
   if (m.confidential !== client.confidential) {
     throw new OAuthError(

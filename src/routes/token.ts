@@ -67,6 +67,7 @@ tokenRoutes.post('/', async (c) => {
     expires_in: result.expiresIn,
     scope: result.scope,
     ...(result.refreshToken ? { refresh_token: result.refreshToken } : {}),
+    ...(result.idToken ? { id_token: result.idToken } : {}),
   });
 });
 

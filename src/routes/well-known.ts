@@ -12,8 +12,10 @@ import type { Config } from '../config';
 import { OAuthError } from '../lib/errors';
 import { CLIENT_ASSERTION_ALGS } from '../oauth/client-assertion';
 import { GRANT_TYPES } from '../oauth/grant-types';
-import { SCOPES } from '../oauth/scopes';
+import { openidProviderMetadata } from '../oauth/oidc-discovery';
+import { ALL_SCOPES, SCOPES } from '../oauth/scopes';
 import { JWKS_MAX_AGE_SECONDS } from '../services/key-rotation';
+import { idTokenAlgs } from '../tokens/id-token';
 import { getKeyRing } from '../tokens/keyring';
 import type { AppEnv } from '../types';
 
@@ -39,7 +41,7 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     response_modes_supported: ['query'],
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true, // RFC 9207 §3
-    scopes_supported: SCOPES,
+    scopes_supported: ALL_SCOPES,
     // RFC 7009, RFC 7662, RFC 7591 (registration needs an initial access token from the administrator).
     revocation_endpoint: `${issuer}/oauth2/revoke`,
     revocation_endpoint_auth_methods_supported: [
@@ -70,9 +72,21 @@ function assertionAlgMetadata(): Record<string, string[]> {
   };
 }
 
-wellKnownRoutes.get('/oauth-authorization-server', (c) => {
+/** RFC 8414 and OpenID Connect Discovery 1.0 §4: one document, served at both addresses. */
+async function providerMetadata(env: Env, issuer: string): Promise<Record<string, unknown>> {
+  const ring = await getKeyRing(env);
+  // Issue 15: the OpenID Provider members (Discovery §3), a separate section so other additions merge cleanly.
+  return { ...authorizationServerMetadata(issuer), ...openidProviderMetadata(issuer, idTokenAlgs(ring)) };
+}
+
+wellKnownRoutes.get('/oauth-authorization-server', async (c) => {
   c.header('Cache-Control', 'public, max-age=300');
-  return c.json(authorizationServerMetadata(c.get('config').issuer));
+  return c.json(await providerMetadata(c.env, c.get('config').issuer));
+});
+
+wellKnownRoutes.get('/openid-configuration', async (c) => {
+  c.header('Cache-Control', 'public, max-age=300');
+  return c.json(await providerMetadata(c.env, c.get('config').issuer));
 });
 
 /**

@@ -10,9 +10,13 @@ import { getConfig } from '../config';
 import type { OAuthErrorCode } from '../lib/errors';
 import { OAuthError } from '../lib/errors';
 import { addRepeated, allValues, isRepeatable } from '../oauth/form';
+import { claimsRequestScopes } from '../oauth/oidc-claims';
+import { OIDC_PARAMS, type OidcRequest, parseOidcRequest } from '../oauth/oidc-request';
 import { isValidS256Challenge } from '../oauth/pkce';
 import { findRedirectUri } from '../oauth/redirect-uri';
 import type { ResourceServer } from '../oauth/resource-target';
+import { formatList } from '../oauth/resource-target';
+import { OIDC_SCOPES } from '../oauth/scopes';
 import type { Client } from '../storage/clients';
 import { ClientDocumentUnusable, resolveClient } from './resolve-client';
 import { resolveTarget } from './resource-target';
@@ -43,6 +47,9 @@ export interface AuthorizationRequest {
   resourcesNamed: boolean;
   state: string | null;
   codeChallenge: string | null;
+  /** OpenID Connect parameters (Core §3.1.2.1); `openid` says whether the scope asks for an ID token. */
+  oidc: OidcRequest;
+  openid: boolean;
   /** The request's own parameters (repeated `resource` included), to carry through the login and consent forms. */
   params: [string, string][];
 }
@@ -101,7 +108,7 @@ export function collectParams(entries: Iterable<[string, string]>): {
 /** The request parameters the login and consent forms carry through (REQUEST_PARAMS, first values). */
 function carriedParams(params: Map<string, string>): [string, string][] {
   const carried: [string, string][] = [];
-  for (const name of REQUEST_PARAMS) {
+  for (const name of [...REQUEST_PARAMS, ...OIDC_PARAMS]) {
     const value = params.get(name);
     if (value !== undefined) carried.push([name, value]);
   }
@@ -214,13 +221,14 @@ export async function validateAuthorizationRequest(
   const resourceValues = allValues(params, 'resource');
   let target: Awaited<ReturnType<typeof resolveTarget>>;
   try {
-    target = await resolveTarget(env.DB, getConfig(env), client, resourceValues, params.get('scope'));
+    target = await resolveTarget(env.DB, getConfig(env), client, resourceValues, params.get('scope'), OIDC_SCOPES);
+    // The OpenID Connect scopes are the user's identity, open to every client of the code flow (src/oauth/scopes.ts).
   } catch (err) {
     if (err instanceof OAuthError)
       return fail(err.code === 'invalid_target' ? 'invalid_target' : 'invalid_scope', err.description);
     throw err;
   }
-  const scopes = target.scopes;
+  let scopes = target.scopes;
   const challenge = params.get('code_challenge') ?? null;
   const method = params.get('code_challenge_method');
   if (method !== undefined && method !== 'S256') {
@@ -243,6 +251,14 @@ export async function validateAuthorizationRequest(
   } else if (!client.confidential || client.requirePkce) {
     return fail('invalid_request', 'PKCE is required: send code_challenge and code_challenge_method=S256 (RFC 7636).');
   }
+  const oidc = parseOidcRequest(params);
+  if (Array.isArray(oidc)) return fail(oidc[0], oidc[1]);
+  // Core §5.5: a claims request for a profile or email claim asks for that scope's claims: the scope is added, so the
+  // consent page names it and the user decides (docs/openid-connect.md).
+  if (scopes.includes('openid')) {
+    for (const s of claimsRequestScopes(oidc.claims)) if (!scopes.includes(s)) scopes = [...scopes, s];
+    scopes = formatList(scopes);
+  }
   return {
     kind: 'ok',
     request: {
@@ -255,6 +271,8 @@ export async function validateAuthorizationRequest(
       resourcesNamed: resourceValues.length > 0,
       state,
       codeChallenge: challenge,
+      oidc,
+      openid: scopes.includes('openid'),
       params: carried,
     },
   };

@@ -13,6 +13,7 @@ import { OAuthError } from '../lib/errors';
 import { auditStatementIf } from '../storage/audit';
 import {
   loadLiveKeys,
+  promotedKid,
   promoteKeyStatements,
   type SigningKeyInfo,
   type SigningKeyRow,
@@ -39,12 +40,13 @@ export async function rotateSigningKeys(
   const config = getConfig(env);
   const now = nowSeconds();
   const live = await loadLiveKeys(env.DB, now);
-  const next = live.find((k) => k.state === 'next');
+  const next = live.find((k) => k.state === 'next' && k.alg !== 'RS256') ?? live.find((k) => k.state === 'next');
   if (!next) {
     // One batch: the staged key and its audit row, written only if the INSERT happened (the key is now 'next').
-    const { statement, kid: stagedKid } = await stageKeyStatement(env.DB, config.keyEncryptionKey);
+    const { statement, rsaStatement, kid: stagedKid } = await stageKeyStatement(env.DB, config.keyEncryptionKey);
     const [inserted] = await env.DB.batch<SigningKeyRow>([
       statement,
+      rsaStatement,
       auditStatementIf(
         env.DB,
         'keys_rotated',
@@ -86,7 +88,7 @@ export async function rotateSigningKeys(
     bootstrap,
     now,
   });
-  const results = await env.DB.batch<{ kid: string }>([
+  const results = await env.DB.batch<{ kid: string; alg: string }>([
     ...stmts,
     auditStatementIf(
       env.DB,
@@ -103,7 +105,7 @@ export async function rotateSigningKeys(
       },
     ),
   ]);
-  const kid = results[stmts.length - 1].results[0]?.kid;
+  const kid = promotedKid(results[stmts.length - 1].results);
   if (!kid)
     throw new OAuthError('invalid_request', 'The staged key was promoted by another request; nothing to do.', {
       status: 409,

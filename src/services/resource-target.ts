@@ -40,9 +40,14 @@ export async function resolveTarget(
   client: Client,
   values: readonly string[],
   rawScope: string | undefined,
+  openScopes: readonly string[] = [],
 ): Promise<Target> {
   const resources = await resolveResources(db, config, client, values);
-  return { resources, uris: resources.map((r) => r.uri), scopes: targetScopes(resources, rawScope, client.scopes) };
+  return {
+    resources,
+    uris: resources.map((r) => r.uri),
+    scopes: targetScopes(resources, rawScope, client.scopes, openScopes),
+  };
 }
 
 /** What a code or refresh-token family remembers (migrations/0009 `resources`): the canonical URIs granted. */

@@ -13,6 +13,7 @@ export type AuditEvent =
   | 'client_secret_rotated'
   | 'user_created'
   | 'user_updated'
+  | 'user_updated'
   | 'token_revoked'
   | 'keys_rotated'
   | 'consent_revoked'

@@ -19,6 +19,18 @@ export interface NewCode {
   ttlSeconds: number;
   /** Issue 13: the canonical resource URIs granted (RFC 8707); the refresh-token family inherits them. */
   resources: readonly string[];
+  /** OpenID Connect (migrations/0012): what the ID token must say. */
+  oidc?: CodeOidc;
+}
+
+/** What a code remembers for its ID token (OpenID Connect Core §3.1.3.6). */
+export interface CodeOidc {
+  nonce: string | null;
+  /** When the user signed in (the session's start). */
+  authTime: number | null;
+  sid: string | null;
+  /** The claims request (Core §5.5), JSON. */
+  claims: string | null;
 }
 
 /** Prepares the insert of a new code; returns the plaintext code (256 random bits), which is never stored. */
@@ -31,7 +43,8 @@ export async function newCodeStatement(
   const statement = db
     .prepare(
       `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask,
-         code_challenge, created_at, expires_at, resources) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
+         code_challenge, created_at, expires_at, resources, nonce, auth_time, sid, claims)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
     )
     .bind(
       await sha256(code),
@@ -45,9 +58,21 @@ export async function newCodeStatement(
       now,
       now + input.ttlSeconds,
       JSON.stringify(input.resources),
+      input.oidc?.nonce ?? null,
+      input.oidc?.authTime ?? null,
+      input.oidc?.sid ?? null,
+      input.oidc?.claims ?? null,
     );
   return { code, statement };
 }
+
+/**
+ * OpenID Connect Core §11: a code issued with scope `openid` yields a refresh token only when `offline_access` was
+ * granted too (bits of src/oauth/scopes.ts: openid 8, offline_access 64). A plain OAuth code (no `openid`) keeps
+ * today's rule: a refresh token whenever the client is registered for the refresh_token grant.
+ */
+const OFFLINE_RULE_SQL = '((scope_mask & 8) = 0 OR (scope_mask & 64) <> 0)';
+const offlineRule = (mask: number) => (mask & 8) === 0 || (mask & 64) !== 0;
 
 export interface Redemption {
   code: string;
@@ -77,6 +102,7 @@ export interface CodeRecord {
   scopeMask: number;
   /** The canonical resource URIs granted; null for a code from before migration 0009 (the default audience). */
   resources: string[] | null;
+  oidc: CodeOidc;
 }
 
 export type RedemptionResult =
@@ -110,6 +136,10 @@ interface CodeRow {
   used_at: number | null;
   issued_jti: string | null;
   resources: string | null;
+  nonce: string | null;
+  auth_time: number | null;
+  sid: string | null;
+  claims: string | null;
 }
 
 /**
@@ -156,7 +186,8 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
       db
         .prepare(
           `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at, resources)
-           SELECT ?1, ?2, client_id, user_id, scope, scope_mask, ?3, ?4, resources FROM authorization_codes WHERE hash = ?5 AND issued_jti = ?6`,
+           SELECT ?1, ?2, client_id, user_id, scope, scope_mask, ?3, ?4, resources FROM authorization_codes WHERE hash = ?5 AND issued_jti = ?6
+              AND ${OFFLINE_RULE_SQL}`,
         )
         .bind(await sha256(refreshToken), familyId, now, now + (r.refreshTtl ?? 0), hash, r.jti),
     );
@@ -183,7 +214,8 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
       .bind(hash, r.jti, r.clientId, r.challenge, now, r.jtiExp + CLOCK_TOLERANCE),
     db
       .prepare(
-        `SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, expires_at, used_at, issued_jti, resources
+        `SELECT client_id, user_id, redirect_uri, redirect_uri_sent, scope, scope_mask, code_challenge, expires_at, used_at, issued_jti, resources,
+                nonce, auth_time, sid, claims
            FROM authorization_codes WHERE hash = ?1`,
       )
       .bind(hash),
@@ -197,8 +229,10 @@ export async function redeemCode(db: D1Database, r: Redemption): Promise<Redempt
     scope: row.scope,
     scopeMask: row.scope_mask,
     resources: row.resources ? (JSON.parse(row.resources) as string[]) : null,
+    oidc: { nonce: row.nonce, authTime: row.auth_time, sid: row.sid, claims: row.claims },
   };
-  if (row.issued_jti === r.jti) return { ok: true, record, refreshToken, familyId };
+  if (row.issued_jti === r.jti)
+    return { ok: true, record, refreshToken: offlineRule(row.scope_mask) ? refreshToken : null, familyId };
   if (row.client_id !== r.clientId) return { ok: false, reason: 'wrong_client' };
   if (row.used_at !== null) return { ok: false, reason: 'replayed', record };
   if (row.expires_at <= now) return { ok: false, reason: 'expired', record };

@@ -5,7 +5,7 @@
  */
 import { clock, nowSeconds } from '../lib/clock';
 import { randomId, randomToken, sha256 } from '../lib/random';
-import type { Client, ClientAuthMethod, RefreshTokenPolicy } from '../oauth/client';
+import type { Client, ClientAuthMethod, OidcClientMetadata, RefreshTokenPolicy } from '../oauth/client';
 import type { GrantType } from '../oauth/grant-types';
 import type { Scope } from '../oauth/scopes';
 
@@ -28,6 +28,7 @@ interface ClientRow {
   jwks_uri: string | null;
   require_pkce: number;
   refresh_token_policy: RefreshTokenPolicy;
+  oidc_metadata?: string;
   owner_user_id: string | null;
   allowed_resources?: string | null;
   /** migrations/0010 (issue 13); set by src/storage/open-clients.ts, never by the INSERT below. */
@@ -66,6 +67,7 @@ function fromRow(r: ClientRow): Client {
     jwksUri: r.jwks_uri,
     requirePkce: r.require_pkce === 1,
     refreshTokenPolicy: r.refresh_token_policy,
+    oidc: JSON.parse(r.oidc_metadata ?? '{}') as OidcClientMetadata,
     ownerUserId: r.owner_user_id,
     allowedResources: r.allowed_resources ? (JSON.parse(r.allowed_resources) as string[]) : null,
     registeredOpenly: r.registered_openly === 1,
@@ -157,6 +159,8 @@ export interface NewClient {
   /** Default `rotate`; `reuse` only for a confidential client (the CHECK of migrations/0008 refuses it otherwise). */
   refreshTokenPolicy?: RefreshTokenPolicy;
   ownerUserId?: string | null;
+  /** OpenID Connect metadata (migrations/0012). */
+  oidc?: OidcClientMetadata;
   /** Fixed credentials (demo seeding only); generated otherwise. */
   id?: string;
   secret?: string;
@@ -197,6 +201,7 @@ export async function newClientStatement(
     jwks_uri: keyed && !input.jwks ? (input.jwksUri ?? null) : null,
     require_pkce: input.requirePkce === false ? 0 : 1,
     refresh_token_policy: input.refreshTokenPolicy ?? 'rotate',
+    oidc_metadata: JSON.stringify(input.oidc ?? {}),
     owner_user_id: input.ownerUserId ?? null,
     status: 'active',
     created_at: now,
@@ -206,8 +211,8 @@ export async function newClientStatement(
     .prepare(
       `INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes,
         confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy,
-        jwks, jwks_uri)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)`,
+        jwks, jwks_uri, oidc_metadata)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)`,
     )
     .bind(
       row.id,
@@ -229,6 +234,7 @@ export async function newClientStatement(
       row.refresh_token_policy,
       row.jwks,
       row.jwks_uri,
+      row.oidc_metadata,
     );
   return { statement, client: fromRow(row), secret };
 }
@@ -247,7 +253,7 @@ export async function createClient(
 
 type ChangeableFields = 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes';
 export type ClientChanges = Partial<
-  Pick<Client, ChangeableFields | 'requirePkce' | 'refreshTokenPolicy' | 'status'>
+  Pick<Client, ChangeableFields | 'requirePkce' | 'refreshTokenPolicy' | 'status' | 'oidc'>
 > & {
   /** Only between client_secret_basic and client_secret_post: public and confidential never switch. */
   authMethod?: Exclude<ClientAuthMethod, 'none'>;
@@ -280,6 +286,7 @@ export async function updateClient(
     columns.jwks = changes.keys.jwks ? JSON.stringify(changes.keys.jwks) : null;
     columns.jwks_uri = changes.keys.jwks ? null : changes.keys.jwksUri;
   }
+  if (changes.oidc !== undefined) columns.oidc_metadata = JSON.stringify(changes.oidc);
   columns.updated_at = nowSeconds();
   const names = Object.keys(columns);
   const sets = names.map((n, i) => `${n} = ?${i + 2}`).join(', ');

@@ -25,7 +25,9 @@ export function createSessionStatement(
 export function sessionUserStatement(db: D1Database, hash: string): D1PreparedStatement {
   return db
     .prepare(
-      `SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?1 AND s.expires_at > ?2 AND u.status = 'active'`,
+      // session_created_at: when the user signed in (OpenID Connect auth_time); userFromRow ignores it.
+      `SELECT u.*, s.created_at AS session_created_at FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.hash = ?1 AND s.expires_at > ?2 AND u.status = 'active'`,
     )
     .bind(hash, nowSeconds());
 }

@@ -3,7 +3,7 @@
  * Private keys are stored encrypted (src/lib/key-encryption.ts); public JWKs in clear for the JWKS.
  */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { SigningJwk } from '../config';
+import type { SigningAlg, SigningJwk } from '../config';
 import { nowSeconds } from '../lib/clock';
 import { sealJson } from '../lib/key-encryption';
 import { randomToken } from '../lib/random';
@@ -12,7 +12,7 @@ export type KeyState = 'next' | 'current' | 'previous' | 'retired';
 
 export interface SigningKeyRow {
   kid: string;
-  alg: 'ES256' | 'EdDSA';
+  alg: SigningAlg;
   state: KeyState;
   public_jwk: string;
   private_jwk_enc: string | null;
@@ -60,19 +60,26 @@ export async function listSigningKeys(db: D1Database): Promise<SigningKeyInfo[]>
   return results.map(toKeyInfo);
 }
 
+async function newKey(alg: SigningAlg): Promise<{ kid: string; priv: SigningJwk; pub: string }> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+  const kid = `k${new Date(nowSeconds() * 1000).toISOString().slice(0, 10).replace(/-/g, '')}-${randomToken(6)}`;
+  const priv = { ...(await exportJWK(privateKey)), kid, alg } as SigningJwk;
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = priv;
+  return { kid, priv, pub: JSON.stringify({ ...pub, use: 'sig' }) };
+}
+
 /**
- * Generates an ES256 key and stores it as 'next' (published, not signing), unless a 'next' key already
- * exists (one atomic INSERT … WHERE NOT EXISTS … RETURNING *: no row if one was already waiting). The statement is
- * returned for the service to batch with its audit row.
+ * Generates an ES256 key (access tokens) and an RS256 key (ID tokens, OpenID Connect Core §15.1) and stores them as
+ * 'next' (published, not signing), unless a 'next' key already exists (atomic INSERT … WHERE NOT EXISTS … RETURNING *:
+ * no row if one was already waiting; the RS256 key goes in only beside the ES256 key just inserted). The statements
+ * are returned for the service to batch with its audit row; the first returns the ES256 row.
  */
 export async function stageKeyStatement(
   db: D1Database,
   kek: Uint8Array,
-): Promise<{ statement: D1PreparedStatement; kid: string }> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const kid = `k${new Date(nowSeconds() * 1000).toISOString().slice(0, 10).replace(/-/g, '')}-${randomToken(6)}`;
-  const priv = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' } as SigningJwk;
-  const { d: _d, ...pub } = priv;
+): Promise<{ statement: D1PreparedStatement; rsaStatement: D1PreparedStatement; kid: string }> {
+  const es = await newKey('ES256');
+  const rs = await newKey('RS256');
   const now = nowSeconds();
   const statement = db
     .prepare(
@@ -80,13 +87,23 @@ export async function stageKeyStatement(
        SELECT ?1, 'ES256', 'next', ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE state = 'next')
        RETURNING *`,
     )
-    .bind(kid, JSON.stringify({ ...pub, use: 'sig' }), await sealJson(kek, kid, priv), now);
-  return { statement, kid };
+    .bind(es.kid, es.pub, await sealJson(kek, es.kid, es.priv), now);
+  const rsaStatement = db
+    .prepare(
+      `INSERT INTO signing_keys (kid, alg, state, public_jwk, private_jwk_enc, created_at)
+       SELECT ?1, 'RS256', 'next', ?2, ?3, ?4
+        WHERE EXISTS (SELECT 1 FROM signing_keys WHERE kid = ?5 AND state = 'next')
+          AND NOT EXISTS (SELECT 1 FROM signing_keys WHERE state = 'next' AND alg = 'RS256')`,
+    )
+    .bind(rs.kid, rs.pub, await sealJson(kek, rs.kid, rs.priv), now, es.kid);
+  return { statement, rsaStatement, kid: es.kid };
 }
 
-/** Stages a key on its own (tests); the operation is src/services/key-rotation.ts. Null when one is already staged. */
+/** Stages keys on their own (tests); the operation is src/services/key-rotation.ts. Null when one is already staged. */
 export async function addNextKey(db: D1Database, kek: Uint8Array): Promise<SigningKeyInfo | null> {
-  const row = await (await stageKeyStatement(db, kek)).statement.first<SigningKeyRow>();
+  const { statement, rsaStatement } = await stageKeyStatement(db, kek);
+  const [inserted] = await db.batch<SigningKeyRow>([statement, rsaStatement]);
+  const row = inserted.results[0];
   return row ? toKeyInfo(row) : null;
 }
 
@@ -119,7 +136,9 @@ export function promoteKeyStatements(
       .bind(input.publishedBefore, input.verifyUntil),
     db
       .prepare(
-        `UPDATE signing_keys SET state = 'current', activated_at = ?2 WHERE state = 'next' AND created_at <= ?1 RETURNING kid`,
+        // The access-token key's kid first (the ES256 and RS256 keys are promoted together).
+        `UPDATE signing_keys SET state = 'current', activated_at = ?2 WHERE state = 'next' AND created_at <= ?1
+         RETURNING kid, alg`,
       )
       .bind(input.publishedBefore, now),
   );
@@ -131,8 +150,15 @@ export async function promoteNextKey(
   db: D1Database,
   input: { publishedBefore: number; verifyUntil: number; bootstrap: JWK[] },
 ): Promise<string | null> {
-  const results = await db.batch<{ kid: string }>(promoteKeyStatements(db, { ...input, now: nowSeconds() }));
-  return results[results.length - 1].results[0]?.kid ?? null;
+  const results = await db.batch<{ kid: string; alg: string }>(
+    promoteKeyStatements(db, { ...input, now: nowSeconds() }),
+  );
+  return promotedKid(results[results.length - 1].results);
+}
+
+/** The access-token key among the promoted rows (RETURNING order is not defined). */
+export function promotedKid(rows: { kid: string; alg?: string }[]): string | null {
+  return (rows.find((r) => r.alg !== 'RS256') ?? rows[0])?.kid ?? null;
 }
 
 /** Retires previous keys whose tokens have all expired: out of the JWKS, private key erased (cron). */

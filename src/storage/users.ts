@@ -2,6 +2,9 @@
 import { nowSeconds } from '../lib/clock';
 import { hashPassword } from '../lib/password';
 import { randomId } from '../lib/random';
+import { PROFILE_FIELDS, type UserProfile } from '../oauth/user-profile';
+
+export { PROFILE_FIELDS, type UserProfile };
 
 export interface User {
   id: string;
@@ -10,6 +13,8 @@ export interface User {
   status: 'active' | 'disabled';
   createdAt: number;
   updatedAt: number;
+  /** OpenID Connect Core §5.1 standard claims (migrations/0012). */
+  profile: UserProfile;
 }
 
 interface UserRow {
@@ -19,6 +24,12 @@ interface UserRow {
   status: 'active' | 'disabled';
   created_at: number;
   updated_at: number;
+  name?: string | null;
+  given_name?: string | null;
+  family_name?: string | null;
+  picture?: string | null;
+  locale?: string | null;
+  email_verified?: number;
 }
 
 const fromRow = (r: UserRow): User => ({
@@ -28,7 +39,36 @@ const fromRow = (r: UserRow): User => ({
   status: r.status,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  profile: {
+    name: r.name ?? null,
+    given_name: r.given_name ?? null,
+    family_name: r.family_name ?? null,
+    picture: r.picture ?? null,
+    locale: r.locale ?? null,
+    email_verified: r.email_verified === 1,
+  },
 });
+
+/** Updates the standard claims given (the rest unchanged) and updated_at; null when there is no such user. */
+export async function updateUserProfile(
+  db: D1Database,
+  id: string,
+  changes: Partial<UserProfile>,
+): Promise<User | null> {
+  const sets: string[] = [];
+  const values: (string | number | null)[] = [];
+  for (const f of PROFILE_FIELDS) {
+    if (!(f in changes)) continue;
+    const v = changes[f];
+    values.push(f === 'email_verified' ? (v ? 1 : 0) : ((v as string | null | undefined) ?? null));
+    sets.push(`${f} = ?${values.length + 2}`);
+  }
+  const row = await db
+    .prepare(`UPDATE users SET ${[...sets, 'updated_at = ?2'].join(', ')} WHERE id = ?1 RETURNING *`)
+    .bind(id, nowSeconds(), ...values)
+    .first<UserRow>();
+  return row ? fromRow(row) : null;
+}
 
 /** Normalised form of an email for lookups and throttling keys. */
 export function normalizeEmail(email: string): string {

@@ -4,20 +4,27 @@
  * no current key, from the SIGNING_KEYS secret (bootstrap). jose only; no hand-rolled crypto.
  */
 import { type CryptoKey, importJWK, type JWK } from 'jose';
-import { type Config, getConfig, type SigningJwk } from '../config';
+import { type Config, getConfig, type SigningAlg, type SigningJwk } from '../config';
 import { clock, nowSeconds } from '../lib/clock';
 import { openJson } from '../lib/key-encryption';
 import { loadLiveKeys, type SigningKeyRow } from '../storage/signing-keys';
 
 export interface RingKey {
   kid: string;
-  alg: 'ES256' | 'EdDSA';
+  alg: SigningAlg;
   key: CryptoKey;
 }
 
+export type Signer = RingKey & { privateKey: CryptoKey };
+
 export interface KeyRing {
-  /** The key that signs new tokens. */
-  signing: RingKey & { privateKey: CryptoKey };
+  /** The key that signs new access tokens (ES256 or EdDSA; never RS256). */
+  signing: Signer;
+  /**
+   * ID-token signers by algorithm (OpenID Connect Core §15.1 makes RS256 mandatory): the access-token key under its
+   * algorithm, and the current RS256 key when the ring has one.
+   */
+  idTokenSigners: Map<SigningAlg, Signer>;
   /** Public keys by kid: every key whose tokens may still be alive. */
   verify: Map<string, RingKey>;
   /** RFC 7517 JWK Set of the public keys, for /.well-known/jwks.json. */
@@ -26,10 +33,16 @@ export interface KeyRing {
 
 /** The public half of a private JWK, with the members RFC 7517 §4 recommends. */
 export function publicJwk(jwk: SigningJwk): JWK {
-  const { d: _d, ...pub } = jwk;
+  // EC/OKP: d; RSA: d and the CRT members (RFC 7518 §6.3.2).
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = jwk;
   return { ...pub, use: 'sig' };
 }
 
+async function signerOf(jwk: SigningJwk, pub: RingKey): Promise<Signer> {
+  return { ...pub, privateKey: (await importJWK(jwk, jwk.alg)) as CryptoKey };
+}
+
+/** The ring of the SIGNING_KEYS secret: the first ES256/EdDSA key signs access tokens, the first RS256 key ID tokens. */
 export async function buildKeyRing(privateJwks: SigningJwk[]): Promise<KeyRing> {
   const verify = new Map<string, RingKey>();
   const publics: JWK[] = [];
@@ -39,9 +52,12 @@ export async function buildKeyRing(privateJwks: SigningJwk[]): Promise<KeyRing> 
     verify.set(jwk.kid, { kid: jwk.kid, alg: jwk.alg, key: (await importJWK(pub, jwk.alg)) as CryptoKey });
     publics.push(pub);
   }
-  const first = privateJwks[0];
-  const privateKey = (await importJWK(first, first.alg)) as CryptoKey;
-  return { signing: { ...verify.get(first.kid)!, privateKey }, verify, jwks: { keys: publics } };
+  const first = privateJwks.find((k) => k.alg !== 'RS256')!; // the config requires one
+  const signing = await signerOf(first, verify.get(first.kid)!);
+  const idTokenSigners = new Map<SigningAlg, Signer>([[signing.alg, signing]]);
+  const rsa = privateJwks.find((k) => k.alg === 'RS256');
+  if (rsa) idTokenSigners.set('RS256', await signerOf(rsa, verify.get(rsa.kid)!));
+  return { signing, idTokenSigners, verify, jwks: { keys: publics } };
 }
 
 /** How often an isolate re-reads the D1 keys (and at most how often an unknown kid triggers a re-read). */
@@ -73,10 +89,34 @@ async function loadRing(env: Env, config: Config, fallback: KeyRing | null): Pro
     console.error(JSON.stringify({ level: 'error', event: 'keyring_load_failed', message: String(err).slice(0, 200) }));
     return fallback ?? buildKeyRing(config.signingKeys);
   }
-  const current = rows.find((r) => r.state === 'current' && r.private_jwk_enc);
+  const current = rows.find((r) => r.state === 'current' && r.private_jwk_enc && r.alg !== 'RS256');
   const base = current
     ? await ringWithSigner(current, await decryptKey(config, current))
     : await buildKeyRing(config.signingKeys);
+  // The ID-token RS256 key rotates with the access-token key (src/services/key-rotation.ts); until a D1 RS256 key is
+  // current, the secret's RS256 key (if any) keeps signing ID tokens.
+  const currentRsa = rows.find((r) => r.state === 'current' && r.private_jwk_enc && r.alg === 'RS256');
+  if (currentRsa) {
+    const signer = (await ringWithSigner(currentRsa, await decryptKey(config, currentRsa))).signing;
+    base.idTokenSigners.set('RS256', signer);
+    base.verify.set(signer.kid, signer);
+    base.jwks.keys.push(JSON.parse(currentRsa.public_jwk) as JWK);
+  } else if (current && !base.idTokenSigners.has('RS256')) {
+    const rsa = config.signingKeys.find((k) => k.alg === 'RS256');
+    if (rsa) {
+      const pub = publicJwk(rsa);
+      const signer = await signerOf(rsa, {
+        kid: rsa.kid,
+        alg: 'RS256',
+        key: (await importJWK(pub, 'RS256')) as CryptoKey,
+      });
+      base.idTokenSigners.set('RS256', signer);
+      if (!base.verify.has(rsa.kid)) {
+        base.verify.set(rsa.kid, signer);
+        base.jwks.keys.push(pub);
+      }
+    }
+  }
   for (const r of rows) {
     if (base.verify.has(r.kid)) continue;
     const pub = JSON.parse(r.public_jwk) as JWK;
@@ -98,8 +138,10 @@ async function ringWithSigner(row: SigningKeyRow, priv: SigningJwk): Promise<Key
   const pub = JSON.parse(row.public_jwk) as JWK;
   const key = (await importJWK(pub, row.alg)) as CryptoKey;
   const privateKey = (await importJWK(priv, row.alg)) as CryptoKey;
+  const signing: Signer = { kid: row.kid, alg: row.alg, key, privateKey };
   return {
-    signing: { kid: row.kid, alg: row.alg, key, privateKey },
+    signing,
+    idTokenSigners: new Map([[row.alg, signing]]),
     verify: new Map([[row.kid, { kid: row.kid, alg: row.alg, key }]]),
     jwks: { keys: [pub] },
   };

@@ -1,7 +1,7 @@
 /** App registration portal pages (seed 003): the list with consents, and the credentials shown once. The register and edit form is app-form-page.tsx. */
 import type { FC } from 'hono/jsx';
 import type { JSX } from 'hono/jsx/jsx-runtime';
-import { SCOPE_DESCRIPTIONS, SCOPES, scopeMask } from '../oauth/scopes';
+import { ALL_SCOPES, SCOPE_DESCRIPTIONS, scopeMask } from '../oauth/scopes';
 import type { Client } from '../storage/clients';
 import type { ConsentView } from '../storage/consents';
 import { AppIdentity } from './consent';
@@ -86,7 +86,7 @@ export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentView[];
             <td>{k.clientName}</td>
             <td>
               <ul class="scopes">
-                {SCOPES.filter((s) => (k.scopeMask & scopeMask([s])) !== 0).map((s) => (
+                {ALL_SCOPES.filter((s) => (k.scopeMask & scopeMask([s])) !== 0).map((s) => (
                   <li>{SCOPE_DESCRIPTIONS[s]}</li>
                 ))}
               </ul>

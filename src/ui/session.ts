@@ -9,7 +9,7 @@
  */
 import type { Context } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
-import type { Config } from '../config';
+import { subkey } from '../lib/key-encryption';
 import { randomToken, sha256 } from '../lib/random';
 import { createSessionStatement, deleteSessionStatement, sessionUserStatement } from '../storage/sessions';
 import { type User, userFromRow } from '../storage/users';
@@ -19,36 +19,6 @@ import type { AppEnv } from '../types';
 export const SESSION_COOKIE = 'session';
 /** A sign-in lasts 8 hours (the row's expires_at decides; the cookie's Max-Age is only a hint), then the user signs in again. */
 export const SESSION_SECONDS = 8 * 3600;
-
-const derived = new WeakMap<Uint8Array, Map<string, Promise<Uint8Array>>>();
-
-/** A 256-bit subkey of KEY_ENCRYPTION_KEY for one purpose (RFC 5869 HKDF-SHA-256, WebCrypto). */
-export function subkey(config: Config, purpose: string): Promise<Uint8Array> {
-  let byPurpose = derived.get(config.keyEncryptionKey);
-  if (!byPurpose) {
-    byPurpose = new Map();
-    derived.set(config.keyEncryptionKey, byPurpose);
-  }
-  let key = byPurpose.get(purpose);
-  if (!key) {
-    key = (async () => {
-      const ikm = await crypto.subtle.importKey('raw', config.keyEncryptionKey, 'HKDF', false, ['deriveBits']);
-      const bits = await crypto.subtle.deriveBits(
-        {
-          name: 'HKDF',
-          hash: 'SHA-256',
-          salt: new Uint8Array(0),
-          info: new TextEncoder().encode(`edge-oauth ${purpose} v1`),
-        },
-        ikm,
-        256,
-      );
-      return new Uint8Array(bits);
-    })();
-    byPurpose.set(purpose, key);
-  }
-  return key;
-}
 
 /** A live session: its id's hash (to end it) and its user, who is active. */
 export interface Session {
@@ -75,7 +45,7 @@ export async function startSession(
     ...(previous ? [deleteSessionStatement(db, previous)] : []),
     createSessionStatement(db, await sha256(id), userId, SESSION_SECONDS),
   ]);
-  await setSignedCookie(c, SESSION_COOKIE, id, await subkey(c.get('config'), 'session-cookie'), {
+  await setSignedCookie(c, SESSION_COOKIE, id, await subkey(c.get('config').keyEncryptionKey, 'session-cookie'), {
     ...COOKIE_OPTIONS,
     maxAge: SESSION_SECONDS,
   });
@@ -83,7 +53,12 @@ export async function startSession(
 
 /** The SHA-256 of the session id in a validly signed cookie, or null; reads no storage. */
 export async function sessionHash(c: Context<AppEnv>): Promise<string | null> {
-  const value = await getSignedCookie(c, await subkey(c.get('config'), 'session-cookie'), SESSION_COOKIE, 'host');
+  const value = await getSignedCookie(
+    c,
+    await subkey(c.get('config').keyEncryptionKey, 'session-cookie'),
+    SESSION_COOKIE,
+    'host',
+  );
   if (!value || !/^[A-Za-z0-9_-]{43}$/.test(value)) return null;
   return sha256(value);
 }

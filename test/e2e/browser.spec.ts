@@ -216,6 +216,64 @@ describe('browser: register an app, authorize, sign in, consent, token, /v1/me',
     expect(cspViolations).toEqual([]);
   });
 
+  it('OpenID Connect sign-in: login_hint prefilled, claims named on the consent page, an ID token with the nonce', async () => {
+    await context.clearCookies();
+    const page = await context.newPage();
+    const port = new URL(server.origin).port;
+    const callback = `http://127.0.0.1:${port}/demo/callback`;
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: 'demo-client',
+      redirect_uri: callback,
+      scope: 'openid email',
+      state: 'oidc',
+      nonce: 'n-browser',
+      login_hint: server.user.email,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    await page.goto(`${server.origin}/oauth2/authorize?${q}`);
+    expect(await page.getByLabel('Email address').inputValue()).toBe(server.user.email); // login_hint
+    await page.getByLabel('Password').fill(server.user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Allow Demo app to use your account?');
+    const scopes = (await page.locator('ul.scopes').textContent())!;
+    expect(scopes).toContain('Know who you are on this server');
+    expect(scopes).toContain('See your email address');
+    await page.screenshot({ path: join(SHOTS, 'oidc-consent.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL((u) => u.href.startsWith(`${callback}?`));
+    const code = new URL(page.url()).searchParams.get('code')!;
+    const tokenRes = await fetch(`${server.origin}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: `Basic ${Buffer.from(`${server.demoClient.id}:${server.demoClient.secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: callback,
+        code_verifier: verifier,
+      }),
+    });
+    expect(tokenRes.status).toBe(200);
+    const tokens = (await tokenRes.json()) as { id_token: string; access_token: string };
+    const [header, payload] = tokens.id_token
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    expect(header.typ).toBe('JWT');
+    expect(['RS256', 'ES256']).toContain(header.alg); // RS256 unless an older .dev.vars has no RSA key
+    expect(payload).toMatchObject({ iss: server.origin, aud: 'demo-client', nonce: 'n-browser' });
+    const info = await fetch(`${server.origin}/oauth2/userinfo`, {
+      headers: { Authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(((await info.json()) as { email: string }).email).toBe(server.user.email);
+  });
+
   it('shows an error page, and does not redirect, for an unregistered redirect URL', async () => {
     const page = await context.newPage();
     const url = `${server.origin}/oauth2/authorize?response_type=code&client_id=demo-client&redirect_uri=${encodeURIComponent('https://evil.example/cb')}&state=x`;

@@ -23,7 +23,8 @@ describe('error descriptions are single sentences', () => {
     expect(e).toEqual({
       status: 400,
       error: 'invalid_scope',
-      description: 'The scope "admin" is unknown; the valid scopes are base, files, upload_files.',
+      description:
+        'The scope "admin" is unknown; the valid scopes are base, files, upload_files, openid, profile, email, offline_access.',
     });
     expectOneSentence(e.description);
   });

@@ -11,13 +11,17 @@ import { KEY_REFRESH_SECONDS, resetKeyRing } from '../../src/tokens/keyring';
 import { call, expectTokens, seedClient, tokenRequest } from '../helpers';
 import { admin, claimsOf, freezeClock, json, me } from '../ops-helpers';
 
-async function jwksKids(): Promise<string[]> {
+/** The kids of the JWKS's access-token keys (ES256/EdDSA), or with `rsa` of its RS256 ID-token keys (issue 15). */
+async function jwksKids(rsa = false): Promise<string[]> {
   const res = await call('/.well-known/jwks.json');
   expect(res.headers.get('Cache-Control')).toBe('public, max-age=300');
-  return ((await res.json()) as { keys: { kid: string; d?: string }[] }).keys.map((k) => {
-    expect(k.d).toBeUndefined();
-    return k.kid;
-  });
+  const keys = ((await res.json()) as { keys: { kid: string; kty: string; d?: string }[] }).keys;
+  return keys
+    .filter((k) => (k.kty === 'RSA') === rsa)
+    .map((k) => {
+      expect(k.d).toBeUndefined();
+      return k.kid;
+    });
 }
 
 beforeEach(() => resetKeyRing(env));
@@ -32,6 +36,7 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
     const bootToken = await issue();
     expect(claimsOf(bootToken).kid).toBe('test-es256-a'); // bootstrap ring: the SIGNING_KEYS secret
     expect(await jwksKids()).toEqual(['test-es256-a', 'test-es256-b']);
+    expect(await jwksKids(true)).toEqual(['test-rs256-a']);
 
     // Step 1: stage. The new key is in the JWKS, but the bootstrap key still signs.
     const staged = await json<{ step: string; kid: string; promote_after: number }>(
@@ -89,6 +94,10 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
     advance(KEY_REFRESH_SECONDS + 1); // the ring refreshes by itself: no reset, no redeploy
     expect(await jwksKids()).toEqual([staged.kid]);
     expect((await me(bootToken)).status).toBe(401);
+    // Issue 15: the RS256 ID-token key was staged and promoted with it; the bootstrap RS256 key is gone too.
+    const rsaKids = await jwksKids(true);
+    expect(rsaKids).toHaveLength(1);
+    expect(rsaKids[0]).not.toBe('test-rs256-a');
   });
 
   it('a second rotation moves the D1 current key to previous, and other isolates pick the new key up by kid', async () => {
@@ -135,6 +144,7 @@ describe('signing-key rotation (no redeploy, no downtime)', () => {
           key: null as never,
           privateKey: (await importJWK(jwk, 'ES256')) as CryptoKey,
         },
+        idTokenSigners: new Map(),
         verify: new Map(),
         jwks: { keys: [] },
       };

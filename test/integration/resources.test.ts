@@ -92,16 +92,28 @@ describe('discovery (RFC 8414) and JWKS', () => {
     expect(meta.grant_types_supported).toEqual(
       expect.arrayContaining(['client_credentials', 'password', 'refresh_token']),
     );
-    expect(meta.scopes_supported).toEqual(['base', 'files', 'upload_files']);
+    // Issue 15: the OpenID Connect scopes after the API's own.
+    expect(meta.scopes_supported).toEqual([
+      'base',
+      'files',
+      'upload_files',
+      'openid',
+      'profile',
+      'email',
+      'offline_access',
+    ]);
   });
 
   it('publishes every ring key, public parts only', async () => {
     const jwks = await (await call('/.well-known/jwks.json')).json<{ keys: Record<string, unknown>[] }>();
-    expect(jwks.keys.map((k) => k.kid)).toEqual(['test-es256-a', 'test-es256-b']);
-    for (const k of jwks.keys) {
+    // Issue 15: the RS256 key signs ID tokens (OpenID Connect Core §15.1).
+    expect(jwks.keys.map((k) => k.kid)).toEqual(['test-es256-a', 'test-es256-b', 'test-rs256-a']);
+    for (const k of jwks.keys.slice(0, 2)) {
       expect(k).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
       expect(k.d).toBeUndefined();
     }
+    expect(jwks.keys[2]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', e: 'AQAB' });
+    for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(jwks.keys[2][m]).toBeUndefined();
   });
 });
 

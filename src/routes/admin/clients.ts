@@ -1,4 +1,5 @@
 /** Admin API: clients. Every change is audited and invalidates the KV client cache (storage/clients.ts). */
+
 import { type Context, Hono } from 'hono';
 import { OAuthError } from '../../lib/errors';
 import {
@@ -13,6 +14,7 @@ import { revokeClientTokens, setClientStatus } from '../../services/client-statu
 import { createClient } from '../../services/create-client';
 import { deleteClient } from '../../services/delete-client';
 import { rotateSecret } from '../../services/rotate-secret';
+import { checkSectorIdentifier } from '../../services/sector-identifier';
 import { listClients } from '../../storage/admin-queries';
 import { audit } from '../../storage/audit';
 import { type Client, getClientFromDb, refreshPolicyOf, updateClient } from '../../storage/clients';
@@ -49,6 +51,7 @@ adminClientRoutes.get('/', async (c) => {
 adminClientRoutes.post('/', async (c) => {
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
   const m = validateClientMetadata(body, { allowPassword: true });
+  await checkSectorIdentifier(m); // issue 15: OpenID Connect Core §8.1
   // Optional operator-chosen credentials (src/oauth/fixed-credentials.ts); the secret is stored only as a hash.
   const fixed = fixedCredentials(body, m.confidential);
   // Issue 13: a private_key_jwt client has keys, no secret; a secret given for it would be silently dropped.
@@ -92,6 +95,7 @@ adminClientRoutes.patch('/:id', async (c) => {
     throw new OAuthError('invalid_request', '"status" must be "active" or "disabled".');
   const merged = { ...clientMetadataView(current), ...metadata };
   const m = validateClientMetadata(merged, { allowPassword: true });
+  await checkSectorIdentifier(m); // issue 15: OpenID Connect Core §8.1
   if (m.confidential !== current.confidential) {
     throw new OAuthError(
       'invalid_client_metadata',

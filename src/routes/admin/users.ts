@@ -2,11 +2,11 @@
 import { type Context, Hono } from 'hono';
 import { OAuthError } from '../../lib/errors';
 import { randomToken } from '../../lib/random';
-import { CreateUserBody, PasswordBody } from '../../oauth/admin-bodies';
+import { CreateUserBody, PasswordBody, ProfileBody } from '../../oauth/admin-bodies';
 import { parseBody } from '../../oauth/body-schema';
 import { resetUserPassword, setUserStatus } from '../../services/user-account';
 import { audit } from '../../storage/audit';
-import { createUser, getUserByEmail, getUserById, type User } from '../../storage/users';
+import { createUser, getUserByEmail, getUserById, type User, updateUserProfile } from '../../storage/users';
 import type { AppEnv } from '../../types';
 import { readJsonObject } from './json-body';
 
@@ -19,6 +19,7 @@ const userView = (u: User) => ({
   status: u.status,
   created_at: u.createdAt,
   updated_at: u.updatedAt,
+  ...u.profile, // issue 15: OpenID Connect standard claims
 });
 
 async function mustGet(db: D1Database, idOrEmail: string): Promise<User> {
@@ -51,6 +52,16 @@ async function setStatus(c: Context<AppEnv>, status: 'active' | 'disabled') {
   if (!updated) throw new OAuthError('invalid_request', `No user "${user.id}".`, { status: 404 });
   return c.json(userView(updated));
 }
+
+/** Issue 15: edits the OpenID Connect standard claims (Core §5.1) released by UserInfo; updated_at moves. */
+adminUserRoutes.patch('/:user', async (c) => {
+  const user = await mustGet(c.env.DB, c.req.param('user'));
+  const changes = parseBody(ProfileBody, await readJsonObject(c), 'invalid_request');
+  const updated = await updateUserProfile(c.env.DB, user.id, changes);
+  if (!updated) throw new OAuthError('invalid_request', `No user "${user.id}".`, { status: 404 });
+  await audit(c.env.DB, 'user_updated', { actor: 'admin', subject: user.id, requestId: c.get('requestId') });
+  return c.json(userView(updated));
+});
 
 /** Disabling signs the user out everywhere: sessions ended, refresh tokens revoked, access tokens on the deny-list. */
 adminUserRoutes.post('/:user/disable', (c) => setStatus(c, 'disabled'));

@@ -16,6 +16,7 @@ import { resetRevocationSnapshot } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
 import { audienceForKeys, grantedKeys, resolveResources } from '../resource-target';
 import { assertGrantAllowed, mayRefresh, requireParam } from './common';
+import { idTokenForCode } from './id-token-for-code';
 import type { GrantHandler } from './types';
 
 type Failure = Extract<RedemptionResult, { ok: false }>['reason'];
@@ -106,5 +107,6 @@ export const authorizationCodeGrant: GrantHandler = async ({ env, config, ring, 
     expiresIn: at.expiresIn,
     scope,
     refreshToken: result.refreshToken ?? undefined,
+    idToken: await idTokenForCode(env, config, ring, client, record, at.token),
   };
 };

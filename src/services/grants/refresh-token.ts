@@ -10,7 +10,7 @@
 import { OAuthError } from '../../lib/errors';
 import { allValues } from '../../oauth/form';
 import { audienceOf, formatList, type ResourceServer, scopesFor, targetScopes } from '../../oauth/resource-target';
-import { assertScopesAllowed, isScope, maskOf, parseScope } from '../../oauth/scopes';
+import { assertScopesAllowed, isOidcScope, isScope, maskOf, OIDC_SCOPES, parseScope } from '../../oauth/scopes';
 import { audit } from '../../storage/audit';
 import { refreshPolicyOf } from '../../storage/clients';
 import { reuseRefreshToken } from '../../storage/refresh-token-reuse';
@@ -106,8 +106,9 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
   // is narrowed, less what none of the remaining resources understands.
   const scopes =
     requested ??
-    scopesFor(result.record.scope.split(' ').filter(Boolean), resources).filter(
-      (s) => !isScope(s) || client.scopes.includes(s),
+    scopesFor(result.record.scope.split(' ').filter(Boolean), resources, OIDC_SCOPES).filter(
+      // OpenID Connect scopes are the user's, not registered per client (issue 15): they stay with the grant.
+      (s) => isOidcScope(s) || !isScope(s) || client.scopes.includes(s),
     );
   if (scopes.length === 0 && resources.every((r) => r.builtin))
     throw new OAuthError('invalid_scope', 'This client is no longer allowed any scope of this grant.');
@@ -132,11 +133,16 @@ function requestedScopes(
   wanted: ResourceServer[] | null,
   clientScopes: readonly string[],
 ): string[] {
-  if (wanted) return targetScopes(wanted, raw, clientScopes);
+  // The OpenID Connect scopes may be asked again (within the family's, checked in the rotating statement).
+  if (wanted) return targetScopes(wanted, raw, clientScopes, OIDC_SCOPES);
   const names = (raw ?? '').split(' ').filter(Boolean);
   if (names.every(isScope)) {
     const scopes = parseScope(raw);
-    assertScopesAllowed(scopes, clientScopes, 'this client');
+    assertScopesAllowed(
+      scopes.filter((s) => !isOidcScope(s)),
+      clientScopes,
+      'this client',
+    );
     return scopes;
   }
   if (names.length > 32 || names.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(s)))

@@ -19,6 +19,8 @@ export interface TokenResult {
   expiresIn: number;
   scope: string;
   refreshToken?: string;
+  /** OpenID Connect Core §3.1.3.3: for a code issued with scope openid. */
+  idToken?: string;
 }
 
 export type GrantHandler = (ctx: GrantContext) => Promise<TokenResult>;
