@@ -18,6 +18,7 @@ import { meRoutes } from './routes/me';
 import { portalRoutes } from './routes/portal';
 import { registerRoutes } from './routes/register';
 import { revokeRoutes } from './routes/revoke';
+import { isStorageUnavailable, temporarilyUnavailable } from './storage/unavailable';
 import { tokenRoutes } from './routes/token';
 import { userinfoRoutes } from './routes/userinfo';
 import { wellKnownRoutes } from './routes/well-known';
@@ -65,6 +66,8 @@ app.notFound(() =>
 
 app.onError((err, c) => {
   const requestId = c.get('requestId');
+  // RFC 6749 §5.2 temporarily_unavailable (and on resource routes, docs/reliability.md): a D1/KV/R2 call failed.
+  if (isStorageUnavailable(err)) err = storageFailure(err, requestId);
   if (err instanceof OAuthError) {
     if (err.status >= 500 || err.reason) {
       console.log(
@@ -104,6 +107,13 @@ app.onError((err, c) => {
     requestId,
   );
 });
+
+/** The 503 for a failed storage call; the storage message goes to the log only (it may name tables or ids). */
+function storageFailure(err: unknown, requestId: string | undefined): OAuthError {
+  const message = String((err as Error)?.message ?? err).slice(0, 200);
+  console.error(JSON.stringify({ level: 'error', requestId, event: 'storage_unavailable', message }));
+  return temporarilyUnavailable();
+}
 
 function withRequestId(res: Response, requestId: string | undefined): Response {
   if (requestId) res.headers.set('X-Request-Id', requestId);

@@ -7,6 +7,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConfig } from '../config';
+import { guardStorage } from '../storage/unavailable';
 import type { AppEnv } from '../types';
 
 const REQUEST_ID = /^[\w-]{1,64}$/;
@@ -31,6 +32,8 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     const incoming = c.req.header('cf-ray') ?? c.req.header('x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', requestId);
+    // Every D1/KV/R2 call of the request through the guard, so a storage failure answers 503 (src/storage/unavailable.ts).
+    c.env = guardStorage(c.env);
     let sampleRate = 1; // until the config is known (a ConfigError is a 500, logged anyway)
     try {
       const config = getConfig(c.env);

@@ -123,16 +123,27 @@ export async function getClient(db: D1Database, kv: KVNamespace, id: string): Pr
   if (!isPlausibleClientId(id)) return null;
   const hot = memory.get(id);
   if (hot && hot.until > clock.now()) return hot.client;
-  const cached = await kv.get<Client | typeof MISSING>(cacheKey(id), { type: 'json', cacheTtl: 60 });
+  // KV is only a cache (issue 16, docs/reliability.md): a failed read falls back to D1, a failed fill is a warning.
+  const cached = await kv
+    .get<Client | typeof MISSING>(cacheKey(id), { type: 'json', cacheTtl: 60 })
+    .catch((err: unknown) => cacheWarning('client_cache_read_failed', err));
   if (cached) {
     const client = 'missing' in cached ? null : cached;
     remember(id, client);
     return client;
   }
+  // A failing D1 read throws here, before anything is remembered: a failure is never cached as "unknown client".
   const client = await getClientFromDb(db, id);
-  await kv.put(cacheKey(id), JSON.stringify(client ?? MISSING), { expirationTtl: client ? CACHE_TTL_SECONDS : 60 });
+  await kv
+    .put(cacheKey(id), JSON.stringify(client ?? MISSING), { expirationTtl: client ? CACHE_TTL_SECONDS : 60 })
+    .catch((err: unknown) => cacheWarning('client_cache_write_failed', err));
   remember(id, client);
   return client;
+}
+
+function cacheWarning(event: string, err: unknown): null {
+  console.warn(JSON.stringify({ level: 'warn', event, message: String(err).slice(0, 200) }));
+  return null;
 }
 
 /** Drops the cached copies (this isolate's and KV's); call after every change to a client. */

@@ -8,6 +8,8 @@ import { clock, nowSeconds } from '../lib/clock';
 import { type AccessTokenClaims, CLOCK_TOLERANCE } from '../oauth/access-token-claims';
 
 export const SNAPSHOT_SECONDS = 30;
+/** After a failed reload, how soon the next request tries again (the last good copy serves meanwhile). */
+export const SNAPSHOT_RETRY_SECONDS = 5;
 export type RevocationKind = 'jti' | 'client' | 'user' | 'family';
 
 interface Snapshot {
@@ -130,7 +132,17 @@ export async function isRevokedCached(db: D1Database, claims: AccessTokenClaims)
     // Each request loads for itself: an in-flight D1 call belongs to the request that started it, and
     // awaiting it from another request makes workerd fail that request ("Cannot perform I/O on behalf of a
     // different request"). At most the requests of the same instant load twice, once per SNAPSHOT_SECONDS.
-    snapshot = await load(db);
+    try {
+      snapshot = await load(db);
+    } catch (err) {
+      // Issue 16: D1 unavailable keeps the last good copy and retries after SNAPSHOT_RETRY_SECONDS
+      // (docs/reliability.md: why that staleness is the right trade). With no copy yet, the request fails (503).
+      if (!snapshot) throw err;
+      snapshot.loadedAt = clock.now() - (SNAPSHOT_SECONDS - SNAPSHOT_RETRY_SECONDS) * 1000;
+      console.error(
+        JSON.stringify({ level: 'error', event: 'revocations_load_failed', message: String(err).slice(0, 200) }),
+      );
+    }
   }
   return covers(snapshot, claims);
 }

@@ -85,9 +85,12 @@ async function loadRing(env: Env, config: Config, fallback: KeyRing | null): Pro
   try {
     rows = await loadLiveKeys(env.DB, nowSeconds());
   } catch (err) {
-    // Storage trouble must not stop token verification: keep the last ring, or the bootstrap one.
+    // Storage trouble must not stop token verification: keep the last ring. With none (a cold isolate), fail (503):
+    // the bootstrap SIGNING_KEYS may be long rotated out, and signing with it would mint tokens no one accepts
+    // (issue 16, docs/reliability.md). The retry comes RETRY_SECONDS later (reload).
+    if (!fallback) throw err;
     console.error(JSON.stringify({ level: 'error', event: 'keyring_load_failed', message: String(err).slice(0, 200) }));
-    return fallback ?? buildKeyRing(config.signingKeys);
+    return fallback;
   }
   const current = rows.find((r) => r.state === 'current' && r.private_jwk_enc && r.alg !== 'RS256');
   const base = current

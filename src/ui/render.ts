@@ -8,6 +8,7 @@ import type { JSX } from 'hono/jsx/jsx-runtime';
 import { readBodyText, type TextErrors } from '../lib/body';
 import { OAuthError } from '../lib/errors';
 import { collectParams } from '../services/authorization-request';
+import { isStorageUnavailable, RETRY_AFTER_SECONDS } from '../storage/unavailable';
 import type { AppEnv } from '../types';
 import { ErrorPage } from './layout';
 import { PageError } from './page-error';
@@ -52,6 +53,27 @@ export function pageApp(): Hono<AppEnv> {
       return page(c, ErrorPage({ title: err.title, detail: err.detail }) as JSX.Element, err.status);
     if (err instanceof OAuthError && err.status < 500) {
       return page(c, ErrorPage({ title: 'Invalid request', detail: err.description }) as JSX.Element, err.status);
+    }
+    if (isStorageUnavailable(err) || (err instanceof OAuthError && err.code === 'temporarily_unavailable')) {
+      // Issue 16: storage briefly unavailable is a 503 page with Retry-After (RFC 9110 §15.6.4), never a 500.
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          requestId: c.get('requestId'),
+          event: 'storage_unavailable',
+          message: String((err as Error).message).slice(0, 200),
+        }),
+      );
+      const res = await page(
+        c,
+        ErrorPage({
+          title: 'Briefly unavailable',
+          detail: `The server could not reach its storage. Please try again in ${RETRY_AFTER_SECONDS} seconds.`,
+        }) as JSX.Element,
+        503,
+      );
+      res.headers.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      return res;
     }
     console.error(
       JSON.stringify({
