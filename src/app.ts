@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config';
 import { OAuthError } from './lib/errors';
+import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { adminRoutes } from './routes/admin';
 import { assetRoutes } from './routes/assets';
@@ -22,6 +23,18 @@ import type { AppEnv } from './types';
 export const app = new Hono<AppEnv>();
 
 app.use('*', requestContext());
+
+// Rate limits at the edge (issue 16, src/middleware/rate-limit.ts, docs/rate-limits.md): per address in front of
+// what needs no credentials; failed client authentications per address, authenticated clients per client (routes).
+for (const path of ['/oauth2/token', '/v1/oauth2/token', '/token'])
+  app.use(path, rateLimit({ scope: 'token', countFailures: true }));
+app.use('/oauth2/introspect', rateLimit({ scope: 'introspect', countFailures: true }));
+app.use('/oauth2/revoke', rateLimit({ scope: 'revoke', countFailures: true }));
+app.use('/oauth2/register', rateLimit({ scope: 'register', answer: 'json' }));
+app.use('/oauth2/register/*', rateLimit({ scope: 'register', answer: 'json' }));
+app.use('/oauth2/authorize', rateLimit({ scope: 'authorize', answer: 'page' }));
+app.use('/auth', rateLimit({ scope: 'authorize', answer: 'page' }));
+app.on('POST', '/login', rateLimit({ scope: 'signin', answer: 'page' }));
 
 app.route('/oauth2/token', tokenRoutes);
 app.route('/v1/oauth2/token', tokenRoutes); // CitrusAd's path (seed 001)

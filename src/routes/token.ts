@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { OAuthError } from '../lib/errors';
+import { limitClient } from '../middleware/rate-limit';
 import { readFormRequest } from '../oauth/form';
 import { GRANT_TYPES, isGrantType } from '../oauth/grant-types';
 import { authenticateClient } from '../services/client-auth';
@@ -37,6 +38,7 @@ tokenRoutes.post('/', async (c) => {
   }
   const grant = GRANTS[grantType];
   const caller = await authenticateClient(c.env, c.req.header('Authorization'), params);
+  await limitClient(c, caller, 'token'); // issue 16: per client, once it has proved who it is
   const config = c.get('config');
   const result = await grant({
     env: c.env,
