@@ -30,8 +30,7 @@ for (const path of ['/oauth2/token', '/v1/oauth2/token', '/token'])
   app.use(path, rateLimit({ scope: 'token', countFailures: true }));
 app.use('/oauth2/introspect', rateLimit({ scope: 'introspect', countFailures: true }));
 app.use('/oauth2/revoke', rateLimit({ scope: 'revoke', countFailures: true }));
-app.use('/oauth2/register', rateLimit({ scope: 'register', answer: 'json' }));
-app.use('/oauth2/register/*', rateLimit({ scope: 'register', answer: 'json' }));
+app.use('/oauth2/register/*', rateLimit({ scope: 'register', answer: 'json' })); // Hono: `/*` matches the bare path too
 app.use('/oauth2/authorize', rateLimit({ scope: 'authorize', answer: 'page' }));
 app.use('/auth', rateLimit({ scope: 'authorize', answer: 'page' }));
 app.on('POST', '/login', rateLimit({ scope: 'signin', answer: 'page' }));
