@@ -59,6 +59,15 @@ export default defineConfig(async () => {
           // Issue 14 part 1: the tests call the product's TokenVerifier through a real service binding, as a
           // resource-server Worker would with `[[services]] service = "edge-oauth", entrypoint = "TokenVerifier"`.
           serviceBindings: { AUTH: { name: 'edge-oauth', entrypoint: 'TokenVerifier' } },
+          // Issue 16: the suite sends thousands of token requests from one "address" (no CF-Connecting-IP), so the
+          // product's two limiters are set out of reach here; test/security/rate-limits.test.ts swaps in the low
+          // TEST_* limiters (same Miniflare implementation) to see them refuse.
+          ratelimits: {
+            TOKEN_RATE_LIMITER: { namespace_id: '16001', simple: { limit: 1_000_000, period: 60 } },
+            IP_RATE_LIMITER: { namespace_id: '16002', simple: { limit: 1_000_000, period: 60 } },
+            TEST_TOKEN_RATE_LIMITER: { namespace_id: '16901', simple: { limit: 3, period: 60 } },
+            TEST_IP_RATE_LIMITER: { namespace_id: '16902', simple: { limit: 3, period: 60 } },
+          },
         },
       }),
     ],

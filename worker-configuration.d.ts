@@ -9,6 +9,8 @@ declare namespace Cloudflare {
 		CACHE: KVNamespace;
 		FILES: R2Bucket;
 		DB: D1Database;
+		TOKEN_RATE_LIMITER: RateLimit;
+		IP_RATE_LIMITER: RateLimit;
 		ISSUER: string;
 		ACCESS_TOKEN_AUDIENCE: string;
 		ACCESS_TOKEN_TTL: string;

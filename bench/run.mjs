@@ -12,7 +12,8 @@
 // Environment: BENCH_ROUNDS (default 5), BENCH_DURATION (s measured per scenario and round, default 3),
 // BENCH_WARMUP (s before each measurement, default 1), BENCH_CONNECTIONS (default 10), BENCH_GROWTH_TOKENS (refresh tokens for the big growth stage,
 // default 1000000; 0 skips growth), BENCH_ONLY (comma-separated scenario ids), SOAK_SECONDS (default 60),
-// SOAK_MIX=stateless (soak without D1 writes).
+// SOAK_MIX=stateless (soak without D1 writes), SOAK_MIX=ratelimit (soak that saturates the rate limiters),
+// BENCH_RATELIMIT=off (the product without its rate-limit bindings).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,11 +22,12 @@ import { buildWorker } from './lib/build.mjs';
 import { growth } from './lib/growth.mjs';
 import { fmt } from './lib/report.mjs';
 import { machine, machineTicks, runRounds, stealPct } from './lib/rounds.mjs';
-import { productBindings, startRuntime, workerdPids } from './lib/runtime.mjs';
+import { productBindings, productRateLimits, startRuntime, workerdPids } from './lib/runtime.mjs';
 import { MAIN } from './lib/scenarios.mjs';
 import { BIG, basic, expectOk, log, REPORT, ROOT, SOAK } from './lib/settings.mjs';
 import { productSecrets, seedProduct, seedWop, startOidc } from './lib/setup.mjs';
 import { soak } from './lib/soak.mjs';
+import { soakRateLimit } from './lib/soak-ratelimit.mjs';
 
 async function main() {
   const startedAt = new Date().toISOString();
@@ -44,6 +46,7 @@ async function main() {
     storageScript: join(ROOT, 'bench/baselines/storage-read.js'),
     persistDir: join(dir, 'persist'),
     bindings: productBindings(productSecrets()),
+    ratelimits: productRateLimits(join(ROOT, 'wrangler.toml')),
   });
   let exitCode = 0;
   const oidc = startOidc();
@@ -74,7 +77,9 @@ async function main() {
     const s = { product: p, wop: w, oidc: o, imageKey };
 
     if (SOAK) {
-      exitCode = (await soak(s, errorLogs)) ? 0 : 1;
+      // SOAK_MIX=ratelimit: traffic that saturates the rate limiters (issue 16, bench/lib/soak-ratelimit.mjs).
+      const run = process.env.SOAK_MIX === 'ratelimit' ? soakRateLimit : soak;
+      exitCode = (await run(s, errorLogs)) ? 0 : 1;
       return;
     }
     // CPU time per request is read from the process that serves the scenario: workerd (which also hosts the local

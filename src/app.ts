@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { ConfigError } from './config';
 import { OAuthError } from './lib/errors';
 import { PUBLIC_CORS_PATHS, publicCors } from './middleware/public-cors';
+import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { resourceChallenges } from './middleware/resource-challenge';
 import { adminRoutes } from './routes/admin';
@@ -18,10 +19,10 @@ import { meRoutes } from './routes/me';
 import { portalRoutes } from './routes/portal';
 import { registerRoutes } from './routes/register';
 import { revokeRoutes } from './routes/revoke';
-import { isStorageUnavailable, temporarilyUnavailable } from './storage/unavailable';
 import { tokenRoutes } from './routes/token';
 import { userinfoRoutes } from './routes/userinfo';
 import { wellKnownRoutes } from './routes/well-known';
+import { isStorageUnavailable, temporarilyUnavailable } from './storage/unavailable';
 import type { AppEnv } from './types';
 
 export const app = new Hono<AppEnv>();
@@ -31,6 +32,17 @@ app.use('*', requestContext());
 // `resource_metadata` on every Bearer challenge of /v1.
 for (const path of PUBLIC_CORS_PATHS) app.use(path, publicCors());
 app.use('/v1/*', resourceChallenges());
+
+// Rate limits at the edge (issue 16, src/middleware/rate-limit.ts, docs/rate-limits.md): per address in front of
+// what needs no credentials; failed client authentications per address, authenticated clients per client (routes).
+for (const path of ['/oauth2/token', '/v1/oauth2/token', '/token'])
+  app.use(path, rateLimit({ scope: 'token', countFailures: true }));
+app.use('/oauth2/introspect', rateLimit({ scope: 'introspect', countFailures: true }));
+app.use('/oauth2/revoke', rateLimit({ scope: 'revoke', countFailures: true }));
+app.use('/oauth2/register/*', rateLimit({ scope: 'register', answer: 'json' })); // Hono: `/*` matches the bare path too
+app.use('/oauth2/authorize', rateLimit({ scope: 'authorize', answer: 'page' }));
+app.use('/auth', rateLimit({ scope: 'authorize', answer: 'page' }));
+app.on('POST', '/login', rateLimit({ scope: 'signin', answer: 'page' }));
 
 app.route('/oauth2/token', tokenRoutes);
 app.route('/v1/oauth2/token', tokenRoutes); // CitrusAd's path (seed 001)

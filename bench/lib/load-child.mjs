@@ -65,7 +65,24 @@ function run(durationSeconds, requests) {
   });
 }
 
-const requests = buildRequests();
+/**
+ * `spec.tally` (the rate-limit soak, bench/lib/soak-ratelimit.mjs): answers counted per request template and
+ * status, and 429s without a Retry-After header counted apart.
+ */
+const tally = spec.requests.map(() => ({}));
+let tooManyWithoutRetryAfter = 0;
+function tallied(requests) {
+  return requests.map((template, i) => ({
+    ...template,
+    onResponse(status, _body, _context, headers) {
+      tally[i][status] = (tally[i][status] ?? 0) + 1;
+      if (status === 429 && !Object.keys(headers ?? {}).some((k) => k.toLowerCase() === 'retry-after'))
+        tooManyWithoutRetryAfter++;
+    },
+  }));
+}
+
+const requests = spec.tally ? tallied(spec.requests) : buildRequests();
 if (spec.warmupSeconds > 0) await run(spec.warmupSeconds, requests);
 const r = await run(spec.durationSeconds, requests);
 const ok = r['2xx'];
@@ -84,5 +101,6 @@ process.stdout.write(
     statusCodes: r.statusCodeStats,
     poolUsed,
     chainFailures: failures,
+    ...(spec.tally ? { tally, tooManyWithoutRetryAfter } : {}),
   })}\n`,
 );

@@ -33,6 +33,29 @@ export function productBindings(secrets) {
   };
 }
 
+/**
+ * The product's rate limiters (issue 16). `npm run bench` measures the cost of the check, not its refusals: the
+ * limits are set out of reach. `SOAK_MIX=ratelimit npm run soak` saturates them: the limits of wrangler.toml.
+ * `BENCH_RATELIMIT=off` leaves the bindings out (the middleware then lets everything through), to measure
+ * the check's cost by difference.
+ */
+export function productRateLimits(wranglerToml) {
+  if (process.env.BENCH_RATELIMIT === 'off') return {};
+  const real = process.env.SOAK_MIX === 'ratelimit';
+  const entries = [
+    ...readFileSync(wranglerToml, 'utf8').matchAll(
+      /name = "(\w+)"\s*\nnamespace_id = "(\d+)"\s*\nsimple = \{ limit = (\d+), period = (\d+) \}/g,
+    ),
+  ];
+  if (entries.length < 2) throw new Error(`bench: the [[ratelimits]] of ${wranglerToml} were not found`);
+  return Object.fromEntries(
+    entries.map(([, name, namespace_id, limit, period]) => [
+      name,
+      { namespace_id, simple: { limit: real ? Number(limit) : 1_000_000_000, period: Number(period) } },
+    ]),
+  );
+}
+
 /** One Worker of the bench on its own direct socket (plain HTTP straight into it, no Miniflare entry proxy). */
 function worker(name, scriptPath, port, extra = {}) {
   return {
@@ -55,7 +78,15 @@ function productStorage(suffix) {
   };
 }
 
-export async function startRuntime({ productScript, wopScript, ceilingScript, storageScript, persistDir, bindings }) {
+export async function startRuntime({
+  productScript,
+  wopScript,
+  ceilingScript,
+  storageScript,
+  persistDir,
+  bindings,
+  ratelimits = {},
+}) {
   const stderrTail = [];
   const errorLogs = []; // the product's own error-level log lines (its 5xx), kept for the report
   const mf = new Miniflare({
@@ -77,10 +108,10 @@ export async function startRuntime({ productScript, wopScript, ceilingScript, st
       });
     },
     workers: [
-      worker('product', productScript, PORTS.product, { bindings, ...productStorage('') }),
+      worker('product', productScript, PORTS.product, { bindings, ratelimits, ...productStorage('') }),
       // A second copy of the product, identical but for its storage: the growth stage fills its D1 database with
       // BENCH_GROWTH_TOKENS refresh tokens and measures it round by round against the product with 1,000.
-      worker('product_big', productScript, PORTS.productBig, { bindings, ...productStorage('-big') }),
+      worker('product_big', productScript, PORTS.productBig, { bindings, ratelimits, ...productStorage('-big') }),
       worker('ceiling', ceilingScript, PORTS.ceiling),
       // The product's own storage: same object, same rows, same simulators.
       worker('storage', storageScript, PORTS.storage, productStorage('')),

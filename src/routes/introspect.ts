@@ -8,6 +8,7 @@
 import { Hono } from 'hono';
 import { nowSeconds } from '../lib/clock';
 import { OAuthError, refusedAsNull } from '../lib/errors';
+import { limitClient } from '../middleware/rate-limit';
 import { assertionAudience } from '../oauth/client-assertion';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
@@ -35,6 +36,7 @@ introspectRoutes.post('/', async (c) => {
       },
     );
   }
+  await limitClient(c, caller, 'introspect');
   const token = params.get('token');
   if (!token) throw new OAuthError('invalid_request', 'The "token" parameter is required.');
   const config = c.get('config');

@@ -10,6 +10,7 @@
 import { Hono } from 'hono';
 import { nowSeconds } from '../lib/clock';
 import { OAuthError, refusedAsNull } from '../lib/errors';
+import { limitClient } from '../middleware/rate-limit';
 import { assertionAudience } from '../oauth/client-assertion';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
@@ -25,12 +26,14 @@ export const revokeRoutes = new Hono<AppEnv>();
 
 revokeRoutes.post('/', async (c) => {
   const params = await readFormRequest(c.req.raw);
-  const { client } = await authenticateClient(
+  const caller = await authenticateClient(
     c.env,
     c.req.header('Authorization'),
     params,
     assertionAudience(c.get('config').issuer),
   );
+  await limitClient(c, caller, 'revoke');
+  const { client } = caller;
   const token = params.get('token');
   if (!token) throw new OAuthError('invalid_request', 'The "token" parameter is required.');
   const requestId = c.get('requestId');

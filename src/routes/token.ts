@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { OAuthError } from '../lib/errors';
+import { limitClient } from '../middleware/rate-limit';
 import { assertionAudience } from '../oauth/client-assertion';
 import { readFormRequest } from '../oauth/form';
 import { GRANT_TYPES, isGrantType } from '../oauth/grant-types';
@@ -44,6 +45,7 @@ tokenRoutes.post('/', async (c) => {
     params,
     assertionAudience(c.get('config').issuer),
   );
+  await limitClient(c, caller, 'token'); // issue 16: per client, once it has proved who it is
   const config = c.get('config');
   const result = await grant({
     env: c.env,

@@ -36,17 +36,21 @@ export async function page(c: Context<AppEnv>, node: JSX.Element, status = 200):
   return c.html(`<!DOCTYPE html>${html}`, status as 200);
 }
 
+/** The headers of every page response (also set by pages answered outside a page app: src/middleware/rate-limit.ts). */
+export function setPageHeaders(h: Headers): void {
+  if (!h.has('Content-Security-Policy')) h.set('Content-Security-Policy', contentSecurityPolicy());
+  h.set('Referrer-Policy', 'no-referrer');
+  h.set('X-Content-Type-Options', 'nosniff');
+  h.set('X-Frame-Options', 'DENY');
+  h.set('Cache-Control', 'no-store');
+}
+
 /** A Hono sub-app for pages: security headers on every response (pages and redirects), errors as pages. */
 export function pageApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', async function pageHeadersMiddleware(c, next) {
     await next();
-    const h = c.res.headers;
-    if (!h.has('Content-Security-Policy')) h.set('Content-Security-Policy', contentSecurityPolicy());
-    h.set('Referrer-Policy', 'no-referrer');
-    h.set('X-Content-Type-Options', 'nosniff');
-    h.set('X-Frame-Options', 'DENY');
-    h.set('Cache-Control', 'no-store');
+    setPageHeaders(c.res.headers);
   });
   app.onError(async (err, c) => {
     if (err instanceof PageError)

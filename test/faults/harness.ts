@@ -78,7 +78,8 @@ export function faultyEnv(plan: FaultPlan, trace: Trace, base: Env = env): Env {
         if (typeof value !== 'function') return value;
         if (prop === 'bind') return (...args: unknown[]) => statement(value.apply(target, args));
         if (D1_TERMINALS.has(String(prop)))
-          return (...args: unknown[]) => gate('D1', `D1.${String(prop)}`, String(prop), () => value.apply(target, args));
+          return (...args: unknown[]) =>
+            gate('D1', `D1.${String(prop)}`, String(prop), () => value.apply(target, args));
         return value.bind(target);
       },
     });
@@ -132,7 +133,11 @@ export async function sendWithFaults(
 ): Promise<{ res: Response; body: string; trace: Trace }> {
   const trace: Trace = { calls: [], fired: null };
   const ctx = createExecutionContext();
-  const res = await worker.fetch!(request as Request<unknown, IncomingRequestCfProperties>, faultyEnv(plan, trace), ctx);
+  const res = await worker.fetch!(
+    request as Request<unknown, IncomingRequestCfProperties>,
+    faultyEnv(plan, trace),
+    ctx,
+  );
   const body = await res.text();
   await waitOnExecutionContext(ctx);
   return { res, body, trace };
