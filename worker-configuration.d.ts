@@ -17,6 +17,7 @@ declare namespace Cloudflare {
 		REFRESH_TOKEN_TTL: string;
 		AUTH_CODE_TTL: string;
 		MAX_UPLOAD_BYTES: string;
+		IMAGE_EDGE_CACHE_SECONDS: string;
 		REQUEST_LOG_SAMPLE_RATE: string;
 		DEMO_CALLBACK_CLIENT_ID: string;
 		REGISTRATION_POLICY: string;

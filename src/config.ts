@@ -32,6 +32,11 @@ export interface Config {
   refreshTokenTtl: number;
   authCodeTtl: number;
   maxUploadBytes: number;
+  /**
+   * IMAGE_EDGE_CACHE_SECONDS: how long a colo's edge-cached copy of an image may be served after an overwrite or
+   * delete made elsewhere (src/files/edge-cache.ts); 0 turns the edge cache off.
+   */
+  imageEdgeCacheSeconds: number;
   /** Share (0–1) of successful requests (status < 400) that get an access log line; failures always do. */
   requestLogSampleRate: number;
   /** Private JWKs from the SIGNING_KEYS secret; the first signs, all verify. */
@@ -163,6 +168,7 @@ const schema = v.object({
   REFRESH_TOKEN_TTL: intSetting(3600, 31_536_000, 2_592_000),
   AUTH_CODE_TTL: intSetting(10, 600, 60),
   MAX_UPLOAD_BYTES: intSetting(1024, 100 * 1024 * 1024, 10 * 1024 * 1024),
+  IMAGE_EDGE_CACHE_SECONDS: intSetting(0, 86_400, 60),
   REQUEST_LOG_SAMPLE_RATE: v.pipe(
     v.optional(v.string(), '1'),
     v.regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number from 0 to 1'),
@@ -225,6 +231,7 @@ function parseConfig(env: Record<string, unknown>): Config | ConfigError {
     refreshTokenTtl: o.REFRESH_TOKEN_TTL,
     authCodeTtl: o.AUTH_CODE_TTL,
     maxUploadBytes: o.MAX_UPLOAD_BYTES,
+    imageEdgeCacheSeconds: o.IMAGE_EDGE_CACHE_SECONDS,
     requestLogSampleRate: o.REQUEST_LOG_SAMPLE_RATE,
     signingKeys: o.SIGNING_KEYS,
     keyEncryptionKey: o.KEY_ENCRYPTION_KEY,

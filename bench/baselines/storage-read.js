@@ -2,7 +2,8 @@
 // (same local D1 database, KV namespace and R2 bucket). They show what a single round trip to each local
 // storage simulator costs on this runtime, so product scenarios can be read as "floor + crypto + storage".
 //   GET /r2/<key>   one R2 get, body streamed back (baseline of the image-GET scenario)
-//   GET /kv/<key>   one KV get (the product's client-cache read)
+//   GET /kv/<key>   one KV get (the product's client-cache read; the bench reads `bench:kv-baseline`, a copy of the
+//                   client record stored without expiry, so that it cannot expire mid-run as the cache entry did)
 //   GET /d1/<id>    one D1 SELECT of a user row by primary key (the read /v1/me does for a user token)
 export default {
   async fetch(request, env) {

@@ -58,16 +58,25 @@ export async function runScenario(sc, s, pids) {
   });
   if (WARMUP > 0) took(await runLoad(spec(WARMUP)));
   const pid = pids[sc.target];
+  // Round trips per request, from the wrapper's counters (bench/wrappers/product-bench/index.ts) around the window.
+  const counts = async () => (sc.roundTrips ? (await http(sc.target, { path: '/__bench/counts' })).json() : null);
+  const c0 = await counts();
   const cpu0 = cpuMs(pid);
   const m0 = machineTicks();
   const r = await runLoad(spec(DURATION));
   const cpu1 = cpuMs(pid);
+  const c1 = await counts();
+  if (c0 && c1 && c1.requests > c0.requests) {
+    const n = c1.requests - c0.requests;
+    r.trips = { d1: (c1.d1 - c0.d1) / n, kv: (c1.kv - c0.kv) / n, r2: (c1.r2 - c0.r2) / n };
+  }
   r.stealPct = stealPct(m0, machineTicks());
   took(r);
   r.cpuUs = cpu0 !== null && cpu1 !== null && r.total > 0 ? ((cpu1 - cpu0) * 1000) / r.total : undefined;
   log(
     `${sc.id.padEnd(18)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${fmt(r.cpuUs)} µs/req  steal ${fmt(r.stealPct)} %  errors ${r.non2xx + r.errors + r.timeouts}` +
-      (chainSpec ? `  pool entries taken: ${r.poolUsed}` : ''),
+      (chainSpec ? `  pool entries taken: ${r.poolUsed}` : '') +
+      (r.trips ? `  per req: D1 ${fmt(r.trips.d1, 2)} KV ${fmt(r.trips.kv, 2)} R2 ${fmt(r.trips.r2, 2)}` : ''),
   );
   return r;
 }
@@ -89,6 +98,11 @@ export function combine(rounds) {
     p50: median(rounds.map((r) => r.p50)),
     p99: median(rounds.map((r) => r.p99)),
     cpuUs: median(rounds.map((r) => r.cpuUs)),
+    trips: rounds[0].trips && {
+      d1: median(rounds.map((r) => r.trips?.d1)),
+      kv: median(rounds.map((r) => r.trips?.kv)),
+      r2: median(rounds.map((r) => r.trips?.r2)),
+    },
     non2xx: sum((r) => r.non2xx),
     errors: sum((r) => r.errors),
     timeouts: sum((r) => r.timeouts),
@@ -96,10 +110,10 @@ export function combine(rounds) {
 }
 
 /** Runs `scenarios` ROUNDS times, round after round, and combines each scenario's rounds into `results`. */
-export async function runRounds(scenarios, s, pids, results, extra = {}) {
+export async function runRounds(scenarios, s, pids, results, extra = {}, count = ROUNDS) {
   const rounds = new Map();
-  for (let i = 0; i < ROUNDS; i++) {
-    if (ROUNDS > 1) log(`round ${i + 1} of ${ROUNDS}`);
+  for (let i = 0; i < count; i++) {
+    if (count > 1) log(`round ${i + 1} of ${count}`);
     for (const sc of scenarios) {
       if (ONLY && !ONLY.has(sc.id)) continue;
       const done = rounds.get(sc.id) ?? [];
@@ -117,8 +131,21 @@ export function targetRatio(n, d) {
   const per = n.rounds
     .map((r, i) => (d.rounds[i]?.rps ? r.rps / d.rounds[i].rps : undefined))
     .filter((x) => x !== undefined);
-  const cpu = n.cpuUs && d.cpuUs ? d.cpuUs / n.cpuUs : undefined;
-  return { ratio: median(per), min: Math.min(...per), max: Math.max(...per), per, cpu };
+  // By CPU time (issue 17: the verdict): the denominator's CPU µs/req ÷ the numerator's, per round, then the median.
+  const cpuPer = n.rounds
+    .map((r, i) => (r.cpuUs && d.rounds[i]?.cpuUs ? d.rounds[i].cpuUs / r.cpuUs : undefined))
+    .filter((x) => x !== undefined);
+  const cpu = median(cpuPer);
+  return {
+    ratio: median(per),
+    min: Math.min(...per),
+    max: Math.max(...per),
+    per,
+    cpu,
+    cpuMin: Math.min(...cpuPer),
+    cpuMax: Math.max(...cpuPer),
+    cpuPer,
+  };
 }
 
 export function machine() {

@@ -14,6 +14,8 @@ export const PORTS = {
   wop: 8798,
   oidc: 8799,
   productBig: 8800,
+  signFloor: 8801,
+  bench: 8802,
 };
 export const HOST = '127.0.0.1';
 const COMPAT = { compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'] };
@@ -83,6 +85,8 @@ export async function startRuntime({
   wopScript,
   ceilingScript,
   storageScript,
+  signFloorScript,
+  benchScript,
   persistDir,
   bindings,
   ratelimits = {},
@@ -116,6 +120,11 @@ export async function startRuntime({
       // The product's own storage: same object, same rows, same simulators.
       worker('storage', storageScript, PORTS.storage, productStorage('')),
       worker('wop', wopScript, PORTS.wop, { kvNamespaces: { OAUTH_KV: 'bench-wop-kv' } }),
+      // Issue 17: the signing floor (one jose ES256 signature per request, the product's key and claims) and the
+      // product wrapped for the cold-isolate and latency-model scenarios (bench/wrappers/product-bench/index.ts), on the
+      // product's own storage.
+      worker('sign_floor', signFloorScript, PORTS.signFloor, { bindings }),
+      worker('product_bench', benchScript, PORTS.bench, { bindings, ...productStorage('') }),
     ],
   });
   try {

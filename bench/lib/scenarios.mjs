@@ -40,17 +40,33 @@ const SCENARIOS = [
   },
   {
     id: 'image_get',
-    label: 'image GET, `files` token in the query string (verify + 1 R2 read of the same 20 KB object as r2_read)',
+    label: 'image GET, `files` token in the query string, edge-cache hit (verify + 1 Cache API match, 0 R2)',
     target: 'product',
     // The object was uploaded once in the seed (PUT with an upload_files token); r2_read reads the same key.
     // Measured right after r2_read, so that machine drift during the run does not fall between the two.
     request: (s) => get(`/v1/img/${s.product.imagePath}?access_token=${s.product.filesAccessToken}`),
   },
   {
+    id: 'image_get_cold',
+    label:
+      'image GET, cold edge cache (bench wrapper: every match a miss; verify + 1 R2 read + tee + cache put, as a first reader)',
+    target: 'bench',
+    request: (s) => ({
+      ...get(`/v1/img/${s.product.imagePath}?access_token=${s.product.filesAccessToken}`),
+      headers: { 'x-bench-cache': 'miss' },
+    }),
+  },
+  {
+    id: 'sign_floor',
+    label: 'signing floor: one jose ES256 JWT of the cc claims per request, product key (bench Worker)',
+    target: 'signFloor',
+    request: (s) => post('/oauth2/token', s.product.basic, 'grant_type=client_credentials'),
+  },
+  {
     id: 'kv_read',
-    label: 'baseline: one KV read of the cached client record (bench Worker)',
+    label: 'baseline: one KV read of a copy of the client record, stored without expiry (bench Worker)',
     target: 'storage',
-    request: (s) => get(`/kv/client:${s.product.clientId}`),
+    request: () => get('/kv/bench:kv-baseline'),
   },
   {
     id: 'd1_read',
@@ -166,10 +182,12 @@ const ORDER = [
   'me_client',
   'ceiling_cc',
   'cc',
+  'sign_floor',
   'oidc_cc',
   'jwks',
   'r2_read',
   'image_get',
+  'image_get_cold',
   'wop_refresh',
   'refresh',
   'wop_bearer',
@@ -184,6 +202,37 @@ const ORDER = [
 export const MAIN = ORDER.map((id) => SCENARIOS.find((s) => s.id === id));
 if (MAIN.length !== SCENARIOS.length || MAIN.includes(undefined))
   throw new Error('bench/lib/scenarios.mjs: ORDER must list every scenario once');
+
+/**
+ * Cold isolates and the latency model (issue 17), on the wrapped product (bench/wrappers/product-bench/index.ts), which
+ * counts D1/KV/R2 round trips per request (`roundTrips`). `cold_*`: every request in a cold isolate (fresh env, hence
+ * config and key ring; deny-list snapshot and client copies forgotten). `near_*` / `far_*`: warm, every storage call
+ * delayed as in the latency model. Refresh, code and password must write to D1, so they are in the model but not in
+ * its "no D1" target.
+ */
+const OPS = ['cc', 'me_client', 'me_user', 'image_get', 'introspect', 'jwks', 'refresh'];
+const withHeaders = (sc, headers, id, label) => ({
+  ...sc,
+  id,
+  label,
+  target: 'bench',
+  roundTrips: true,
+  request: (s) => {
+    const r = sc.request(s);
+    return { ...r, headers: { ...r.headers, ...headers } };
+  },
+});
+const byId = (id) => SCENARIOS.find((x) => x.id === id);
+export const EDGE = [
+  ...OPS.filter((id) => id !== 'refresh').map((id) =>
+    withHeaders(byId(id), { 'x-bench-cold': '1' }, `cold_${id}`, `cold isolate: ${id}`),
+  ),
+  ...['near', 'far'].flatMap((colo) =>
+    OPS.map((id) =>
+      withHeaders(byId(id), { 'x-bench-colo': colo }, `${colo}_${id}`, `${colo} colo (latency model), warm: ${id}`),
+    ),
+  ),
+];
 
 /**
  * Growth: the same two product scenarios on two copies of the product in the same workerd, identical but for their
@@ -217,29 +266,37 @@ export const GROWTH = [
   },
 ];
 
-/** The issue's targets: `num / den` must be ≥ min (or ≤ max). */
+/**
+ * The issue's targets (issue 17): `num / den` must be ≥ min (or ≤ max). The verdict is on CPU µs per request (the
+ * denominator's ÷ the numerator's, per round, median); the req/s ratio is reported beside it.
+ */
 export const TARGETS = [
-  { label: 'bearer-verified /v1/me ≥ 0.85× ceiling', num: 'me_client', den: 'ceiling', min: 0.85 },
-  { label: 'client_credentials ≥ 0.7× ceiling', num: 'cc', den: 'ceiling', min: 0.7 },
   { label: 'client_credentials ≥ 1.5× oidc-provider client_credentials', num: 'cc', den: 'oidc_cc', min: 1.5 },
-  { label: 'image GET ≥ 0.9× unauthenticated R2 read', num: 'image_get', den: 'r2_read', min: 0.9 },
-  { label: 'refresh ≥ 2× workers-oauth-provider refresh', num: 'refresh', den: 'wop_refresh', min: 2 },
-  // Not issue targets, reported for reading: the same two ratios against the no-op Worker sent the same request
-  // bytes, i.e. the product's own work only, without what the runtime pays to receive a bearer token or a form.
+  // "cc within 1.25× of the floor": cc's CPU ≤ 1.25 × the floor's, i.e. floor ÷ cc ≥ 0.8.
+  { label: 'client_credentials within 1.25× of the signing floor (≥ 0.8×)', num: 'cc', den: 'sign_floor', min: 0.8 },
+  { label: 'bearer-verified /v1/me ≥ 0.95× jwks', num: 'me_client', den: 'jwks', min: 0.95 },
+  { label: 'jwks ≥ 0.9× ceiling', num: 'jwks', den: 'ceiling', min: 0.9 },
+  { label: 'image GET from the edge cache ≥ 1.2× unauthenticated R2 read', num: 'image_get', den: 'r2_read', min: 1.2 },
   {
-    label: '(for reading) /v1/me ÷ the no-op Worker sent the same request',
-    num: 'me_client',
-    den: 'ceiling_me',
-    info: true,
+    label: 'image GET, cold edge cache ≥ 0.95× unauthenticated R2 read',
+    num: 'image_get_cold',
+    den: 'r2_read',
+    min: 0.95,
   },
+  { label: 'introspection ≥ 0.9× one D1 read', num: 'introspect', den: 'd1_read', min: 0.9 },
+  { label: 'refresh ≥ 2× workers-oauth-provider refresh', num: 'refresh', den: 'wop_refresh', min: 2 },
   {
     label: '(for reading) client_credentials ÷ the no-op Worker sent the same request',
     num: 'cc',
     den: 'ceiling_cc',
     info: true,
   },
-  // Not an issue target, reported for reading: ours introspects a JWT (and reads the deny-list in D1); the peer
-  // only introspects opaque tokens, looked up in its in-memory adapter.
+  {
+    label: '(for reading) signing floor ÷ the no-op Worker sent the same request',
+    num: 'sign_floor',
+    den: 'ceiling_cc',
+    info: true,
+  },
   {
     label: '(for reading) introspection ÷ oidc-provider introspection',
     num: 'introspect',

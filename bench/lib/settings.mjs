@@ -8,6 +8,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
 export const SOAK = process.argv.includes('--soak');
 export const ROUNDS = Math.max(1, num(process.env.BENCH_ROUNDS, 5));
+/** Rounds of the cold-isolate and latency-model scenarios (default min(BENCH_ROUNDS, 3)). */
+export const EDGE_ROUNDS = Math.max(1, num(process.env.BENCH_EDGE_ROUNDS, Math.min(ROUNDS, 3)));
 export const DURATION = num(process.env.BENCH_DURATION, 3);
 export const WARMUP = num(process.env.BENCH_WARMUP, 1);
 export const CONNECTIONS = num(process.env.BENCH_CONNECTIONS, 10);

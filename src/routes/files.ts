@@ -6,6 +6,7 @@
 import { type Context, Hono } from 'hono';
 import { type FileAction, isOwner, mayRead, SCOPES_FOR } from '../files/access';
 import { r2Condition, rangeFromHeaders, servedRange } from '../files/conditional';
+import { type CachedImage, cachedImage, cacheUrl, purgeImage, storeImage } from '../files/edge-cache';
 import { declaredImageType, EXTENSIONS } from '../files/magic';
 import { clientNamespace, IMAGE_ROUTE_PREFIX, imageUrl, objectKey, parseImagePath, pathFromKey } from '../files/paths';
 import {
@@ -110,6 +111,14 @@ filesRoutes.get('/*', bearer('read'), async (c) => {
   const range = rangeFromHeaders(c.req.raw.headers);
   if (range.kind === 'unsatisfiable') return rangeNotSatisfiable();
   const wanted = range.kind === 'range' ? range.range : undefined;
+  // The colo's edge cache first (src/files/edge-cache.ts): a hit answers with no R2 call, the same decisions made.
+  const cacheSeconds = c.get('config').imageEdgeCacheSeconds;
+  const edgeUrl = cacheSeconds > 0 ? cacheUrl(c.get('config').issuer, key) : null;
+  if (edgeUrl) {
+    const hit = await cachedImage(edgeUrl, wanted ? (c.req.header('Range') ?? null) : null);
+    const answer = hit && (await fromEdgeCache(c, hit, claims, pre, wanted));
+    if (answer) return answer;
+  }
   let result = await readImage(c.env.FILES, key, { onlyIf: r2Condition(pre), range: wanted });
   if (result.kind === 'missing') throw notFound();
   // The range lies beyond the end of an object in the token's own client namespace, i.e. one it may read.
@@ -152,8 +161,70 @@ filesRoutes.get('/*', bearer('read'), async (c) => {
     await object.body.cancel();
     return new Response(null, { status, headers });
   }
+  if (edgeUrl && status === 200 && pre.ifMatch === null && pre.ifNoneMatch === null) {
+    // A whole object read: keep a copy in the colo's cache for the next reader, after the response is sent.
+    const ctx = executionContext(c);
+    if (ctx) {
+      const [toClient, toCache] = object.body.tee();
+      ctx.waitUntil(storeImage(edgeUrl, object, ownership, toCache, cacheSeconds));
+      return new Response(toClient, { status, headers });
+    }
+  }
   return new Response(object.body, { status, headers });
 });
+
+/**
+ * The answer from a cached copy, decided exactly as from R2: ownership (404 when not the token's to read),
+ * RFC 9110 §13.2.2 preconditions on the cached ETag and upload time (304 / 412), the range the cache served (206).
+ * Null when the cache's answer is not the one asked for (then the route reads R2, which decides every case).
+ */
+async function fromEdgeCache(
+  c: Ctx,
+  hit: CachedImage,
+  claims: AccessTokenClaims,
+  pre: Preconditions,
+  wanted: R2Range | undefined,
+): Promise<Response | null> {
+  const served = wanted ? servedRange(wanted, hit.size) : null;
+  if (served && (hit.served?.offset !== served.offset || hit.served.length !== served.length)) {
+    await hit.body.cancel();
+    return null;
+  }
+  if (!hit.ownership || !mayRead(hit.ownership, claims)) {
+    await hit.body.cancel();
+    throw notFound();
+  }
+  const outcome = evaluatePreconditions(pre, hit, c.req.method);
+  const headers = new Headers(SERVE_HEADERS);
+  headers.set('ETag', hit.httpEtag);
+  headers.set('Last-Modified', hit.uploaded.toUTCString());
+  if (outcome !== 'proceed') {
+    await hit.body.cancel();
+    if (outcome === 'failed') throw preconditionFailed(); // §15.5.13
+    return new Response(null, { status: 304, headers }); // §15.4.5
+  }
+  headers.set('Content-Type', hit.contentType);
+  let status = 200;
+  if (served) {
+    headers.set('Content-Range', `bytes ${served.offset}-${served.offset + served.length - 1}/${hit.size}`);
+    status = 206;
+  }
+  headers.set('Content-Length', String(served ? served.length : hit.size));
+  if (c.req.method === 'HEAD') {
+    await hit.body.cancel();
+    return new Response(null, { status, headers });
+  }
+  return new Response(hit.body, { status, headers });
+}
+
+/** The request's ExecutionContext, or null where there is none (app.request in a unit test). */
+function executionContext(c: Ctx): { waitUntil(p: Promise<unknown>): void } | null {
+  try {
+    return c.executionCtx;
+  } catch {
+    return null;
+  }
+}
 
 function rangeNotSatisfiable(): Response {
   // RFC 9110 §15.5.17. The size is not known without a second read, so Content-Range is left out.
@@ -230,6 +301,7 @@ filesRoutes.delete('/*', bearer('delete'), async (c) => {
   // atomic: only the owner can replace the image in between, and such a replacement would be deleted (docs/files.md).
   if (evaluatePreconditions(pre, existing, 'DELETE') !== 'proceed') throw preconditionFailed();
   await deleteImage(c.env.FILES, key);
+  await purgeEdgeCopy(c, key);
   c.header('Cache-Control', 'no-store');
   return c.body(null, 204);
 });
@@ -253,6 +325,12 @@ async function writeExpectation(
   }
   if (evaluatePreconditions(pre, existing, 'PUT') !== 'proceed') throw preconditionFailed();
   return existing ? { etag: existing.etag } : 'absent';
+}
+
+/** This colo's cached copy goes before the write or delete is acknowledged (other colos: max-age, edge-cache.ts). */
+function purgeEdgeCopy(c: Ctx, key: string): Promise<void> {
+  const config = c.get('config');
+  return config.imageEdgeCacheSeconds > 0 ? purgeImage(cacheUrl(config.issuer, key)) : Promise.resolve();
 }
 
 function overwriteRefused(): OAuthError {
@@ -297,6 +375,7 @@ async function stored(
     });
   }
   const object = result.object;
+  await purgeEdgeCopy(c, key);
   const url = imageUrl(c.get('config').issuer, path);
   c.header('Location', url);
   c.header('Cache-Control', 'no-store');

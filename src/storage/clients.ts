@@ -346,3 +346,8 @@ export async function listClientsByOwner(db: D1Database, ownerUserId: string): P
     .all<ClientRow>();
   return results.map(fromRow);
 }
+
+/** Bench hook (bench/wrappers/product-bench/index.ts, cold-isolate scenarios): forget this isolate's copies, as a new isolate. */
+export function forgetClientsInIsolate(): void {
+  memory.clear();
+}

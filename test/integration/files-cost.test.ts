@@ -1,6 +1,8 @@
 /**
- * Round trips of one image GET, counted on the real bindings: exactly one R2 call and no D1 or KV call
- * once the isolate is warm (the deny-list snapshot loads at most once per 30 s per isolate).
+ * Round trips of one image GET from R2, counted on the real bindings: exactly one R2 call and no D1 or KV call
+ * once the isolate is warm (the deny-list snapshot loads at most once per 30 s per isolate). Measured with the edge
+ * cache off (IMAGE_EDGE_CACHE_SECONDS=0), which is also every cache miss; the cached path (0 R2 calls) is
+ * test/integration/files-edge-cache.test.ts.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
@@ -33,7 +35,11 @@ const wrapped: Record<Counted, object> = {
 };
 const countingEnv = new Proxy(env, {
   get: (target, prop) =>
-    typeof prop === 'string' && prop in wrapped ? wrapped[prop as Counted] : Reflect.get(target, prop),
+    prop === 'IMAGE_EDGE_CACHE_SECONDS'
+      ? '0'
+      : typeof prop === 'string' && prop in wrapped
+        ? wrapped[prop as Counted]
+        : Reflect.get(target, prop),
 }) as Env;
 
 async function fetchCounted(path: string, init?: RequestInit): Promise<Response> {
@@ -62,7 +68,7 @@ beforeEach(() => {
   for (const k of Object.keys(calls) as Counted[]) calls[k] = [];
 });
 
-describe('image GET cost in steady state', () => {
+describe('image GET cost in steady state, edge cache off', () => {
   it('is exactly one R2 get and no D1 or KV call', async () => {
     const res = await fetchCounted(`/v1/img/cost/a.png?access_token=${token}`);
     expect(res.status).toBe(200);

@@ -254,18 +254,25 @@ describe('round trips per operation (DESIGN.md budget)', () => {
     expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.batch(5)']);
   });
 
-  it('image GET with a files token in the URL: 0 D1, 0 KV, exactly 1 R2 in steady state', async () => {
+  it('image GET with a files token in the URL: 0 D1, 0 KV, 1 R2 on an edge-cache miss, 0 R2 on a hit', async () => {
     const client = await seedClient();
     const bytes = png(4000);
     await uploaded('rt/a.png', bytes, await clientToken(client, 'upload_files'));
     const files = await clientToken(client, 'files');
     const get = () => fetchApp(`/v1/img/rt/a.png?access_token=${files}`);
-    await (await get()).arrayBuffer(); // warm: the deny-list snapshot may load once per 30 s per isolate
+    // Warm the isolate (the deny-list snapshot may load once per 30 s) on another object, so rt/a.png is still a miss.
+    await uploaded('rt/warm.png', bytes, await clientToken(client, 'upload_files'));
+    await (await fetchApp(`/v1/img/rt/warm.png?access_token=${files}`)).arrayBuffer();
     reset();
-    const res = await get();
-    expect(res.status).toBe(200);
-    expect(await bytesOf(res)).toEqual(bytes);
-    expectBudget({ d1: 0, kvMax: 0, r2: 1 }, 'image GET');
+    const miss = await get();
+    expect(miss.status).toBe(200);
+    expect(await bytesOf(miss)).toEqual(bytes);
+    expectBudget({ d1: 0, kvMax: 0, r2: 1 }, 'image GET, edge-cache miss');
     expect(counts.calls).toEqual(['R2.get']);
+    reset();
+    const hit = await get();
+    expect(hit.status).toBe(200);
+    expect(await bytesOf(hit)).toEqual(bytes);
+    expectBudget({ d1: 0, kvMax: 0, r2: 0 }, 'image GET, edge-cache hit');
   });
 });

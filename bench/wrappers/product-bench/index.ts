@@ -1,0 +1,131 @@
+/**
+ * Bench-only wrapper of the product Worker (never in the product bundle): the very same app, with its D1, KV and R2
+ * bindings wrapped to count round trips and, on request, delay each call as a near or far colo would.
+ *
+ * Per-request controls (request headers, set by the bench scenario):
+ * - `x-bench-cold: 1` — a cold isolate, as close as one workerd isolate allows: a fresh env object (so a fresh
+ *   validated Config, hence an empty key-ring cache and a new key object, so the verified-token cache misses too),
+ *   the deny-list snapshot and the in-isolate client copies forgotten. What is NOT redone: module evaluation and JIT
+ *   warm-up (Miniflare cannot start a new isolate per request on a live socket; a new Miniflare per request would
+ *   measure workerd's start, not ours).
+ * - `x-bench-colo: near|far` — every D1/KV/R2 call waits the model's delay for that colo (LATENCY below) before
+ *   it runs: wall-clock only, no CPU.
+ * - `x-bench-cache: miss` — the image edge cache answers every match with a miss (a cold colo cache); puts still run.
+ * `GET /__bench/counts` answers the totals so far: { requests, d1, kv, r2 } (the bench reads it around a window).
+ */
+import worker from '../../../src/index';
+import { forgetClientsInIsolate } from '../../../src/storage/clients';
+import { resetRevocationSnapshot } from '../../../src/storage/revocations';
+
+/**
+ * ms per call. Near: the storage is in or next to the colo; far: an isolate on another continent from the D1 primary
+ * and the R2 bucket's region (KV reads stay local: KV caches hot keys in every colo). Sources and reasoning:
+ * docs/benchmarks.md, "Latency model".
+ */
+const LATENCY: Record<string, { d1: number; kv: number; r2: number }> = {
+  near: { d1: 5, kv: 1, r2: 10 },
+  far: { d1: 150, kv: 5, r2: 120 },
+};
+
+const totals = { requests: 0, d1: 0, kv: 0, r2: 0 };
+const D1_TERMINALS = new Set(['first', 'run', 'all', 'raw']);
+
+type Kind = 'd1' | 'kv' | 'r2';
+/** ±20 % jitter, so p99 is not p50. */
+const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms * (0.8 + 0.4 * Math.random()))) : null);
+
+function around(kind: Kind, delay: number, call: () => unknown): unknown {
+  totals[kind]++;
+  const wait = sleep(delay);
+  return wait ? wait.then(call) : call();
+}
+
+function wrapStatement(stmt: D1PreparedStatement, delay: number): D1PreparedStatement {
+  return new Proxy(stmt, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== 'function') return value;
+      if (prop === 'bind') return (...args: unknown[]) => wrapStatement(value.apply(target, args), delay);
+      if (D1_TERMINALS.has(String(prop)))
+        return (...args: unknown[]) => around('d1', delay, () => value.apply(target, args));
+      return value.bind(target);
+    },
+  });
+}
+
+const unwrapped = new WeakMap<object, D1PreparedStatement>();
+
+function wrapEnv(env: Env, colo: string | null): Env {
+  const l = (colo && LATENCY[colo]) || { d1: 0, kv: 0, r2: 0 };
+  const db = new Proxy(env.DB, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== 'function') return value;
+      if (prop === 'prepare')
+        return (sql: string) => {
+          const raw = value.call(target, sql) as D1PreparedStatement;
+          const wrapped = wrapStatement(raw, l.d1);
+          unwrapped.set(wrapped, raw);
+          return wrapped;
+        };
+      if (prop === 'batch')
+        return (stmts: D1PreparedStatement[]) =>
+          around('d1', l.d1, () =>
+            value.call(
+              target,
+              stmts.map((s) => unwrapped.get(s) ?? s),
+            ),
+          );
+      if (prop === 'exec') return (...args: unknown[]) => around('d1', l.d1, () => value.apply(target, args));
+      return value.bind(target);
+    },
+  });
+  const counted = <T extends object>(binding: T, kind: Kind, delay: number): T =>
+    new Proxy(binding, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => around(kind, delay, () => value.apply(target, args));
+      },
+    });
+  const kv = counted(env.CACHE, 'kv', l.kv);
+  const files = counted(env.FILES, 'r2', l.r2);
+  return new Proxy(env, {
+    get(target, prop) {
+      if (prop === 'DB') return db;
+      if (prop === 'CACHE') return kv;
+      if (prop === 'FILES') return files;
+      return Reflect.get(target, prop);
+    },
+  });
+}
+
+/** Warm requests reuse one wrapped env per colo, so the product's per-env caches (config, key ring) stay warm. */
+const warmEnvs = new Map<string, Env>();
+
+// The image edge cache's miss mode: every scenario's requests carry the same headers, and scenarios run one at a time.
+let forceMiss = false;
+const edge = caches.default;
+const realMatch = edge.match.bind(edge);
+edge.match = ((request: RequestInfo, options?: CacheQueryOptions) =>
+  forceMiss ? Promise.resolve(undefined) : realMatch(request, options)) as Cache['match'];
+
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    if (new URL(request.url).pathname === '/__bench/counts') return Response.json(totals);
+    totals.requests++;
+    const colo = request.headers.get('x-bench-colo');
+    forceMiss = request.headers.get('x-bench-cache') === 'miss';
+    let wrapped: Env;
+    if (request.headers.get('x-bench-cold') === '1') {
+      resetRevocationSnapshot();
+      forgetClientsInIsolate();
+      wrapped = wrapEnv(env, colo);
+    } else {
+      const key = colo ?? '';
+      wrapped = warmEnvs.get(key) ?? wrapEnv(env, colo);
+      warmEnvs.set(key, wrapped);
+    }
+    return worker.fetch(request, wrapped, ctx);
+  },
+} satisfies ExportedHandler<Env>;
