@@ -65,6 +65,7 @@ export default defineConfig(async () => {
         'test/security/**/*.test.ts',
         'test/resource-server/**/*.test.ts',
         'test/service-binding/**/*.test.ts',
+        'test/mcp-server/**/*.test.ts',
       ],
       setupFiles: ['./test/setup.ts'],
       testTimeout: 30_000,
