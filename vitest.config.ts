@@ -79,6 +79,7 @@ export default defineConfig(async () => {
         'test/resource-server/**/*.test.ts',
         'test/service-binding/**/*.test.ts',
         'test/oidc/**/*.test.ts',
+        'test/mcp-server/**/*.test.ts',
       ],
       setupFiles: ['./test/setup.ts'],
       testTimeout: 30_000,

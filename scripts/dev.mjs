@@ -6,6 +6,7 @@
 // 4. seeds a demo confidential client and a demo user through the admin API (idempotent: the same credentials on
 //    every run), writes demo-credentials.json (git-ignored) and prints the address and the credentials.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   applyMigrations,
   DEMO_CLIENT_ID,
@@ -14,7 +15,9 @@ import {
   root,
   seedDemo,
   seedOperatorCredentials,
+  seedResource,
   waitUntilUp,
+  wrangler,
   wranglerEnv,
 } from './local.mjs';
 
@@ -34,13 +37,53 @@ const child = spawn(process.execPath, [...devArgs(port, origin), '--show-interac
   stdio: 'inherit',
   env: wranglerEnv(),
 });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code) => process.exit(code ?? 0));
+// Issue 14 part 3: the example MCP server (examples/mcp-server) beside it, on MCP_PORT (8788), bound to this
+// server's TokenVerifier through wrangler's local dev registry and sharing its R2 state (--persist-to). A second
+// wrangler process: in one `wrangler dev -c a -c b` only the first Worker listens on a port. The link secret is
+// fresh on every start (links live 5 minutes anyway).
+const mcpPort = Number(process.env.MCP_PORT ?? 8788);
+const mcpOrigin = `http://localhost:${mcpPort}`;
+let mcp = null;
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    child.kill(sig);
+    mcp?.kill(sig);
+  });
+child.on('exit', (code) => {
+  mcp?.kill('SIGTERM');
+  process.exit(code ?? 0);
+});
 
 await waitUntilUp(origin, { failed: () => child.exitCode !== null });
+// Started once the product listens: two wrangler processes starting at the same instant can pick the same local
+// socket for their entrypoints ("bind(): Address already in use").
+mcp = spawn(
+  process.execPath,
+  [
+    wrangler,
+    'dev',
+    '-c',
+    'examples/mcp-server/wrangler.toml',
+    '--port',
+    String(mcpPort),
+    '--persist-to',
+    '.wrangler/state',
+    '--var',
+    `RESOURCE:${mcpOrigin}/mcp`,
+    '--var',
+    `LINK_SECRET:${randomBytes(32).toString('base64url')}`,
+    '--show-interactive-dev-session=false',
+  ],
+  { cwd: root, stdio: 'inherit', env: wranglerEnv() },
+);
 let creds;
 try {
   creds = await seedDemo(origin, secrets.ADMIN_TOKEN);
+  await seedResource(origin, secrets.ADMIN_TOKEN, {
+    resource: `${mcpOrigin}/mcp`,
+    name: 'Images (example MCP server)',
+    scopes: ['files', 'upload_files'],
+  });
 } catch (err) {
   console.error(String(err?.message ?? err));
   child.kill('SIGTERM');
@@ -61,6 +104,12 @@ Local OAuth server: ${origin}
   admin_token           in demo-credentials.json (npm run admin -- --help)
   initial_access_token  in demo-credentials.json (POST ${origin}/oauth2/register)
 (also in demo-credentials.json)
+
+MCP server (examples/mcp-server): ${mcpOrigin}/mcp
+  metadata   ${mcpOrigin}/.well-known/oauth-protected-resource/mcp
+  tools      list_images, get_image_link (scope files), upload_image (scope upload_files)
+  a registered resource: an MCP client (MCP Inspector, Claude Code, VS Code) given this URL discovers this server,
+  registers itself and signs you in (open registration is on locally; see examples/mcp-server/README.md)
 
 Try:
   curl -u ${creds.client_id}:${creds.client_secret} ${origin}/oauth2/token -d grant_type=client_credentials

@@ -320,3 +320,13 @@ export async function startLocalWorker() {
   }
   return { origin, secrets, creds, stop, dir };
 }
+
+/**
+ * Registers a resource server (issue 13) through the admin API, idempotently (409 = already registered): `npm start`
+ * registers the example MCP server, so tokens asked with resource=<its URL> carry that audience.
+ */
+export async function seedResource(origin, adminToken, { resource, name, scopes }) {
+  const r = await adminApi(origin, adminToken)('POST', '/resources', { resource, name, scopes });
+  if (r.status !== 201 && r.status !== 409)
+    throw new Error(`registering the resource ${resource} failed: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+}
