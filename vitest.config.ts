@@ -15,6 +15,9 @@ process.env.WRANGLER_LOG ??= 'warn';
 const DELIBERATE_DISCONNECTS = [
   /^exception = \S+: disconnected: (reader canceled|fixed-length pipe ended prematurely|read end of pipe was aborted)/,
   /^uncaught exception; .*(client went away|Network connection lost)/,
+  // Vite's note that a dependency's published source map names files it did not publish (the MCP SDK, openid-client,
+  // oauth4webapi): nothing of ours and nothing to act on.
+  /^Sourcemap for "[^"]*\/node_modules\/[^"]*" points to missing source files/,
 ];
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream);
