@@ -33,7 +33,8 @@ export async function authenticateAccessToken(
     await getKeyRing(env, { kid: verifiedKid(token) ?? peekKid(token) }),
     token,
   );
-  const revoked = revocation === 'now' ? await isRevokedNow(env.DB, claims) : await isRevokedCached(env.DB, claims);
+  const revoked =
+    revocation === 'now' ? await isRevokedNow(env.DB, claims) : await isRevokedCached(env.DB, env.CACHE, claims);
   if (revoked) throw bearerError('invalid_token', 'The access token has been revoked.');
   return claims;
 }

@@ -15,7 +15,7 @@
  */
 import worker from '../../../src/index';
 import { forgetClientsInIsolate } from '../../../src/storage/clients';
-import { resetRevocationSnapshot } from '../../../src/storage/revocations';
+import { forgetRevocationSnapshotInIsolate } from '../../../src/storage/revocations';
 
 /**
  * ms per call. Near: the storage is in or next to the colo; far: an isolate on another continent from the D1 primary
@@ -118,7 +118,7 @@ export default {
     forceMiss = request.headers.get('x-bench-cache') === 'miss';
     let wrapped: Env;
     if (request.headers.get('x-bench-cold') === '1') {
-      resetRevocationSnapshot();
+      forgetRevocationSnapshotInIsolate();
       forgetClientsInIsolate();
       wrapped = wrapEnv(env, colo);
     } else {
