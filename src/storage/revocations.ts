@@ -8,7 +8,7 @@
  */
 import { clock, nowSeconds } from '../lib/clock';
 import { type AccessTokenClaims, CLOCK_TOLERANCE } from '../oauth/access-token-claims';
-import { dropStampedCopy, readStampedCopy, writeStampedCopy } from './stamped-copy';
+import { dropStampedCopy, freshCopy, type RawCopy, readStampedCopy, writeStampedCopy } from './stamped-copy';
 
 /** KV key of the deny-list copy: the live rows as `[kind, value, created_at, expires_at]` (docs/storage-schema.md). */
 export const REVOCATIONS_COPY_KEY = 'revocations:live';
@@ -139,8 +139,13 @@ function covers(s: Pick<Snapshot, 'jti' | 'family' | 'client' | 'user'>, claims:
  * read), which rewrites the copy. `loadedAt` is the D1 read's start either way: the snapshot expires
  * SNAPSHOT_SECONDS after it, wherever it came from.
  */
-async function load(db: D1Database, kv: KVNamespace, fromD1: boolean): Promise<Snapshot> {
-  const copy = fromD1 ? null : await readStampedCopy<Row[]>(kv, REVOCATIONS_COPY_KEY, SNAPSHOT_SECONDS * 1000);
+async function load(db: D1Database, kv: KVNamespace, fromD1: boolean, prefetched?: RawCopy): Promise<Snapshot> {
+  const maxAge = SNAPSHOT_SECONDS * 1000;
+  const copy = fromD1
+    ? null
+    : prefetched !== undefined
+      ? freshCopy<Row[]>(prefetched, maxAge)
+      : await readStampedCopy<Row[]>(kv, REVOCATIONS_COPY_KEY, maxAge);
   if (copy) return snapshotOf(copy.at, copy.value);
   const at = clock.now();
   const rows = await db
@@ -172,13 +177,18 @@ function add(
  * Whether a verified token is revoked, from the in-isolate snapshot (one KV or D1 read per 30 s per isolate).
  * A failed KV read falls back to D1 (stamped-copy.ts); a failed D1 read keeps the last good snapshot.
  */
-export async function isRevokedCached(db: D1Database, kv: KVNamespace, claims: AccessTokenClaims): Promise<boolean> {
-  if (!snapshot || clock.now() - snapshot.loadedAt >= SNAPSHOT_SECONDS * 1000) {
+export async function isRevokedCached(
+  db: D1Database,
+  kv: KVNamespace,
+  claims: AccessTokenClaims,
+  prefetched?: RawCopy,
+): Promise<boolean> {
+  if (snapshotDue()) {
     // Each request loads for itself: an in-flight D1 call belongs to the request that started it, and
     // awaiting it from another request makes workerd fail that request ("Cannot perform I/O on behalf of a
     // different request"). At most the requests of the same instant load twice, once per SNAPSHOT_SECONDS.
     try {
-      snapshot = await load(db, kv, nextFromD1);
+      snapshot = await load(db, kv, nextFromD1, prefetched);
       nextFromD1 = false;
     } catch (err) {
       // Issue 16: D1 unavailable keeps the last good copy and retries after SNAPSHOT_RETRY_SECONDS
@@ -190,7 +200,16 @@ export async function isRevokedCached(db: D1Database, kv: KVNamespace, claims: A
       );
     }
   }
-  return covers(snapshot, claims);
+  return covers(snapshot!, claims); // loaded above, or the load threw
+}
+
+function snapshotDue(): boolean {
+  return !snapshot || clock.now() - snapshot.loadedAt >= SNAPSHOT_SECONDS * 1000;
+}
+
+/** Whether the next isRevokedCached would read the KV copy (none or due, not forced to D1): lets a caller prefetch it. */
+export function snapshotWantsCopy(): boolean {
+  return !nextFromD1 && snapshotDue();
 }
 
 /** Whether a verified token is revoked, read from D1 now (introspection: honoured at once). */

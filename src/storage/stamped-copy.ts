@@ -24,22 +24,44 @@ const MAX_SKEW_MS = 5_000;
 /** KV's minimum expirationTtl; readers check the stamp, the TTL only stops a dead copy from lingering. */
 const COPY_TTL_SECONDS = 60;
 
+/** A copy as read from KV, before its stamp is checked: what `readStampedCopies` hands to each cache. */
+export type RawCopy = unknown;
+
 /** The copy under `key` if one younger than `maxAgeMs` exists, with its stamp (never later than now); else null. */
 export async function readStampedCopy<T>(
   kv: KVNamespace,
   key: string,
   maxAgeMs: number,
 ): Promise<{ at: number; value: T } | null> {
-  let copy: Stamped<T> | null;
+  let copy: RawCopy;
   try {
-    copy = await kv.get<Stamped<T>>(key, 'json');
+    copy = await kv.get(key, 'json');
   } catch (err) {
     return warn('stamped_copy_read_failed', key, err);
   }
-  if (!copy || typeof copy.at !== 'number' || copy.value === undefined) return null;
+  return freshCopy<T>(copy, maxAgeMs);
+}
+
+/**
+ * Several copies in one KV round trip (a bulk get: one request to KV, each key billed as a read), for a cold
+ * isolate's bearer check that needs both the ring and the deny-list. A failed read is a miss for every key.
+ */
+export async function readStampedCopies(kv: KVNamespace, keys: string[]): Promise<Map<string, RawCopy>> {
+  try {
+    return (await kv.get(keys, 'json')) as Map<string, RawCopy>;
+  } catch (err) {
+    warn('stamped_copy_read_failed', keys.join(','), err);
+    return new Map(keys.map((k) => [k, null]));
+  }
+}
+
+/** `copy` (as read from KV) if it is a stamped copy younger than `maxAgeMs`, its stamp never later than now; else null. */
+export function freshCopy<T>(copy: RawCopy, maxAgeMs: number): { at: number; value: T } | null {
+  const c = copy as Partial<Stamped<T>> | null;
+  if (!c || typeof c.at !== 'number' || c.value === undefined) return null;
   const now = clock.now();
-  if (copy.at > now + MAX_SKEW_MS || now - copy.at >= maxAgeMs) return null;
-  return { at: Math.min(copy.at, now), value: copy.value };
+  if (c.at > now + MAX_SKEW_MS || now - c.at >= maxAgeMs) return null;
+  return { at: Math.min(c.at, now), value: c.value };
 }
 
 /** Stores `value`, read from D1 at `at` (clock.now() taken before the read began). */

@@ -8,7 +8,7 @@ import { type Config, getConfig, type SigningAlg, type SigningJwk } from '../con
 import { clock, nowSeconds } from '../lib/clock';
 import { openJson } from '../lib/key-encryption';
 import { KEY_RING_COPY_KEY, loadLiveKeys, type SigningKeyRow } from '../storage/signing-keys';
-import { readStampedCopy, writeStampedCopy } from '../storage/stamped-copy';
+import { freshCopy, type RawCopy, readStampedCopy, writeStampedCopy } from '../storage/stamped-copy';
 
 export interface RingKey {
   kid: string;
@@ -85,10 +85,17 @@ const rings = new WeakMap<Config, CachedRing>();
  * keys read from D1 longer ago than without KV, which is what PUBLISH_DELAY_SECONDS and a demoted key's
  * verify_until already allow for (src/services/key-rotation.ts, docs/security.md "Key rotation").
  */
-async function liveRows(env: Env, fromD1: boolean): Promise<{ rows: SigningKeyRow[]; at: number }> {
+async function liveRows(
+  env: Env,
+  fromD1: boolean,
+  prefetched?: RawCopy,
+): Promise<{ rows: SigningKeyRow[]; at: number }> {
+  const maxAge = KEY_REFRESH_SECONDS * 1000;
   const copy = fromD1
     ? null
-    : await readStampedCopy<SigningKeyRow[]>(env.CACHE, KEY_RING_COPY_KEY, KEY_REFRESH_SECONDS * 1000);
+    : prefetched !== undefined
+      ? freshCopy<SigningKeyRow[]>(prefetched, maxAge)
+      : await readStampedCopy<SigningKeyRow[]>(env.CACHE, KEY_RING_COPY_KEY, maxAge);
   if (copy) {
     // A 'previous' key past its verify_until leaves the ring as a fresh D1 read would leave it out.
     const now = nowSeconds();
@@ -110,11 +117,12 @@ async function loadRing(
   config: Config,
   fallback: KeyRing | null,
   fromD1: boolean,
+  prefetched?: RawCopy,
 ): Promise<{ ring: KeyRing; at: number }> {
   let rows: SigningKeyRow[];
   let at: number;
   try {
-    ({ rows, at } = await liveRows(env, fromD1));
+    ({ rows, at } = await liveRows(env, fromD1, prefetched));
   } catch (err) {
     // Storage trouble must not stop token verification: keep the last ring. With none (a cold isolate), fail (503):
     // the bootstrap SIGNING_KEYS may be long rotated out, and signing with it would mint tokens no one accepts
@@ -193,7 +201,7 @@ async function ringWithSigner(row: SigningKeyRow, priv: SigningJwk): Promise<Key
  * The cache holds the loaded ring, never an in-flight load: workerd does not let one request wait on I/O started
  * by another (the waiter can hang if the first request ends), so concurrent requests of a stale isolate each read.
  */
-export async function getKeyRing(env: Env, options: { kid?: string } = {}): Promise<KeyRing> {
+export async function getKeyRing(env: Env, options: { kid?: string; prefetched?: RawCopy } = {}): Promise<KeyRing> {
   const config = getConfig(env);
   const now = clock.now();
   let entry = rings.get(config);
@@ -201,7 +209,7 @@ export async function getKeyRing(env: Env, options: { kid?: string } = {}): Prom
     entry = { ring: null, loadedAt: -Infinity, fromD1: false, unknownKidAt: -Infinity, error: null };
     rings.set(config, entry);
   }
-  if (now - entry.loadedAt >= KEY_REFRESH_SECONDS * 1000) await reload(env, config, entry, now);
+  if (now - entry.loadedAt >= KEY_REFRESH_SECONDS * 1000) await reload(env, config, entry, now, options.prefetched);
   else if (!entry.ring) throw entry.error;
   const ring = entry.ring!;
   if (options.kid && !ring.verify.has(options.kid) && now - entry.unknownKidAt >= KEY_REFRESH_SECONDS * 1000) {
@@ -213,9 +221,9 @@ export async function getKeyRing(env: Env, options: { kid?: string } = {}): Prom
 }
 
 /** Loads into `entry`. A failed load (e.g. an undecryptable key) keeps the last ring and is retried after RETRY_SECONDS, not per request. */
-async function reload(env: Env, config: Config, entry: CachedRing, now: number): Promise<void> {
+async function reload(env: Env, config: Config, entry: CachedRing, now: number, prefetched?: RawCopy): Promise<void> {
   try {
-    const { ring, at } = await loadRing(env, config, entry.ring, entry.fromD1);
+    const { ring, at } = await loadRing(env, config, entry.ring, entry.fromD1, prefetched);
     entry.ring = ring;
     entry.loadedAt = at;
     entry.fromD1 = false;
@@ -231,6 +239,12 @@ async function reload(env: Env, config: Config, entry: CachedRing, now: number):
 }
 
 const RETRY_SECONDS = 5;
+
+/** Whether the next getKeyRing would read the KV copy (cold or due, not forced to D1): lets a caller prefetch it. */
+export function keyRingWantsCopy(env: Env): boolean {
+  const entry = rings.get(getConfig(env));
+  return !entry || (!entry.fromD1 && clock.now() - entry.loadedAt >= KEY_REFRESH_SECONDS * 1000);
+}
 
 /** After a key change (rotation), and for tests: forget this isolate's ring; the next call reads D1, not KV. */
 export function resetKeyRing(env: Env): void {
