@@ -83,7 +83,7 @@ const rings = new WeakMap<Config, CachedRing>();
  * makes no D1 round trip), else from D1 (one read), which refreshes the copy. `at` is when the rows were read from
  * D1 (the copy's stamp), from which the isolate keeps them at most KEY_REFRESH_SECONDS: so a ring never signs with
  * keys read from D1 longer ago than without KV, which is what PUBLISH_DELAY_SECONDS and a demoted key's
- * verify_until already allow for (src/services/key-rotation.ts, docs/security.md "Key rotation").
+ * verify_until already allow for (src/services/key-rotation.ts, docs/operations.md "Signing keys").
  */
 async function liveRows(
   env: Env,

@@ -127,6 +127,11 @@ describe('a cold isolate (issue 17)', () => {
     const after = await expectTokens(await cc(coldIsolate(), client));
     expect(claimsOf(after.access_token).kid).toBe(promoted.step === 'promoted' ? promoted.kid : '');
     expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.all']); // the copy was gone: D1
+    // The new copy holds the rows as D1 does: the private halves sealed, no private JWK member in clear.
+    const copy = await env.CACHE.get(KEY_RING_COPY_KEY);
+    expect(copy).toContain(promoted.step === 'promoted' ? promoted.kid : '-');
+    expect(copy).toContain('private_jwk_enc');
+    expect(copy).not.toMatch(/\\?"(d|p|q|dp|dq|qi)\\?":/);
     await expectMe(await me(coldIsolate(), after.access_token), 200);
   });
 
