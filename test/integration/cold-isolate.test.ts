@@ -111,6 +111,20 @@ describe('a cold isolate (issue 17)', () => {
     expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.all']); // the ring, from D1 again
   });
 
+  it('ignores a copy stamped more than 5 s in the future (a bad clock), and one that is not a stamped copy', async () => {
+    const client = await seedClient();
+    await warmCopies(client);
+    const copy = (await env.CACHE.get<{ at: number; value: unknown }>(KEY_RING_COPY_KEY, 'json'))!;
+    await env.CACHE.put(KEY_RING_COPY_KEY, JSON.stringify({ ...copy, at: clock.now() + 6_000 }));
+    await expectTokens(await cc(coldIsolate(), client));
+    expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.all']);
+    await env.CACHE.put(KEY_RING_COPY_KEY, JSON.stringify(copy.value)); // the bare rows, no stamp
+    await expectTokens(await cc(coldIsolate(), client));
+    expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.all']);
+    await expectTokens(await cc(coldIsolate(), client)); // the D1 read rewrote a good copy
+    expect(counts).toMatchObject({ d1: 0 });
+  });
+
   it('signs with the promoted key right after a rotation: rotation drops the ring copy', async () => {
     const client = await seedClient();
     const before = claimsOf(await warmCopies(client)).kid;
