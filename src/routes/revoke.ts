@@ -45,7 +45,7 @@ revokeRoutes.post('/', async (c) => {
     const claims = await authenticateAccessToken(c.env, token).catch(refusedAsNull);
     if (claims && claims.client_id === client.id) {
       await Promise.all([
-        revoke(db, 'jti', claims.jti, claims.exp),
+        revoke(db, 'jti', claims.jti, claims.exp, c.env.CACHE),
         audit(db, 'token_revoked', {
           actor: client.id,
           subject: claims.sub,

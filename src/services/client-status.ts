@@ -7,7 +7,7 @@ import { getConfig } from '../config';
 import { nowSeconds } from '../lib/clock';
 import { auditStatement } from '../storage/audit';
 import { type Client, clientFromRow, invalidateClient } from '../storage/clients';
-import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
+import { revocationsChanged, revokeTokensOfStatement } from '../storage/revocations';
 
 /** Sets the status; returns the updated client, or null when there is none. */
 export async function setClientStatus(
@@ -26,7 +26,7 @@ export async function setClientStatus(
     auditStatement(db, 'client_updated', { actor: 'admin', subject: clientId, detail: { status }, requestId }),
   );
   const results = await db.batch(stmts);
-  resetRevocationSnapshot();
+  await revocationsChanged(env.CACHE);
   await invalidateClient(env.CACHE, clientId);
   const row = results[results.length - 2].results[0];
   return row ? clientFromRow(row) : null;
@@ -35,5 +35,5 @@ export async function setClientStatus(
 /** Deny-lists a client's tokens before another change disables it (the admin PATCH with "status": "disabled"). */
 export async function revokeClientTokens(env: Env, clientId: string): Promise<void> {
   await revokeTokensOfStatement(env.DB, 'client', clientId, getConfig(env).accessTokenTtl).run();
-  resetRevocationSnapshot();
+  await revocationsChanged(env.CACHE);
 }

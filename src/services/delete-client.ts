@@ -11,7 +11,7 @@
 import { getConfig } from '../config';
 import { auditStatement } from '../storage/audit';
 import { invalidateClient } from '../storage/clients';
-import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
+import { revocationsChanged, revokeTokensOfStatement } from '../storage/revocations';
 
 export interface DeleteClientAudit {
   /** Who deleted it: "admin", "registration" or the owner's user id. */
@@ -37,7 +37,7 @@ export async function deleteClient(env: Env, clientId: string, audit: DeleteClie
       requestId: audit.requestId,
     }),
   ]);
-  resetRevocationSnapshot();
+  await revocationsChanged(env.CACHE);
   await invalidateClient(env.CACHE, clientId);
   return (results[5].meta.changes ?? 0) > 0;
 }

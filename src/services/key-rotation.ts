@@ -12,6 +12,7 @@ import { nowSeconds } from '../lib/clock';
 import { OAuthError } from '../lib/errors';
 import { auditStatementIf } from '../storage/audit';
 import {
+  KEY_RING_COPY_KEY,
   loadLiveKeys,
   promotedKid,
   promoteKeyStatements,
@@ -20,6 +21,7 @@ import {
   stageKeyStatement,
   toKeyInfo,
 } from '../storage/signing-keys';
+import { dropStampedCopy } from '../storage/stamped-copy';
 import { KEY_REFRESH_SECONDS, publicJwk, resetKeyRing } from '../tokens/keyring';
 import { CLOCK_TOLERANCE } from '../tokens/verify-access-token';
 
@@ -61,7 +63,7 @@ export async function rotateSigningKeys(
         'Another rotation staged a key at the same moment; run the command again.',
         { status: 409 },
       );
-    resetKeyRing(env);
+    await keysChanged(env);
     const key = toKeyInfo(row);
     return { step: 'staged', key, promoteAfter: key.created_at + PUBLISH_DELAY_SECONDS };
   }
@@ -110,6 +112,19 @@ export async function rotateSigningKeys(
     throw new OAuthError('invalid_request', 'The staged key was promoted by another request; nothing to do.', {
       status: 409,
     });
-  resetKeyRing(env);
+  await keysChanged(env);
   return { step: 'promoted', kid, previousVerifyUntil: verifyUntil };
+}
+
+/**
+ * After a rotation step: this isolate reads the keys from D1 at once, and the ring's KV copy is dropped so this
+ * colo's next cold isolate does too. Other colos may still serve the old copy (KV propagation), but only while its
+ * stamp is younger than KEY_REFRESH_SECONDS, the staleness every isolate's in-memory ring already had: a demoted key
+ * signs at most KEY_REFRESH_SECONDS after the promotion, which `verifyUntil` covers, and a staged key reaches every
+ * ring within KEY_REFRESH_SECONDS, which PUBLISH_DELAY_SECONDS covers. A failed drop is a warning for that reason:
+ * the step is committed in D1 and the bound holds without it.
+ */
+async function keysChanged(env: Env): Promise<void> {
+  await dropStampedCopy(env.CACHE, KEY_RING_COPY_KEY);
+  resetKeyRing(env);
 }

@@ -7,7 +7,7 @@
 import { getConfig } from '../config';
 import { type AuditFields, auditStatement } from '../storage/audit';
 import { revokeFamilyStatement } from '../storage/refresh-tokens';
-import { familyDenyUntil, resetRevocationSnapshot, revokeStatement } from '../storage/revocations';
+import { familyDenyUntil, revocationsChanged, revokeStatement } from '../storage/revocations';
 
 /** Revokes a refresh-token family and every access token issued from it. */
 export async function revokeGrant(env: Env, familyId: string, audit: AuditFields): Promise<void> {
@@ -17,5 +17,5 @@ export async function revokeGrant(env: Env, familyId: string, audit: AuditFields
     revokeFamilyStatement(db, familyId),
     auditStatement(db, 'token_revoked', audit),
   ]);
-  resetRevocationSnapshot(); // this isolate refuses the family's access tokens at once
+  await revocationsChanged(env.CACHE); // this isolate refuses the family's access tokens at once
 }

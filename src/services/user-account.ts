@@ -9,7 +9,7 @@ import { getConfig } from '../config';
 import { nowSeconds } from '../lib/clock';
 import { hashPassword } from '../lib/password';
 import { auditStatement } from '../storage/audit';
-import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
+import { revocationsChanged, revokeTokensOfStatement } from '../storage/revocations';
 import { deleteUserSessionsStatement } from '../storage/sessions';
 import { type User, userFromRow } from '../storage/users';
 
@@ -61,6 +61,6 @@ export async function setUserStatus(
   }
   stmts.push(auditStatement(db, 'user_updated', { actor: 'admin', subject: userId, detail: { status }, requestId }));
   const results = await db.batch(stmts);
-  resetRevocationSnapshot();
+  await revocationsChanged(env.CACHE);
   return userFromRow(results[update].results[0]);
 }

@@ -8,7 +8,7 @@ import { nowSeconds } from '../lib/clock';
 import { auditStatement } from '../storage/audit';
 import { deleteConsentStatement } from '../storage/consents';
 import { revokeUserClientRefreshStatement } from '../storage/refresh-tokens';
-import { familyDenyUntil, resetRevocationSnapshot, revokeFamiliesStatement } from '../storage/revocations';
+import { familyDenyUntil, revocationsChanged, revokeFamiliesStatement } from '../storage/revocations';
 import { CLOCK_TOLERANCE } from '../tokens/verify-access-token';
 
 /**
@@ -35,6 +35,6 @@ export async function withdrawConsent(
     revokeUserClientRefreshStatement(db, userId, clientId),
     auditStatement(db, 'consent_revoked', { actor: userId, subject: clientId, requestId }),
   ]);
-  resetRevocationSnapshot();
+  await revocationsChanged(env.CACHE);
   return (del.meta.changes ?? 0) > 0;
 }

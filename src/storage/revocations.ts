@@ -2,10 +2,17 @@
  * The access-token deny-list. D1 is the source of truth (introspection reads it directly, so a revocation
  * is honoured there at once); protected routes use an in-isolate snapshot refreshed at most every
  * SNAPSHOT_SECONDS, so verifying a token costs no storage read in steady state and a revocation
- * reaches every route within SNAPSHOT_SECONDS (< 60 s).
+ * reaches every route within SNAPSHOT_SECONDS (< 60 s). Issue 17: the snapshot a (cold) isolate loads comes from
+ * a KV copy stamped with its D1 read while that stamp is younger than SNAPSHOT_SECONDS, so the bound stays the
+ * same: every snapshot in use was read from D1 less than SNAPSHOT_SECONDS ago (src/storage/stamped-copy.ts).
  */
 import { clock, nowSeconds } from '../lib/clock';
 import { type AccessTokenClaims, CLOCK_TOLERANCE } from '../oauth/access-token-claims';
+import { dropStampedCopy, freshCopy, type RawCopy, readStampedCopy, writeStampedCopy } from './stamped-copy';
+
+/** KV key of the deny-list copy: the live rows as `[kind, value, created_at, expires_at]` (docs/storage-schema.md). */
+export const REVOCATIONS_COPY_KEY = 'revocations:live';
+type Row = [kind: RevocationKind, value: string, created_at: number, expires_at: number];
 
 export const SNAPSHOT_SECONDS = 30;
 /** After a failed reload, how soon the next request tries again (the last good copy serves meanwhile). */
@@ -23,15 +30,35 @@ interface Snapshot {
 }
 
 let snapshot: Snapshot | null = null;
+/** The next load skips the KV copy: this isolate just recorded a revocation (it must see it at once). */
+let nextFromD1 = false;
 
 /**
  * Records a revocation. `until` is when every covered token has expired (the token's `exp` for a jti); the row is
  * kept CLOCK_TOLERANCE longer, since verification still accepts a token that long after its `exp`.
  * Re-revoking moves created_at forward.
  */
-export async function revoke(db: D1Database, kind: RevocationKind, value: string, until: number): Promise<void> {
+export async function revoke(
+  db: D1Database,
+  kind: RevocationKind,
+  value: string,
+  until: number,
+  kv?: KVNamespace,
+): Promise<void> {
   await revokeStatement(db, kind, value, until).run();
-  snapshot = null; // this isolate sees its own revocation at once
+  if (kv) await revocationsChanged(kv);
+  else resetRevocationSnapshot(); // this isolate sees its own revocation at once
+}
+
+/**
+ * After a revocation is committed to D1: this isolate's next check reads D1 (so it sees it at once, and rewrites the
+ * KV copy), and the KV copy is dropped so this colo's other isolates read D1 on their next load too. Colos that
+ * still serve the old copy use it only while its stamp is younger than SNAPSHOT_SECONDS: the bound holds without
+ * the drop, which is why a failed drop is only a warning.
+ */
+export async function revocationsChanged(kv: KVNamespace): Promise<void> {
+  resetRevocationSnapshot();
+  await dropStampedCopy(kv, REVOCATIONS_COPY_KEY);
 }
 
 /** The statement of `revoke`, for a caller that batches it with other writes (then call resetRevocationSnapshot). */
@@ -107,14 +134,34 @@ function covers(s: Pick<Snapshot, 'jti' | 'family' | 'client' | 'user'>, claims:
   return u !== undefined && claims.iat <= u;
 }
 
-async function load(db: D1Database): Promise<Snapshot> {
+/**
+ * The snapshot from the KV copy when one younger than SNAPSHOT_SECONDS exists (no D1 round trip), else from D1 (one
+ * read), which rewrites the copy. `loadedAt` is the D1 read's start either way: the snapshot expires
+ * SNAPSHOT_SECONDS after it, wherever it came from.
+ */
+async function load(db: D1Database, kv: KVNamespace, fromD1: boolean, prefetched?: RawCopy): Promise<Snapshot> {
+  const maxAge = SNAPSHOT_SECONDS * 1000;
+  const copy = fromD1
+    ? null
+    : prefetched !== undefined
+      ? freshCopy<Row[]>(prefetched, maxAge)
+      : await readStampedCopy<Row[]>(kv, REVOCATIONS_COPY_KEY, maxAge);
+  if (copy) return snapshotOf(copy.at, copy.value);
+  const at = clock.now();
+  const rows = await db
+    .prepare('SELECT kind, value, created_at, expires_at FROM revocations WHERE expires_at > ?1')
+    .bind(nowSeconds())
+    .raw<Row>();
+  await writeStampedCopy(kv, REVOCATIONS_COPY_KEY, at, rows);
+  return snapshotOf(at, rows);
+}
+
+function snapshotOf(loadedAt: number, rows: Row[]): Snapshot {
   const now = nowSeconds();
-  const { results } = await db
-    .prepare('SELECT kind, value, created_at FROM revocations WHERE expires_at > ?1')
-    .bind(now)
-    .all<{ kind: RevocationKind; value: string; created_at: number }>();
-  const s: Snapshot = { loadedAt: clock.now(), jti: new Set(), family: new Set(), client: new Map(), user: new Map() };
-  for (const r of results) add(s, r);
+  const s: Snapshot = { loadedAt, jti: new Set(), family: new Set(), client: new Map(), user: new Map() };
+  for (const [kind, value, created_at, expires_at] of rows) {
+    if (expires_at > now) add(s, { kind, value, created_at });
+  }
   return s;
 }
 
@@ -126,14 +173,23 @@ function add(
   else s[r.kind].set(r.value, r.created_at);
 }
 
-/** Whether a verified token is revoked, from the in-isolate snapshot (one D1 read per 30 s per isolate). */
-export async function isRevokedCached(db: D1Database, claims: AccessTokenClaims): Promise<boolean> {
-  if (!snapshot || clock.now() - snapshot.loadedAt >= SNAPSHOT_SECONDS * 1000) {
+/**
+ * Whether a verified token is revoked, from the in-isolate snapshot (one KV or D1 read per 30 s per isolate).
+ * A failed KV read falls back to D1 (stamped-copy.ts); a failed D1 read keeps the last good snapshot.
+ */
+export async function isRevokedCached(
+  db: D1Database,
+  kv: KVNamespace,
+  claims: AccessTokenClaims,
+  prefetched?: RawCopy,
+): Promise<boolean> {
+  if (snapshotDue()) {
     // Each request loads for itself: an in-flight D1 call belongs to the request that started it, and
     // awaiting it from another request makes workerd fail that request ("Cannot perform I/O on behalf of a
     // different request"). At most the requests of the same instant load twice, once per SNAPSHOT_SECONDS.
     try {
-      snapshot = await load(db);
+      snapshot = await load(db, kv, nextFromD1, prefetched);
+      nextFromD1 = false;
     } catch (err) {
       // Issue 16: D1 unavailable keeps the last good copy and retries after SNAPSHOT_RETRY_SECONDS
       // (docs/reliability.md: why that staleness is the right trade). With no copy yet, the request fails (503).
@@ -144,7 +200,16 @@ export async function isRevokedCached(db: D1Database, claims: AccessTokenClaims)
       );
     }
   }
-  return covers(snapshot, claims);
+  return covers(snapshot!, claims); // loaded above, or the load threw
+}
+
+function snapshotDue(): boolean {
+  return !snapshot || clock.now() - snapshot.loadedAt >= SNAPSHOT_SECONDS * 1000;
+}
+
+/** Whether the next isRevokedCached would read the KV copy (none or due, not forced to D1): lets a caller prefetch it. */
+export function snapshotWantsCopy(): boolean {
+  return !nextFromD1 && snapshotDue();
 }
 
 /** Whether a verified token is revoked, read from D1 now (introspection: honoured at once). */
@@ -167,7 +232,14 @@ export async function isRevokedNow(db: D1Database, claims: AccessTokenClaims): P
   return covers(s, claims);
 }
 
-/** Test hook: forget the snapshot. */
+/** After a revocation (and for tests): forget the snapshot; the next check reads D1, not the KV copy. */
 export function resetRevocationSnapshot(): void {
   snapshot = null;
+  nextFromD1 = true;
+}
+
+/** Bench and test hook: forget the snapshot as a new isolate would (the next check may use the KV copy). */
+export function forgetRevocationSnapshotInIsolate(): void {
+  snapshot = null;
+  nextFromD1 = false;
 }

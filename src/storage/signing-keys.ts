@@ -53,6 +53,13 @@ export async function loadLiveKeys(db: D1Database, now: number): Promise<Signing
   return results;
 }
 
+/**
+ * The KV copy of `loadLiveKeys`'s rows (issue 17), for a cold isolate's ring: the rows as D1 holds them, so the
+ * private halves stay AES-GCM sealed under KEY_ENCRYPTION_KEY (`private_jwk_enc`); never a plaintext key in KV.
+ * Stamped with its D1 read (src/storage/stamped-copy.ts); dropped by key rotation.
+ */
+export const KEY_RING_COPY_KEY = 'keyring:live';
+
 export async function listSigningKeys(db: D1Database): Promise<SigningKeyInfo[]> {
   const { results } = await db
     .prepare('SELECT * FROM signing_keys ORDER BY created_at DESC LIMIT 100')

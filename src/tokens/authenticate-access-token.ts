@@ -7,8 +7,10 @@
 import { decodeProtectedHeader } from 'jose';
 import { getConfig } from '../config';
 import { bearerError } from '../lib/errors';
-import { isRevokedCached, isRevokedNow } from '../storage/revocations';
-import { getKeyRing } from './keyring';
+import { isRevokedCached, isRevokedNow, REVOCATIONS_COPY_KEY, snapshotWantsCopy } from '../storage/revocations';
+import { KEY_RING_COPY_KEY } from '../storage/signing-keys';
+import { readStampedCopies } from '../storage/stamped-copy';
+import { getKeyRing, keyRingWantsCopy } from './keyring';
 import {
   type AccessTokenClaims,
   MAX_TOKEN_LENGTH,
@@ -28,12 +30,20 @@ export async function authenticateAccessToken(
   token: string,
   revocation: RevocationCheck = 'snapshot',
 ): Promise<AccessTokenClaims> {
+  // A cold isolate needs the ring and the deny-list: their KV copies come in one bulk read (issue 17), not two.
+  const copies =
+    revocation === 'snapshot' && keyRingWantsCopy(env) && snapshotWantsCopy()
+      ? await readStampedCopies(env.CACHE, [KEY_RING_COPY_KEY, REVOCATIONS_COPY_KEY])
+      : null;
   const claims = await verifyAccessTokenSkippingDenyList(
     getConfig(env),
-    await getKeyRing(env, { kid: verifiedKid(token) ?? peekKid(token) }),
+    await getKeyRing(env, { kid: verifiedKid(token) ?? peekKid(token), prefetched: copies?.get(KEY_RING_COPY_KEY) }),
     token,
   );
-  const revoked = revocation === 'now' ? await isRevokedNow(env.DB, claims) : await isRevokedCached(env.DB, claims);
+  const revoked =
+    revocation === 'now'
+      ? await isRevokedNow(env.DB, claims)
+      : await isRevokedCached(env.DB, env.CACHE, claims, copies?.get(REVOCATIONS_COPY_KEY));
   if (revoked) throw bearerError('invalid_token', 'The access token has been revoked.');
   return claims;
 }

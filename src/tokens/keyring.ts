@@ -7,7 +7,8 @@ import { type CryptoKey, importJWK, type JWK } from 'jose';
 import { type Config, getConfig, type SigningAlg, type SigningJwk } from '../config';
 import { clock, nowSeconds } from '../lib/clock';
 import { openJson } from '../lib/key-encryption';
-import { loadLiveKeys, type SigningKeyRow } from '../storage/signing-keys';
+import { KEY_RING_COPY_KEY, loadLiveKeys, type SigningKeyRow } from '../storage/signing-keys';
+import { freshCopy, type RawCopy, readStampedCopy, writeStampedCopy } from '../storage/stamped-copy';
 
 export interface RingKey {
   kid: string;
@@ -65,8 +66,10 @@ export const KEY_REFRESH_SECONDS = 60;
 
 interface CachedRing {
   ring: KeyRing | null;
-  /** clock.now() of the last load attempt, ms. */
+  /** clock.now() of the last load attempt, ms; for a ring from the KV copy, the copy's D1 read (its stamp). */
   loadedAt: number;
+  /** The next load skips the KV copy: the keys changed (resetKeyRing), or a token named a kid the ring lacks. */
+  fromD1: boolean;
   /** clock.now() of the last reload caused by an unknown kid, ms. */
   unknownKidAt: number;
   /** The last load's error while there is no ring yet, so a broken key is not re-read on every request. */
@@ -76,22 +79,62 @@ interface CachedRing {
 const rings = new WeakMap<Config, CachedRing>();
 
 /**
- * Builds the ring from D1 (one read): the D1 'current' key signs; 'next' and live 'previous' keys verify and are
+ * The live key rows: from the KV copy when one younger than KEY_REFRESH_SECONDS exists (issue 17: a cold isolate
+ * makes no D1 round trip), else from D1 (one read), which refreshes the copy. `at` is when the rows were read from
+ * D1 (the copy's stamp), from which the isolate keeps them at most KEY_REFRESH_SECONDS: so a ring never signs with
+ * keys read from D1 longer ago than without KV, which is what PUBLISH_DELAY_SECONDS and a demoted key's
+ * verify_until already allow for (src/services/key-rotation.ts, docs/operations.md "Signing keys").
+ */
+async function liveRows(
+  env: Env,
+  fromD1: boolean,
+  prefetched?: RawCopy,
+): Promise<{ rows: SigningKeyRow[]; at: number }> {
+  const maxAge = KEY_REFRESH_SECONDS * 1000;
+  const copy = fromD1
+    ? null
+    : prefetched !== undefined
+      ? freshCopy<SigningKeyRow[]>(prefetched, maxAge)
+      : await readStampedCopy<SigningKeyRow[]>(env.CACHE, KEY_RING_COPY_KEY, maxAge);
+  if (copy) {
+    // A 'previous' key past its verify_until leaves the ring as a fresh D1 read would leave it out.
+    const now = nowSeconds();
+    return { rows: copy.value.filter((r) => r.state !== 'previous' || (r.verify_until ?? 0) > now), at: copy.at };
+  }
+  const at = clock.now();
+  const rows = await loadLiveKeys(env.DB, nowSeconds());
+  await writeStampedCopy(env.CACHE, KEY_RING_COPY_KEY, at, rows);
+  return { rows, at };
+}
+
+/**
+ * Builds the ring from the live keys: the D1 'current' key signs; 'next' and live 'previous' keys verify and are
  * published. While D1 has no current key, the SIGNING_KEYS secret is the ring (bootstrap), plus any D1 'next' key,
  * so a key is in the JWKS before it ever signs.
  */
-async function loadRing(env: Env, config: Config, fallback: KeyRing | null): Promise<KeyRing> {
+async function loadRing(
+  env: Env,
+  config: Config,
+  fallback: KeyRing | null,
+  fromD1: boolean,
+  prefetched?: RawCopy,
+): Promise<{ ring: KeyRing; at: number }> {
   let rows: SigningKeyRow[];
+  let at: number;
   try {
-    rows = await loadLiveKeys(env.DB, nowSeconds());
+    ({ rows, at } = await liveRows(env, fromD1, prefetched));
   } catch (err) {
     // Storage trouble must not stop token verification: keep the last ring. With none (a cold isolate), fail (503):
     // the bootstrap SIGNING_KEYS may be long rotated out, and signing with it would mint tokens no one accepts
     // (issue 16, docs/reliability.md). The retry comes RETRY_SECONDS later (reload).
     if (!fallback) throw err;
     console.error(JSON.stringify({ level: 'error', event: 'keyring_load_failed', message: String(err).slice(0, 200) }));
-    return fallback;
+    return { ring: fallback, at: clock.now() };
   }
+  return { ring: await ringOf(config, rows), at };
+}
+
+async function ringOf(config: Config, rows: SigningKeyRow[]): Promise<KeyRing> {
   const current = rows.find((r) => r.state === 'current' && r.private_jwk_enc && r.alg !== 'RS256');
   const base = current
     ? await ringWithSigner(current, await decryptKey(config, current))
@@ -158,29 +201,32 @@ async function ringWithSigner(row: SigningKeyRow, priv: SigningJwk): Promise<Key
  * The cache holds the loaded ring, never an in-flight load: workerd does not let one request wait on I/O started
  * by another (the waiter can hang if the first request ends), so concurrent requests of a stale isolate each read.
  */
-export async function getKeyRing(env: Env, options: { kid?: string } = {}): Promise<KeyRing> {
+export async function getKeyRing(env: Env, options: { kid?: string; prefetched?: RawCopy } = {}): Promise<KeyRing> {
   const config = getConfig(env);
   const now = clock.now();
   let entry = rings.get(config);
   if (!entry) {
-    entry = { ring: null, loadedAt: -Infinity, unknownKidAt: -Infinity, error: null };
+    entry = { ring: null, loadedAt: -Infinity, fromD1: false, unknownKidAt: -Infinity, error: null };
     rings.set(config, entry);
   }
-  if (now - entry.loadedAt >= KEY_REFRESH_SECONDS * 1000) await reload(env, config, entry, now);
+  if (now - entry.loadedAt >= KEY_REFRESH_SECONDS * 1000) await reload(env, config, entry, now, options.prefetched);
   else if (!entry.ring) throw entry.error;
   const ring = entry.ring!;
   if (options.kid && !ring.verify.has(options.kid) && now - entry.unknownKidAt >= KEY_REFRESH_SECONDS * 1000) {
     entry.unknownKidAt = now;
+    entry.fromD1 = true; // a key the KV copy may not have yet: ask D1
     await reload(env, config, entry, now);
   }
   return entry.ring!;
 }
 
 /** Loads into `entry`. A failed load (e.g. an undecryptable key) keeps the last ring and is retried after RETRY_SECONDS, not per request. */
-async function reload(env: Env, config: Config, entry: CachedRing, now: number): Promise<void> {
+async function reload(env: Env, config: Config, entry: CachedRing, now: number, prefetched?: RawCopy): Promise<void> {
   try {
-    entry.ring = await loadRing(env, config, entry.ring);
-    entry.loadedAt = now;
+    const { ring, at } = await loadRing(env, config, entry.ring, entry.fromD1, prefetched);
+    entry.ring = ring;
+    entry.loadedAt = at;
+    entry.fromD1 = false;
     entry.error = null;
   } catch (err) {
     entry.loadedAt = now - (KEY_REFRESH_SECONDS - RETRY_SECONDS) * 1000;
@@ -194,7 +240,13 @@ async function reload(env: Env, config: Config, entry: CachedRing, now: number):
 
 const RETRY_SECONDS = 5;
 
-/** Test and admin hook: forget this isolate's ring so the next call re-reads D1. */
+/** Whether the next getKeyRing would read the KV copy (cold or due, not forced to D1): lets a caller prefetch it. */
+export function keyRingWantsCopy(env: Env): boolean {
+  const entry = rings.get(getConfig(env));
+  return !entry || (!entry.fromD1 && clock.now() - entry.loadedAt >= KEY_REFRESH_SECONDS * 1000);
+}
+
+/** After a key change (rotation), and for tests: forget this isolate's ring; the next call reads D1, not KV. */
 export function resetKeyRing(env: Env): void {
-  rings.delete(getConfig(env));
+  rings.set(getConfig(env), { ring: null, loadedAt: -Infinity, fromD1: true, unknownKidAt: -Infinity, error: null });
 }

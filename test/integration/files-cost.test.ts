@@ -56,12 +56,13 @@ beforeAll(async () => {
   const client = await seedClient();
   token = await clientToken(client, 'files');
   await uploaded('cost/a.png', bytes, await clientToken(client, 'upload_files'));
-  // Warm-up: the key ring for this env object and the deny-list snapshot (its one D1 read, if due).
+  // Warm-up: the key ring for this env object and the deny-list snapshot, from their KV copies (one bulk get) or,
+  // without a fresh copy, from D1 (one read each), which writes the copies (issue 17).
   const warm = await fetchCounted(`/v1/img/cost/a.png?access_token=${token}`);
   expect(warm.status).toBe(200);
   await warm.arrayBuffer();
-  expect(calls.DB.length).toBeLessThanOrEqual(1);
-  expect(calls.CACHE).toEqual([]);
+  expect(calls.DB.length).toBeLessThanOrEqual(2);
+  expect(calls.CACHE.filter((c) => c !== 'get' && c !== 'put')).toEqual([]);
 });
 
 beforeEach(() => {

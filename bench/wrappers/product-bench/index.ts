@@ -5,7 +5,9 @@
  * Per-request controls (request headers, set by the bench scenario):
  * - `x-bench-cold: 1` — a cold isolate, as close as one workerd isolate allows: a fresh env object (so a fresh
  *   validated Config, hence an empty key-ring cache and a new key object, so the verified-token cache misses too),
- *   the deny-list snapshot and the in-isolate client copies forgotten. What is NOT redone: module evaluation and JIT
+ *   the deny-list snapshot and the in-isolate client copies forgotten; what a new isolate finds in KV (the stamped
+ *   copies of the ring and the deny-list, issue 17; the client records) is still there, as it would be in the colo.
+ *   What is NOT redone: module evaluation and JIT
  *   warm-up (Miniflare cannot start a new isolate per request on a live socket; a new Miniflare per request would
  *   measure workerd's start, not ours).
  * - `x-bench-colo: near|far` — every D1/KV/R2 call waits the model's delay for that colo (LATENCY below) before
@@ -15,7 +17,7 @@
  */
 import worker from '../../../src/index';
 import { forgetClientsInIsolate } from '../../../src/storage/clients';
-import { resetRevocationSnapshot } from '../../../src/storage/revocations';
+import { forgetRevocationSnapshotInIsolate } from '../../../src/storage/revocations';
 
 /**
  * ms per call. Near: the storage is in or next to the colo; far: an isolate on another continent from the D1 primary
@@ -118,7 +120,7 @@ export default {
     forceMiss = request.headers.get('x-bench-cache') === 'miss';
     let wrapped: Env;
     if (request.headers.get('x-bench-cold') === '1') {
-      resetRevocationSnapshot();
+      forgetRevocationSnapshotInIsolate();
       forgetClientsInIsolate();
       wrapped = wrapEnv(env, colo);
     } else {

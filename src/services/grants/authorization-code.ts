@@ -12,7 +12,7 @@ import { audienceOf, scopesFor } from '../../oauth/resource-target';
 import { audit } from '../../storage/audit';
 import { type RedemptionResult, redeemCode } from '../../storage/authorization-codes';
 import { builtinKey } from '../../storage/resource-servers';
-import { resetRevocationSnapshot } from '../../storage/revocations';
+import { revocationsChanged } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
 import { audienceForKeys, grantedKeys, resolveResources } from '../resource-target';
 import { assertGrantAllowed, mayRefresh, requireParam } from './common';
@@ -83,7 +83,7 @@ export const authorizationCodeGrant: GrantHandler = async ({ env, config, ring, 
   });
   if (!result.ok) {
     if (result.reason === 'replayed') {
-      resetRevocationSnapshot(); // this isolate honours the deny-listed token at once
+      await revocationsChanged(env.CACHE); // this isolate honours the deny-listed token at once
       console.warn(JSON.stringify({ level: 'warn', event: 'code_replay', requestId, clientId: client.id }));
       await audit(env.DB, 'code_replay', { actor: client.id, subject: result.record?.userId, requestId });
     }
