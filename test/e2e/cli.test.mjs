@@ -274,6 +274,34 @@ describe('admin CLI against a running local server', () => {
     expect((await cli(['resources', 'show', 'https://mcp.example.com/mcp'])).code).not.toBe(0);
   });
 
+  it('limits the resources a client may ask for (issue 13: --allowed-resources), then allows all again', async () => {
+    const uri = 'https://allowed.example.com/mcp';
+    const token = (client, resource) =>
+      fetch(`${origin}/oauth2/token`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`,
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials', ...(resource ? { resource } : {}) }).toString(),
+      });
+    await cliJson(['resources', 'create', uri, '--name', 'Allowed', '--scope', 'tools']);
+    const client = await cliJson(['clients', 'create', '--name', 'limited-e2e', '--allowed-resources', `${uri}/`]);
+    expect(client.allowed_resources).toEqual([uri]);
+    const refused = await token(client);
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).error).toBe('invalid_target');
+    expect((await token(client, uri)).status).toBe(200);
+    const both = await cliJson(['clients', 'update', client.client_id, '--allowed-resources', `${uri}, ${origin}/v1`]);
+    expect(both.allowed_resources).toHaveLength(2);
+    const unknown = await cli(['clients', 'update', client.client_id, '--allowed-resources', 'https://nobody.example']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('is not a registered resource server');
+    const all = await cliJson(['clients', 'update', client.client_id, '--allowed-resources', 'all']);
+    expect(all.allowed_resources).toBeNull();
+    expect((await cliJson(['clients', 'show', client.client_id])).allowed_resources).toBeNull();
+  });
+
   it('sets the refresh-token policy and the PKCE switch (issue 11), refused for a public client', async () => {
     const c = await cliJson([
       'clients',
