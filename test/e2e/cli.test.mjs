@@ -229,6 +229,58 @@ describe('admin CLI against a running local server', () => {
     expect(reg.status).toBe(201);
   });
 
+  it('edits a user’s OpenID Connect profile (issue 15: users update) and reads it back with users show', async () => {
+    const user = await cliJson(['users', 'create', '--email', 'profile-e2e@example.com']);
+    expect(user.email_verified).toBe(false);
+    const updated = await cliJson([
+      'users',
+      'update',
+      'profile-e2e@example.com',
+      '--name',
+      'Ada Lovelace',
+      '--given-name',
+      'Ada',
+      '--family-name',
+      'Lovelace',
+      '--picture',
+      'https://img.example.com/ada.png',
+      '--locale',
+      'en-GB',
+      '--email-verified',
+      'true',
+    ]);
+    const profile = {
+      id: user.id,
+      email: 'profile-e2e@example.com',
+      name: 'Ada Lovelace',
+      given_name: 'Ada',
+      family_name: 'Lovelace',
+      picture: 'https://img.example.com/ada.png',
+      locale: 'en-GB',
+      email_verified: true,
+    };
+    expect(updated).toMatchObject(profile);
+    expect(updated.updated_at).toBeGreaterThanOrEqual(user.updated_at);
+    // Read back by id, in a later process: stored, not only echoed.
+    expect(await cliJson(['users', 'show', user.id])).toMatchObject(profile);
+    // One field at a time leaves the others; the table output names the user.
+    const again = await cli(['users', 'update', user.id, '--email-verified', 'false']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Ada Lovelace');
+    expect(await cliJson(['users', 'show', 'profile-e2e@example.com'])).toMatchObject({
+      ...profile,
+      email_verified: false,
+    });
+    // The server's rule, as a clear error with no change; no option at all is a usage error.
+    const bad = await cli(['users', 'update', user.id, '--picture', 'http://img.example.com/a.png']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('"picture" must be an https URL.');
+    const none = await cli(['users', 'update', user.id]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('give at least one field to change');
+    expect((await cliJson(['users', 'show', user.id])).picture).toBe('https://img.example.com/ada.png');
+  });
+
   it('manages resource servers (issue 13): create, a token bound to it, list, update, delete', async () => {
     const created = await cliJson([
       'resources',
