@@ -41,26 +41,40 @@ export function grantConsentStatement(
 
 export interface ConsentView {
   clientId: string;
-  clientName: string;
+  /** Null when the client is not registered: a Client ID Metadata Document client (src/services/consented-apps.ts). */
+  clientName: string | null;
   siteUrl: string | null;
   scopeMask: number;
+  /** The other resource servers allowed (their canonical URIs, migration 0013). */
+  resources: string[];
   updatedAt: number;
 }
 
-/** The consents a user has given, with the app names, newest first. */
+/**
+ * The consents a user has given, newest first, with the app names of registered clients. A consent given to a client
+ * known only by its metadata document (an https client_id, issue 13) has no clients row: LEFT JOIN, name null.
+ */
 export async function listConsents(db: D1Database, userId: string): Promise<ConsentView[]> {
   const { results } = await db
     .prepare(
-      `SELECT c.client_id, c.scope_mask, c.updated_at, k.name, k.site_url FROM consents c
-         JOIN clients k ON k.id = c.client_id WHERE c.user_id = ?1 ORDER BY c.updated_at DESC`,
+      `SELECT c.client_id, c.scope_mask, c.resources, c.updated_at, k.name, k.site_url FROM consents c
+         LEFT JOIN clients k ON k.id = c.client_id WHERE c.user_id = ?1 ORDER BY c.updated_at DESC, c.client_id`,
     )
     .bind(userId)
-    .all<{ client_id: string; scope_mask: number; updated_at: number; name: string; site_url: string | null }>();
+    .all<{
+      client_id: string;
+      scope_mask: number;
+      resources: string | null;
+      updated_at: number;
+      name: string | null;
+      site_url: string | null;
+    }>();
   return results.map((r) => ({
     clientId: r.client_id,
     clientName: r.name,
     siteUrl: r.site_url,
     scopeMask: r.scope_mask,
+    resources: consentFromRow(r).entries.filter((e) => !e.includes(' ')),
     updatedAt: r.updated_at,
   }));
 }

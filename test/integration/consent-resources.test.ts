@@ -132,7 +132,9 @@ describe('remembered consent per resource', () => {
     await authorizeFlow(client, user, { browser: b, resource: B, scope: 'tools' });
     await authorizeFlow(client, user, { browser: b, scope: 'base' });
     expectSkipped(await ask(b, client.id, { resource: B }));
-    await b.get('/apps');
+    const apps = await (await b.get('/apps')).text();
+    expect(apps).toContain(`Use <code>${A}</code> for you`);
+    expect(apps).toContain(`Use <code>${B}</code> for you`);
     const res = await b.post(`/apps/consents/${client.id}/withdraw`, { csrf: b.csrf() });
     expect(res.status).toBe(303);
     expect(await rowOf(user.id, client.id)).toBeNull();
