@@ -60,6 +60,20 @@ function keyFields(v) {
   return {};
 }
 
+// Issue 13 (RFC 8707): which resources a client may ask for; the server checks each is registered.
+const RESOURCE_OPTIONS = { 'allowed-resources': { type: 'string' } };
+const RESOURCE_HELP =
+  '--allowed-resources "URI URI…" (space- or comma-separated registered resource URIs, the /v1 audience included)\n' +
+  '  limits the resources the client may ask for; --allowed-resources all allows every registered resource again.\n';
+function resourceFields(v) {
+  const value = v['allowed-resources'];
+  if (value === undefined) return {};
+  if (value.trim() === 'all') return { allowed_resources: null };
+  const uris = value.split(/[\s,]+/).filter(Boolean);
+  if (uris.length === 0) throw new UsageError('--allowed-resources needs at least one URI, or all');
+  return { allowed_resources: uris };
+}
+
 // ── commands ───────────────────────────────────────────────────────────────────────────────────────────────
 // Each: usage line, description, options (node:util parseArgs), and run(api, positionals, values) → result.
 const list = { type: 'string', multiple: true };
@@ -81,7 +95,7 @@ const COMMANDS = {
     usage:
       'clients create --name NAME [--grant G]... [--scope "base files"] [--redirect-uri URI]... [--public] [--client-uri URL]\n' +
       '                 [--client-id ID] [--client-secret-env VAR] [--refresh-token-policy rotate|reuse] [--require-pkce true|false]\n' +
-      '                 [--jwks-file FILE | --jwks-uri URL]',
+      '                 [--jwks-file FILE | --jwks-uri URL] [--allowed-resources "URI…"|all]',
     help:
       'Register a client. Grants: client_credentials (default), password, refresh_token, authorization_code.\n' +
       'The client secret is printed once; store it now.\n' +
@@ -89,7 +103,8 @@ const COMMANDS = {
       'server; --client-secret-env VAR takes its secret (32-256 such characters) from the environment variable VAR,\n' +
       "never from the command line. Only the secret's hash is stored.\n" +
       KEY_HELP +
-      POLICY_HELP.trimEnd(),
+      POLICY_HELP +
+      RESOURCE_HELP.trimEnd(),
     options: {
       name: { type: 'string' },
       grant: list,
@@ -102,6 +117,7 @@ const COMMANDS = {
       'client-secret-env': { type: 'string' },
       ...KEY_OPTIONS,
       ...POLICY_OPTIONS,
+      ...RESOURCE_OPTIONS,
     },
     run: (api, _p, v) => {
       if (!v.name) throw new UsageError('--name is required');
@@ -120,6 +136,7 @@ const COMMANDS = {
         token_endpoint_auth_method: v.public ? 'none' : 'client_secret_basic',
         ...keyFields(v),
         ...policyFields(v),
+        ...resourceFields(v),
       });
     },
   },
@@ -127,8 +144,8 @@ const COMMANDS = {
     usage:
       'clients update <client_id> [--name NAME] [--grant G]... [--scope S] [--redirect-uri URI]...\n' +
       '                 [--jwks-file FILE | --jwks-uri URL]\n' +
-      '                 [--refresh-token-policy rotate|reuse] [--require-pkce true|false]',
-    help: `Change a client. Lists given here (grants, redirect URIs) replace the stored ones.\n${POLICY_HELP.trimEnd()}`,
+      '                 [--refresh-token-policy rotate|reuse] [--require-pkce true|false] [--allowed-resources "URI…"|all]',
+    help: `Change a client. Lists given here (grants, redirect URIs, resources) replace the stored ones.\n${POLICY_HELP}${RESOURCE_HELP.trimEnd()}`,
     args: ['client_id'],
     options: {
       name: { type: 'string' },
@@ -139,6 +156,7 @@ const COMMANDS = {
       description: { type: 'string' },
       ...KEY_OPTIONS,
       ...POLICY_OPTIONS,
+      ...RESOURCE_OPTIONS,
     },
     run: (api, [id], v) => {
       const keys = keyFields(v);
@@ -153,6 +171,7 @@ const COMMANDS = {
         ...(v['client-uri'] ? { client_uri: v['client-uri'] } : {}),
         ...(v.description ? { description: v.description } : {}),
         ...policyFields(v),
+        ...resourceFields(v),
       };
       if (Object.keys(body).length === 0) throw new UsageError('nothing to change: give at least one option');
       return api('PATCH', `/clients/${enc(id)}`, body);

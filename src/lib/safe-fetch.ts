@@ -170,34 +170,35 @@ export function maxAgeOf(header: string | null): number | null {
   return null;
 }
 
-const BODY_ERRORS: BodyErrors = {
-  tooLarge: (limit) => new OAuthError('invalid_request', `the document is larger than ${limit} bytes`),
-  incomplete: () => new OAuthError('invalid_request', 'the document broke off before it was complete'),
-};
+/** The body errors, naming what was fetched ("the document", "the image"). */
+const bodyErrors = (what: string): BodyErrors => ({
+  tooLarge: (limit) => new OAuthError('invalid_request', `${what} is larger than ${limit} bytes`),
+  incomplete: () => new OAuthError('invalid_request', `${what} broke off before it was complete`),
+});
+const BODY_ERRORS = bodyErrors('the document');
 
-/**
- * Fetches the JSON document at `url` under the rules above. Throws ClientDocumentError (never anything else for a
- * bad URL, a bad answer or a timeout).
- */
-export async function fetchClientDocument(
+const isTimeout = (err: unknown) => err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+
+/** The GET under the rules above, up to a 200 (any other status, a redirect included, is refused). */
+async function openPublic(
   url: string,
-  options: { maxBytes: number; timeoutMs: number },
-): Promise<FetchedDocument> {
+  label: string,
+  options: { timeoutMs: number; accept: string; signal: AbortSignal },
+): Promise<Response> {
   const refused = refusedUrl(url);
-  if (refused) throw new ClientDocumentError(`The document at ${url.slice(0, 200)} cannot be fetched: ${refused}.`);
-  const where = `The document at ${url}`;
+  if (refused) throw new ClientDocumentError(`${label} at ${url.slice(0, 200)} cannot be fetched: ${refused}.`);
+  const where = `${label} at ${url}`;
   let res: Response;
   try {
     res = await fetch(url, {
       method: 'GET',
       redirect: 'manual',
-      headers: { Accept: 'application/json' },
-      signal: AbortSignal.timeout(options.timeoutMs),
+      headers: { Accept: options.accept },
+      signal: options.signal,
     });
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     throw new ClientDocumentError(
-      timedOut
+      isTimeout(err)
         ? `${where} did not answer within ${options.timeoutMs} ms.`
         : `${where} could not be fetched (the host did not answer).`,
     );
@@ -213,19 +214,41 @@ export async function fetchClientDocument(
     drop();
     throw new ClientDocumentError(`${where} answered HTTP ${res.status} instead of 200.`);
   }
+  return res;
+}
+
+/**
+ * Fetches the JSON document at `url` under the rules above. Throws ClientDocumentError (never anything else for a
+ * bad URL, a bad answer or a timeout).
+ */
+export async function fetchClientDocument(
+  url: string,
+  options: { maxBytes: number; timeoutMs: number },
+): Promise<FetchedDocument> {
+  const where = `The document at ${url}`;
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const res = await openPublic(url, 'The document', {
+    timeoutMs: options.timeoutMs,
+    accept: 'application/json',
+    signal,
+  });
   const type = (res.headers.get('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') {
-    drop();
+    res.body?.cancel().catch(() => {});
     throw new ClientDocumentError(`${where} is not served as application/json (Content-Type "${type.slice(0, 60)}").`);
   }
   let text: string;
   try {
-    text = await readCapped(res, options.maxBytes);
+    const bytes = await readCappedBytes(res, options.maxBytes, BODY_ERRORS);
+    const decoded = decodeUtf8(bytes);
+    if (decoded === null) throw new OAuthError('invalid_request', 'the document is not UTF-8 text');
+    text = decoded;
   } catch (err) {
     if (err instanceof OAuthError) throw new ClientDocumentError(`${where} cannot be used: ${err.description}.`);
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     throw new ClientDocumentError(
-      timedOut ? `${where} did not arrive within ${options.timeoutMs} ms.` : `${where} broke off while being read.`,
+      isTimeout(err)
+        ? `${where} did not arrive within ${options.timeoutMs} ms.`
+        : `${where} broke off while being read.`,
     );
   }
   let json: unknown;
@@ -237,8 +260,38 @@ export async function fetchClientDocument(
   return { json, maxAgeSeconds: maxAgeOf(res.headers.get('Cache-Control')) };
 }
 
-/** The body as UTF-8 text, at most `limit` bytes, counted while streaming (src/lib/body.ts BoundedBody). */
-async function readCapped(res: Response, limit: number): Promise<string> {
+/**
+ * Fetches the bytes at a URL someone else names (an image an MCP client asks to upload from a URL, issue 14 part 3:
+ * examples/mcp-server/tools.ts) under the same rules: https only, no private or internal host, no redirect, only a
+ * 200, at most `maxBytes` counted while streaming, the whole exchange within `timeoutMs`. What the bytes are is the
+ * caller's rule (an image's magic number). `what` names it in the messages ("image"). Throws ClientDocumentError.
+ */
+export async function fetchPublicBytes(
+  url: string,
+  options: { maxBytes: number; timeoutMs: number; accept: string; what: string },
+): Promise<{ bytes: Uint8Array; contentType: string | null }> {
+  const where = `The ${options.what} at ${url}`;
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const res = await openPublic(url, `The ${options.what}`, {
+    timeoutMs: options.timeoutMs,
+    accept: options.accept,
+    signal,
+  });
+  try {
+    const bytes = await readCappedBytes(res, options.maxBytes, bodyErrors(`the ${options.what}`));
+    return { bytes, contentType: res.headers.get('Content-Type') };
+  } catch (err) {
+    if (err instanceof OAuthError) throw new ClientDocumentError(`${where} cannot be used: ${err.description}.`);
+    throw new ClientDocumentError(
+      isTimeout(err)
+        ? `${where} did not arrive within ${options.timeoutMs} ms.`
+        : `${where} broke off while being read.`,
+    );
+  }
+}
+
+/** The body, at most `limit` bytes, counted while streaming (src/lib/body.ts BoundedBody). */
+async function readCappedBytes(res: Response, limit: number, errors: BodyErrors): Promise<Uint8Array> {
   let declared: number | null = null;
   try {
     declared = declaredLength(res.headers);
@@ -247,14 +300,11 @@ async function readCapped(res: Response, limit: number): Promise<string> {
   }
   if (declared !== null && declared > limit) {
     res.body?.cancel().catch(() => {});
-    throw BODY_ERRORS.tooLarge(limit);
+    throw errors.tooLarge(limit);
   }
-  if (!res.body) return '';
-  const body = new BoundedBody(res.body, limit, null, BODY_ERRORS);
+  if (!res.body) return new Uint8Array(0);
+  const body = new BoundedBody(res.body, limit, null, errors);
   const chunks: Uint8Array[] = [];
   for (let chunk = await body.next(); chunk !== null; chunk = await body.next()) chunks.push(chunk);
-  const bytes = concatBytes(chunks, body.received);
-  const text = decodeUtf8(bytes);
-  if (text === null) throw new OAuthError('invalid_request', 'the document is not UTF-8 text');
-  return text;
+  return concatBytes(chunks, body.received);
 }

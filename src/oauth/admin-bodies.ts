@@ -3,6 +3,7 @@
  * one-sentence message naming the field (RFC 6749 §5.2 `invalid_request`). Pure rules, no I/O.
  */
 import * as v from 'valibot';
+import { MAX_RESOURCES } from './resource-target';
 
 export const MIN_PASSWORD = 8;
 export const MAX_PASSWORD = 1024;
@@ -104,3 +105,24 @@ export const ProfileBody = v.strictObject(
   },
   'Only name, given_name, family_name, picture, locale and email_verified can be changed here.',
 );
+
+const ALLOWED_RESOURCES_MESSAGE =
+  '"allowed_resources" must be null (every registered resource) or a list of 1 to 10 resource URIs.';
+
+/**
+ * `allowed_resources` of POST/PATCH /admin/clients (issue 13, RFC 8707 §2: which resources a client may ask for):
+ * absent keeps the stored value, `null` allows every registered resource, else 1 to MAX_RESOURCES URIs. An empty
+ * list is refused: a client that may ask for nothing is a disabled client (POST /admin/clients/:id/disable).
+ * Whether each is registered is checked with storage (src/services/allowed-resources.ts).
+ */
+export const AllowedResourcesBody = v.object({
+  allowed_resources: v.optional(
+    v.nullable(
+      v.pipe(
+        v.array(v.string(ALLOWED_RESOURCES_MESSAGE), ALLOWED_RESOURCES_MESSAGE),
+        v.minLength(1, ALLOWED_RESOURCES_MESSAGE),
+        v.maxLength(MAX_RESOURCES, ALLOWED_RESOURCES_MESSAGE),
+      ),
+    ),
+  ),
+});

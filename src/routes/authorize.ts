@@ -7,6 +7,7 @@
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { nowSeconds } from '../lib/clock';
+import { type Consent, consentCovers, consentWanted } from '../oauth/consent';
 import { maskOf } from '../oauth/scopes';
 import {
   type AuthorizationRequest,
@@ -19,7 +20,7 @@ import {
 import { loginNeed, reauthQuery, sidOf } from '../services/oidc-authorize';
 import { grantedKeys } from '../services/resource-target';
 import { newCodeStatement } from '../storage/authorization-codes';
-import { consentMaskFromRow, grantConsentStatement } from '../storage/consents';
+import { consentFromRow, grantConsentStatement } from '../storage/consents';
 import { sessionConsentStatement, sessionUserStatement } from '../storage/sessions';
 import { type User, userFromRow } from '../storage/users';
 import { getKeyRing } from '../tokens/keyring';
@@ -36,7 +37,8 @@ type Ctx = Context<AppEnv>;
 
 interface Who {
   user: User;
-  granted: number;
+  /** What the user allowed this client before (src/oauth/consent.ts). */
+  granted: Consent;
   /** When the user signed in (the session's start): OpenID Connect auth_time. */
   authTime: number;
   sessionHash: string;
@@ -113,7 +115,7 @@ async function userAndConsent(c: Ctx, clientId: string): Promise<Who | null> {
   const row = u.results[0] as { session_created_at?: number } | undefined;
   const user = userFromRow(row);
   if (user?.status !== 'active') return null;
-  return { user, granted: consentMaskFromRow(k.results[0]), authTime: row?.session_created_at ?? 0, sessionHash: hash };
+  return { user, granted: consentFromRow(k.results[0]), authTime: row?.session_created_at ?? 0, sessionHash: hash };
 }
 
 /**
@@ -130,7 +132,7 @@ async function issueCode(
   c: Ctx,
   req: AuthorizationRequest,
   who: Who,
-  rememberMask: number | null,
+  remember: Consent | null,
   status: 302 | 303,
 ): Promise<Response> {
   const { user } = who;
@@ -156,14 +158,9 @@ async function issueCode(
       : undefined,
   });
   const stmts = [statement];
-  if (rememberMask !== null) stmts.push(grantConsentStatement(c.env.DB, user.id, req.client.id, rememberMask));
+  if (remember !== null) stmts.push(grantConsentStatement(c.env.DB, user.id, req.client.id, remember));
   await c.env.DB.batch(stmts);
   return c.redirect(redirectTo(req.redirectUri, { code, state: req.state, iss: config.issuer }), status);
-}
-
-/** Whether the request is for /v1 alone, the only resource whose consent is remembered (issue 13). */
-function ownApiOnly(req: AuthorizationRequest): boolean {
-  return req.resources.every((r) => r.builtin);
 }
 
 authorizeRoutes.get('/', async (c) => {
@@ -171,9 +168,8 @@ authorizeRoutes.get('/', async (c) => {
   const v = await validated(c, params, repeated);
   if (v instanceof Response) return v;
   const { req, who } = v;
-  const wanted = maskOf(req.scopes);
-  // Remembered consents are per client and /v1 scope (a mask): a request naming another resource is always asked.
-  const remembered = ownApiOnly(req) && (who.granted & wanted) === wanted;
+  // Remembered consents are per client, resource and scope (issue 13, RFC 8707): one for resource A never covers B.
+  const remembered = consentCovers(who.granted, consentWanted(req.resources, req.scopes));
   // RFC 6749 §10.2, RFC 8252 §8.6: a public client cannot prove it is the app the user approved (any local
   // process can listen on a loopback port or claim a private-use scheme), so it always gets the one-click
   // page; a confidential client's code is useless without its secret, so its remembered consent is enough.
@@ -218,7 +214,7 @@ authorizeRoutes.post('/', async (c) => {
   if (v instanceof Response) return v;
   const { req, who } = v;
   const issuer = c.get('config').issuer;
-  if (decision === 'allow') return issueCode(c, req, who, ownApiOnly(req) ? maskOf(req.scopes) : null, 303);
+  if (decision === 'allow') return issueCode(c, req, who, consentWanted(req.resources, req.scopes), 303);
   if (decision === 'deny') {
     return c.redirect(
       errorRedirect(

@@ -6,13 +6,13 @@
 import type { Context } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { readAppForm, validateAppInput } from '../oauth/app-form';
+import { listConsentedApps } from '../services/consented-apps';
 import { createClient } from '../services/create-client';
 import { deleteClient } from '../services/delete-client';
 import { rotateSecret } from '../services/rotate-secret';
 import { withdrawConsent } from '../services/withdraw-consent';
 import { audit } from '../storage/audit';
 import { type Client, getClientFromDb, listClientsByOwner, updateClient } from '../storage/clients';
-import { listConsents } from '../storage/consents';
 import type { User } from '../storage/users';
 import type { AppEnv } from '../types';
 import { AppFormPage, EMPTY_APP, inputFromClient } from '../ui/app-form-page';
@@ -63,7 +63,10 @@ const who = (c: Ctx, user: User) => ({ email: user.email, csrf: csrfToken(c) });
 portalRoutes.get('/', async (c) => {
   const user = await signedIn(c);
   if (user instanceof Response) return user;
-  const [apps, consents] = await Promise.all([listClientsByOwner(c.env.DB, user.id), listConsents(c.env.DB, user.id)]);
+  const [apps, consents] = await Promise.all([
+    listClientsByOwner(c.env.DB, user.id),
+    listConsentedApps(c.env, user.id),
+  ]);
   return page(c, AppsPage({ user: who(c, user), apps, consents, notice: c.req.query('done') }) as JSX.Element);
 });
 

@@ -172,6 +172,8 @@ export interface NewClient {
   ownerUserId?: string | null;
   /** OpenID Connect metadata (migrations/0012). */
   oidc?: OidcClientMetadata;
+  /** RFC 8707: the canonical URIs it may ask for (migrations/0009); null or absent = every registered resource. */
+  allowedResources?: string[] | null;
   /** Fixed credentials (demo seeding only); generated otherwise. */
   id?: string;
   secret?: string;
@@ -214,6 +216,7 @@ export async function newClientStatement(
     refresh_token_policy: input.refreshTokenPolicy ?? 'rotate',
     oidc_metadata: JSON.stringify(input.oidc ?? {}),
     owner_user_id: input.ownerUserId ?? null,
+    allowed_resources: input.allowedResources ? JSON.stringify(input.allowedResources) : null,
     status: 'active',
     created_at: now,
     updated_at: now,
@@ -222,8 +225,8 @@ export async function newClientStatement(
     .prepare(
       `INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes,
         confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy,
-        jwks, jwks_uri, oidc_metadata)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)`,
+        jwks, jwks_uri, oidc_metadata, allowed_resources)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)`,
     )
     .bind(
       row.id,
@@ -246,6 +249,7 @@ export async function newClientStatement(
       row.jwks,
       row.jwks_uri,
       row.oidc_metadata,
+      row.allowed_resources,
     );
   return { statement, client: fromRow(row), secret };
 }
@@ -264,7 +268,7 @@ export async function createClient(
 
 type ChangeableFields = 'name' | 'siteUrl' | 'description' | 'logoUrl' | 'redirectUris' | 'grantTypes' | 'scopes';
 export type ClientChanges = Partial<
-  Pick<Client, ChangeableFields | 'requirePkce' | 'refreshTokenPolicy' | 'status' | 'oidc'>
+  Pick<Client, ChangeableFields | 'requirePkce' | 'refreshTokenPolicy' | 'status' | 'oidc' | 'allowedResources'>
 > & {
   /** Only between client_secret_basic and client_secret_post: public and confidential never switch. */
   authMethod?: Exclude<ClientAuthMethod, 'none'>;
@@ -272,13 +276,11 @@ export type ClientChanges = Partial<
   keys?: { jwks: Client['jwks']; jwksUri: string | null };
 };
 
-/** Updates the given fields; returns the new record, or null if the client does not exist. */
-export async function updateClient(
-  db: D1Database,
-  kv: KVNamespace,
-  id: string,
-  changes: ClientChanges,
-): Promise<Client | null> {
+/**
+ * The UPDATE of the given fields (RETURNING *: no row when the client does not exist), for a service to batch with
+ * its audit row (src/services/update-client.ts). Clear the cache after it ran (invalidateClient).
+ */
+export function updateClientStatement(db: D1Database, id: string, changes: ClientChanges): D1PreparedStatement {
   const columns: Record<string, unknown> = {};
   if (changes.name !== undefined) columns.name = changes.name;
   if (changes.siteUrl !== undefined) columns.site_url = changes.siteUrl;
@@ -298,13 +300,23 @@ export async function updateClient(
     columns.jwks_uri = changes.keys.jwks ? null : changes.keys.jwksUri;
   }
   if (changes.oidc !== undefined) columns.oidc_metadata = JSON.stringify(changes.oidc);
+  // NULL = every registered resource (migrations/0009).
+  if (changes.allowedResources !== undefined)
+    columns.allowed_resources = changes.allowedResources ? JSON.stringify(changes.allowedResources) : null;
   columns.updated_at = nowSeconds();
   const names = Object.keys(columns);
   const sets = names.map((n, i) => `${n} = ?${i + 2}`).join(', ');
-  const row = await db
-    .prepare(`UPDATE clients SET ${sets} WHERE id = ?1 RETURNING *`)
-    .bind(id, ...names.map((n) => columns[n]))
-    .first<ClientRow>();
+  return db.prepare(`UPDATE clients SET ${sets} WHERE id = ?1 RETURNING *`).bind(id, ...names.map((n) => columns[n]));
+}
+
+/** Updates the given fields on its own (tests, the portal); returns the new record, or null if there is none. */
+export async function updateClient(
+  db: D1Database,
+  kv: KVNamespace,
+  id: string,
+  changes: ClientChanges,
+): Promise<Client | null> {
+  const row = await updateClientStatement(db, id, changes).first<ClientRow>();
   await invalidateClient(kv, id);
   return row ? fromRow(row) : null;
 }

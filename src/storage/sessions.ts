@@ -32,11 +32,11 @@ export function sessionUserStatement(db: D1Database, hash: string): D1PreparedSt
     .bind(hash, nowSeconds());
 }
 
-/** The consent the session's user gave a client (read it with consentMaskFromRow), to batch with sessionUserStatement. */
+/** The consent the session's user gave a client (read it with consentFromRow), to batch with sessionUserStatement. */
 export function sessionConsentStatement(db: D1Database, hash: string, clientId: string): D1PreparedStatement {
   return db
     .prepare(
-      'SELECT c.scope_mask FROM sessions s JOIN consents c ON c.user_id = s.user_id WHERE s.hash = ?1 AND c.client_id = ?2',
+      'SELECT c.scope_mask, c.resources FROM sessions s JOIN consents c ON c.user_id = s.user_id WHERE s.hash = ?1 AND c.client_id = ?2',
     )
     .bind(hash, clientId);
 }

@@ -2,8 +2,8 @@
 import type { FC } from 'hono/jsx';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { ALL_SCOPES, SCOPE_DESCRIPTIONS, scopeMask } from '../oauth/scopes';
+import type { ConsentedApp } from '../services/consented-apps';
 import type { Client } from '../storage/clients';
-import type { ConsentView } from '../storage/consents';
 import { AppIdentity } from './consent';
 import { Layout } from './layout';
 
@@ -40,7 +40,7 @@ const ActionTable: FC<{ columns: string[]; empty: string; rows: JSX.Element[] }>
     </table>
   );
 
-export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentView[]; notice?: string }> = ({
+export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentedApp[]; notice?: string }> = ({
   user,
   apps,
   consents,
@@ -83,11 +83,23 @@ export const AppsPage: FC<UserProps & { apps: Client[]; consents: ConsentView[];
         empty="You have not allowed any application to use your account."
         rows={consents.map((k) => (
           <tr>
-            <td>{k.clientName}</td>
+            <td>
+              {k.clientName}
+              {k.documentHost ? (
+                <div class="muted">
+                  described by <code>{k.documentHost}</code>
+                </div>
+              ) : null}
+            </td>
             <td>
               <ul class="scopes">
                 {ALL_SCOPES.filter((s) => (k.scopeMask & scopeMask([s])) !== 0).map((s) => (
                   <li>{SCOPE_DESCRIPTIONS[s]}</li>
+                ))}
+                {k.resources.map((uri) => (
+                  <li>
+                    Use <code>{uri}</code> for you
+                  </li>
                 ))}
               </ul>
             </td>

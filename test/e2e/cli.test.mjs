@@ -229,6 +229,58 @@ describe('admin CLI against a running local server', () => {
     expect(reg.status).toBe(201);
   });
 
+  it('edits a user’s OpenID Connect profile (issue 15: users update) and reads it back with users show', async () => {
+    const user = await cliJson(['users', 'create', '--email', 'profile-e2e@example.com']);
+    expect(user.email_verified).toBe(false);
+    const updated = await cliJson([
+      'users',
+      'update',
+      'profile-e2e@example.com',
+      '--name',
+      'Ada Lovelace',
+      '--given-name',
+      'Ada',
+      '--family-name',
+      'Lovelace',
+      '--picture',
+      'https://img.example.com/ada.png',
+      '--locale',
+      'en-GB',
+      '--email-verified',
+      'true',
+    ]);
+    const profile = {
+      id: user.id,
+      email: 'profile-e2e@example.com',
+      name: 'Ada Lovelace',
+      given_name: 'Ada',
+      family_name: 'Lovelace',
+      picture: 'https://img.example.com/ada.png',
+      locale: 'en-GB',
+      email_verified: true,
+    };
+    expect(updated).toMatchObject(profile);
+    expect(updated.updated_at).toBeGreaterThanOrEqual(user.updated_at);
+    // Read back by id, in a later process: stored, not only echoed.
+    expect(await cliJson(['users', 'show', user.id])).toMatchObject(profile);
+    // One field at a time leaves the others; the table output names the user.
+    const again = await cli(['users', 'update', user.id, '--email-verified', 'false']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Ada Lovelace');
+    expect(await cliJson(['users', 'show', 'profile-e2e@example.com'])).toMatchObject({
+      ...profile,
+      email_verified: false,
+    });
+    // The server's rule, as a clear error with no change; no option at all is a usage error.
+    const bad = await cli(['users', 'update', user.id, '--picture', 'http://img.example.com/a.png']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('"picture" must be an https URL.');
+    const none = await cli(['users', 'update', user.id]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('give at least one field to change');
+    expect((await cliJson(['users', 'show', user.id])).picture).toBe('https://img.example.com/ada.png');
+  });
+
   it('manages resource servers (issue 13): create, a token bound to it, list, update, delete', async () => {
     const created = await cliJson([
       'resources',
@@ -272,6 +324,34 @@ describe('admin CLI against a running local server', () => {
       deleted: 'https://mcp.example.com/mcp',
     });
     expect((await cli(['resources', 'show', 'https://mcp.example.com/mcp'])).code).not.toBe(0);
+  });
+
+  it('limits the resources a client may ask for (issue 13: --allowed-resources), then allows all again', async () => {
+    const uri = 'https://allowed.example.com/mcp';
+    const token = (client, resource) =>
+      fetch(`${origin}/oauth2/token`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`,
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials', ...(resource ? { resource } : {}) }).toString(),
+      });
+    await cliJson(['resources', 'create', uri, '--name', 'Allowed', '--scope', 'tools']);
+    const client = await cliJson(['clients', 'create', '--name', 'limited-e2e', '--allowed-resources', `${uri}/`]);
+    expect(client.allowed_resources).toEqual([uri]);
+    const refused = await token(client);
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).error).toBe('invalid_target');
+    expect((await token(client, uri)).status).toBe(200);
+    const both = await cliJson(['clients', 'update', client.client_id, '--allowed-resources', `${uri}, ${origin}/v1`]);
+    expect(both.allowed_resources).toHaveLength(2);
+    const unknown = await cli(['clients', 'update', client.client_id, '--allowed-resources', 'https://nobody.example']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('is not a registered resource server');
+    const all = await cliJson(['clients', 'update', client.client_id, '--allowed-resources', 'all']);
+    expect(all.allowed_resources).toBeNull();
+    expect((await cliJson(['clients', 'show', client.client_id])).allowed_resources).toBeNull();
   });
 
   it('sets the refresh-token policy and the PKCE switch (issue 11), refused for a public client', async () => {

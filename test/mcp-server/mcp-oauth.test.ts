@@ -137,6 +137,7 @@ describe('examples/mcp-server end to end with the MCP SDK client and the product
       'get_image_link',
       'list_images',
       'upload_image',
+      'upload_image_from_url',
     ]);
     const bytes = png(128);
     const up = await client.callTool({

@@ -82,7 +82,7 @@ describe('examples/mcp-server', () => {
     const { token, bytes } = await userWithImage();
     const client = await connect(token);
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(tools).toEqual(['get_image_link', 'list_images', 'upload_image']);
+    expect(tools).toEqual(['get_image_link', 'list_images', 'upload_image', 'upload_image_from_url']);
     const listed = await client.callTool({ name: 'list_images', arguments: {} });
     const text = (r: unknown) => (r as { content: { text: string }[] }).content[0].text;
     expect(JSON.parse(text(listed)).images).toEqual([expect.objectContaining({ path: 'mcp/cat.png', size: 300 })]);

@@ -8,6 +8,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { setClientStatus } from '../../src/services/client-status';
 import { revokeGrant } from '../../src/services/revoke-grant';
+import { updateClientAudited } from '../../src/services/update-client';
 import { resetUserPassword, setUserStatus } from '../../src/services/user-account';
 import { withdrawConsent } from '../../src/services/withdraw-consent';
 import { authorizeFlow, Browser, signIn } from '../authz-helpers';
@@ -72,6 +73,16 @@ describe('services are all or nothing (issue 12)', () => {
     [
       'setClientStatus disabled',
       (f: Awaited<ReturnType<typeof fixture>>) => setClientStatus(env, f.client.id, 'disabled'),
+    ],
+    [
+      'updateClientAudited allowed_resources',
+      (f: Awaited<ReturnType<typeof fixture>>) =>
+        updateClientAudited(
+          env,
+          f.client.id,
+          { allowedResources: ['https://x.example'] },
+          { actor: 'admin', detail: {} },
+        ),
     ],
   ])('%s: a failing statement leaves everything as it was', async (_name, op) => {
     const f = await fixture();

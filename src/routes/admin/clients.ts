@@ -10,14 +10,15 @@ import {
 } from '../../oauth/client-metadata';
 import { validateClientPolicy } from '../../oauth/client-policy';
 import { fixedCredentials } from '../../oauth/fixed-credentials';
+import { allowedResourcesOf } from '../../services/allowed-resources';
 import { revokeClientTokens, setClientStatus } from '../../services/client-status';
 import { createClient } from '../../services/create-client';
 import { deleteClient } from '../../services/delete-client';
 import { rotateSecret } from '../../services/rotate-secret';
 import { checkSectorIdentifier } from '../../services/sector-identifier';
+import { updateClientAudited } from '../../services/update-client';
 import { listClients } from '../../storage/admin-queries';
-import { audit } from '../../storage/audit';
-import { type Client, getClientFromDb, refreshPolicyOf, updateClient } from '../../storage/clients';
+import { type Client, getClientFromDb, refreshPolicyOf } from '../../storage/clients';
 import type { AppEnv } from '../../types';
 import { intParam, readJsonObject } from './json-body';
 
@@ -32,6 +33,8 @@ export function adminClientView(c: Client): Record<string, unknown> {
     require_pkce: c.requirePkce,
     refresh_token_policy: refreshPolicyOf(c),
     owner_user_id: c.ownerUserId,
+    // Issue 13 (RFC 8707): null = every registered resource.
+    allowed_resources: c.allowedResources ?? null,
     updated_at: c.updatedAt,
   };
 }
@@ -59,6 +62,7 @@ adminClientRoutes.post('/', async (c) => {
     throw new OAuthError('invalid_client_metadata', 'A private_key_jwt client has no client_secret; send its keys.');
   // Issue 11: require_pkce and refresh_token_policy, which a confidential client only may relax.
   const policy = validateClientPolicy(body, { confidential: m.confidential, via: 'admin' });
+  const allowedResources = await allowedResourcesOf(c.env.DB, c.get('config'), body);
   const taken = () =>
     new OAuthError('invalid_client_metadata', `A client with the id "${fixed.id}" already exists.`, { status: 409 });
   if (fixed.id && (await getClientFromDb(c.env.DB, fixed.id))) throw taken();
@@ -67,10 +71,11 @@ adminClientRoutes.post('/', async (c) => {
     grant_types: m.grantTypes,
     ...(fixed.id ? { fixed_id: true } : {}),
     ...(fixed.secret ? { fixed_secret: true } : {}),
+    ...(allowedResources ? { allowed_resources: allowedResources } : {}),
   };
   const { client, secret } = await createClient(
     c.env,
-    { ...registryFields(m), ...policy, confidential: m.confidential, ...fixed },
+    { ...registryFields(m), ...policy, confidential: m.confidential, allowedResources, ...fixed },
     { actor: 'admin', detail, requestId: c.get('requestId') },
   ).catch((err: unknown) => {
     // Two creations of one fixed id at the same moment: the primary key refuses the second.
@@ -90,7 +95,7 @@ adminClientRoutes.get('/:id', async (c) => c.json(adminClientView(await mustGet(
 adminClientRoutes.patch('/:id', async (c) => {
   const current = await mustGet(c.env.DB, c.req.param('id'));
   const body = await readJsonObject(c, { code: 'invalid_client_metadata' });
-  const { status, ...metadata } = body;
+  const { status, allowed_resources: _allowed, ...metadata } = body;
   if (status !== undefined && status !== 'active' && status !== 'disabled')
     throw new OAuthError('invalid_request', '"status" must be "active" or "disabled".');
   const merged = { ...clientMetadataView(current), ...metadata };
@@ -104,20 +109,30 @@ adminClientRoutes.patch('/:id', async (c) => {
   }
   assertSameCredentialKind(m, current, 'create a new client');
   const policy = validateClientPolicy(body, { confidential: current.confidential, via: 'admin' });
+  const allowedResources = await allowedResourcesOf(c.env.DB, c.get('config'), body);
   // Deny-list first: a failure between the two steps must never leave a disabled client's tokens alive.
   if (status === 'disabled' && current.status !== 'disabled') await revokeClientTokens(c.env, current.id);
-  const updated = await updateClient(c.env.DB, c.env.CACHE, current.id, {
-    ...registryFields(m),
-    ...policy,
-    ...(status ? { status: status as 'active' | 'disabled' } : {}),
-  });
-  await audit(c.env.DB, 'client_updated', {
-    actor: 'admin',
-    subject: current.id,
-    detail: { fields: Object.keys(body) },
-    requestId: c.get('requestId'),
-  });
-  return c.json(adminClientView(updated!));
+  // One batch with its audit row; the client cache is dropped after it (src/services/update-client.ts).
+  const updated = await updateClientAudited(
+    c.env,
+    current.id,
+    {
+      ...registryFields(m),
+      ...policy,
+      ...(allowedResources !== undefined ? { allowedResources } : {}),
+      ...(status ? { status: status as 'active' | 'disabled' } : {}),
+    },
+    {
+      actor: 'admin',
+      detail: {
+        fields: Object.keys(body),
+        ...(allowedResources !== undefined ? { allowed_resources: allowedResources } : {}),
+      },
+      requestId: c.get('requestId'),
+    },
+  );
+  if (!updated) throw new OAuthError('invalid_request', `No client with id "${current.id}".`, { status: 404 });
+  return c.json(adminClientView(updated));
 });
 
 async function setStatus(c: Context<AppEnv>, status: 'active' | 'disabled') {
