@@ -46,3 +46,24 @@ export function sendToken(e: Env, params: Record<string, string>, client?: TestC
   if (client) headers.Authorization = basic(client.id, client.secret);
   return send(e, '/oauth2/token', { method: 'POST', headers, body: new URLSearchParams(params).toString() });
 }
+
+/**
+ * An env whose `nth` D1 batch of the request commits and then fails as a network cut would (`Network connection
+ * lost.`): the write is stored, the Worker never learns it, the client gets an error (the lost reply of issue 16).
+ */
+export function replyLostAfterBatch(nth = 1, base: Env = env): Env {
+  let seen = 0;
+  const db = new Proxy(base.DB, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== 'function') return value;
+      if (prop !== 'batch') return value.bind(target);
+      return async (stmts: D1PreparedStatement[]) => {
+        const out = await value.call(target, stmts);
+        if (++seen === nth) throw new Error('Network connection lost.');
+        return out;
+      };
+    },
+  });
+  return new Proxy(base, { get: (target, prop) => (prop === 'DB' ? db : Reflect.get(target, prop)) });
+}
