@@ -13,7 +13,7 @@
 // BENCH_WARMUP (s before each measurement, default 1), BENCH_CONNECTIONS (default 10), BENCH_GROWTH_TOKENS (refresh tokens for the big growth stage,
 // default 1000000; 0 skips growth), BENCH_ONLY (comma-separated scenario ids), SOAK_SECONDS (default 60),
 // SOAK_MIX=stateless (soak without D1 writes), SOAK_MIX=ratelimit (soak that saturates the rate limiters),
-// SOAK_MIX=faults (storage faults injected at SOAK_FAULT_RATE, default 0.02, of every D1/KV/R2 call),
+// SOAK_MIX=faults (storage faults injected at SOAK_FAULT_RATE, default 0.05, of every D1/KV/R2 call),
 // BENCH_RATELIMIT=off (the product without its rate-limit bindings).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

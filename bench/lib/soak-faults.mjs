@@ -1,5 +1,5 @@
 // `SOAK_MIX=faults npm run soak` (issue 16, docs/reliability.md): the soak's mixed traffic while storage faults are
-// injected at SOAK_FAULT_RATE (default 0.02) of every D1, KV and R2 call. The faults come from the bench-only wrapper
+// injected at SOAK_FAULT_RATE (default 0.05) of every D1, KV and R2 call. The faults come from the bench-only wrapper
 // Worker (bench/wrappers/product-bench, header `x-bench-faults`), which wraps the product's bindings and forwards to
 // its fetch: nothing in the product can switch them on. Beside autocannon's mix, a few refresh clients run chains of
 // rotations and retry the same refresh token after every 503 (as a client does after a failed request), until it
@@ -11,7 +11,7 @@ import { fmt, markdownTable, writeSection } from './report.mjs';
 import { rssKiB, workerdPids } from './runtime.mjs';
 import { base, CONNECTIONS, log, REPORT, SOAK_SECONDS } from './settings.mjs';
 
-const RATE = Number(process.env.SOAK_FAULT_RATE ?? 0.02);
+const RATE = Number(process.env.SOAK_FAULT_RATE ?? 0.05);
 const CHAINS = 4;
 /** Between a 503 and the client's retry: shorter than the Retry-After (2 s) to keep the chain busy; correctness only. */
 const RETRY_MS = 50;

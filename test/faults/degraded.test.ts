@@ -70,7 +70,7 @@ describe('D1 unavailable: every D1 call fails', () => {
     expect(s.trace.calls.some((c) => c.startsWith('D1.'))).toBe(true);
   });
 
-  it('keeps serving images to a files token while R2 is up', async () => {
+  it('keeps serving and storing images for a client token while R2 is up', async () => {
     const s = switchableEnv();
     const client = await seedClient();
     const cc = await sendToken(s.env, { grant_type: 'client_credentials', scope: 'files upload_files' }, client);
@@ -88,6 +88,18 @@ describe('D1 unavailable: every D1 call fails', () => {
     expect(got.res.status).toBe(200);
     expect(got.res.headers.get('Content-Type')).toBe('image/png');
     expect(got.body.length).toBeGreaterThan(0);
+    // An upload needs no D1 either (R2 holds the object and its owner).
+    const again = await send(s.env, `/v1/img/${path}`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'image/png' },
+      body: bytes,
+    });
+    expect(again.res.status).toBe(201);
+    expect(again.json()).toMatchObject({ path, content_type: 'image/png', size: bytes.length });
+    // The sign-in form itself needs no storage; signing in does (below).
+    const login = await send(s.env, '/login');
+    expect(login.res.status).toBe(200);
+    expect(login.body).toContain('<form');
   });
 
   it('the deny-list snapshot keeps its last good copy: a revoked token stays refused past the reload', async () => {
@@ -150,6 +162,17 @@ describe('D1 unavailable: every D1 call fails', () => {
         headers: { 'Content-Type': 'application/json', Authorization: 'Bearer some-initial-access-token' },
         body: JSON.stringify({ client_name: 'x', redirect_uris: ['https://app.example/cb'] }),
       }),
+    );
+    expect503Json(
+      await send(s.env, '/oauth2/revoke', {
+        method: 'POST',
+        headers: { Authorization: basic(client.id, client.secret), 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: refresh_token }).toString(),
+      }),
+    );
+    expect503Json(await send(s.env, '/oauth2/userinfo', bearer(userToken)));
+    expect503Json(
+      await send(s.env, '/admin/clients', { headers: { Authorization: `Bearer ${env.ADMIN_TOKEN as string}` } }),
     );
     const me = await send(s.env, '/v1/me', bearer(userToken));
     expect503Json(me);
