@@ -53,7 +53,9 @@ export async function createClient(
   // the client is created all the same and other isolates see it within that minute. (A change or deletion, where a
   // stale copy could still authenticate, keeps failing on a KV error: src/services/delete-client.ts and the others.)
   await invalidateClient(env.CACHE, client.id).catch((err: unknown) =>
-    console.warn(JSON.stringify({ level: 'warn', event: 'client_cache_drop_failed', message: String(err).slice(0, 200) })),
+    console.warn(
+      JSON.stringify({ level: 'warn', event: 'client_cache_drop_failed', message: String(err).slice(0, 200) }),
+    ),
   );
   if (options.openly) client.registeredOpenly = true;
   return { client, secret, ...(reg ? { registrationToken: reg.token } : {}) };

@@ -125,7 +125,11 @@ describe('D1 unavailable: every D1 call fails', () => {
     const s = switchableEnv();
     const client = await seedClient();
     const user = await seedUser();
-    const pw = await sendToken(s.env, { grant_type: 'password', username: user.email, password: user.password }, client);
+    const pw = await sendToken(
+      s.env,
+      { grant_type: 'password', username: user.email, password: user.password },
+      client,
+    );
     const { access_token: userToken, refresh_token } = pw.json() as { access_token: string; refresh_token: string };
     const flow = await authorizeFlow(client, user);
     await warmClient(s.env, client);
@@ -152,7 +156,10 @@ describe('D1 unavailable: every D1 call fails', () => {
     expect503Json(
       await send(s.env, '/oauth2/introspect', {
         method: 'POST',
-        headers: { Authorization: basic(client.id, client.secret), 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: {
+          Authorization: basic(client.id, client.secret),
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ token: userToken }).toString(),
       }),
     );
@@ -166,7 +173,10 @@ describe('D1 unavailable: every D1 call fails', () => {
     expect503Json(
       await send(s.env, '/oauth2/revoke', {
         method: 'POST',
-        headers: { Authorization: basic(client.id, client.secret), 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: {
+          Authorization: basic(client.id, client.secret),
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ token: refresh_token }).toString(),
       }),
     );
@@ -227,7 +237,12 @@ describe('KV unavailable: every KV call fails, every read falls back to D1', () 
     const flow = await authorizeFlow(client, user);
     const code = await sendToken(
       e,
-      { grant_type: 'authorization_code', code: flow.code, redirect_uri: 'https://app.example/cb', code_verifier: flow.verifier! },
+      {
+        grant_type: 'authorization_code',
+        code: flow.code,
+        redirect_uri: 'https://app.example/cb',
+        code_verifier: flow.verifier!,
+      },
       client,
     );
     expect(code.res.status).toBe(200);
@@ -240,7 +255,11 @@ describe('KV unavailable: every KV call fails, every read falls back to D1', () 
     });
     expect(reg.res.status).toBe(201);
     const registered = reg.json() as { client_id: string; registration_access_token: string };
-    const read = await send(open, `/oauth2/register/${registered.client_id}`, bearer(registered.registration_access_token));
+    const read = await send(
+      open,
+      `/oauth2/register/${registered.client_id}`,
+      bearer(registered.registration_access_token),
+    );
     expect(read.res.status).toBe(200);
     expect(read.json()).toMatchObject({ client_id: registered.client_id, client_name: 'KV down' });
   });

@@ -43,9 +43,9 @@ describe('TokenVerifier RPC with storage down (real bindings failing)', () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     // The deny-list is read from D1 on every call ('now'): it cannot answer yes or no, so it says "try again".
     expect(await verifier.verify(token, opts)).toEqual(UNAVAILABLE);
-    expect(await verifier.verifyRequest({ authorization: `Bearer ${token}`, url: 'https://rs.example/x' }, opts)).toEqual(
-      UNAVAILABLE,
-    );
+    expect(
+      await verifier.verifyRequest({ authorization: `Bearer ${token}`, url: 'https://rs.example/x' }, opts),
+    ).toEqual(UNAVAILABLE);
     const logged = error.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
     expect(logged.filter((l) => l.event === 'token_verifier_unavailable')).toEqual([
       expect.objectContaining({ storage: true, message: 'D1_ERROR: overloaded' }),
@@ -82,14 +82,14 @@ describe('scheduled cleanup with D1 down', () => {
       .map((l) => l.table);
     expect(failed).toEqual(expect.arrayContaining(['refresh_tokens', 'revocations', 'signing_keys', 'clients']));
     // An expired row the failed run could not delete goes at the next run.
-    await env.DB.prepare(
-      `INSERT INTO revocations (kind, value, created_at, expires_at) VALUES ('jti', ?1, 1, 2)`,
-    )
+    await env.DB.prepare(`INSERT INTO revocations (kind, value, created_at, expires_at) VALUES ('jti', ?1, 1, 2)`)
       .bind(`expired-${crypto.randomUUID()}`)
       .run();
     s.down.delete('d1');
     await worker.scheduled!(controller, s.env, createExecutionContext());
-    const left = await env.DB.prepare('SELECT count(*) AS n FROM revocations WHERE expires_at <= 2').first<{ n: number }>();
+    const left = await env.DB.prepare('SELECT count(*) AS n FROM revocations WHERE expires_at <= 2').first<{
+      n: number;
+    }>();
     expect(left!.n).toBe(0);
   });
 });

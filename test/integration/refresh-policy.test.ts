@@ -5,8 +5,8 @@
  * that keeps the refresh token it got first.
  */
 import { env } from 'cloudflare:workers';
-import { clock } from '../../src/lib/clock';
 import { describe, expect, it } from 'vitest';
+import { clock } from '../../src/lib/clock';
 import { Browser, signIn } from '../authz-helpers';
 import { call, errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
 import { admin, freezeClock, introspect, json, me, revokeRequest } from '../ops-helpers';

@@ -5,8 +5,9 @@
  * deny-list snapshot bound (here at once: the revoking isolate drops its snapshot) and introspection at once.
  * A client-credentials token of the same client has no family and keeps working.
  */
-import { clock } from '../../src/lib/clock';
+
 import { describe, expect, it } from 'vitest';
+import { clock } from '../../src/lib/clock';
 import { authorizeFlow } from '../authz-helpers';
 import { call, errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
 import { claimsOf, introspect, me, revokeRequest, userTokens } from '../ops-helpers';
