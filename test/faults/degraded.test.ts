@@ -293,6 +293,22 @@ describe('KV unavailable: every KV call fails, every read falls back to D1', () 
   });
 });
 
+describe('caches are not poisoned by a failed read', () => {
+  it('a client read that failed is not remembered as "unknown": the next request after the fault authenticates', async () => {
+    const s = switchableEnv();
+    const client = await seedClient(); // never read through s.env: neither this isolate nor KV holds it
+    await warmClient(s.env, await seedClient()); // the key ring of s.env loaded
+    s.down.add('d1');
+    s.down.add('kv');
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect503Json(await sendToken(s.env, { grant_type: 'client_credentials', scope: 'base' }, client));
+    s.down.clear();
+    const cc = await sendToken(s.env, { grant_type: 'client_credentials', scope: 'base' }, client);
+    expect(cc.res.status).toBe(200);
+  });
+});
+
 describe('key ring: a cold isolate that cannot load it', () => {
   it('answers 503 (never signs with a missing or stale key) and recovers by itself once D1 is back', async () => {
     const s = switchableEnv();
