@@ -15,6 +15,7 @@ declare namespace Cloudflare {
 		ACCESS_TOKEN_AUDIENCE: string;
 		ACCESS_TOKEN_TTL: string;
 		REFRESH_TOKEN_TTL: string;
+		REFRESH_REUSE_GRACE_SECONDS: string;
 		AUTH_CODE_TTL: string;
 		MAX_UPLOAD_BYTES: string;
 		IMAGE_EDGE_CACHE_SECONDS: string;
@@ -32,7 +33,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ISSUER" | "ACCESS_TOKEN_AUDIENCE" | "ACCESS_TOKEN_TTL" | "REFRESH_TOKEN_TTL" | "AUTH_CODE_TTL" | "MAX_UPLOAD_BYTES" | "REQUEST_LOG_SAMPLE_RATE" | "DEMO_CALLBACK_CLIENT_ID" | "REGISTRATION_POLICY" | "OPEN_CLIENT_IDLE_DAYS" | "SIGNING_KEYS" | "KEY_ENCRYPTION_KEY" | "ADMIN_TOKEN">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ISSUER" | "ACCESS_TOKEN_AUDIENCE" | "ACCESS_TOKEN_TTL" | "REFRESH_TOKEN_TTL" | "REFRESH_REUSE_GRACE_SECONDS" | "AUTH_CODE_TTL" | "MAX_UPLOAD_BYTES" | "REQUEST_LOG_SAMPLE_RATE" | "DEMO_CALLBACK_CLIENT_ID" | "REGISTRATION_POLICY" | "OPEN_CLIENT_IDLE_DAYS" | "SIGNING_KEYS" | "KEY_ENCRYPTION_KEY" | "ADMIN_TOKEN">> {}
 }
 
 // Begin runtime types

@@ -13,6 +13,7 @@
 // BENCH_WARMUP (s before each measurement, default 1), BENCH_CONNECTIONS (default 10), BENCH_GROWTH_TOKENS (refresh tokens for the big growth stage,
 // default 1000000; 0 skips growth), BENCH_ONLY (comma-separated scenario ids), SOAK_SECONDS (default 60),
 // SOAK_MIX=stateless (soak without D1 writes), SOAK_MIX=ratelimit (soak that saturates the rate limiters),
+// SOAK_MIX=faults (storage faults injected at SOAK_FAULT_RATE, default 0.05, of every D1/KV/R2 call),
 // BENCH_RATELIMIT=off (the product without its rate-limit bindings).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ import { EDGE, MAIN } from './lib/scenarios.mjs';
 import { BIG, basic, EDGE_ROUNDS, expectOk, log, REPORT, ROOT, SOAK } from './lib/settings.mjs';
 import { productSecrets, seedProduct, seedWop, startOidc } from './lib/setup.mjs';
 import { soak } from './lib/soak.mjs';
+import { soakFaults } from './lib/soak-faults.mjs';
 import { soakRateLimit } from './lib/soak-ratelimit.mjs';
 
 async function main() {
@@ -86,7 +88,9 @@ async function main() {
 
     if (SOAK) {
       // SOAK_MIX=ratelimit: traffic that saturates the rate limiters (issue 16, bench/lib/soak-ratelimit.mjs).
-      const run = process.env.SOAK_MIX === 'ratelimit' ? soakRateLimit : soak;
+      // SOAK_MIX=faults: mixed traffic with storage faults injected by the bench wrapper (bench/lib/soak-faults.mjs).
+      const run =
+        process.env.SOAK_MIX === 'ratelimit' ? soakRateLimit : process.env.SOAK_MIX === 'faults' ? soakFaults : soak;
       exitCode = (await run(s, errorLogs)) ? 0 : 1;
       return;
     }

@@ -30,6 +30,12 @@ export interface Config {
   audience: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  /**
+   * REFRESH_REUSE_GRACE_SECONDS (issue 16, docs/reliability.md): how long after a rotation the parent refresh token
+   * may be presented again, while its successor was never used, without counting as reuse (the reply was lost);
+   * 0 disables it.
+   */
+  refreshReuseGraceSeconds: number;
   authCodeTtl: number;
   maxUploadBytes: number;
   /**
@@ -166,6 +172,9 @@ const schema = v.object({
   ACCESS_TOKEN_AUDIENCE: v.pipe(v.string('is missing'), v.minLength(1, 'is empty')),
   ACCESS_TOKEN_TTL: intSetting(60, 86_400, 3600),
   REFRESH_TOKEN_TTL: intSetting(3600, 31_536_000, 2_592_000),
+  // A retry after a lost reply comes within a client's request timeout (typically 10 to 30 s); 300 s at most, since
+  // the window is the time a stolen parent token stays usable while the client holds an unused successor.
+  REFRESH_REUSE_GRACE_SECONDS: intSetting(0, 300, 30),
   AUTH_CODE_TTL: intSetting(10, 600, 60),
   MAX_UPLOAD_BYTES: intSetting(1024, 100 * 1024 * 1024, 10 * 1024 * 1024),
   IMAGE_EDGE_CACHE_SECONDS: intSetting(0, 86_400, 60),
@@ -229,6 +238,7 @@ function parseConfig(env: Record<string, unknown>): Config | ConfigError {
     audience: o.ACCESS_TOKEN_AUDIENCE,
     accessTokenTtl: o.ACCESS_TOKEN_TTL,
     refreshTokenTtl: o.REFRESH_TOKEN_TTL,
+    refreshReuseGraceSeconds: o.REFRESH_REUSE_GRACE_SECONDS,
     authCodeTtl: o.AUTH_CODE_TTL,
     maxUploadBytes: o.MAX_UPLOAD_BYTES,
     imageEdgeCacheSeconds: o.IMAGE_EDGE_CACHE_SECONDS,

@@ -71,13 +71,16 @@ function run(durationSeconds, requests) {
  */
 const tally = spec.requests.map(() => ({}));
 let tooManyWithoutRetryAfter = 0;
+/** 503s without Retry-After (the fault soak, bench/lib/soak-faults.mjs: every one must carry it). */
+let unavailableWithoutRetryAfter = 0;
 function tallied(requests) {
   return requests.map((template, i) => ({
     ...template,
     onResponse(status, _body, _context, headers) {
       tally[i][status] = (tally[i][status] ?? 0) + 1;
-      if (status === 429 && !Object.keys(headers ?? {}).some((k) => k.toLowerCase() === 'retry-after'))
-        tooManyWithoutRetryAfter++;
+      const retryAfter = Object.keys(headers ?? {}).some((k) => k.toLowerCase() === 'retry-after');
+      if (status === 429 && !retryAfter) tooManyWithoutRetryAfter++;
+      if (status === 503 && !retryAfter) unavailableWithoutRetryAfter++;
     },
   }));
 }
@@ -101,6 +104,6 @@ process.stdout.write(
     statusCodes: r.statusCodeStats,
     poolUsed,
     chainFailures: failures,
-    ...(spec.tally ? { tally, tooManyWithoutRetryAfter } : {}),
+    ...(spec.tally ? { tally, tooManyWithoutRetryAfter, unavailableWithoutRetryAfter } : {}),
   })}\n`,
 );

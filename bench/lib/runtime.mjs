@@ -31,6 +31,10 @@ export function productBindings(secrets) {
     AUTH_CODE_TTL: '60',
     MAX_UPLOAD_BYTES: '10485760',
     REQUEST_LOG_SAMPLE_RATE: '0.01',
+    // Issue 16: `REFRESH_REUSE_GRACE_SECONDS=0 SOAK_MIX=faults npm run soak` shows the fault soak catching lost families.
+    ...(process.env.REFRESH_REUSE_GRACE_SECONDS !== undefined
+      ? { REFRESH_REUSE_GRACE_SECONDS: process.env.REFRESH_REUSE_GRACE_SECONDS }
+      : {}),
     ...secrets,
   };
 }

@@ -10,6 +10,7 @@ import { getConfig } from '../config';
 import { OAuthError } from '../lib/errors';
 import { assertScopes, presentedToken } from '../middleware/bearer';
 import { isScope, type Scope } from '../oauth/scopes';
+import { guardStorage, isStorageUnavailable } from '../storage/unavailable';
 import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import { type AccessTokenClaims, tokenScopes } from '../tokens/verify-access-token';
 
@@ -85,7 +86,9 @@ const STATUS = { invalid_request: 400, invalid_token: 401, insufficient_scope: 4
 /** Verifies a token the caller extracted itself (from its Authorization header). */
 export async function verifyForCaller(env: Env, token: string, options: CallerVerifyOptions): Promise<CallerResult> {
   const scopes = checkScopes(options);
-  return settle(options, scopes, () => authenticate(env, token, false, scopes, options));
+  // The storage guard of the HTTP routes (src/storage/unavailable.ts), so the log tells a storage failure from a bug.
+  const guarded = guardStorage(env);
+  return settle(options, scopes, () => authenticate(guarded, token, false, scopes, options));
 }
 
 /** Finds the token in the request with the product's placement rule (RFC 6750 §2), then verifies it. */
@@ -96,10 +99,11 @@ export async function verifyRequestForCaller(
 ): Promise<CallerResult> {
   const scopes = checkScopes(options);
   const req = asRequest(request);
+  const guarded = guardStorage(env);
   return settle(options, scopes, async () => {
     const presented = presentedToken(req, options.allowQueryToken ? 'files-only' : 'never');
     if (!presented) return refusal('invalid_token', 'An access token is required.', options, scopes.join(' '), true);
-    return authenticate(env, presented.token, presented.fromQuery, scopes, options);
+    return authenticate(guarded, presented.token, presented.fromQuery, scopes, options);
   });
 }
 
@@ -138,7 +142,8 @@ function callerClaims(c: AccessTokenClaims): VerifiedClaims {
 
 /**
  * An OAuthError of the product's rules becomes a refusal (the scope its challenge names kept, RFC 6750 §3); any
- * other error is a storage failure: logged, answered temporarily_unavailable.
+ * other error (a storage failure, issue 16, or anything unforeseen) is logged and answered temporarily_unavailable, a
+ * typed result the caller turns into 503 + Retry-After: a Workers RPC call never rejects with an opaque error.
  */
 async function settle(
   options: CallerVerifyOptions,
@@ -165,6 +170,7 @@ async function settle(
       JSON.stringify({
         level: 'error',
         event: 'token_verifier_unavailable',
+        storage: isStorageUnavailable(err),
         name: e.name,
         message: e.message.slice(0, 500),
       }),

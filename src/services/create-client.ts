@@ -49,7 +49,14 @@ export async function createClient(
       requestId: audit.requestId,
     }),
   ]);
-  await invalidateClient(env.CACHE, client.id);
+  // The only KV copy a new id can have is a 60 s "unknown client" marker: if KV is down (issue 16, docs/reliability.md)
+  // the client is created all the same and other isolates see it within that minute. (A change or deletion, where a
+  // stale copy could still authenticate, keeps failing on a KV error: src/services/delete-client.ts and the others.)
+  await invalidateClient(env.CACHE, client.id).catch((err: unknown) =>
+    console.warn(
+      JSON.stringify({ level: 'warn', event: 'client_cache_drop_failed', message: String(err).slice(0, 200) }),
+    ),
+  );
   if (options.openly) client.registeredOpenly = true;
   return { client, secret, ...(reg ? { registrationToken: reg.token } : {}) };
 }

@@ -64,7 +64,11 @@ export async function resolveClient(env: Env, clientId: string): Promise<Client 
   const refused = refusedClientIdUrl(clientId);
   if (refused) throw new ClientDocumentUnusable(clientId, `${capitalise(refused)}.`);
   const key = await cacheKey(clientId);
-  const cached = await env.CACHE.get<CacheEntry>(key, { type: 'json', cacheTtl: 60 });
+  // KV is only a cache (issue 16, docs/reliability.md): unreadable, the document is fetched as on a miss; unwritable,
+  // the answer stands and the next request fetches again (the per-IP rate limit bounds how often).
+  const cached = await env.CACHE.get<CacheEntry>(key, { type: 'json', cacheTtl: 60 }).catch((err: unknown) =>
+    documentCacheWarning('client_document_cache_read_failed', err),
+  );
   if (cached) {
     if ('failure' in cached) throw new ClientDocumentUnusable(clientId, cached.failure);
     return cached.client;
@@ -90,9 +94,16 @@ export async function resolveClient(env: Env, clientId: string): Promise<Client 
       }),
     );
   }
-  await env.CACHE.put(key, JSON.stringify(entry), { expirationTtl: ttl });
+  await env.CACHE.put(key, JSON.stringify(entry), { expirationTtl: ttl }).catch((err: unknown) =>
+    documentCacheWarning('client_document_cache_write_failed', err),
+  );
   if ('failure' in entry) throw new ClientDocumentUnusable(clientId, entry.failure);
   return entry.client;
+}
+
+function documentCacheWarning(event: string, err: unknown): null {
+  console.warn(JSON.stringify({ level: 'warn', event, message: String(err).slice(0, 200) }));
+  return null;
 }
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -98,7 +98,13 @@ export async function newRefreshFamily(
 }
 
 export type RotationResult =
-  | { ok: true; token: string; record: RefreshFamilyRecord }
+  | {
+      ok: true;
+      token: string;
+      record: RefreshFamilyRecord;
+      /** A lost-reply retry within the grace window superseded an unused successor (rotateRefreshToken step 2). */
+      retried?: boolean;
+    }
   | {
       ok: false;
       reason:
@@ -132,10 +138,17 @@ interface TokenRow {
 /**
  * Rotates `presented` for `clientId` in one batch:
  * 1. marks it used, only if it is unused, unrevoked, unexpired, the client's, covers `requestedMask` and its user is active;
- * 2. inserts its successor (same family, scope and absolute expiry) only if step 1 matched;
- * 3. if it had already been used by an earlier request, revokes the whole family (reuse detection)
- * 4. and deny-lists the family's fid until `familyDenyUntil`, so its access tokens stop working too (issue 10 item 4);
- * 5. reads the row back to tell the caller what happened.
+ * 2. the lost-reply retry (issue 16, RFC 9700 §4.14.2, docs/reliability.md): if it was rotated less than
+ *    `graceSeconds` ago and its successor was never used, that successor is superseded (marked used, revoked, and
+ *    `replaced_by` = the new hash, the marker step 3 looks for) and
+ * 3. the parent points at the new successor instead (its `used_at` stays, so retries never stretch the window);
+ *    the batch is one transaction, so of two simultaneous retries the second supersedes the first's successor:
+ *    never two live successors;
+ * 4. inserts its successor (same family, scope and absolute expiry) only if step 1 or 3 matched;
+ * 5. if it had already been used by an earlier request (and step 3 did not apply), revokes the whole family (reuse
+ *    detection); a superseded successor counts as used, so presenting it later is reuse too
+ * 6. and deny-lists the family's fid until `familyDenyUntil`, so its access tokens stop working too (issue 10 item 4);
+ * 7. reads the row back to tell the caller what happened.
  */
 export async function rotateRefreshToken(
   db: D1Database,
@@ -144,6 +157,7 @@ export async function rotateRefreshToken(
   requestedMask: number,
   familyDenyUntil: number,
   narrowing: Narrowing,
+  graceSeconds = 0,
 ): Promise<RotationResult> {
   const hash = await sha256(presented);
   const next = randomToken(32);
@@ -159,6 +173,27 @@ export async function rotateRefreshToken(
             AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND u.status = 'active'))`,
       )
       .bind(hash, now, nextHash, clientId, requestedMask, ...narrowingParams(narrowing)),
+    // Step 2. The outer table is aliased, so `refresh_tokens` in the subquery (and in narrowingSql) is the parent.
+    // With graceSeconds 0, `used_at > now` never holds: no retry is ever accepted.
+    db
+      .prepare(
+        `UPDATE refresh_tokens AS s SET used_at = ?2, revoked_at = ?2, replaced_by = ?3
+          WHERE s.used_at IS NULL AND s.revoked_at IS NULL AND s.hash = (
+            SELECT replaced_by FROM refresh_tokens
+             WHERE hash = ?1 AND client_id = ?4 AND used_at IS NOT NULL AND used_at > ?2 - ?9
+               AND replaced_by <> ?3 AND revoked_at IS NULL AND expires_at > ?2
+               AND (scope_mask & ?5) = ?5
+               AND ${narrowingSql(6)}
+               AND (user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND u.status = 'active')))`,
+      )
+      .bind(hash, now, nextHash, clientId, requestedMask, ...narrowingParams(narrowing), graceSeconds),
+    // Step 3: only where step 2 superseded this parent's successor (its marker names the new hash).
+    db
+      .prepare(
+        `UPDATE refresh_tokens SET replaced_by = ?2
+          WHERE hash = ?1 AND EXISTS (SELECT 1 FROM refresh_tokens s WHERE s.hash = refresh_tokens.replaced_by AND s.replaced_by = ?2)`,
+      )
+      .bind(hash, nextHash),
     db
       .prepare(
         `INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, scope, scope_mask, created_at, expires_at, resources)
@@ -189,7 +224,7 @@ export async function rotateRefreshToken(
       )
       .bind(hash),
   ]);
-  const row = results[4].results[0] as TokenRow | undefined;
+  const row = results[6].results[0] as TokenRow | undefined;
   if (!row) return { ok: false, reason: 'unknown' };
   const record: RefreshFamilyRecord = {
     familyId: row.family_id,
@@ -199,7 +234,7 @@ export async function rotateRefreshToken(
     expiresAt: row.expires_at,
     resources: resourcesOfRow(row.resources),
   };
-  if (row.replaced_by === nextHash) return { ok: true, token: next, record };
+  if (row.replaced_by === nextHash) return { ok: true, token: next, record, retried: results[2].meta.changes === 1 };
   if (row.client_id !== clientId) return { ok: false, reason: 'wrong_client' };
   if (row.used_at !== null) return { ok: false, reason: 'reused', record };
   if (row.revoked_at !== null) return { ok: false, reason: 'revoked', record };

@@ -24,7 +24,7 @@ async function race(
 }
 
 describe('concurrency', () => {
-  it('50 concurrent uses of one refresh token: exactly one success; the other 49 count as reuse and revoke the family', async () => {
+  it('50 concurrent uses of one refresh token: one live successor at the end; keeping any other one is reuse', async () => {
     const client = await seedClient();
     const user = await seedUser();
     const first = await expectTokens(
@@ -37,27 +37,32 @@ describe('concurrency', () => {
       ),
     );
     const { winners, losers } = await race(responses);
-    expect(winners).toHaveLength(1);
-    expect(losers.map((e) => `${e.status} ${e.error}`)).toEqual(Array(49).fill('400 invalid_grant'));
+    // Within REFRESH_REUSE_GRACE_SECONDS (issue 16) a later use of the parent, while its successor is unused, is
+    // taken for a retry after a lost reply: it supersedes that successor. D1 runs the 50 batches one at a time, so
+    // each answer is a 200 and exactly one successor is live afterwards (with the window off, exactly one request
+    // succeeds and the 49 others revoke the family: test/faults/refresh-retry.test.ts).
+    expect(losers).toEqual([]);
+    expect(winners).toHaveLength(50);
+    const live = await env.DB.prepare(
+      `SELECT hash FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL AND user_id = ?1`,
+    )
+      .bind(user.id)
+      .all<{ hash: string }>();
+    expect(live.results).toHaveLength(1);
 
-    // Observed (and intended, RFC 9700 §4.14.2): the server cannot tell the legitimate client from an attacker
-    // replaying the same token, so each of the 49 late requests is treated as reuse of a rotated token and
-    // revokes the whole family, including the token the winner just received. A client that races itself
-    // must sign in again; an attacker racing a victim gains nothing.
-    const winnerNext = await tokenRequest(
-      { grant_type: 'refresh_token', refresh_token: winners[0].refresh_token! },
-      { client },
+    // RFC 9700 §4.14.2: a superseded successor presented later means two parties hold the grant: the whole family is
+    // revoked, the live successor with it. A client that races itself and keeps the wrong answer signs in again.
+    const outcomes = await Promise.all(
+      winners.map((w) => tokenRequest({ grant_type: 'refresh_token', refresh_token: w.refresh_token! }, { client })),
     );
-    expect(await errorOf(winnerNext)).toMatchObject({ status: 400, error: 'invalid_grant' });
-
-    // Storage agrees: one successor row was created, and every row of the family is revoked.
+    const statuses = outcomes.map((r) => r.status);
+    expect(statuses.filter((s) => s === 400).length).toBeGreaterThanOrEqual(49);
     const rows = await env.DB.prepare(
-      `SELECT count(*) AS n, sum(revoked_at IS NOT NULL) AS revoked FROM refresh_tokens
-        WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE replaced_by IS NOT NULL AND user_id = ?1)`,
+      `SELECT count(*) AS n, sum(revoked_at IS NOT NULL) AS revoked FROM refresh_tokens WHERE user_id = ?1`,
     )
       .bind(user.id)
       .first<{ n: number; revoked: number }>();
-    expect(rows).toEqual({ n: 2, revoked: 2 });
+    expect(rows!.revoked).toBe(rows!.n);
   });
 
   it('50 concurrent redemptions of one authorization code: exactly one 200; the 49 replays revoke its tokens (RFC 6749 §4.1.2)', async () => {

@@ -6,6 +6,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { clock } from '../../src/lib/clock';
 import { Browser, signIn } from '../authz-helpers';
 import { call, errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
 import { admin, freezeClock, introspect, json, me, revokeRequest } from '../ops-helpers';
@@ -132,6 +133,9 @@ describe('refresh_token_policy "rotate" (the default)', () => {
     expect(created.refresh_token_policy).toBe('rotate');
     const one = await expectTokens(await refresh(client, first));
     expect(one.refresh_token).not.toBe(first);
+    // Past REFRESH_REUSE_GRACE_SECONDS (30 s), so not a lost-reply retry (test/faults/refresh-retry.test.ts).
+    const start = Date.now();
+    clock.now = () => start + 31_000;
     const two = await refresh(client, first);
     expect(two.headers.get('Cache-Control')).toBe('no-store');
     expect(await errorOf(two)).toEqual({

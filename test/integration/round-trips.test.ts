@@ -108,8 +108,9 @@ describe('round trips per operation (DESIGN.md budget)', () => {
     );
     expect(rotated.refresh_token).toBeDefined();
     expectBudget({ d1: 1, kvMax: 1 }, 'refresh rotation');
-    // 5 statements since issue 10 item 4 (reuse also deny-lists the family's fid), still one round trip.
-    expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.batch(5)']);
+    // 5 statements since issue 10 item 4 (reuse also deny-lists the family's fid), 7 since issue 16 (the lost-reply
+    // retry: supersede the unused successor, re-point the parent), still one round trip.
+    expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.batch(7)']);
   });
 
   it('refresh_token under the reuse policy (issue 11): exactly 1 D1 batch, ≤ 1 KV, 0 R2', async () => {

@@ -5,7 +5,9 @@
  * deny-list snapshot bound (here at once: the revoking isolate drops its snapshot) and introspection at once.
  * A client-credentials token of the same client has no family and keeps working.
  */
+
 import { describe, expect, it } from 'vitest';
+import { clock } from '../../src/lib/clock';
 import { authorizeFlow } from '../authz-helpers';
 import { call, errorOf, expectTokens, seedClient, seedUser, type TestClient, tokenRequest } from '../helpers';
 import { claimsOf, introspect, me, revokeRequest, userTokens } from '../ops-helpers';
@@ -60,6 +62,9 @@ describe('revocation reaches the access tokens of the grant (issue 10 item 4)', 
     const { client, tokens } = await userTokens();
     const second = await expectTokens(await refresh(client, tokens.refresh_token!));
     const cc = await clientCredentials(client);
+    // Past REFRESH_REUSE_GRACE_SECONDS (30 s), so not a lost-reply retry (test/faults/refresh-retry.test.ts).
+    const start = Date.now();
+    clock.now = () => start + 31_000;
     const reused = await refresh(client, tokens.refresh_token!);
     expect(reused.status).toBe(400);
     expect((await errorOf(reused)).error).toBe('invalid_grant');

@@ -13,7 +13,11 @@
  * - `x-bench-colo: near|far` — every D1/KV/R2 call waits the model's delay for that colo (LATENCY below) before
  *   it runs: wall-clock only, no CPU.
  * - `x-bench-cache: miss` — the image edge cache answers every match with a miss (a cold colo cache); puts still run.
- * `GET /__bench/counts` answers the totals so far: { requests, d1, kv, r2 } (the bench reads it around a window).
+ * - `x-bench-faults: <rate>` (issue 16, `SOAK_MIX=faults npm run soak`) — each D1/KV/R2 call fails with that
+ *   probability (0 to 1), in the ways the platform fails (FAULTS below), through one warm env per rate. A failed
+ *   D1 batch is either not applied or, one time in three, applied and then lost on the way back (a network cut after
+ *   the commit: the case where a refresh client retries a rotation that did happen).
+ * `GET /__bench/counts` answers the totals so far: { requests, d1, kv, r2, faults } (the bench reads it around a window).
  */
 import worker from '../../../src/index';
 import { forgetClientsInIsolate } from '../../../src/storage/clients';
@@ -29,27 +33,49 @@ const LATENCY: Record<string, { d1: number; kv: number; r2: number }> = {
   far: { d1: 150, kv: 5, r2: 120 },
 };
 
-const totals = { requests: 0, d1: 0, kv: 0, r2: 0 };
+const totals = { requests: 0, d1: 0, kv: 0, r2: 0, faults: { before: 0, afterCommit: 0 } };
+
+/** What a failing call throws, per binding: the messages of test/faults/harness.ts (the platform's own). */
+const FAULTS: Record<Kind, string[]> = {
+  d1: [
+    'D1_ERROR: overloaded',
+    'Network connection lost.',
+    'D1_ERROR: D1 DB storage operation exceeded timeout which caused object to be reset.',
+  ],
+  kv: ['KV GET failed: 429 Too Many Requests', 'Network connection lost.'],
+  r2: ['get: We encountered an internal error. Please try again. (10001)', 'Network connection lost.'],
+};
+const pick = (list: string[]) => list[Math.floor(Math.random() * list.length)];
 const D1_TERMINALS = new Set(['first', 'run', 'all', 'raw']);
 
 type Kind = 'd1' | 'kv' | 'r2';
 /** ±20 % jitter, so p99 is not p50. */
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms * (0.8 + 0.4 * Math.random()))) : null);
 
-function around(kind: Kind, delay: number, call: () => unknown): unknown {
+/** Per env: the probability that a call fails (0: never, no randomness drawn). */
+function around(kind: Kind, delay: number, call: () => unknown, rate = 0, batch = false): unknown {
   totals[kind]++;
+  if (rate > 0 && Math.random() < rate) {
+    if (batch && Math.random() < 1 / 3) {
+      // Applied, then the reply is lost: D1 committed the transaction, the Worker sees a network error.
+      totals.faults.afterCommit++;
+      return Promise.resolve(call()).then(() => Promise.reject(new Error('Network connection lost.')));
+    }
+    totals.faults.before++;
+    return Promise.reject(new Error(pick(FAULTS[kind])));
+  }
   const wait = sleep(delay);
   return wait ? wait.then(call) : call();
 }
 
-function wrapStatement(stmt: D1PreparedStatement, delay: number): D1PreparedStatement {
+function wrapStatement(stmt: D1PreparedStatement, delay: number, rate: number): D1PreparedStatement {
   return new Proxy(stmt, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (typeof value !== 'function') return value;
-      if (prop === 'bind') return (...args: unknown[]) => wrapStatement(value.apply(target, args), delay);
+      if (prop === 'bind') return (...args: unknown[]) => wrapStatement(value.apply(target, args), delay, rate);
       if (D1_TERMINALS.has(String(prop)))
-        return (...args: unknown[]) => around('d1', delay, () => value.apply(target, args));
+        return (...args: unknown[]) => around('d1', delay, () => value.apply(target, args), rate);
       return value.bind(target);
     },
   });
@@ -57,7 +83,7 @@ function wrapStatement(stmt: D1PreparedStatement, delay: number): D1PreparedStat
 
 const unwrapped = new WeakMap<object, D1PreparedStatement>();
 
-function wrapEnv(env: Env, colo: string | null): Env {
+function wrapEnv(env: Env, colo: string | null, rate = 0): Env {
   const l = (colo && LATENCY[colo]) || { d1: 0, kv: 0, r2: 0 };
   const db = new Proxy(env.DB, {
     get(target, prop) {
@@ -66,19 +92,24 @@ function wrapEnv(env: Env, colo: string | null): Env {
       if (prop === 'prepare')
         return (sql: string) => {
           const raw = value.call(target, sql) as D1PreparedStatement;
-          const wrapped = wrapStatement(raw, l.d1);
+          const wrapped = wrapStatement(raw, l.d1, rate);
           unwrapped.set(wrapped, raw);
           return wrapped;
         };
       if (prop === 'batch')
         return (stmts: D1PreparedStatement[]) =>
-          around('d1', l.d1, () =>
-            value.call(
-              target,
-              stmts.map((s) => unwrapped.get(s) ?? s),
-            ),
+          around(
+            'd1',
+            l.d1,
+            () =>
+              value.call(
+                target,
+                stmts.map((s) => unwrapped.get(s) ?? s),
+              ),
+            rate,
+            true,
           );
-      if (prop === 'exec') return (...args: unknown[]) => around('d1', l.d1, () => value.apply(target, args));
+      if (prop === 'exec') return (...args: unknown[]) => around('d1', l.d1, () => value.apply(target, args), rate);
       return value.bind(target);
     },
   });
@@ -87,7 +118,7 @@ function wrapEnv(env: Env, colo: string | null): Env {
       get(target, prop) {
         const value = Reflect.get(target, prop);
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => around(kind, delay, () => value.apply(target, args));
+        return (...args: unknown[]) => around(kind, delay, () => value.apply(target, args), rate);
       },
     });
   const kv = counted(env.CACHE, 'kv', l.kv);
@@ -124,8 +155,9 @@ export default {
       forgetClientsInIsolate();
       wrapped = wrapEnv(env, colo);
     } else {
-      const key = colo ?? '';
-      wrapped = warmEnvs.get(key) ?? wrapEnv(env, colo);
+      const rate = Math.min(1, Math.max(0, Number(request.headers.get('x-bench-faults') ?? 0) || 0));
+      const key = `${colo ?? ''}|${rate}`;
+      wrapped = warmEnvs.get(key) ?? wrapEnv(env, colo, rate);
       warmEnvs.set(key, wrapped);
     }
     return worker.fetch(request, wrapped, ctx);

@@ -60,6 +60,7 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
     requested ? maskOf(requested) : 0,
     familyDenyUntil(config.accessTokenTtl),
     narrowing,
+    config.refreshReuseGraceSeconds,
   );
   if (!result.ok) {
     if (result.reason === 'unexplained') {
@@ -93,6 +94,19 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
     }
     if (result.reason === 'target_not_granted') throw new OAuthError('invalid_target', FAILURES.target_not_granted);
     throw new OAuthError('invalid_grant', FAILURES[result.reason], { reason: result.reason });
+  }
+  if (result.retried) {
+    // Issue 16: the parent presented again within REFRESH_REUSE_GRACE_SECONDS while its successor was never used (a
+    // lost reply); that successor is revoked and this answer carries its replacement (docs/reliability.md).
+    console.warn(
+      JSON.stringify({
+        level: 'warn',
+        event: 'refresh_token_retry',
+        requestId,
+        clientId: client.id,
+        familyId: result.record.familyId,
+      }),
+    );
   }
   // The audience: the resources asked for (down-scoping, RFC 8707 §2), else every resource of the grant.
   // A resource server deleted since the grant drops out (no read at all for a /v1-only grant).
