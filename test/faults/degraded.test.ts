@@ -310,18 +310,30 @@ describe('caches are not poisoned by a failed read', () => {
 });
 
 describe('key ring: a cold isolate that cannot load it', () => {
-  it('answers 503 (never signs with a missing or stale key) and recovers by itself once D1 is back', async () => {
+  it('signs from the colo\'s KV copy of the ring while D1 is down (issue 17: a cold isolate needs no D1)', async () => {
+    const client = await seedClient();
+    await warmClient(env, client); // the ring read from D1 once, its stamped KV copy written
+    const s = switchableEnv(); // a new env object: a cold ring
+    s.down.add('d1');
+    const cc = await sendToken(s.env, { grant_type: 'client_credentials', scope: 'base' }, client);
+    expect(cc.res.status).toBe(200);
+    expect(s.trace.calls.filter((c) => c.startsWith('D1')).length).toBe(0);
+  });
+
+  it('answers 503 with neither D1 nor a KV copy (never signs with a missing or stale key) and recovers by itself', async () => {
     const s = switchableEnv();
     const client = await seedClient();
     await warmClient(env, client); // the client record cached; s.env is a new env object: its ring is cold
     resetKeyRing(s.env);
     s.down.add('d1');
+    s.down.add('kv'); // no copy of the ring to fall back on either
     vi.spyOn(console, 'error').mockImplementation(() => {});
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
     const start = Date.now();
     clock.now = () => start;
     expect503Json(await sendToken(s.env, { grant_type: 'client_credentials', scope: 'base' }, client));
     expect503Json(await send(s.env, '/.well-known/jwks.json'));
-    s.down.delete('d1');
+    s.down.clear();
     clock.now = () => start + 6_000; // the failed load is retried after 5 s, not on every request
     const cc = await sendToken(s.env, { grant_type: 'client_credentials', scope: 'base' }, client);
     expect(cc.res.status).toBe(200);
