@@ -83,6 +83,7 @@ export default defineConfig(async () => {
         'test/service-binding/**/*.test.ts',
         'test/oidc/**/*.test.ts',
         'test/mcp-server/**/*.test.ts',
+        'test/faults/**/*.test.ts',
       ],
       setupFiles: ['./test/setup.ts'],
       testTimeout: 30_000,
