@@ -10,7 +10,7 @@
  */
 import { getConfig } from '../config';
 import { auditStatement } from '../storage/audit';
-import { invalidateClient } from '../storage/clients';
+import { getClientFromDb, invalidateClient } from '../storage/clients';
 import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
 
 export interface DeleteClientAudit {
@@ -40,4 +40,18 @@ export async function deleteClient(env: Env, clientId: string, audit: DeleteClie
   resetRevocationSnapshot();
   await invalidateClient(env.CACHE, clientId);
   return (results[5].meta.changes ?? 0) > 0;
+}
+
+/**
+ * The admin API's delete (DELETE /admin/clients/:id): false when there is no such client. Issue 16: the cache is
+ * cleared after the batch, so a failing KV delete answers 503 with the client already gone from D1; the operator's
+ * retry then finds no client, and clears the cache again here, so a stale KV copy (5 min) cannot keep a deleted
+ * client authenticating in other isolates.
+ */
+export async function deleteClientIfPresent(env: Env, clientId: string, audit: DeleteClientAudit): Promise<boolean> {
+  if (!(await getClientFromDb(env.DB, clientId))) {
+    await invalidateClient(env.CACHE, clientId);
+    return false;
+  }
+  return deleteClient(env, clientId, audit);
 }
