@@ -101,7 +101,7 @@ export async function auditRowsOf(out: Outcome): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Runs the whole matrix of one operation, recording every case in `tally`; throws on the first case that fails. */
+/** Runs the whole matrix of one operation, recording every case in `tally`; throws at the end if any case failed. */
 export async function runOperation<S>(op: Operation<S>, tally: Tally): Promise<{ n: number; calls: string[] }> {
   tally.operations.add(op.name);
   const counting = await op.setup();
@@ -110,6 +110,7 @@ export async function runOperation<S>(op: Operation<S>, tally: Tally): Promise<{
   const n = clean.trace.calls.length;
   expect(n, `${op.name}: the counting run made no storage call`).toBeGreaterThan(0);
   const points = faultPoints(n, op.maxPoints);
+  const failures: string[] = [];
   for (const [i, k] of points.entries()) {
     for (const kind of kindsAt(i, points.length)) {
       const where = `${op.name} k=${k}/${n} (${clean.trace.calls[k - 1]}) ${kind}`;
@@ -119,10 +120,13 @@ export async function runOperation<S>(op: Operation<S>, tally: Tally): Promise<{
         tally.held++;
       } catch (err) {
         tally.failures.push(where);
-        throw err;
+        failures.push(`${where}: ${String(err).slice(0, 600)}`);
       }
     }
   }
+  // Every case of the operation runs, so one run shows all that failed.
+  if (failures.length) throw new Error(`${failures.length} case(s) failed:\n${failures.join('\n')}`);
+  console.log(`${op.name}: n=${n} points=${points.join(",")} calls=${JSON.stringify(clean.trace.calls)}`);
   return { n, calls: clean.trace.calls };
 }
 
