@@ -10,6 +10,7 @@
  */
 import { getConfig } from '../config';
 import { auditStatement } from '../storage/audit';
+import type { Client } from '../oauth/client';
 import { getClientFromDb, invalidateClient } from '../storage/clients';
 import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
 
@@ -43,15 +44,22 @@ export async function deleteClient(env: Env, clientId: string, audit: DeleteClie
 }
 
 /**
- * The admin API's delete (DELETE /admin/clients/:id): false when there is no such client. Issue 16: the cache is
- * cleared after the batch, so a failing KV delete answers 503 with the client already gone from D1; the operator's
- * retry then finds no client, and clears the cache again here, so a stale KV copy (5 min) cannot keep a deleted
- * client authenticating in other isolates.
+ * The admin API's and the portal's delete: false when there is no such client (or `allowed` refuses it: the portal's
+ * owner rule). Issue 16: the cache is cleared after the batch, so a failing KV delete answers 503 with the client
+ * already gone from D1; the retry then finds no client, and clears the cache again here, so a stale KV copy (5 min)
+ * cannot keep a deleted client authenticating in other isolates.
  */
-export async function deleteClientIfPresent(env: Env, clientId: string, audit: DeleteClientAudit): Promise<boolean> {
-  if (!(await getClientFromDb(env.DB, clientId))) {
+export async function deleteClientIfPresent(
+  env: Env,
+  clientId: string,
+  audit: DeleteClientAudit,
+  allowed: (client: Client) => boolean = () => true,
+): Promise<boolean> {
+  const client = await getClientFromDb(env.DB, clientId);
+  if (!client) {
     await invalidateClient(env.CACHE, clientId);
     return false;
   }
+  if (!allowed(client)) return false;
   return deleteClient(env, clientId, audit);
 }
