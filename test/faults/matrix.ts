@@ -61,13 +61,14 @@ export function newTally(): Tally {
 }
 
 /**
- * Which kinds are tried at the i-th fault point: all three at the first and the last point (the first storage call
- * is where a cold request fails, the last is the write that commits), one kind in turn at the points between. The
- * three kinds take the same path through the product (a rejected promise, the timeout 30 ms later), so rotating them
- * keeps every kind covered for every operation at a third of the cost.
+ * Which kinds are tried at the i-th of `count` fault points: all three everywhere (the whole matrix runs in about
+ * 40 s on a 2-core machine). The three kinds take the same path through the product (a rejected promise now, or 30 ms
+ * later), so if the matrix ever outgrows CI's time, trying all three only at the first and last point and one in
+ * turn between (`ROTATE_KINDS`) keeps every kind covered for every operation at a third of the cost.
  */
+const ROTATE_KINDS = false;
 export function kindsAt(i: number, count: number): FaultKind[] {
-  if (i === 0 || i === count - 1) return FAULT_KINDS;
+  if (!ROTATE_KINDS || i === 0 || i === count - 1) return FAULT_KINDS;
   return [FAULT_KINDS[i % FAULT_KINDS.length]];
 }
 
