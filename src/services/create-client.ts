@@ -91,6 +91,8 @@ async function insertClient(
 async function dropCachedCopy(env: Env, id: string, fixed: boolean): Promise<void> {
   if (fixed) return invalidateClient(env.CACHE, id);
   await invalidateClient(env.CACHE, id).catch((err: unknown) =>
-    console.warn(JSON.stringify({ level: 'warn', event: 'client_cache_clear_failed', message: String(err).slice(0, 200) })),
+    console.warn(
+      JSON.stringify({ level: 'warn', event: 'client_cache_clear_failed', message: String(err).slice(0, 200) }),
+    ),
   );
 }

@@ -9,8 +9,8 @@
  * The KV client cache is cleared after the batch (a cache entry can only say less than D1 now does).
  */
 import { getConfig } from '../config';
-import { auditStatement } from '../storage/audit';
 import type { Client } from '../oauth/client';
+import { auditStatement } from '../storage/audit';
 import { getClientFromDb, invalidateClient } from '../storage/clients';
 import { resetRevocationSnapshot, revokeTokensOfStatement } from '../storage/revocations';
 

@@ -29,7 +29,10 @@ describe('fault matrix: admin API and registration', () => {
         surface: 'json',
         setup: async () => ({ name: name() }),
         request: ({ name }) =>
-          jsonRequest('POST', '/admin/clients', ADMIN_TOKEN, { client_name: name, grant_types: ['client_credentials'] }),
+          jsonRequest('POST', '/admin/clients', ADMIN_TOKEN, {
+            client_name: name,
+            grant_types: ['client_credentials'],
+          }),
         ok: (out) => expect(status(out, 201).client_secret).toBeTruthy(),
         // A new id was never cached: clearing it is best effort (src/services/create-client.ts dropCachedCopy).
         bestEffort: [/^KV\.delete client:/],
@@ -73,14 +76,20 @@ describe('fault matrix: admin API and registration', () => {
           ).toBe(rotated ? 1 : 0);
         },
         happened: async (c) =>
-          (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND secret_hash <> ?2', c.id, await sha256(c.secret))) > 0,
+          (await count(
+            'SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND secret_hash <> ?2',
+            c.id,
+            await sha256(c.secret),
+          )) > 0,
         retry: async (c) => {
           const again = await sendClean(jsonRequest('POST', `/admin/clients/${c.id}/rotate-secret`, ADMIN_TOKEN));
           const secret = status(again, 200).client_secret as string;
           // After the retry the KV copy says the new secret: the old one is refused, the new one works.
           const old = await sendClean(formRequest('/oauth2/token', { grant_type: 'client_credentials' }, c));
           expect(old.res.status).toBe(401);
-          const fresh = await sendClean(formRequest('/oauth2/token', { grant_type: 'client_credentials' }, { id: c.id, secret }));
+          const fresh = await sendClean(
+            formRequest('/oauth2/token', { grant_type: 'client_credentials' }, { id: c.id, secret }),
+          );
           expect(fresh.res.status).toBe(200);
         },
       },
@@ -109,7 +118,10 @@ describe('fault matrix: admin API and registration', () => {
         consistent: async ({ client }) => {
           const gone = (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1', client.id)) === 0;
           const tokens = await count('SELECT COUNT(*) AS n FROM refresh_tokens WHERE client_id = ?1', client.id);
-          const denied = await count("SELECT COUNT(*) AS n FROM revocations WHERE kind = 'client' AND value = ?1", client.id);
+          const denied = await count(
+            "SELECT COUNT(*) AS n FROM revocations WHERE kind = 'client' AND value = ?1",
+            client.id,
+          );
           if (gone) {
             expect(tokens).toBe(0);
             expect(denied).toBe(1);
@@ -118,7 +130,8 @@ describe('fault matrix: admin API and registration', () => {
             expect(denied).toBe(0);
           }
         },
-        happened: async ({ client }) => (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1', client.id)) === 0,
+        happened: async ({ client }) =>
+          (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1', client.id)) === 0,
         retry: async ({ client }) => {
           const again = await sendClean(jsonRequest('DELETE', `/admin/clients/${client.id}`, ADMIN_TOKEN));
           // Deleted by the failed request already (its reply was lost): 404 says it is gone, which is what was asked.
@@ -140,15 +153,20 @@ describe('fault matrix: admin API and registration', () => {
         name: 'admin create resource',
         surface: 'json',
         setup: async () => ({ uri: uri() }),
-        request: ({ uri }) => jsonRequest('POST', '/admin/resources', ADMIN_TOKEN, { resource: uri, name: 'RS', scopes: ['x'] }),
+        request: ({ uri }) =>
+          jsonRequest('POST', '/admin/resources', ADMIN_TOKEN, { resource: uri, name: 'RS', scopes: ['x'] }),
         ok: (out, { uri }) => expect(status(out, 201).resource).toBe(uri),
         consistent: async ({ uri }) => {
           const rows = await count('SELECT COUNT(*) AS n FROM resource_servers WHERE uri = ?1', uri);
           expect(
-            await count("SELECT COUNT(*) AS n FROM audit_events WHERE event = 'resource_server_created' AND subject = ?1", uri),
+            await count(
+              "SELECT COUNT(*) AS n FROM audit_events WHERE event = 'resource_server_created' AND subject = ?1",
+              uri,
+            ),
           ).toBe(rows);
         },
-        happened: async ({ uri }) => (await count('SELECT COUNT(*) AS n FROM resource_servers WHERE uri = ?1', uri)) > 0,
+        happened: async ({ uri }) =>
+          (await count('SELECT COUNT(*) AS n FROM resource_servers WHERE uri = ?1', uri)) > 0,
       },
       tally,
     );
@@ -166,10 +184,14 @@ describe('fault matrix: admin API and registration', () => {
         consistent: async ({ uri }) => {
           const rows = await count('SELECT COUNT(*) AS n FROM resource_servers WHERE uri = ?1', uri);
           expect(
-            await count("SELECT COUNT(*) AS n FROM audit_events WHERE event = 'resource_server_deleted' AND subject = ?1", uri),
+            await count(
+              "SELECT COUNT(*) AS n FROM audit_events WHERE event = 'resource_server_deleted' AND subject = ?1",
+              uri,
+            ),
           ).toBe(1 - rows);
         },
-        happened: async ({ uri }) => (await count('SELECT COUNT(*) AS n FROM resource_servers WHERE uri = ?1', uri)) === 0,
+        happened: async ({ uri }) =>
+          (await count('SELECT COUNT(*) AS n FROM resource_servers WHERE uri = ?1', uri)) === 0,
       },
       tally,
     );
@@ -196,8 +218,12 @@ describe('fault matrix: admin API and registration', () => {
           const after = await keyState();
           expect(after.audited - before.audited).toBe(steps(before, after));
           expect(steps(before, after)).toBeLessThanOrEqual(1);
-          expect(await count("SELECT COUNT(*) AS n FROM signing_keys WHERE state = 'next' AND alg <> 'RS256'")).toBeLessThanOrEqual(1);
-          expect(await count("SELECT COUNT(*) AS n FROM signing_keys WHERE state = 'current' AND alg <> 'RS256'")).toBeLessThanOrEqual(1);
+          expect(
+            await count("SELECT COUNT(*) AS n FROM signing_keys WHERE state = 'next' AND alg <> 'RS256'"),
+          ).toBeLessThanOrEqual(1);
+          expect(
+            await count("SELECT COUNT(*) AS n FROM signing_keys WHERE state = 'current' AND alg <> 'RS256'"),
+          ).toBeLessThanOrEqual(1);
         },
         happened: async (before) => steps(before, await keyState()) === 1,
       },

@@ -96,7 +96,12 @@ describe('fault matrix: browser flow (pages)', () => {
           return { user, browser };
         },
         request: ({ user, browser }) =>
-          fromBrowser(browser, '/login', { csrf: browser.csrf(), next: '/apps', email: user.email, password: user.password }),
+          fromBrowser(browser, '/login', {
+            csrf: browser.csrf(),
+            next: '/apps',
+            email: user.email,
+            password: user.password,
+          }),
         ok: (out) => {
           expectPage(out, 303);
           expect(out.res.headers.get('Location')).toBe('/apps');
@@ -109,7 +114,8 @@ describe('fault matrix: browser flow (pages)', () => {
           if (failed.res.status === 303) expect(sessions).toBe(1);
           else expect(sessions).toBeLessThanOrEqual(1);
         },
-        happened: async ({ user }) => (await count('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?1', user.id)) > 0,
+        happened: async ({ user }) =>
+          (await count('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?1', user.id)) > 0,
       },
       tally,
     );

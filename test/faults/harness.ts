@@ -4,6 +4,12 @@
  * the chosen way; the product is driven through its own `fetch` export with that env (no test switch in the product).
  * A call is one D1 `first`/`run`/`all`/`raw`/`batch`/`exec`, one KV `get`/`getWithMetadata`/`put`/`delete`/`list`,
  * one R2 call.
+ *
+ * Each `sendWithFaults` builds a new env object, and the product keeps its per-env caches (the validated config, the
+ * key ring, the storage guard) per env object: every faulted request runs as an isolate's first one, so the key
+ * ring's D1 read is in every trace (the worst case; a warm isolate makes fewer calls). The module-level caches (client
+ * records, the revocation snapshot) are shared with the rest of the test file, which is why a test makes a fresh
+ * client per case and why a call may be "not reached" in a faulted run (see test/faults/matrix.ts).
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';

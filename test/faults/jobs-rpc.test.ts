@@ -109,7 +109,8 @@ describe('fault matrix: cron cleanup and TokenVerifier RPC', () => {
       ['rpc verify', (v) => v.verify(token, { scopes: ['base'] })],
       [
         'rpc verifyRequest',
-        (v) => v.verifyRequest({ authorization: `Bearer ${token}`, url: 'https://api.example/x' }, { scopes: ['base'] }),
+        (v) =>
+          v.verifyRequest({ authorization: `Bearer ${token}`, url: 'https://api.example/x' }, { scopes: ['base'] }),
       ],
     ];
     for (const [name, call] of calls) {

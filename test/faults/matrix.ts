@@ -61,8 +61,8 @@ export function newTally(): Tally {
 }
 
 /**
- * Which kinds are tried at the i-th of `count` fault points: all three everywhere (the whole matrix runs in about
- * 40 s on a 2-core machine). The three kinds take the same path through the product (a rejected promise now, or 30 ms
+ * Which kinds are tried at the i-th of `count` fault points: all three everywhere (`npx vitest run test/faults`
+ * takes about 30 s on a 2-core machine). The three kinds take the same path through the product (a rejected promise now, or 30 ms
  * later), so if the matrix ever outgrows CI's time, trying all three only at the first and last point and one in
  * turn between (`ROTATE_KINDS`) keeps every kind covered for every operation at a third of the cost.
  */
@@ -127,7 +127,7 @@ export async function runOperation<S>(op: Operation<S>, tally: Tally): Promise<{
   }
   // Every case of the operation runs, so one run shows all that failed.
   if (failures.length) throw new Error(`${failures.length} case(s) failed:\n${failures.join('\n')}`);
-  console.log(`${op.name}: n=${n} points=${points.join(",")} calls=${JSON.stringify(clean.trace.calls)}`);
+  console.log(`${op.name}: n=${n} points=${points.join(',')} calls=${JSON.stringify(clean.trace.calls)}`);
   return { n, calls: clean.trace.calls };
 }
 

@@ -65,13 +65,24 @@ describe('fault matrix: app portal (pages)', () => {
         },
         consistent: async ({ client }) => {
           const rotated =
-            (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND secret_hash <> ?2', client.id, await sha256(client.secret))) === 1;
+            (await count(
+              'SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND secret_hash <> ?2',
+              client.id,
+              await sha256(client.secret),
+            )) === 1;
           expect(
-            await count("SELECT COUNT(*) AS n FROM audit_events WHERE event = 'client_secret_rotated' AND subject = ?1", client.id),
+            await count(
+              "SELECT COUNT(*) AS n FROM audit_events WHERE event = 'client_secret_rotated' AND subject = ?1",
+              client.id,
+            ),
           ).toBe(rotated ? 1 : 0);
         },
         happened: async ({ client }) =>
-          (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND secret_hash <> ?2', client.id, await sha256(client.secret))) === 1,
+          (await count(
+            'SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND secret_hash <> ?2',
+            client.id,
+            await sha256(client.secret),
+          )) === 1,
       },
       tally,
     );
@@ -93,9 +104,12 @@ describe('fault matrix: app portal (pages)', () => {
         ok: (out) => redirectsTo(out, '/apps?done=deleted'),
         consistent: async ({ client }) => {
           const gone = (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1', client.id)) === 0;
-          expect(await count('SELECT COUNT(*) AS n FROM refresh_tokens WHERE client_id = ?1', client.id)).toBe(gone ? 0 : 1);
+          expect(await count('SELECT COUNT(*) AS n FROM refresh_tokens WHERE client_id = ?1', client.id)).toBe(
+            gone ? 0 : 1,
+          );
         },
-        happened: async ({ client }) => (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1', client.id)) === 0,
+        happened: async ({ client }) =>
+          (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1', client.id)) === 0,
         retry: async (o) => {
           const again = await sendClean(post(o.browser, `/apps/${o.client.id}/delete`));
           // Deleted by the failed request already: the 404 page says it may have been deleted, which it was.
@@ -127,12 +141,23 @@ describe('fault matrix: app portal (pages)', () => {
         ok: (out) => redirectsTo(out, '/apps?done=withdrawn'),
         // The consent goes with its refresh tokens and its audit row, or nothing does.
         consistent: async ({ user, client }) => {
-          const consent = await count('SELECT COUNT(*) AS n FROM consents WHERE user_id = ?1 AND client_id = ?2', user.id, client.id);
-          const live = await count('SELECT COUNT(*) AS n FROM refresh_tokens WHERE client_id = ?1 AND revoked_at IS NULL', client.id);
+          const consent = await count(
+            'SELECT COUNT(*) AS n FROM consents WHERE user_id = ?1 AND client_id = ?2',
+            user.id,
+            client.id,
+          );
+          const live = await count(
+            'SELECT COUNT(*) AS n FROM refresh_tokens WHERE client_id = ?1 AND revoked_at IS NULL',
+            client.id,
+          );
           expect(live).toBe(consent);
         },
         happened: async ({ user, client }) =>
-          (await count('SELECT COUNT(*) AS n FROM consents WHERE user_id = ?1 AND client_id = ?2', user.id, client.id)) === 0,
+          (await count(
+            'SELECT COUNT(*) AS n FROM consents WHERE user_id = ?1 AND client_id = ?2',
+            user.id,
+            client.id,
+          )) === 0,
       },
       tally,
     );

@@ -167,7 +167,12 @@ describe('fault matrix: protected resources', () => {
           const { code, verifier } = await seedCode(client.id, user.id, 'openid base');
           return {
             token: await accessToken(
-              { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier },
+              {
+                grant_type: 'authorization_code',
+                code,
+                redirect_uri: 'https://app.example/cb',
+                code_verifier: verifier,
+              },
               client,
             ),
           };

@@ -50,7 +50,11 @@ describe('fault matrix: token endpoint', () => {
         surface: 'json',
         setup: async () => ({ client: await seedClient(), user: await seedUser() }),
         request: ({ client, user }) =>
-          formRequest('/oauth2/token', { grant_type: 'password', username: user.email, password: user.password }, client),
+          formRequest(
+            '/oauth2/token',
+            { grant_type: 'password', username: user.email, password: user.password },
+            client,
+          ),
         ok: (out) => expect(tokens(out).refresh_token).toBeTruthy(),
         bestEffort: CLIENT_CACHE,
         // A refused grant issues nothing: no refresh family without its answer.
@@ -79,7 +83,8 @@ describe('fault matrix: token endpoint', () => {
           const user = await quickUser();
           return { client, token: await seedRefreshToken(client.id, user.id) };
         },
-        request: ({ client, token }) => formRequest('/oauth2/token', { grant_type: 'refresh_token', refresh_token: token }, client),
+        request: ({ client, token }) =>
+          formRequest('/oauth2/token', { grant_type: 'refresh_token', refresh_token: token }, client),
         ok: (out, s) => {
           const next = tokens(out).refresh_token;
           expect(next).toBeTruthy();
@@ -94,7 +99,11 @@ describe('fault matrix: token endpoint', () => {
           else {
             expect(row.replaced_by).toBeTruthy();
             expect(
-              await count('SELECT COUNT(*) AS n FROM refresh_tokens WHERE hash = ?1 AND family_id = ?2 AND revoked_at IS NULL', row.replaced_by, row.family_id),
+              await count(
+                'SELECT COUNT(*) AS n FROM refresh_tokens WHERE hash = ?1 AND family_id = ?2 AND revoked_at IS NULL',
+                row.replaced_by,
+                row.family_id,
+              ),
             ).toBe(1);
           }
         },
@@ -134,11 +143,17 @@ describe('fault matrix: token endpoint', () => {
           if (row.used_at === null) expect(row.issued_family_id).toBeNull();
           else
             expect(
-              await count('SELECT COUNT(*) AS n FROM refresh_tokens WHERE family_id = ?1 AND revoked_at IS NULL', row.issued_family_id),
+              await count(
+                'SELECT COUNT(*) AS n FROM refresh_tokens WHERE family_id = ?1 AND revoked_at IS NULL',
+                row.issued_family_id,
+              ),
             ).toBe(1);
         },
         happened: async ({ code }) =>
-          (await count('SELECT COUNT(*) AS n FROM authorization_codes WHERE hash = ?1 AND used_at IS NOT NULL', await sha256(code))) > 0,
+          (await count(
+            'SELECT COUNT(*) AS n FROM authorization_codes WHERE hash = ?1 AND used_at IS NOT NULL',
+            await sha256(code),
+          )) > 0,
       },
       tally,
     );
@@ -158,7 +173,8 @@ describe('fault matrix: token endpoint', () => {
           const user = await quickUser();
           return { client, token: await seedRefreshToken(client.id, user.id) };
         },
-        request: ({ client, token }) => formRequest('/oauth2/revoke', { token, token_type_hint: 'refresh_token' }, client),
+        request: ({ client, token }) =>
+          formRequest('/oauth2/revoke', { token, token_type_hint: 'refresh_token' }, client),
         ok: async (out, { token }) => {
           expect(out.res.status, out.body).toBe(200);
           expect((await refreshRow(token))!.revoked_at).not.toBeNull();
