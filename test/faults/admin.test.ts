@@ -9,7 +9,7 @@ import { seedClient, type TestClient } from '../helpers';
 import { ADMIN_TOKEN, admin, json } from '../ops-helpers';
 import { count, formRequest, jsonRequest, quickUser, seedRefreshToken } from './fixtures';
 import { sendClean } from './harness';
-import { newTally, type Outcome, report, runOperation } from './matrix';
+import { auditRowsOf, newTally, type Outcome, report, runOperation } from './matrix';
 
 const tally = newTally();
 
@@ -266,6 +266,26 @@ describe('fault matrix: admin API and registration', () => {
       },
       tally,
     );
+  });
+
+  it('registration with a spent initial access token writes nothing (the INSERTs after the spend are conditional)', async () => {
+    const { initial_access_token: iat } = await json<{ initial_access_token: string }>(
+      await admin('POST', '/initial-access-tokens', { max_uses: 1 }),
+      201,
+    );
+    const body = (name: string) => ({ client_name: name, redirect_uris: ['https://partner.example/cb'] });
+    expect((await sendClean(jsonRequest('POST', '/oauth2/register', iat, body('Spent first')))).res.status).toBe(201);
+    const refused = await sendClean(jsonRequest('POST', '/oauth2/register', iat, body('Spent second')));
+    expect(refused.res.status).toBe(401);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: 'invalid_token' });
+    expect(await count("SELECT COUNT(*) AS n FROM clients WHERE name = 'Spent second'")).toBe(0);
+    expect(
+      await count(
+        'SELECT COUNT(*) AS n FROM client_registrations r LEFT JOIN clients c ON c.id = r.client_id WHERE c.id IS NULL',
+      ),
+    ).toBe(0);
+    expect(await auditRowsOf(refused)).toBe(0);
+    expect(await count('SELECT uses AS n FROM initial_access_tokens WHERE hash = ?1', await sha256(iat))).toBe(1);
   });
 
   afterAll(() => {
