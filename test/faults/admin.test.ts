@@ -146,6 +146,95 @@ describe('fault matrix: admin API and registration', () => {
     );
   });
 
+  it('disable client (admin): tokens deny-listed with the status change, or neither', async () => {
+    await runOperation<TestClient>(
+      {
+        name: 'admin disable client',
+        surface: 'json',
+        setup: async () => {
+          const client = await seedClient();
+          await sendClean(formRequest('/oauth2/token', { grant_type: 'client_credentials' }, client)); // cached in KV
+          return client;
+        },
+        request: (c) => jsonRequest('POST', `/admin/clients/${c.id}/disable`, ADMIN_TOKEN),
+        ok: (out) => expect(status(out, 200).status).toBe('disabled'),
+        consistent: async (c) => {
+          const disabled = await count("SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND status = 'disabled'", c.id);
+          expect(await count("SELECT COUNT(*) AS n FROM revocations WHERE kind = 'client' AND value = ?1", c.id)).toBe(
+            disabled,
+          );
+        },
+        happened: async (c) =>
+          (await count("SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND status = 'disabled'", c.id)) === 1,
+        // Disabling again is harmless and clears the cache: afterwards the client cannot get a token.
+        retry: async (c) => {
+          const again = await sendClean(jsonRequest('POST', `/admin/clients/${c.id}/disable`, ADMIN_TOKEN));
+          expect(status(again, 200).status).toBe('disabled');
+          const token = await sendClean(formRequest('/oauth2/token', { grant_type: 'client_credentials' }, c));
+          expect(token.res.status).toBe(401);
+        },
+      },
+      tally,
+    );
+  });
+
+  it('disable user and reset password (admin): sessions and refresh tokens end with the change, or nothing does', async () => {
+    interface S {
+      user: { id: string };
+      refresh: string;
+    }
+    const setup = async (): Promise<S> => {
+      const client = await seedClient();
+      const user = await quickUser();
+      return { user, refresh: await seedRefreshToken(client.id, user.id) };
+    };
+    const liveRefresh = (s: S) =>
+      count('SELECT COUNT(*) AS n FROM refresh_tokens WHERE user_id = ?1 AND revoked_at IS NULL', s.user.id);
+    await runOperation<S>(
+      {
+        name: 'admin disable user',
+        surface: 'json',
+        setup,
+        request: (s) => jsonRequest('POST', `/admin/users/${s.user.id}/disable`, ADMIN_TOKEN),
+        ok: (out) => expect(status(out, 200).status).toBe('disabled'),
+        consistent: async (s) => {
+          const disabled = await count(
+            "SELECT COUNT(*) AS n FROM users WHERE id = ?1 AND status = 'disabled'",
+            s.user.id,
+          );
+          expect(await liveRefresh(s)).toBe(1 - disabled);
+        },
+        happened: async (s) =>
+          (await count("SELECT COUNT(*) AS n FROM users WHERE id = ?1 AND status = 'disabled'", s.user.id)) === 1,
+      },
+      tally,
+    );
+    await runOperation<S>(
+      {
+        name: 'admin reset password',
+        surface: 'json',
+        setup,
+        request: (s) => jsonRequest('POST', `/admin/users/${s.user.id}/password`, ADMIN_TOKEN, {}),
+        ok: (out) => expect(status(out, 200).password).toBeTruthy(),
+        consistent: async (s) => {
+          const reset = await count(
+            "SELECT COUNT(*) AS n FROM users WHERE id = ?1 AND password_hash <> 'x'",
+            s.user.id,
+          );
+          expect(
+            await count(
+              "SELECT COUNT(*) AS n FROM audit_events WHERE event = 'user_updated' AND subject = ?1",
+              s.user.id,
+            ),
+          ).toBe(reset);
+        },
+        happened: async (s) =>
+          (await count("SELECT COUNT(*) AS n FROM users WHERE id = ?1 AND password_hash <> 'x'", s.user.id)) === 1,
+      },
+      tally,
+    );
+  });
+
   it('resource servers (admin): create and delete', async () => {
     const uri = () => `https://rs-${crypto.randomUUID().slice(0, 8)}.example/api`;
     await runOperation<{ uri: string }>(
