@@ -225,7 +225,7 @@ export async function newClientStatement(
       `INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes,
         confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy,
         jwks, jwks_uri, oidc_metadata)
-       ${onlyIf ? 'SELECT' : 'VALUES ('}?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20${onlyIf ? ` WHERE ${onlyIf}` : ')'}`,
+       ${onlyIf ? 'SELECT ' : 'VALUES ('}?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20${onlyIf ? ` WHERE ${onlyIf}` : ')'}`,
     )
     .bind(
       row.id,
