@@ -20,7 +20,7 @@ import { deleteClient } from '../services/delete-client';
 import { checkSectorIdentifier } from '../services/sector-identifier';
 import { audit } from '../storage/audit';
 import { checkRegistrationToken } from '../storage/client-registrations';
-import { type Client, getClientFromDb, updateClient } from '../storage/clients';
+import { type Client, dropStaleCopy, getClientFromDb, updateClient } from '../storage/clients';
 import { spendInitialAccessTokenStatement } from '../storage/initial-access-tokens';
 import type { AppEnv } from '../types';
 import { readJsonObject } from './admin/json-body';
@@ -169,7 +169,12 @@ registerRoutes.put('/:id', async (c) => {
 
 /** RFC 7592 §2.3: deletes the client and everything issued to it (src/services/delete-client.ts). */
 registerRoutes.delete('/:id', async (c) => {
-  const client = await authorizedClient(c);
+  const client = await authorizedClient(c).catch(async (err: unknown) => {
+    // Issue 16: the retry of a delete whose cache clear failed (503) is refused, its registration token gone with the
+    // client; drop the stale KV copy then, or it would authenticate the deleted client for up to 5 minutes.
+    if (err instanceof OAuthError) await dropStaleCopy(c.env.DB, c.env.CACHE, c.req.param('id') ?? '');
+    throw err;
+  });
   await deleteClient(c.env, client.id, { actor: 'registration', via: 'rfc7592', requestId: c.get('requestId') });
   return c.body(null, 204);
 });

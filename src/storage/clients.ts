@@ -146,6 +146,17 @@ function cacheWarning(event: string, err: unknown): null {
   return null;
 }
 
+/**
+ * Issue 16: drops a KV copy of a client that D1 no longer has (one whose delete answered 503 because clearing the
+ * cache failed after the commit). Reads first, so a refused request writes to KV only when there is a stale copy.
+ */
+export async function dropStaleCopy(db: D1Database, kv: KVNamespace, id: string): Promise<void> {
+  if (!isPlausibleClientId(id)) return;
+  const cached = await kv.get<Client | typeof MISSING>(cacheKey(id), { type: 'json' });
+  if (!cached || 'missing' in cached || (await getClientFromDb(db, id))) return;
+  await invalidateClient(kv, id);
+}
+
 /** Drops the cached copies (this isolate's and KV's); call after every change to a client. */
 export async function invalidateClient(kv: KVNamespace, id: string): Promise<void> {
   memory.delete(id);
