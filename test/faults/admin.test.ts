@@ -357,6 +357,66 @@ describe('fault matrix: admin API and registration', () => {
     );
   });
 
+  it('RFC 7592 update and delete with the registration access token', async () => {
+    interface S {
+      id: string;
+      secret: string;
+      rat: string;
+    }
+    const APP = { redirect_uris: ['https://partner.example/cb'], grant_types: ['authorization_code'], scope: 'base' };
+    const registered = async (): Promise<S> => {
+      const { initial_access_token: iat } = await json<{ initial_access_token: string }>(
+        await admin('POST', '/initial-access-tokens', {}),
+        201,
+      );
+      const out = await sendClean(jsonRequest('POST', '/oauth2/register', iat, { ...APP, client_name: 'RFC 7592' }));
+      const reg = status(out, 201) as { client_id: string; client_secret: string; registration_access_token: string };
+      const s = { id: reg.client_id, secret: reg.client_secret, rat: reg.registration_access_token };
+      // In use: its record is in the KV cache (the grant is refused, the client authenticated).
+      await sendClean(formRequest('/oauth2/token', { grant_type: 'client_credentials' }, s));
+      expect(await kvEntry(s.id)).toContain(s.id);
+      return s;
+    };
+    await runOperation<S>(
+      {
+        name: 'RFC 7592 update',
+        surface: 'json',
+        setup: registered,
+        request: (s) =>
+          jsonRequest('PUT', `/oauth2/register/${s.id}`, s.rat, { ...APP, client_id: s.id, client_name: 'Renamed' }),
+        ok: (out) => expect(status(out, 200).client_name).toBe('Renamed'),
+        // The audit row after the update is written by audit(), which logs a failure instead of failing the request.
+        bestEffort: [/^D1\.run INSERT audit_events/],
+      },
+      tally,
+    );
+    await runOperation<S>(
+      {
+        name: 'RFC 7592 delete',
+        surface: 'json',
+        setup: registered,
+        request: (s) => jsonRequest('DELETE', `/oauth2/register/${s.id}`, s.rat),
+        ok: (out) => expect(out.res.status, out.body).toBe(204),
+        consistent: async (s) => {
+          const gone = (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1', s.id)) === 0;
+          expect(await count('SELECT COUNT(*) AS n FROM client_registrations WHERE client_id = ?1', s.id)).toBe(
+            gone ? 0 : 1,
+          );
+        },
+        happened: async (s) => (await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1', s.id)) === 0,
+        // Deleted by the failed request already: the registration token went with it, so the retry is refused (401,
+        // as RFC 7592 §2.3 answers for a deleted client) and the stale KV copy is dropped.
+        retry: async (s) => {
+          const again = await sendClean(jsonRequest('DELETE', `/oauth2/register/${s.id}`, s.rat));
+          expect([204, 401], again.body).toContain(again.res.status);
+          const cached = await kvEntry(s.id);
+          expect(cached === null || cached.includes('"missing"'), `stale KV copy: ${cached?.slice(0, 80)}`).toBe(true);
+        },
+      },
+      tally,
+    );
+  });
+
   it('registration with a spent initial access token writes nothing (the INSERTs after the spend are conditional)', async () => {
     const { initial_access_token: iat } = await json<{ initial_access_token: string }>(
       await admin('POST', '/initial-access-tokens', { max_uses: 1 }),
