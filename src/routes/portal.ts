@@ -8,7 +8,7 @@ import type { JSX } from 'hono/jsx/jsx-runtime';
 import { readAppForm, validateAppInput } from '../oauth/app-form';
 import { listConsentedApps } from '../services/consented-apps';
 import { createClient } from '../services/create-client';
-import { deleteClient } from '../services/delete-client';
+import { deleteClientIfPresent } from '../services/delete-client';
 import { rotateSecret } from '../services/rotate-secret';
 import { withdrawConsent } from '../services/withdraw-consent';
 import { audit } from '../storage/audit';
@@ -132,8 +132,13 @@ portalRoutes.post('/:id/delete', async (c) => {
   const post = await signedInPost(c);
   if (post instanceof Response) return post;
   const { user } = post;
-  const client = await ownedClient(c, user);
-  await deleteClient(c.env, client.id, { actor: user.id, via: 'portal', requestId: c.get('requestId') });
+  const deleted = await deleteClientIfPresent(
+    c.env,
+    c.req.param('id') ?? '',
+    { actor: user.id, via: 'portal', requestId: c.get('requestId') },
+    (client) => client.ownerUserId === user.id,
+  );
+  if (!deleted) throw notFound();
   return c.redirect('/apps?done=deleted', 303);
 });
 

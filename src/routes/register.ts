@@ -15,13 +15,13 @@ import {
 } from '../oauth/client-metadata';
 import { validateClientPolicy } from '../oauth/client-policy';
 import { assertOpenRegistration, openDefaultAuthMethod } from '../oauth/registration-policy';
-import { createClient } from '../services/create-client';
+import { createClient, createClientSpending } from '../services/create-client';
 import { deleteClient } from '../services/delete-client';
 import { checkSectorIdentifier } from '../services/sector-identifier';
 import { audit } from '../storage/audit';
 import { checkRegistrationToken } from '../storage/client-registrations';
-import { type Client, getClientFromDb, updateClient } from '../storage/clients';
-import { consumeInitialAccessToken } from '../storage/initial-access-tokens';
+import { type Client, dropStaleCopy, getClientFromDb, updateClient } from '../storage/clients';
+import { spendInitialAccessTokenStatement } from '../storage/initial-access-tokens';
 import type { AppEnv } from '../types';
 import { readJsonObject } from './admin/json-body';
 
@@ -70,21 +70,24 @@ registerRoutes.post('/', async (c) => {
   // Issue 11: refresh_token_policy "reuse" and require_pkce false are for an administrator to grant, not self-service.
   validateClientPolicy(body, { confidential: m.confidential, via: 'registration' });
   if (policy !== 'initial-token' && openly) assertOpenRegistration(policy, m);
-  if (iat !== null && !(await consumeInitialAccessToken(c.env.DB, iat))) {
+  const input = { ...registryFields(m), confidential: m.confidential };
+  const audit = {
+    actor: 'registration',
+    detail: { via: openly ? 'rfc7591-open' : 'rfc7591', grant_types: m.grantTypes },
+    requestId: c.get('requestId'),
+  };
+  // Issue 16: the token's use is spent in the client's own batch, so our failure never uses up a single-use token.
+  const spend = iat === null ? null : await spendInitialAccessTokenStatement(c.env.DB, iat);
+  const created =
+    iat === null
+      ? await createClient(c.env, input, audit, { registration: true, openly })
+      : spend && (await createClientSpending(c.env, input, audit, spend));
+  if (!created) {
     throw bearerError('invalid_token', 'The initial access token is unknown, expired or used up.', {
       realm: 'register',
     });
   }
-  const { client, secret, registrationToken } = await createClient(
-    c.env,
-    { ...registryFields(m), confidential: m.confidential },
-    {
-      actor: 'registration',
-      detail: { via: openly ? 'rfc7591-open' : 'rfc7591', grant_types: m.grantTypes },
-      requestId: c.get('requestId'),
-    },
-    { registration: true, openly },
-  );
+  const { client, secret, registrationToken } = created;
   c.header('Cache-Control', 'no-store');
   c.header('Pragma', 'no-cache');
   return c.json(
@@ -166,7 +169,12 @@ registerRoutes.put('/:id', async (c) => {
 
 /** RFC 7592 §2.3: deletes the client and everything issued to it (src/services/delete-client.ts). */
 registerRoutes.delete('/:id', async (c) => {
-  const client = await authorizedClient(c);
+  const client = await authorizedClient(c).catch(async (err: unknown) => {
+    // Issue 16: the retry of a delete whose cache clear failed (503) is refused, its registration token gone with the
+    // client; drop the stale KV copy then, or it would authenticate the deleted client for up to 5 minutes.
+    if (err instanceof OAuthError) await dropStaleCopy(c.env.DB, c.env.CACHE, c.req.param('id') ?? '');
+    throw err;
+  });
   await deleteClient(c.env, client.id, { actor: 'registration', via: 'rfc7592', requestId: c.get('requestId') });
   return c.body(null, 204);
 });

@@ -7,7 +7,7 @@
  */
 
 import { nowSeconds } from '../lib/clock';
-import { auditStatement } from '../storage/audit';
+import { auditStatement, auditStatementIf } from '../storage/audit';
 import { newRegistration } from '../storage/client-registrations';
 import { type Client, invalidateClient, type NewClient, newClientStatement } from '../storage/clients';
 import { markOpenlyRegisteredStatement } from '../storage/open-clients';
@@ -34,29 +34,65 @@ export async function createClient(
   audit: CreateClientAudit,
   options: { registration?: boolean; openly?: boolean } = {},
 ): Promise<CreatedClient> {
+  return (await insertClient(env, input, audit, options, null)) as CreatedClient;
+}
+
+/**
+ * RFC 7591 §3 with an initial access token: the token's use is spent in the same batch as the client (issue 16), so a
+ * failure leaves neither a use spent without its client (a single-use token lost to our outage) nor a client without
+ * its use. Null when the token is unknown, expired or used up (nothing written).
+ */
+export async function createClientSpending(
+  env: Env,
+  input: NewClient,
+  audit: CreateClientAudit,
+  spend: D1PreparedStatement,
+): Promise<CreatedClient | null> {
+  return insertClient(env, input, audit, { registration: true }, spend);
+}
+
+async function insertClient(
+  env: Env,
+  input: NewClient,
+  audit: CreateClientAudit,
+  options: { registration?: boolean; openly?: boolean },
+  spend: D1PreparedStatement | null,
+): Promise<CreatedClient | null> {
   const db = env.DB;
-  const { statement, client, secret } = await newClientStatement(db, input);
+  // After `spend`, the client's INSERT runs only if the spend matched; the rows after it only beside the client.
+  const { statement, client, secret } = await newClientStatement(db, input, spend ? 'changes() = 1' : undefined);
   const reg = options.registration ? await newRegistration(db, client.id) : undefined;
-  await db.batch([
+  const auditFields = { actor: audit.actor, subject: client.id, detail: audit.detail, requestId: audit.requestId };
+  const results = await db.batch([
+    ...(spend ? [spend] : []),
     statement,
     ...(reg ? [reg.statement] : []),
     // Issue 13: registered without an initial access token, so it expires when idle (src/jobs/cleanup.ts).
     ...(options.openly ? [markOpenlyRegisteredStatement(db, client.id, nowSeconds())] : []),
-    auditStatement(db, 'client_created', {
-      actor: audit.actor,
-      subject: client.id,
-      detail: audit.detail,
-      requestId: audit.requestId,
-    }),
+    spend
+      ? auditStatementIf(db, 'client_created', auditFields, {
+          sql: 'EXISTS (SELECT 1 FROM clients WHERE id = ?7)',
+          params: [client.id],
+        })
+      : auditStatement(db, 'client_created', auditFields),
   ]);
-  // The only KV copy a new id can have is a 60 s "unknown client" marker: if KV is down (issue 16, docs/reliability.md)
-  // the client is created all the same and other isolates see it within that minute. (A change or deletion, where a
-  // stale copy could still authenticate, keeps failing on a KV error: src/services/delete-client.ts and the others.)
-  await invalidateClient(env.CACHE, client.id).catch((err: unknown) =>
-    console.warn(
-      JSON.stringify({ level: 'warn', event: 'client_cache_drop_failed', message: String(err).slice(0, 200) }),
-    ),
-  );
+  if (spend && (results[1].meta.changes ?? 0) === 0) return null;
+  await dropCachedCopy(env, client.id, input.id !== undefined);
   if (options.openly) client.registeredOpenly = true;
   return { client, secret, ...(reg ? { registrationToken: reg.token } : {}) };
+}
+
+/**
+ * Clears a cached "unknown id" marker. A generated id is 128 random bits nobody can have asked for yet, so no cache
+ * entry can exist and a failing KV delete changes nothing: it must not fail a creation that is done (issue 16: the
+ * client's retry would create a second client, or find its single-use initial access token spent). A fixed id
+ * (seeding) may have been asked for, so there a failure stays a 503 and the retry clears it.
+ */
+async function dropCachedCopy(env: Env, id: string, fixed: boolean): Promise<void> {
+  if (fixed) return invalidateClient(env.CACHE, id);
+  await invalidateClient(env.CACHE, id).catch((err: unknown) =>
+    console.warn(
+      JSON.stringify({ level: 'warn', event: 'client_cache_clear_failed', message: String(err).slice(0, 200) }),
+    ),
+  );
 }

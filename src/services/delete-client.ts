@@ -9,8 +9,9 @@
  * The KV client cache is cleared after the batch (a cache entry can only say less than D1 now does).
  */
 import { getConfig } from '../config';
+import type { Client } from '../oauth/client';
 import { auditStatement } from '../storage/audit';
-import { invalidateClient } from '../storage/clients';
+import { getClientFromDb, invalidateClient } from '../storage/clients';
 import { revocationsChanged, revokeTokensOfStatement } from '../storage/revocations';
 
 export interface DeleteClientAudit {
@@ -40,4 +41,25 @@ export async function deleteClient(env: Env, clientId: string, audit: DeleteClie
   await revocationsChanged(env.CACHE);
   await invalidateClient(env.CACHE, clientId);
   return (results[5].meta.changes ?? 0) > 0;
+}
+
+/**
+ * The admin API's and the portal's delete: false when there is no such client (or `allowed` refuses it: the portal's
+ * owner rule). Issue 16: the cache is cleared after the batch, so a failing KV delete answers 503 with the client
+ * already gone from D1; the retry then finds no client, and clears the cache again here, so a stale KV copy (5 min)
+ * cannot keep a deleted client authenticating in other isolates.
+ */
+export async function deleteClientIfPresent(
+  env: Env,
+  clientId: string,
+  audit: DeleteClientAudit,
+  allowed: (client: Client) => boolean = () => true,
+): Promise<boolean> {
+  const client = await getClientFromDb(env.DB, clientId);
+  if (!client) {
+    await invalidateClient(env.CACHE, clientId);
+    return false;
+  }
+  if (!allowed(client)) return false;
+  return deleteClient(env, clientId, audit);
 }

@@ -8,7 +8,9 @@ import { auditStatementIf } from '../storage/audit';
 import {
   builtinKey,
   deleteResourceServerStatement,
+  fromRow,
   insertResourceServerStatement,
+  type StoredResourceServer,
   updateResourceServerStatement,
 } from '../storage/resource-servers';
 
@@ -24,9 +26,9 @@ export async function createResourceServer(
   config: Config,
   rs: { uri: string; name: string; scopes: string[] },
   requestId?: string,
-): Promise<boolean> {
+): Promise<StoredResourceServer | null> {
   notBuiltin(config, rs.uri);
-  const [insert] = await db.batch([
+  const [insert] = await db.batch<Parameters<typeof fromRow>[0]>([
     insertResourceServerStatement(db, rs),
     auditStatementIf(
       db,
@@ -35,7 +37,10 @@ export async function createResourceServer(
       { sql: 'changes() = 1', params: [] },
     ),
   ]);
-  return insert.meta.changes === 1;
+  // The row comes back from the INSERT itself (RETURNING): no read after the commit that could fail once the server
+  // is registered and turn the operator's retry into a 409 (issue 16).
+  const row = insert.results[0];
+  return row ? fromRow(row) : null;
 }
 
 export async function updateResourceServer(

@@ -9,7 +9,10 @@ export async function newRegistration(
 ): Promise<{ token: string; statement: D1PreparedStatement }> {
   const token = `rat_${randomToken(32)}`;
   const statement = db
-    .prepare('INSERT INTO client_registrations (client_id, rat_hash, created_at) VALUES (?1, ?2, ?3)')
+    // Only beside its client: in a batch where the client's INSERT is conditional (an initial access token spent).
+    .prepare(
+      'INSERT INTO client_registrations (client_id, rat_hash, created_at) SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM clients WHERE id = ?1)',
+    )
     .bind(clientId, await sha256(token), nowSeconds());
   return { token, statement };
 }

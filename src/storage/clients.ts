@@ -146,6 +146,17 @@ function cacheWarning(event: string, err: unknown): null {
   return null;
 }
 
+/**
+ * Issue 16: drops a KV copy of a client that D1 no longer has (one whose delete answered 503 because clearing the
+ * cache failed after the commit). Reads first, so a refused request writes to KV only when there is a stale copy.
+ */
+export async function dropStaleCopy(db: D1Database, kv: KVNamespace, id: string): Promise<void> {
+  if (!isPlausibleClientId(id)) return;
+  const cached = await kv.get<Client | typeof MISSING>(cacheKey(id), { type: 'json' });
+  if (!cached || 'missing' in cached || (await getClientFromDb(db, id))) return;
+  await invalidateClient(kv, id);
+}
+
 /** Drops the cached copies (this isolate's and KV's); call after every change to a client. */
 export async function invalidateClient(kv: KVNamespace, id: string): Promise<void> {
   memory.delete(id);
@@ -187,6 +198,8 @@ export interface NewClient {
 export async function newClientStatement(
   db: D1Database,
   input: NewClient,
+  /** An SQL condition evaluated inside the batch (e.g. `changes() = 1` after the statement that must have matched). */
+  onlyIf?: string,
 ): Promise<{ statement: D1PreparedStatement; client: Client; secret: string | null }> {
   const confidential = input.confidential ?? true;
   const id = input.id ?? randomId('cl', 16);
@@ -226,7 +239,7 @@ export async function newClientStatement(
       `INSERT INTO clients (id, secret_hash, name, site_url, description, logo_url, redirect_uris, grant_types, scopes,
         confidential, require_pkce, owner_user_id, status, created_at, updated_at, token_endpoint_auth_method, refresh_token_policy,
         jwks, jwks_uri, oidc_metadata, allowed_resources)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)`,
+       ${onlyIf ? 'SELECT ' : 'VALUES ('}?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21${onlyIf ? ` WHERE ${onlyIf}` : ')'}`,
     )
     .bind(
       row.id,

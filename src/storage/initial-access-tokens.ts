@@ -24,15 +24,20 @@ export async function issueInitialAccessToken(
   return { token, expiresAt: now + input.ttlSeconds, maxUses: input.maxUses };
 }
 
-/** Spends one use of the token, atomically (one UPDATE … RETURNING); false if unknown, expired or used up. */
-export async function consumeInitialAccessToken(db: D1Database, token: string): Promise<boolean> {
-  if (token.length > 200) return false;
-  const row = await db
+/**
+ * The UPDATE that spends one use of the token, for the registration batch (src/services/create-client.ts): it matches
+ * no row when the token is unknown, expired or used up, and the client's INSERT that follows it runs only when it
+ * matched (`changes() = 1`), so a use is never spent without its client nor a client created without its use.
+ */
+export async function spendInitialAccessTokenStatement(
+  db: D1Database,
+  token: string,
+): Promise<D1PreparedStatement | null> {
+  if (token.length > 200) return null;
+  return db
     .prepare(
       `UPDATE initial_access_tokens SET uses = uses + 1
-        WHERE hash = ?1 AND expires_at > ?2 AND (max_uses IS NULL OR uses < max_uses) RETURNING hash`,
+        WHERE hash = ?1 AND expires_at > ?2 AND (max_uses IS NULL OR uses < max_uses)`,
     )
-    .bind(await sha256(token), nowSeconds())
-    .first();
-  return row !== null;
+    .bind(await sha256(token), nowSeconds());
 }

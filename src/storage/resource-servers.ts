@@ -34,7 +34,8 @@ export function builtinKey(config: Config): string {
   return r.ok ? r.uri : config.audience;
 }
 
-function fromRow(r: Row): StoredResourceServer {
+/** A row of resource_servers (as read, or as an INSERT … RETURNING * gives it back). */
+export function fromRow(r: Row): StoredResourceServer {
   return {
     uri: r.uri,
     name: r.name,
@@ -88,7 +89,7 @@ export function insertResourceServerStatement(
   const now = nowSeconds();
   return db
     .prepare(
-      'INSERT INTO resource_servers (uri, name, scopes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (uri) DO NOTHING',
+      'INSERT INTO resource_servers (uri, name, scopes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (uri) DO NOTHING RETURNING *',
     )
     .bind(rs.uri, rs.name, rs.scopes.join(' '), now);
 }

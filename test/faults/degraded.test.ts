@@ -310,7 +310,7 @@ describe('caches are not poisoned by a failed read', () => {
 });
 
 describe('key ring: a cold isolate that cannot load it', () => {
-  it('signs from the colo\'s KV copy of the ring while D1 is down (issue 17: a cold isolate needs no D1)', async () => {
+  it("signs from the colo's KV copy of the ring while D1 is down (issue 17: a cold isolate needs no D1)", async () => {
     const client = await seedClient();
     await warmClient(env, client); // the ring read from D1 once, its stamped KV copy written
     const s = switchableEnv(); // a new env object: a cold ring

@@ -4,6 +4,12 @@
  * the chosen way; the product is driven through its own `fetch` export with that env (no test switch in the product).
  * A call is one D1 `first`/`run`/`all`/`raw`/`batch`/`exec`, one KV `get`/`getWithMetadata`/`put`/`delete`/`list`,
  * one R2 call.
+ *
+ * Each `sendWithFaults` builds a new env object, and the product keeps its per-env caches (the validated config, the
+ * key ring, the storage guard) per env object: every faulted request runs as an isolate's first one, so the key
+ * ring's D1 read is in every trace (the worst case; a warm isolate makes fewer calls). The module-level caches (client
+ * records, the revocation snapshot) are shared with the rest of the test file, which is why a test makes a fresh
+ * client per case and why a call may be "not reached" in a faulted run (see test/faults/matrix.ts).
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
@@ -24,7 +30,11 @@ export type FaultKind = 'overloaded' | 'network' | 'timeout';
 export const FAULT_KINDS: FaultKind[] = ['overloaded', 'network', 'timeout'];
 
 export interface Trace {
-  /** The calls seen so far in this request, e.g. `D1.batch(5)`, `KV.get`. */
+  /**
+   * The calls seen so far in this request, each named by binding, method and what it touches, so a test can say
+   * which failures are best effort: `D1.first SELECT clients`, `D1.batch(3) UPDATE refresh_tokens; INSERT
+   * refresh_tokens; INSERT audit_events`, `KV.get client:`, `R2.put`.
+   */
   calls: string[];
   /** The call that was made to fail, if the request reached it. */
   fired: string | null;
@@ -55,6 +65,20 @@ function faultError(binding: 'D1' | 'KV' | 'R2', method: string, kind: FaultKind
   );
 }
 
+/** `SELECT clients`, `UPDATE refresh_tokens`, `WITH …` → the verb and the first table the statement names. */
+export function describeSql(sql: string): string {
+  const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
+  const table = /\b(?:FROM|INTO|UPDATE|JOIN)\s+([a-z_]+)/i.exec(sql)?.[1] ?? '?';
+  return `${verb} ${table}`;
+}
+
+/** A KV key's prefix (`client:`) or an R2 key's first segment, never the whole key (it may be a token hash). */
+function keyPrefix(arg: unknown): string {
+  if (typeof arg !== 'string') return '';
+  const m = /^[^:/]*[:/]/.exec(arg);
+  return ` ${m ? m[0] : arg.slice(0, 12)}`;
+}
+
 const D1_TERMINALS = new Set(['first', 'run', 'all', 'raw']);
 const KV_CALLS = new Set(['get', 'getWithMetadata', 'put', 'delete', 'list']);
 const R2_CALLS = new Set(['get', 'put', 'head', 'delete', 'list', 'createMultipartUpload', 'resumeMultipartUpload']);
@@ -71,29 +95,31 @@ export function faultyEnv(plan: FaultPlan, trace: Trace, base: Env = env): Env {
     return Promise.reject(err) as R;
   };
   const originals = new WeakMap<object, D1PreparedStatement>();
-  const statement = (stmt: D1PreparedStatement): D1PreparedStatement => {
+  const sqlOf = new WeakMap<object, string>();
+  const statement = (stmt: D1PreparedStatement, what: string): D1PreparedStatement => {
     const proxy = new Proxy(stmt, {
       get(target, prop) {
         const value = Reflect.get(target, prop);
         if (typeof value !== 'function') return value;
-        if (prop === 'bind') return (...args: unknown[]) => statement(value.apply(target, args));
+        if (prop === 'bind') return (...args: unknown[]) => statement(value.apply(target, args), what);
         if (D1_TERMINALS.has(String(prop)))
           return (...args: unknown[]) =>
-            gate('D1', `D1.${String(prop)}`, String(prop), () => value.apply(target, args));
+            gate('D1', `D1.${String(prop)} ${what}`, String(prop), () => value.apply(target, args));
         return value.bind(target);
       },
     });
     originals.set(proxy, stmt);
+    sqlOf.set(proxy, what);
     return proxy;
   };
   const db = new Proxy(base.DB, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (typeof value !== 'function') return value;
-      if (prop === 'prepare') return (sql: string) => statement(value.call(target, sql));
+      if (prop === 'prepare') return (sql: string) => statement(value.call(target, sql), describeSql(sql));
       if (prop === 'batch')
         return (stmts: D1PreparedStatement[]) =>
-          gate('D1', `D1.batch(${stmts.length})`, 'batch', () =>
+          gate('D1', `D1.batch(${stmts.length}) ${stmts.map((x) => sqlOf.get(x) ?? '?').join('; ')}`, 'batch', () =>
             value.call(
               target,
               stmts.map((s) => originals.get(s) ?? s),
@@ -111,7 +137,7 @@ export function faultyEnv(plan: FaultPlan, trace: Trace, base: Env = env): Env {
         if (typeof value !== 'function') return value;
         if (!names.has(String(prop))) return value.bind(target);
         return (...args: unknown[]) =>
-          gate(label, `${label}.${String(prop)}`, String(prop), () => value.apply(target, args));
+          gate(label, `${label}.${String(prop)}${keyPrefix(args[0])}`, String(prop), () => value.apply(target, args));
       },
     });
   const cache = wrap(base.CACHE, KV_CALLS, 'KV');
@@ -138,7 +164,8 @@ export async function sendWithFaults(
     faultyEnv(plan, trace),
     ctx,
   );
-  const body = await res.text();
+  // Decoded by hand: Response.text() on an image makes workerd print a warning per call.
+  const body = new TextDecoder().decode(await res.arrayBuffer());
   await waitOnExecutionContext(ctx);
   return { res, body, trace };
 }

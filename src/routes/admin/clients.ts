@@ -13,7 +13,7 @@ import { fixedCredentials } from '../../oauth/fixed-credentials';
 import { allowedResourcesOf } from '../../services/allowed-resources';
 import { revokeClientTokens, setClientStatus } from '../../services/client-status';
 import { createClient } from '../../services/create-client';
-import { deleteClient } from '../../services/delete-client';
+import { deleteClientIfPresent } from '../../services/delete-client';
 import { rotateSecret } from '../../services/rotate-secret';
 import { checkSectorIdentifier } from '../../services/sector-identifier';
 import { updateClientAudited } from '../../services/update-client';
@@ -160,7 +160,7 @@ adminClientRoutes.post('/:id/rotate-secret', async (c) => {
 /** Deletes the client and everything issued to it; its access tokens go on the deny-list (src/services/delete-client.ts). */
 adminClientRoutes.delete('/:id', async (c) => {
   const id = c.req.param('id');
-  await mustGet(c.env.DB, id);
-  await deleteClient(c.env, id, { actor: 'admin', via: 'admin', requestId: c.get('requestId') });
+  if (!(await deleteClientIfPresent(c.env, id, { actor: 'admin', via: 'admin', requestId: c.get('requestId') })))
+    throw new OAuthError('invalid_request', `No client with id "${id.slice(0, 64)}".`, { status: 404 });
   return c.body(null, 204);
 });

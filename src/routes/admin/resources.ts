@@ -37,9 +37,10 @@ adminResourceRoutes.get('/', async (c) => {
 adminResourceRoutes.post('/', async (c) => {
   const rs = parseNewResourceServer(await readJsonObject(c));
   const config = c.get('config');
-  if (!(await createResourceServer(c.env.DB, config, rs, c.get('requestId'))))
+  const created = await createResourceServer(c.env.DB, config, rs, c.get('requestId'));
+  if (!created)
     throw new OAuthError('invalid_request', `The resource server "${rs.uri}" is already registered.`, { status: 409 });
-  return c.json(view((await getResourceServer(c.env.DB, config, rs.uri))!), 201);
+  return c.json(view(created), 201);
 });
 
 adminResourceRoutes.get('/:uri', async (c) => {
