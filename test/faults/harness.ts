@@ -74,6 +74,8 @@ export function describeSql(sql: string): string {
 
 /** A KV key's prefix (`client:`) or an R2 key's first segment, never the whole key (it may be a token hash). */
 function keyPrefix(arg: unknown): string {
+  // A bulk KV get (storage/stamped-copy.ts readStampedCopies) names several keys: ` [keyring:,revocations:]`.
+  if (Array.isArray(arg)) return ` [${arg.map((k) => keyPrefix(k).trim()).join(',')}]`;
   if (typeof arg !== 'string') return '';
   const m = /^[^:/]*[:/]/.exec(arg);
   return ` ${m ? m[0] : arg.slice(0, 12)}`;
