@@ -116,6 +116,8 @@ describe('CORS', () => {
         body: method === 'POST' ? '' : undefined,
       });
       expect(actual.headers.get('Access-Control-Allow-Origin')).toBe('*');
+      // The POSTs here are errors (an empty body): a browser client must read their challenge and back-off too.
+      expect(actual.headers.get('Access-Control-Expose-Headers')).toBe('WWW-Authenticate,Retry-After');
       expect(actual.headers.has('Access-Control-Allow-Credentials')).toBe(false);
     });
   }
