@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { bearerError } from '../lib/errors';
 import { requireBearer } from '../middleware/bearer';
 import { getClient } from '../storage/clients';
-import { getUserById } from '../storage/users';
+import { getUserSummary } from '../storage/user-summaries';
 import type { AppEnv } from '../types';
 
 export const meRoutes = new Hono<AppEnv>();
@@ -17,7 +17,8 @@ meRoutes.get('/', requireBearer({ scopes: ['base'], query: 'never' }), async (c)
     if (client?.status !== 'active') throw bearerError('invalid_token', 'The client of this token no longer exists.');
     return c.json({ type: 'client', sub: token.sub, client_id: client.id, name: client.name, scope: token.scope });
   }
-  const user = await getUserById(c.env.DB, token.sub);
+  // Issue 17: cached like client records (src/storage/user-summaries.ts), so a warm far colo makes no D1 call here.
+  const user = await getUserSummary(c.env.DB, c.env.CACHE, token.sub);
   if (user?.status !== 'active')
     throw bearerError('invalid_token', 'The user of this token no longer exists or is disabled.');
   return c.json({ type: 'user', sub: user.id, email: user.email, client_id: token.client_id, scope: token.scope });

@@ -11,6 +11,7 @@ import { hashPassword } from '../lib/password';
 import { auditStatement } from '../storage/audit';
 import { revocationsChanged, revokeTokensOfStatement } from '../storage/revocations';
 import { deleteUserSessionsStatement } from '../storage/sessions';
+import { invalidateUserSummary } from '../storage/user-summaries';
 import { type User, userFromRow } from '../storage/users';
 
 /** Sets a new password and ends every session; returns whether the user exists. */
@@ -62,5 +63,7 @@ export async function setUserStatus(
   stmts.push(auditStatement(db, 'user_updated', { actor: 'admin', subject: userId, detail: { status }, requestId }));
   const results = await db.batch(stmts);
   await revocationsChanged(env.CACHE);
+  // After the batch: a failing KV delete answers 503 with the change made; the retry (same status) drops it again.
+  await invalidateUserSummary(env.CACHE, userId);
   return userFromRow(results[update].results[0]);
 }

@@ -180,13 +180,14 @@ describe('D1 unavailable: every D1 call fails', () => {
         body: new URLSearchParams({ token: refresh_token }).toString(),
       }),
     );
-    expect503Json(await send(s.env, '/oauth2/userinfo', bearer(userToken)));
+    const userinfo = await send(s.env, '/oauth2/userinfo', bearer(userToken));
+    expect503Json(userinfo); // it reads the deny-list at once, and the profile claims
+    expect(userinfo.res.headers.get('WWW-Authenticate')).toBeNull(); // the token is not at fault (docs/reliability.md)
     expect503Json(
       await send(s.env, '/admin/clients', { headers: { Authorization: `Bearer ${env.ADMIN_TOKEN as string}` } }),
     );
-    const me = await send(s.env, '/v1/me', bearer(userToken));
-    expect503Json(me);
-    expect(me.res.headers.get('WWW-Authenticate')).toBeNull(); // the token is not at fault (docs/reliability.md)
+    // Issue 17: /v1/me with a user token answers from the user's cached summary (src/storage/user-summaries.ts).
+    expect((await send(s.env, '/v1/me', bearer(userToken))).res.status).toBe(200);
     // After the fault the same requests work again: nothing was half-done.
     s.down.delete('d1');
     expect((await sendToken(s.env, { grant_type: 'refresh_token', refresh_token }, client)).res.status).toBe(200);

@@ -129,7 +129,7 @@ describe('round trips per operation (DESIGN.md budget)', () => {
     expect(counts.calls.filter((c) => c.startsWith('D1'))).toEqual(['D1.batch(3)']);
   });
 
-  it('verifying an access token: 0 storage in steady state; /v1/me then reads the client (KV) or the user (D1)', async () => {
+  it('verifying an access token: 0 storage in steady state; /v1/me then reads the client or the user once (KV, D1), then neither', async () => {
     const client = await seedClient();
     const user = await seedUser();
     const cc = await expectTokens(await token(client, { grant_type: 'client_credentials' }));
@@ -150,7 +150,12 @@ describe('round trips per operation (DESIGN.md budget)', () => {
     reset();
     const meUser = await fetchApp('/v1/me', { headers: { Authorization: `Bearer ${pw.access_token}` } });
     expect(meUser.status).toBe(200);
-    expect(counts.calls).toEqual(['D1.first']); // the user record
+    // The user's summary: a KV miss, the D1 read, the KV fill (src/storage/user-summaries.ts)
+    expect(counts.calls).toEqual(['KV.get', 'D1.first', 'KV.put']);
+    reset();
+    // Issue 17: warm, no D1 round trip (in a far colo it is the only one /v1/me had): the isolate's copy.
+    expect((await fetchApp('/v1/me', { headers: { Authorization: `Bearer ${pw.access_token}` } })).status).toBe(200);
+    expectBudget({ d1: 0, kvMax: 0 }, 'warm /v1/me with a user token');
   });
 
   it('authorization_code exchange: exactly 1 D1 batch, ≤ 1 KV, 0 R2', async () => {

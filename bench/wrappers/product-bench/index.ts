@@ -22,6 +22,7 @@
 import worker from '../../../src/index';
 import { forgetClientsInIsolate } from '../../../src/storage/clients';
 import { forgetRevocationSnapshotInIsolate } from '../../../src/storage/revocations';
+import { forgetUserSummariesInIsolate } from '../../../src/storage/user-summaries';
 
 /**
  * ms per call. Near: the storage is in or next to the colo; far: an isolate on another continent from the D1 primary
@@ -153,6 +154,7 @@ export default {
     if (request.headers.get('x-bench-cold') === '1') {
       forgetRevocationSnapshotInIsolate();
       forgetClientsInIsolate();
+      forgetUserSummariesInIsolate();
       wrapped = wrapEnv(env, colo);
     } else {
       const rate = Math.min(1, Math.max(0, Number(request.headers.get('x-bench-faults') ?? 0) || 0));
