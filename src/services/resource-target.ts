@@ -28,8 +28,9 @@ export async function resolveResources(
   client: Client,
   values: readonly string[],
 ): Promise<ResourceServer[]> {
-  const uris = values.length === 0 ? [builtinKey(config)] : parseResourceParams(values);
+  // The common case first: no `resource`, no per-client list, so the default audience with no URI to parse.
   if (values.length === 0 && !client.allowedResources) return [builtinResource(config)];
+  const uris = values.length === 0 ? [builtinKey(config)] : parseResourceParams(values);
   return assertResourcesAllowed(uris, await findResourceServers(db, config, uris), client.allowedResources);
 }
 

@@ -28,10 +28,17 @@ export function builtinResource(config: Config): StoredResourceServer {
   return { uri: config.audience, name: 'API', scopes: [...SCOPES], builtin: true, createdAt: null, updatedAt: null };
 }
 
+const builtinKeys = new WeakMap<Config, string>();
+
 /** The key the built-in is found under: the canonical form of ACCESS_TOKEN_AUDIENCE (the exact value if it has none). */
 export function builtinKey(config: Config): string {
-  const r = canonicalResourceUri(config.audience);
-  return r.ok ? r.uri : config.audience;
+  let key = builtinKeys.get(config);
+  if (key === undefined) {
+    const r = canonicalResourceUri(config.audience);
+    key = r.ok ? r.uri : config.audience;
+    builtinKeys.set(config, key); // one URL parse per isolate, not per token (issue 17, bench/profile.mjs cc)
+  }
+  return key;
 }
 
 /** A row of resource_servers (as read, or as an INSERT … RETURNING * gives it back). */
