@@ -8,10 +8,11 @@
 import { getConfig } from '../config';
 import { nowSeconds } from '../lib/clock';
 import { hashPassword } from '../lib/password';
-import { auditStatement } from '../storage/audit';
+import type { UserProfile } from '../oauth/user-profile';
+import { auditStatement, auditStatementIf } from '../storage/audit';
 import { revocationsChanged, revokeTokensOfStatement } from '../storage/revocations';
 import { deleteUserSessionsStatement } from '../storage/sessions';
-import { type User, userFromRow } from '../storage/users';
+import { type User, updateUserProfileStatement, userFromRow } from '../storage/users';
 
 /** Sets a new password and ends every session; returns whether the user exists. */
 export async function resetUserPassword(
@@ -63,4 +64,27 @@ export async function setUserStatus(
   const results = await db.batch(stmts);
   await revocationsChanged(env.CACHE);
   return userFromRow(results[update].results[0]);
+}
+
+/**
+ * Edits the user's OpenID Connect profile claims (Core §5.1), with its audit row in the same batch, written only when
+ * the user still exists (issue 16: audit() after the UPDATE only logged a failure, leaving an unaudited change).
+ */
+export async function updateUserProfileAudited(
+  env: Env,
+  userId: string,
+  changes: Partial<UserProfile>,
+  requestId?: string,
+): Promise<User | null> {
+  const db = env.DB;
+  const [update] = await db.batch([
+    updateUserProfileStatement(db, userId, changes),
+    auditStatementIf(
+      db,
+      'user_updated',
+      { actor: 'admin', subject: userId, detail: { profile: Object.keys(changes) }, requestId },
+      { sql: 'EXISTS (SELECT 1 FROM users WHERE id = ?7)', params: [userId] },
+    ),
+  ]);
+  return userFromRow(update.results[0] ?? null);
 }

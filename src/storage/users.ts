@@ -50,11 +50,12 @@ const fromRow = (r: UserRow): User => ({
 });
 
 /** Updates the standard claims given (the rest unchanged) and updated_at; null when there is no such user. */
-export async function updateUserProfile(
+/** The UPDATE of the given OpenID Connect profile claims (RETURNING *: no row when the user is gone). */
+export function updateUserProfileStatement(
   db: D1Database,
   id: string,
   changes: Partial<UserProfile>,
-): Promise<User | null> {
+): D1PreparedStatement {
   const sets: string[] = [];
   const values: (string | number | null)[] = [];
   for (const f of PROFILE_FIELDS) {
@@ -63,10 +64,18 @@ export async function updateUserProfile(
     values.push(f === 'email_verified' ? (v ? 1 : 0) : ((v as string | null | undefined) ?? null));
     sets.push(`${f} = ?${values.length + 2}`);
   }
-  const row = await db
+  return db
     .prepare(`UPDATE users SET ${[...sets, 'updated_at = ?2'].join(', ')} WHERE id = ?1 RETURNING *`)
-    .bind(id, nowSeconds(), ...values)
-    .first<UserRow>();
+    .bind(id, nowSeconds(), ...values);
+}
+
+/** Updates the profile on its own, unaudited (tests only: the admin API goes through services/user-account.ts). */
+export async function updateUserProfile(
+  db: D1Database,
+  id: string,
+  changes: Partial<UserProfile>,
+): Promise<User | null> {
+  const row = await updateUserProfileStatement(db, id, changes).first<UserRow>();
   return row ? fromRow(row) : null;
 }
 

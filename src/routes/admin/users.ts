@@ -4,9 +4,9 @@ import { OAuthError } from '../../lib/errors';
 import { randomToken } from '../../lib/random';
 import { CreateUserBody, PasswordBody, ProfileBody } from '../../oauth/admin-bodies';
 import { parseBody } from '../../oauth/body-schema';
-import { resetUserPassword, setUserStatus } from '../../services/user-account';
+import { resetUserPassword, setUserStatus, updateUserProfileAudited } from '../../services/user-account';
 import { audit } from '../../storage/audit';
-import { createUser, getUserByEmail, getUserById, type User, updateUserProfile } from '../../storage/users';
+import { createUser, getUserByEmail, getUserById, type User } from '../../storage/users';
 import type { AppEnv } from '../../types';
 import { readJsonObject } from './json-body';
 
@@ -57,9 +57,9 @@ async function setStatus(c: Context<AppEnv>, status: 'active' | 'disabled') {
 adminUserRoutes.patch('/:user', async (c) => {
   const user = await mustGet(c.env.DB, c.req.param('user'));
   const changes = parseBody(ProfileBody, await readJsonObject(c), 'invalid_request');
-  const updated = await updateUserProfile(c.env.DB, user.id, changes);
+  // One batch with its audit row (src/services/user-account.ts).
+  const updated = await updateUserProfileAudited(c.env, user.id, changes, c.get('requestId'));
   if (!updated) throw new OAuthError('invalid_request', `No user "${user.id}".`, { status: 404 });
-  await audit(c.env.DB, 'user_updated', { actor: 'admin', subject: user.id, requestId: c.get('requestId') });
   return c.json(userView(updated));
 });
 
