@@ -12,7 +12,15 @@ import type { UserProfile } from '../oauth/user-profile';
 import { auditStatement, auditStatementIf } from '../storage/audit';
 import { revocationsChanged, revokeTokensOfStatement } from '../storage/revocations';
 import { deleteUserSessionsStatement } from '../storage/sessions';
-import { type User, updateUserProfileStatement, userFromRow } from '../storage/users';
+import { newUserStatement, type User, updateUserProfileStatement, userFromRow } from '../storage/users';
+
+/** Creates an active user with its audit row in one batch (issue 16: never a user the audit log does not show). */
+export async function createUserAudited(env: Env, email: string, password: string, requestId?: string): Promise<User> {
+  const db = env.DB;
+  const { user, statement } = await newUserStatement(db, email, password);
+  await db.batch([statement, auditStatement(db, 'user_created', { actor: 'admin', subject: user.id, requestId })]);
+  return user;
+}
 
 /** Sets a new password and ends every session; returns whether the user exists. */
 export async function resetUserPassword(

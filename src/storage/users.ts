@@ -105,7 +105,13 @@ export async function getUserById(db: D1Database, id: string): Promise<User | nu
 }
 
 /** Creates a user; throws if the email is taken (UNIQUE constraint). */
-export async function createUser(db: D1Database, email: string, password: string, id = randomId('usr')): Promise<User> {
+/** A new active user and its INSERT, for src/services/user-account.ts to batch with its audit row. */
+export async function newUserStatement(
+  db: D1Database,
+  email: string,
+  password: string,
+  id = randomId('usr'),
+): Promise<{ user: User; statement: D1PreparedStatement }> {
   const now = nowSeconds();
   const row: UserRow = {
     id,
@@ -115,13 +121,19 @@ export async function createUser(db: D1Database, email: string, password: string
     created_at: now,
     updated_at: now,
   };
-  await db
+  const statement = db
     .prepare(
       'INSERT INTO users (id, email, password_hash, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)',
     )
-    .bind(row.id, row.email, row.password_hash, row.status, row.created_at, row.updated_at)
-    .run();
-  return fromRow(row);
+    .bind(row.id, row.email, row.password_hash, row.status, row.created_at, row.updated_at);
+  return { user: fromRow(row), statement };
+}
+
+/** Creates a user on its own, unaudited (tests and seeding: the admin API goes through services/user-account.ts). */
+export async function createUser(db: D1Database, email: string, password: string, id = randomId('usr')): Promise<User> {
+  const { user, statement } = await newUserStatement(db, email, password, id);
+  await statement.run();
+  return user;
 }
 
 // A password reset and a status change are operations with side effects (sessions, tokens): src/services/user-account.ts.

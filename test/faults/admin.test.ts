@@ -437,6 +437,57 @@ describe('fault matrix: admin API and registration', () => {
     );
   });
 
+  it('create user (admin): the user with its audit row, or neither; the retry creates it', async () => {
+    const created = (email: string) => count('SELECT COUNT(*) AS n FROM users WHERE email = ?1', email);
+    await runOperation<{ email: string }>(
+      {
+        name: 'admin create user',
+        surface: 'json',
+        setup: async () => ({ email: `new-${crypto.randomUUID().slice(0, 8)}@faults.example` }),
+        request: ({ email }) =>
+          jsonRequest('POST', '/admin/users', ADMIN_TOKEN, { email, password: 'correct horse 9' }),
+        ok: (out, { email }) => expect(status(out, 201).email).toBe(email),
+        consistent: async ({ email }) => {
+          const n = await created(email);
+          expect(
+            await count(
+              "SELECT COUNT(*) AS n FROM audit_events a JOIN users u ON u.id = a.subject WHERE a.event = 'user_created' AND u.email = ?1",
+              email,
+            ),
+          ).toBe(n);
+        },
+        happened: async ({ email }) => (await created(email)) === 1,
+      },
+      tally,
+    );
+  });
+
+  it('issue an initial access token (admin): the token with its audit row, or neither', async () => {
+    const issuedFor = async (out: Outcome) =>
+      count(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE event = 'initial_access_token_issued' AND request_id = ?1",
+        out.res.headers.get('X-Request-Id'),
+      );
+    await runOperation<{ label: string }>(
+      {
+        name: 'admin issue initial access token',
+        surface: 'json',
+        setup: async () => ({ label: `iat ${crypto.randomUUID()}` }),
+        request: ({ label }) =>
+          jsonRequest('POST', '/admin/initial-access-tokens', ADMIN_TOKEN, { label, max_uses: 1 }),
+        ok: (out) => expect(status(out, 201).initial_access_token).toBeTruthy(),
+        consistent: async ({ label }, failed) => {
+          const tokens = await count('SELECT COUNT(*) AS n FROM initial_access_tokens WHERE label = ?1', label);
+          expect(tokens).toBeLessThanOrEqual(1);
+          expect(await issuedFor(failed)).toBe(tokens);
+        },
+        happened: async ({ label }) =>
+          (await count('SELECT COUNT(*) AS n FROM initial_access_tokens WHERE label = ?1', label)) === 1,
+      },
+      tally,
+    );
+  });
+
   it('RFC 7592 update and delete with the registration access token', async () => {
     interface S {
       id: string;

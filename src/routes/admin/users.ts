@@ -4,9 +4,13 @@ import { OAuthError } from '../../lib/errors';
 import { randomToken } from '../../lib/random';
 import { CreateUserBody, PasswordBody, ProfileBody } from '../../oauth/admin-bodies';
 import { parseBody } from '../../oauth/body-schema';
-import { resetUserPassword, setUserStatus, updateUserProfileAudited } from '../../services/user-account';
-import { audit } from '../../storage/audit';
-import { createUser, getUserByEmail, getUserById, type User } from '../../storage/users';
+import {
+  createUserAudited,
+  resetUserPassword,
+  setUserStatus,
+  updateUserProfileAudited,
+} from '../../services/user-account';
+import { getUserByEmail, getUserById, type User } from '../../storage/users';
 import type { AppEnv } from '../../types';
 import { readJsonObject } from './json-body';
 
@@ -38,8 +42,7 @@ adminUserRoutes.post('/', async (c) => {
   const { password, generated } = passwordFrom(body.password);
   if (await getUserByEmail(c.env.DB, email))
     throw new OAuthError('invalid_request', 'A user with this email already exists.', { status: 409 });
-  const user = await createUser(c.env.DB, email, password);
-  await audit(c.env.DB, 'user_created', { actor: 'admin', subject: user.id, requestId: c.get('requestId') });
+  const user = await createUserAudited(c.env, email, password, c.get('requestId')); // one batch with its audit row
   c.header('Cache-Control', 'no-store');
   return c.json({ ...userView(user), ...(generated ? { password } : {}) }, 201);
 });
