@@ -1,6 +1,6 @@
 /**
- * Operations on a user account (admin API): a password reset and a status change, each one D1 batch with everything it
- * implies, so none is ever half done:
+ * Operations on a user account (admin API): creation, a profile edit, a password reset and a status change, each one D1
+ * batch with everything it implies and its audit row, so none is ever half done or unaudited:
  * - a password reset ends every session of the user (ASVS V3.3.3: a copied cookie must not outlive the reset);
  * - disabling deny-lists the user's access tokens first (kind 'user'), revokes their refresh tokens and ends every
  *   session; enabling again brings none of these back.

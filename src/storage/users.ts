@@ -49,8 +49,10 @@ const fromRow = (r: UserRow): User => ({
   },
 });
 
-/** Updates the standard claims given (the rest unchanged) and updated_at; null when there is no such user. */
-/** The UPDATE of the given OpenID Connect profile claims (RETURNING *: no row when the user is gone). */
+/**
+ * The UPDATE of the standard claims given (the rest unchanged) and updated_at; RETURNING *: no row when there is no
+ * such user.
+ */
 export function updateUserProfileStatement(
   db: D1Database,
   id: string,
@@ -104,8 +106,10 @@ export async function getUserById(db: D1Database, id: string): Promise<User | nu
   return userFromRow(await db.prepare('SELECT * FROM users WHERE id = ?1').bind(id).first());
 }
 
-/** Creates a user; throws if the email is taken (UNIQUE constraint). */
-/** A new active user and its INSERT, for src/services/user-account.ts to batch with its audit row. */
+/**
+ * A new active user and its INSERT, for src/services/user-account.ts to batch with its audit row; the INSERT throws if
+ * the email is taken (UNIQUE constraint).
+ */
 export async function newUserStatement(
   db: D1Database,
   email: string,
