@@ -10,9 +10,9 @@ import { listConsentedApps } from '../services/consented-apps';
 import { createClient } from '../services/create-client';
 import { deleteClientIfPresent } from '../services/delete-client';
 import { rotateSecret } from '../services/rotate-secret';
+import { updateClientAudited } from '../services/update-client';
 import { withdrawConsent } from '../services/withdraw-consent';
-import { audit } from '../storage/audit';
-import { type Client, getClientFromDb, listClientsByOwner, updateClient } from '../storage/clients';
+import { type Client, getClientFromDb, listClientsByOwner } from '../storage/clients';
 import type { User } from '../storage/users';
 import type { AppEnv } from '../types';
 import { AppFormPage, EMPTY_APP, inputFromClient } from '../ui/app-form-page';
@@ -112,8 +112,12 @@ portalRoutes.post('/:id', async (c) => {
     return page(c, AppFormPage({ user: who(c, user), input, errors: checked.errors, client }) as JSX.Element, 400);
   // The app type (confidential or public) is fixed at creation; the rest of the form replaces the stored values.
   const { confidential: _fixed, ...fields } = checked.values;
-  await updateClient(c.env.DB, c.env.CACHE, client.id, fields);
-  await audit(c.env.DB, 'client_updated', { actor: user.id, subject: client.id, requestId: c.get('requestId') });
+  // Issue 16: the change and its audit row in one batch (src/services/update-client.ts).
+  await updateClientAudited(c.env, client.id, fields, {
+    actor: user.id,
+    detail: { via: 'portal' },
+    requestId: c.get('requestId'),
+  });
   return c.redirect('/apps?done=updated', 303);
 });
 

@@ -18,9 +18,9 @@ import { assertOpenRegistration, openDefaultAuthMethod } from '../oauth/registra
 import { createClient, createClientSpending } from '../services/create-client';
 import { deleteClient } from '../services/delete-client';
 import { checkSectorIdentifier } from '../services/sector-identifier';
-import { audit } from '../storage/audit';
+import { updateClientAudited } from '../services/update-client';
 import { checkRegistrationToken } from '../storage/client-registrations';
-import { type Client, dropStaleCopy, getClientFromDb, updateClient } from '../storage/clients';
+import { type Client, dropStaleCopy, getClientFromDb } from '../storage/clients';
 import { spendInitialAccessTokenStatement } from '../storage/initial-access-tokens';
 import type { AppEnv } from '../types';
 import { readJsonObject } from './admin/json-body';
@@ -152,10 +152,10 @@ registerRoutes.put('/:id', async (c) => {
   // confidential kind cannot change, above; its grants stay authorization_code and refresh_token).
   if (client.registeredOpenly) assertOpenRegistration('open', m);
   assertSameCredentialKind(m, client, 'register a new client');
-  const updated = await updateClient(c.env.DB, c.env.CACHE, client.id, registryFields(m));
-  await audit(c.env.DB, 'client_updated', {
+  // Issue 16: the change and its audit row in one batch (src/services/update-client.ts); audit() after the update
+  // only logged a failure, leaving an unaudited change.
+  const updated = await updateClientAudited(c.env, client.id, registryFields(m), {
     actor: 'registration',
-    subject: client.id,
     detail: { via: 'rfc7592' },
     requestId: c.get('requestId'),
   });

@@ -15,10 +15,8 @@ import { assertionAudience } from '../oauth/client-assertion';
 import { readFormRequest } from '../oauth/form';
 import { tokenKind } from '../oauth/token-hint';
 import { authenticateClient } from '../services/client-auth';
-import { revokeGrant } from '../services/revoke-grant';
-import { audit } from '../storage/audit';
+import { revokeAccessToken, revokeGrant } from '../services/revoke-grant';
 import { findRefreshToken } from '../storage/refresh-token-lookup';
-import { revoke } from '../storage/revocations';
 import { authenticateAccessToken } from '../tokens/authenticate-access-token';
 import type { AppEnv } from '../types';
 
@@ -44,15 +42,12 @@ revokeRoutes.post('/', async (c) => {
     // revoked token needs no revoking; another client's token is not this client's to revoke.
     const claims = await authenticateAccessToken(c.env, token).catch(refusedAsNull);
     if (claims && claims.client_id === client.id) {
-      await Promise.all([
-        revoke(db, 'jti', claims.jti, claims.exp, c.env.CACHE),
-        audit(db, 'token_revoked', {
-          actor: client.id,
-          subject: claims.sub,
-          detail: { type: 'access_token', jti: claims.jti },
-          requestId,
-        }),
-      ]);
+      await revokeAccessToken(c.env, claims, {
+        actor: client.id,
+        subject: claims.sub,
+        detail: { type: 'access_token', jti: claims.jti },
+        requestId,
+      });
     }
   } else {
     const found = await findRefreshToken(db, token);

@@ -19,3 +19,18 @@ export async function revokeGrant(env: Env, familyId: string, audit: AuditFields
   ]);
   await revocationsChanged(env.CACHE); // this isolate refuses the family's access tokens at once
 }
+
+/**
+ * Revokes one access token (RFC 7009 §2.1): its jti on the deny-list until it expires, with its audit row in the same
+ * batch (issue 16: the two ran side by side, so a failed deny-list write left an audit row for a revocation that did
+ * not happen, and a failed audit write an unaudited one).
+ */
+export async function revokeAccessToken(
+  env: Env,
+  token: { jti: string; exp: number },
+  audit: AuditFields,
+): Promise<void> {
+  const db = env.DB;
+  await db.batch([revokeStatement(db, 'jti', token.jti, token.exp), auditStatement(db, 'token_revoked', audit)]);
+  await revocationsChanged(env.CACHE); // this isolate refuses the token at once
+}

@@ -322,7 +322,7 @@ export function updateClientStatement(db: D1Database, id: string, changes: Clien
   return db.prepare(`UPDATE clients SET ${sets} WHERE id = ?1 RETURNING *`).bind(id, ...names.map((n) => columns[n]));
 }
 
-/** Updates the given fields on its own (tests, the portal); returns the new record, or null if there is none. */
+/** Updates the given fields on its own, unaudited (tests only: the product goes through services/update-client.ts). */
 export async function updateClient(
   db: D1Database,
   kv: KVNamespace,

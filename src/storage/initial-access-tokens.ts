@@ -8,20 +8,22 @@ export interface IssuedInitialAccessToken {
   maxUses: number | null;
 }
 
-/** Issues a token usable until `ttlSeconds` from now, at most `maxUses` times (null: unlimited). */
-export async function issueInitialAccessToken(
+/**
+ * A token usable until `ttlSeconds` from now, at most `maxUses` times (null: unlimited), and its INSERT, for
+ * src/services/initial-access-tokens.ts to batch with its audit row.
+ */
+export async function newInitialAccessTokenStatement(
   db: D1Database,
   input: { ttlSeconds: number; maxUses: number | null; label: string | null; token?: string },
-): Promise<IssuedInitialAccessToken> {
+): Promise<{ issued: IssuedInitialAccessToken; statement: D1PreparedStatement }> {
   const token = input.token ?? `iat_${randomToken(32)}`;
   const now = nowSeconds();
-  await db
+  const statement = db
     .prepare(
       'INSERT INTO initial_access_tokens (hash, label, created_at, expires_at, max_uses) VALUES (?1, ?2, ?3, ?4, ?5)',
     )
-    .bind(await sha256(token), input.label, now, now + input.ttlSeconds, input.maxUses)
-    .run();
-  return { token, expiresAt: now + input.ttlSeconds, maxUses: input.maxUses };
+    .bind(await sha256(token), input.label, now, now + input.ttlSeconds, input.maxUses);
+  return { issued: { token, expiresAt: now + input.ttlSeconds, maxUses: input.maxUses }, statement };
 }
 
 /**

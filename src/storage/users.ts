@@ -49,12 +49,15 @@ const fromRow = (r: UserRow): User => ({
   },
 });
 
-/** Updates the standard claims given (the rest unchanged) and updated_at; null when there is no such user. */
-export async function updateUserProfile(
+/**
+ * The UPDATE of the standard claims given (the rest unchanged) and updated_at; RETURNING *: no row when there is no
+ * such user.
+ */
+export function updateUserProfileStatement(
   db: D1Database,
   id: string,
   changes: Partial<UserProfile>,
-): Promise<User | null> {
+): D1PreparedStatement {
   const sets: string[] = [];
   const values: (string | number | null)[] = [];
   for (const f of PROFILE_FIELDS) {
@@ -63,10 +66,18 @@ export async function updateUserProfile(
     values.push(f === 'email_verified' ? (v ? 1 : 0) : ((v as string | null | undefined) ?? null));
     sets.push(`${f} = ?${values.length + 2}`);
   }
-  const row = await db
+  return db
     .prepare(`UPDATE users SET ${[...sets, 'updated_at = ?2'].join(', ')} WHERE id = ?1 RETURNING *`)
-    .bind(id, nowSeconds(), ...values)
-    .first<UserRow>();
+    .bind(id, nowSeconds(), ...values);
+}
+
+/** Updates the profile on its own, unaudited (tests only: the admin API goes through services/user-account.ts). */
+export async function updateUserProfile(
+  db: D1Database,
+  id: string,
+  changes: Partial<UserProfile>,
+): Promise<User | null> {
+  const row = await updateUserProfileStatement(db, id, changes).first<UserRow>();
   return row ? fromRow(row) : null;
 }
 
@@ -95,8 +106,16 @@ export async function getUserById(db: D1Database, id: string): Promise<User | nu
   return userFromRow(await db.prepare('SELECT * FROM users WHERE id = ?1').bind(id).first());
 }
 
-/** Creates a user; throws if the email is taken (UNIQUE constraint). */
-export async function createUser(db: D1Database, email: string, password: string, id = randomId('usr')): Promise<User> {
+/**
+ * A new active user and its INSERT, for src/services/user-account.ts to batch with its audit row; the INSERT throws if
+ * the email is taken (UNIQUE constraint).
+ */
+export async function newUserStatement(
+  db: D1Database,
+  email: string,
+  password: string,
+  id = randomId('usr'),
+): Promise<{ user: User; statement: D1PreparedStatement }> {
   const now = nowSeconds();
   const row: UserRow = {
     id,
@@ -106,13 +125,19 @@ export async function createUser(db: D1Database, email: string, password: string
     created_at: now,
     updated_at: now,
   };
-  await db
+  const statement = db
     .prepare(
       'INSERT INTO users (id, email, password_hash, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)',
     )
-    .bind(row.id, row.email, row.password_hash, row.status, row.created_at, row.updated_at)
-    .run();
-  return fromRow(row);
+    .bind(row.id, row.email, row.password_hash, row.status, row.created_at, row.updated_at);
+  return { user: fromRow(row), statement };
+}
+
+/** Creates a user on its own, unaudited (tests and seeding: the admin API goes through services/user-account.ts). */
+export async function createUser(db: D1Database, email: string, password: string, id = randomId('usr')): Promise<User> {
+  const { user, statement } = await newUserStatement(db, email, password, id);
+  await statement.run();
+  return user;
 }
 
 // A password reset and a status change are operations with side effects (sessions, tokens): src/services/user-account.ts.

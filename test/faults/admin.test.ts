@@ -357,6 +357,137 @@ describe('fault matrix: admin API and registration', () => {
     );
   });
 
+  it('PATCH a client (admin), allowed_resources included: the change and its audit row, or neither', async () => {
+    interface S {
+      client: TestClient;
+      uri: string;
+    }
+    const changed = (s: S) =>
+      count(
+        "SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND name = 'Patched' AND allowed_resources LIKE ?2",
+        s.client.id,
+        `%${s.uri}%`,
+      );
+    await runOperation<S>(
+      {
+        name: 'admin PATCH client',
+        surface: 'json',
+        setup: async () => {
+          const client = await seedClient();
+          const uri = `https://rs-${crypto.randomUUID().slice(0, 8)}.example/api`;
+          await json(await admin('POST', '/resources', { resource: uri, name: 'RS', scopes: ['x'] }), 201);
+          await sendClean(formRequest('/oauth2/token', { grant_type: 'client_credentials' }, client)); // cached in KV
+          return { client, uri };
+        },
+        request: (s) =>
+          jsonRequest('PATCH', `/admin/clients/${s.client.id}`, ADMIN_TOKEN, {
+            client_name: 'Patched',
+            allowed_resources: [s.uri],
+          }),
+        ok: (out, s) => {
+          const body = status(out, 200);
+          expect(body.client_name).toBe('Patched');
+          expect(body.allowed_resources).toEqual([s.uri]);
+        },
+        consistent: async (s) => {
+          expect(
+            await count(
+              "SELECT COUNT(*) AS n FROM audit_events WHERE event = 'client_updated' AND subject = ?1",
+              s.client.id,
+            ),
+          ).toBe(await changed(s));
+        },
+        happened: async (s) => (await changed(s)) === 1,
+        retry: async (s) => {
+          const again = await sendClean(
+            jsonRequest('PATCH', `/admin/clients/${s.client.id}`, ADMIN_TOKEN, {
+              client_name: 'Patched',
+              allowed_resources: [s.uri],
+            }),
+          );
+          expect(status(again, 200).allowed_resources).toEqual([s.uri]);
+          // The cache was dropped after the change: the KV copy, if any, says the new allowed resources.
+          const cached = await kvEntry(s.client.id);
+          if (cached && !cached.includes('"missing"')) expect(cached).toContain(s.uri);
+        },
+      },
+      tally,
+    );
+  });
+
+  it("PATCH a user's profile (admin): the change and its audit row in one batch, or neither", async () => {
+    const patched = (u: { id: string }) =>
+      count("SELECT COUNT(*) AS n FROM users WHERE id = ?1 AND name = 'Ada Lovelace'", u.id);
+    await runOperation<{ id: string }>(
+      {
+        name: 'admin PATCH user',
+        surface: 'json',
+        setup: quickUser,
+        request: (u) =>
+          jsonRequest('PATCH', `/admin/users/${u.id}`, ADMIN_TOKEN, { name: 'Ada Lovelace', given_name: 'Ada' }),
+        ok: (out) => expect(status(out, 200).name).toBe('Ada Lovelace'),
+        consistent: async (u) => {
+          expect(
+            await count("SELECT COUNT(*) AS n FROM audit_events WHERE event = 'user_updated' AND subject = ?1", u.id),
+          ).toBe(await patched(u));
+        },
+        happened: async (u) => (await patched(u)) === 1,
+      },
+      tally,
+    );
+  });
+
+  it('create user (admin): the user with its audit row, or neither; the retry creates it', async () => {
+    const created = (email: string) => count('SELECT COUNT(*) AS n FROM users WHERE email = ?1', email);
+    await runOperation<{ email: string }>(
+      {
+        name: 'admin create user',
+        surface: 'json',
+        setup: async () => ({ email: `new-${crypto.randomUUID().slice(0, 8)}@faults.example` }),
+        request: ({ email }) =>
+          jsonRequest('POST', '/admin/users', ADMIN_TOKEN, { email, password: 'correct horse 9' }),
+        ok: (out, { email }) => expect(status(out, 201).email).toBe(email),
+        consistent: async ({ email }) => {
+          const n = await created(email);
+          expect(
+            await count(
+              "SELECT COUNT(*) AS n FROM audit_events a JOIN users u ON u.id = a.subject WHERE a.event = 'user_created' AND u.email = ?1",
+              email,
+            ),
+          ).toBe(n);
+        },
+        happened: async ({ email }) => (await created(email)) === 1,
+      },
+      tally,
+    );
+  });
+
+  it('issue an initial access token (admin): the token with its audit row, or neither', async () => {
+    const issuedFor = async (out: Outcome) =>
+      count(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE event = 'initial_access_token_issued' AND request_id = ?1",
+        out.res.headers.get('X-Request-Id'),
+      );
+    await runOperation<{ label: string }>(
+      {
+        name: 'admin issue initial access token',
+        surface: 'json',
+        setup: async () => ({ label: `iat ${crypto.randomUUID()}` }),
+        request: ({ label }) =>
+          jsonRequest('POST', '/admin/initial-access-tokens', ADMIN_TOKEN, { label, max_uses: 1 }),
+        ok: (out) => expect(status(out, 201).initial_access_token).toBeTruthy(),
+        consistent: async ({ label }, failed) => {
+          const tokens = await count('SELECT COUNT(*) AS n FROM initial_access_tokens WHERE label = ?1', label);
+          expect(tokens).toBeLessThanOrEqual(1);
+          expect(await issuedFor(failed)).toBe(tokens);
+        },
+        happened: async ({ label }) =>
+          (await count('SELECT COUNT(*) AS n FROM initial_access_tokens WHERE label = ?1', label)) === 1,
+      },
+      tally,
+    );
+  });
+
   it('RFC 7592 update and delete with the registration access token', async () => {
     interface S {
       id: string;
@@ -379,14 +510,41 @@ describe('fault matrix: admin API and registration', () => {
     };
     await runOperation<S>(
       {
+        name: 'RFC 7592 read',
+        surface: 'json',
+        setup: registered,
+        request: (s) => jsonRequest('GET', `/oauth2/register/${s.id}`, s.rat),
+        ok: (out, s) => {
+          const body = status(out, 200);
+          expect(body.client_id).toBe(s.id);
+          expect(body.registration_client_uri).toMatch(new RegExp(`/oauth2/register/${s.id}$`));
+          expect(out.res.headers.get('Cache-Control')).toBe('no-store');
+        },
+        // A read writes nothing: the client and its registration are untouched.
+        consistent: async (s) => {
+          expect(await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1', s.id)).toBe(1);
+          expect(await count('SELECT COUNT(*) AS n FROM client_registrations WHERE client_id = ?1', s.id)).toBe(1);
+        },
+      },
+      tally,
+    );
+    await runOperation<S>(
+      {
         name: 'RFC 7592 update',
         surface: 'json',
         setup: registered,
         request: (s) =>
           jsonRequest('PUT', `/oauth2/register/${s.id}`, s.rat, { ...APP, client_id: s.id, client_name: 'Renamed' }),
         ok: (out) => expect(status(out, 200).client_name).toBe('Renamed'),
-        // The audit row after the update is written by audit(), which logs a failure instead of failing the request.
-        bestEffort: [/^D1\.run INSERT audit_events/],
+        // The update and its audit row are one batch (src/services/update-client.ts): both or neither.
+        consistent: async (s) => {
+          const renamed = await count("SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND name = 'Renamed'", s.id);
+          expect(
+            await count("SELECT COUNT(*) AS n FROM audit_events WHERE event = 'client_updated' AND subject = ?1", s.id),
+          ).toBe(renamed);
+        },
+        happened: async (s) =>
+          (await count("SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND name = 'Renamed'", s.id)) === 1,
       },
       tally,
     );

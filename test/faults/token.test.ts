@@ -186,6 +186,47 @@ describe('fault matrix: token endpoint', () => {
     );
   });
 
+  it('revocation (RFC 7009) of an access token: deny-listed with its audit row, or neither', async () => {
+    interface S {
+      client: TestClient;
+      token: string;
+      jti: string;
+    }
+    const denied = (s: S) => count("SELECT COUNT(*) AS n FROM revocations WHERE kind = 'jti' AND value = ?1", s.jti);
+    await runOperation<S>(
+      {
+        name: 'revocation (access token)',
+        surface: 'json',
+        setup: async () => {
+          const client = await seedClient();
+          const token = tokens(
+            await sendClean(formRequest('/oauth2/token', { grant_type: 'client_credentials' }, client)),
+          ).access_token;
+          const jti = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).jti as string;
+          return { client, token, jti };
+        },
+        request: ({ client, token }) =>
+          formRequest('/oauth2/revoke', { token, token_type_hint: 'access_token' }, client),
+        ok: async (out, s) => {
+          expect(out.res.status, out.body).toBe(200);
+          expect(await denied(s)).toBe(1);
+        },
+        bestEffort: CLIENT_CACHE,
+        // RFC 7009 §2.1: the token is invalidated with its audit row in one batch, or nothing is written.
+        consistent: async (s) => {
+          expect(
+            await count(
+              "SELECT COUNT(*) AS n FROM audit_events WHERE event = 'token_revoked' AND detail LIKE ?1",
+              `%${s.jti}%`,
+            ),
+          ).toBe(await denied(s));
+        },
+        happened: async (s) => (await denied(s)) === 1,
+      },
+      tally,
+    );
+  });
+
   it('introspection (RFC 7662)', async () => {
     interface S {
       client: TestClient;

@@ -3,10 +3,9 @@ import { Hono } from 'hono';
 import { OAuthError } from '../../lib/errors';
 import { InitialAccessTokenBody, RotateKeysBody } from '../../oauth/admin-bodies';
 import { parseBody } from '../../oauth/body-schema';
+import { issueInitialAccessTokenAudited } from '../../services/initial-access-tokens';
 import { PUBLISH_DELAY_SECONDS, rotateSigningKeys } from '../../services/key-rotation';
 import { listAuditEvents } from '../../storage/admin-queries';
-import { audit } from '../../storage/audit';
-import { issueInitialAccessToken } from '../../storage/initial-access-tokens';
 import { listSigningKeys } from '../../storage/signing-keys';
 import { getKeyRing } from '../../tokens/keyring';
 import type { AppEnv } from '../../types';
@@ -40,16 +39,12 @@ adminSystemRoutes.post('/keys/rotate', async (c) => {
 adminSystemRoutes.post('/initial-access-tokens', async (c) => {
   const body = parseBody(InitialAccessTokenBody, await readJsonObject(c, { optional: true }), 'invalid_request');
   const maxUses = body.max_uses ?? null;
-  const issued = await issueInitialAccessToken(c.env.DB, {
-    ttlSeconds: body.expires_in,
-    maxUses,
-    label: body.label ?? null,
-  });
-  await audit(c.env.DB, 'initial_access_token_issued', {
-    actor: 'admin',
-    detail: { expires_at: issued.expiresAt, max_uses: maxUses },
-    requestId: c.get('requestId'),
-  });
+  // One batch with its audit row (src/services/initial-access-tokens.ts).
+  const issued = await issueInitialAccessTokenAudited(
+    c.env,
+    { ttlSeconds: body.expires_in, maxUses, label: body.label ?? null },
+    c.get('requestId'),
+  );
   c.header('Cache-Control', 'no-store');
   return c.json({ initial_access_token: issued.token, expires_at: issued.expiresAt, max_uses: issued.maxUses }, 201);
 });

@@ -4,9 +4,13 @@ import { OAuthError } from '../../lib/errors';
 import { randomToken } from '../../lib/random';
 import { CreateUserBody, PasswordBody, ProfileBody } from '../../oauth/admin-bodies';
 import { parseBody } from '../../oauth/body-schema';
-import { resetUserPassword, setUserStatus } from '../../services/user-account';
-import { audit } from '../../storage/audit';
-import { createUser, getUserByEmail, getUserById, type User, updateUserProfile } from '../../storage/users';
+import {
+  createUserAudited,
+  resetUserPassword,
+  setUserStatus,
+  updateUserProfileAudited,
+} from '../../services/user-account';
+import { getUserByEmail, getUserById, type User } from '../../storage/users';
 import type { AppEnv } from '../../types';
 import { readJsonObject } from './json-body';
 
@@ -38,8 +42,7 @@ adminUserRoutes.post('/', async (c) => {
   const { password, generated } = passwordFrom(body.password);
   if (await getUserByEmail(c.env.DB, email))
     throw new OAuthError('invalid_request', 'A user with this email already exists.', { status: 409 });
-  const user = await createUser(c.env.DB, email, password);
-  await audit(c.env.DB, 'user_created', { actor: 'admin', subject: user.id, requestId: c.get('requestId') });
+  const user = await createUserAudited(c.env, email, password, c.get('requestId')); // one batch with its audit row
   c.header('Cache-Control', 'no-store');
   return c.json({ ...userView(user), ...(generated ? { password } : {}) }, 201);
 });
@@ -57,9 +60,9 @@ async function setStatus(c: Context<AppEnv>, status: 'active' | 'disabled') {
 adminUserRoutes.patch('/:user', async (c) => {
   const user = await mustGet(c.env.DB, c.req.param('user'));
   const changes = parseBody(ProfileBody, await readJsonObject(c), 'invalid_request');
-  const updated = await updateUserProfile(c.env.DB, user.id, changes);
+  // One batch with its audit row (src/services/user-account.ts).
+  const updated = await updateUserProfileAudited(c.env, user.id, changes, c.get('requestId'));
   if (!updated) throw new OAuthError('invalid_request', `No user "${user.id}".`, { status: 404 });
-  await audit(c.env.DB, 'user_updated', { actor: 'admin', subject: user.id, requestId: c.get('requestId') });
   return c.json(userView(updated));
 });
 
