@@ -84,8 +84,8 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
     `Run ${startedAt} with \`${process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : 'node bench/run.mjs'}\` ` +
       `(BENCH_ROUNDS=${ROUNDS}, BENCH_DURATION=${DURATION}, BENCH_WARMUP=${WARMUP}, BENCH_CONNECTIONS=${CONNECTIONS}, BENCH_GROWTH_TOKENS=${BIG}); ${fmt(elapsedS)} s in all.`,
     ``,
-    `Machine: ${m.nproc} CPUs (\`nproc\`; ${m.cpu}), ${m.memGiB} GiB memory (${m.freeGiB} GiB free at the end), shared with other ` +
-      `work while this ran, so absolute numbers are noisy; ratios between scenarios of the same run are what we compare. ` +
+    `Machine: ${m.nproc} CPUs (\`nproc\`; ${m.cpu}), ${m.memGiB} GiB memory (${m.freeGiB} GiB free at the end), a VM whose host ` +
+      `may be shared (steal time below), so absolute numbers vary between runs; ratios between scenarios of the same run are what we compare. ` +
       `Node ${m.node}, workerd ${m.workerd} (miniflare ${m.miniflare}, wrangler ${m.wrangler}), autocannon ${m.autocannon}, ` +
       `@cloudflare/workers-oauth-provider ${m.wop}, oidc-provider ${m.oidc}. ` +
       `Steal time (CPU the hypervisor gave other guests, /proc/stat) was ${fmt(m.stealPct, 1)} % of the machine's CPU time over the ` +
