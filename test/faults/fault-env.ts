@@ -35,7 +35,7 @@ export async function send(
     e,
     ctx,
   );
-  const body = await res.text();
+  const body = new TextDecoder().decode(await res.arrayBuffer()); // Response.text() on an image makes workerd warn
   await waitOnExecutionContext(ctx);
   return { res, body, json: () => JSON.parse(body) as Record<string, unknown> };
 }
