@@ -178,6 +178,56 @@ describe('fault matrix: admin API and registration', () => {
     );
   });
 
+  it('enable client and enable user (admin): the status changes with its audit row, or neither', async () => {
+    await runOperation<TestClient>(
+      {
+        name: 'admin enable client',
+        surface: 'json',
+        setup: async () => {
+          const client = await seedClient();
+          expect(
+            (await sendClean(jsonRequest('POST', `/admin/clients/${client.id}/disable`, ADMIN_TOKEN))).res.status,
+          ).toBe(200);
+          return client;
+        },
+        request: (c) => jsonRequest('POST', `/admin/clients/${c.id}/enable`, ADMIN_TOKEN),
+        ok: (out) => expect(status(out, 200).status).toBe('active'),
+        happened: async (c) =>
+          (await count("SELECT COUNT(*) AS n FROM clients WHERE id = ?1 AND status = 'active'", c.id)) === 1,
+        // Enabling again is harmless and clears the cache: afterwards the client gets a token.
+        retry: async (c) => {
+          const again = await sendClean(jsonRequest('POST', `/admin/clients/${c.id}/enable`, ADMIN_TOKEN));
+          expect(status(again, 200).status).toBe('active');
+          const token = await sendClean(formRequest('/oauth2/token', { grant_type: 'client_credentials' }, c));
+          expect(token.res.status, token.body).toBe(200);
+        },
+      },
+      tally,
+    );
+    await runOperation<{ id: string; email: string }>(
+      {
+        name: 'admin enable user',
+        surface: 'json',
+        setup: async () => {
+          const user = await quickUser();
+          expect(
+            (await sendClean(jsonRequest('POST', `/admin/users/${user.id}/disable`, ADMIN_TOKEN))).res.status,
+          ).toBe(200);
+          return user;
+        },
+        request: (u) => jsonRequest('POST', `/admin/users/${u.id}/enable`, ADMIN_TOKEN),
+        ok: (out) => expect(status(out, 200).status).toBe('active'),
+        happened: async (u) =>
+          (await count("SELECT COUNT(*) AS n FROM users WHERE id = ?1 AND status = 'active'", u.id)) === 1,
+        retry: async (u) => {
+          const again = await sendClean(jsonRequest('POST', `/admin/users/${u.id}/enable`, ADMIN_TOKEN));
+          expect(status(again, 200).status).toBe('active');
+        },
+      },
+      tally,
+    );
+  });
+
   it('disable user and reset password (admin): sessions and refresh tokens end with the change, or nothing does', async () => {
     interface S {
       user: { id: string };
