@@ -6,30 +6,11 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { authorizePath, Browser, hiddenFields, pkcePair, signIn } from '../authz-helpers';
-import { ORIGIN, seedClient, seedUser, type TestClient } from '../helpers';
-import { count } from './fixtures';
-import { newTally, type Outcome, report, runOperation } from './matrix';
+import { seedClient, seedUser, type TestClient } from '../helpers';
+import { count, fromBrowser } from './fixtures';
+import { CLIENT_CACHE, newTally, type Outcome, report, runOperation } from './matrix';
 
 const tally = newTally();
-
-/** The client cache (storage/clients.ts) and the consent-page logo lookup are caches: failures fall back or warn. */
-const CLIENT_CACHE = [/^KV\.(get|put) client:/];
-
-/** A Request as the browser `b` would send it (its cookies; same-origin form headers on a POST). */
-function fromBrowser(b: Browser, path: string, form?: Record<string, string>): Request {
-  const headers = new Headers();
-  if (b.jar.size > 0) headers.set('Cookie', [...b.jar].map(([k, v]) => `${k}=${v}`).join('; '));
-  if (!form) return new Request(`${ORIGIN}${path}`, { headers, redirect: 'manual' });
-  headers.set('Content-Type', 'application/x-www-form-urlencoded');
-  headers.set('Origin', ORIGIN);
-  headers.set('Sec-Fetch-Site', 'same-origin');
-  return new Request(`${ORIGIN}${path}`, {
-    method: 'POST',
-    headers,
-    body: new URLSearchParams(form).toString(),
-    redirect: 'manual',
-  });
-}
 
 interface Flow {
   client: TestClient;

@@ -9,7 +9,7 @@ import { maskOf, parseScope } from '../../src/oauth/scopes';
 import { newCodeStatement } from '../../src/storage/authorization-codes';
 import { newRefreshFamily } from '../../src/storage/refresh-tokens';
 import { builtinKey } from '../../src/storage/resource-servers';
-import { pkcePair } from '../authz-helpers';
+import { type Browser, pkcePair } from '../authz-helpers';
 import { basic, ORIGIN, type TestClient } from '../helpers';
 
 /** A user row whose password is never checked (the grants that only need the user to exist and be active). */
@@ -99,4 +99,20 @@ export async function count(sql: string, ...params: unknown[]): Promise<number> 
     .bind(...params)
     .first<{ n: number }>();
   return row?.n ?? 0;
+}
+
+/** A Request as the browser `b` would send it (its cookies; same-origin form headers on a POST). */
+export function fromBrowser(b: Browser, path: string, form?: Record<string, string>): Request {
+  const headers = new Headers();
+  if (b.jar.size > 0) headers.set('Cookie', [...b.jar].map(([k, v]) => `${k}=${v}`).join('; '));
+  if (!form) return new Request(`${ORIGIN}${path}`, { headers, redirect: 'manual' });
+  headers.set('Content-Type', 'application/x-www-form-urlencoded');
+  headers.set('Origin', ORIGIN);
+  headers.set('Sec-Fetch-Site', 'same-origin');
+  return new Request(`${ORIGIN}${path}`, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams(form).toString(),
+    redirect: 'manual',
+  });
 }

@@ -52,6 +52,9 @@ export interface Operation<S> {
  * issue 17). A failed read is a miss (D1 is read instead), a failed write or drop a warning (the copy's stamp bounds
  * what stays behind), so a fault there must leave the operation's answer unchanged.
  */
+/** The client-record cache (src/storage/clients.ts): a failed read falls back to D1, a failed fill warns. */
+export const CLIENT_CACHE = [/^KV\.(get|put) client:/];
+
 export const ALWAYS_BEST_EFFORT: RegExp[] = [/^KV\.(get|put|delete) \[?(keyring|revocations):/];
 
 export interface Tally {

@@ -13,34 +13,16 @@ import { authorizePath, Browser, pkcePair, signIn } from '../authz-helpers';
 import { ORIGIN, seedClient, seedUser, type TestClient } from '../helpers';
 import { oidcAuthorize } from '../oidc/oidc-helpers';
 import { interceptOutbound, jsonDocument } from '../outbound';
-import { count, formRequest, quickUser, refreshRow, seedCode, seedRefreshToken } from './fixtures';
+import { count, formRequest, fromBrowser, quickUser, refreshRow, seedCode, seedRefreshToken } from './fixtures';
 import { sendClean } from './harness';
-import { newTally, type Outcome, report, runOperation } from './matrix';
+import { CLIENT_CACHE, newTally, type Outcome, report, runOperation } from './matrix';
 
 const tally = newTally();
-
-/** The client-record cache (storage/clients.ts): a failed read falls back to D1, a failed write is a warning. */
-const CLIENT_CACHE = [/^KV\.(get|put) client:/];
 
 function tokenJson(out: Outcome): Record<string, unknown> {
   expect(out.res.status, out.body.slice(0, 300)).toBe(200);
   expect(out.res.headers.get('Cache-Control')).toBe('no-store');
   return JSON.parse(out.body) as Record<string, unknown>;
-}
-
-function fromBrowser(b: Browser, path: string, form?: Record<string, string>): Request {
-  const headers = new Headers();
-  if (b.jar.size > 0) headers.set('Cookie', [...b.jar].map(([k, v]) => `${k}=${v}`).join('; '));
-  if (!form) return new Request(`${ORIGIN}${path}`, { headers, redirect: 'manual' });
-  headers.set('Content-Type', 'application/x-www-form-urlencoded');
-  headers.set('Origin', ORIGIN);
-  headers.set('Sec-Fetch-Site', 'same-origin');
-  return new Request(`${ORIGIN}${path}`, {
-    method: 'POST',
-    headers,
-    body: new URLSearchParams(form).toString(),
-    redirect: 'manual',
-  });
 }
 
 /** The stamped KV copy of the key ring (src/storage/stamped-copy.ts), dropped where a case must read the ring from D1. */

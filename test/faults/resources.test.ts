@@ -9,11 +9,9 @@ import { png } from '../files-fixtures';
 import { ORIGIN, seedClient, seedUser, type TestClient } from '../helpers';
 import { formRequest, quickUser, seedCode } from './fixtures';
 import { sendClean } from './harness';
-import { newTally, type Outcome, report, runOperation } from './matrix';
+import { CLIENT_CACHE, newTally, type Outcome, report, runOperation } from './matrix';
 
 const tally = newTally();
-const CLIENT_CACHE = [/^KV\.(get|put) client:/];
-
 async function accessToken(params: Record<string, string>, client: TestClient): Promise<string> {
   const out = await sendClean(formRequest('/oauth2/token', params, client));
   expect(out.res.status, out.body).toBe(200);

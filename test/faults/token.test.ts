@@ -8,12 +8,9 @@ import { sha256 } from '../../src/lib/random';
 import { seedClient, seedUser, type TestClient } from '../helpers';
 import { count, formRequest, quickUser, refreshRow, seedCode, seedRefreshToken } from './fixtures';
 import { sendClean } from './harness';
-import { newTally, type Outcome, report, runOperation } from './matrix';
+import { CLIENT_CACHE, newTally, type Outcome, report, runOperation } from './matrix';
 
 const tally = newTally();
-
-/** The client record cache is only a cache (storage/clients.ts): a failed KV read falls back to D1, a failed fill warns. */
-const CLIENT_CACHE = [/^KV\.(get|put) client:/];
 
 function tokens(out: Outcome): { access_token: string; refresh_token?: string } {
   expect(out.res.status, out.body.slice(0, 300)).toBe(200);
