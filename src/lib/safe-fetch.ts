@@ -244,12 +244,7 @@ export async function fetchClientDocument(
     if (decoded === null) throw new OAuthError('invalid_request', 'the document is not UTF-8 text');
     text = decoded;
   } catch (err) {
-    if (err instanceof OAuthError) throw new ClientDocumentError(`${where} cannot be used: ${err.description}.`);
-    throw new ClientDocumentError(
-      isTimeout(err)
-        ? `${where} did not arrive within ${options.timeoutMs} ms.`
-        : `${where} broke off while being read.`,
-    );
+    throw readFailure(err, where, options.timeoutMs);
   }
   let json: unknown;
   try {
@@ -281,13 +276,16 @@ export async function fetchPublicBytes(
     const bytes = await readCappedBytes(res, options.maxBytes, bodyErrors(`the ${options.what}`));
     return { bytes, contentType: res.headers.get('Content-Type') };
   } catch (err) {
-    if (err instanceof OAuthError) throw new ClientDocumentError(`${where} cannot be used: ${err.description}.`);
-    throw new ClientDocumentError(
-      isTimeout(err)
-        ? `${where} did not arrive within ${options.timeoutMs} ms.`
-        : `${where} broke off while being read.`,
-    );
+    throw readFailure(err, where, options.timeoutMs);
   }
+}
+
+/** What a failed body read tells the caller: the cap or the encoding (an OAuthError), the deadline, or a cut. */
+function readFailure(err: unknown, where: string, timeoutMs: number): ClientDocumentError {
+  if (err instanceof OAuthError) return new ClientDocumentError(`${where} cannot be used: ${err.description}.`);
+  return new ClientDocumentError(
+    isTimeout(err) ? `${where} did not arrive within ${timeoutMs} ms.` : `${where} broke off while being read.`,
+  );
 }
 
 /** The body, at most `limit` bytes, counted while streaming (src/lib/body.ts BoundedBody). */
