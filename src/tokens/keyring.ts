@@ -115,22 +115,10 @@ async function liveRows(
 async function loadRing(
   env: Env,
   config: Config,
-  fallback: KeyRing | null,
   fromD1: boolean,
   prefetched?: RawCopy,
 ): Promise<{ ring: KeyRing; at: number }> {
-  let rows: SigningKeyRow[];
-  let at: number;
-  try {
-    ({ rows, at } = await liveRows(env, fromD1, prefetched));
-  } catch (err) {
-    // Storage trouble must not stop token verification: keep the last ring. With none (a cold isolate), fail (503):
-    // the bootstrap SIGNING_KEYS may be long rotated out, and signing with it would mint tokens no one accepts
-    // (issue 16, docs/reliability.md). The retry comes RETRY_SECONDS later (reload).
-    if (!fallback) throw err;
-    console.error(JSON.stringify({ level: 'error', event: 'keyring_load_failed', message: String(err).slice(0, 200) }));
-    return { ring: fallback, at: clock.now() };
-  }
+  const { rows, at } = await liveRows(env, fromD1, prefetched);
   return { ring: await ringOf(config, rows), at };
 }
 
@@ -220,10 +208,14 @@ export async function getKeyRing(env: Env, options: { kid?: string; prefetched?:
   return entry.ring!;
 }
 
-/** Loads into `entry`. A failed load (e.g. an undecryptable key) keeps the last ring and is retried after RETRY_SECONDS, not per request. */
+/**
+ * Loads into `entry`. A failed load (storage unavailable, an undecryptable key) keeps the last ring and is retried
+ * after RETRY_SECONDS, not per request. With no ring yet (a cold isolate) it fails (503): the bootstrap SIGNING_KEYS
+ * may be long rotated out, and signing with it would mint tokens no one accepts (issue 16, docs/reliability.md).
+ */
 async function reload(env: Env, config: Config, entry: CachedRing, now: number, prefetched?: RawCopy): Promise<void> {
   try {
-    const { ring, at } = await loadRing(env, config, entry.ring, entry.fromD1, prefetched);
+    const { ring, at } = await loadRing(env, config, entry.fromD1, prefetched);
     entry.ring = ring;
     entry.loadedAt = at;
     entry.fromD1 = false;

@@ -321,6 +321,24 @@ describe('key ring: a cold isolate that cannot load it', () => {
     expect(s.trace.calls.filter((c) => c.startsWith('D1')).length).toBe(0);
   });
 
+  it('a warm isolate keeps its ring through a failed reload and retries 5 s later, not a whole period later', async () => {
+    const s = switchableEnv();
+    const start = Date.now();
+    clock.now = () => start;
+    expect((await send(s.env, '/.well-known/jwks.json')).res.status).toBe(200); // the ring loaded at `start`
+    s.down.add('d1');
+    s.down.add('kv');
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    clock.now = () => start + 61_000; // due: the reload fails, the last good ring answers
+    expect((await send(s.env, '/.well-known/jwks.json')).res.status).toBe(200);
+    s.down.clear();
+    s.trace.calls.length = 0;
+    clock.now = () => start + 67_000; // RETRY_SECONDS after the failure (src/tokens/keyring.ts)
+    expect((await send(s.env, '/.well-known/jwks.json')).res.status).toBe(200);
+    expect(s.trace.calls.filter((c) => c.includes('signing_keys'))).toEqual(['D1.all SELECT signing_keys']);
+  });
+
   it('answers 503 with neither D1 nor a KV copy (never signs with a missing or stale key) and recovers by itself', async () => {
     const s = switchableEnv();
     const client = await seedClient();
