@@ -38,16 +38,9 @@ let nextFromD1 = false;
  * kept CLOCK_TOLERANCE longer, since verification still accepts a token that long after its `exp`.
  * Re-revoking moves created_at forward.
  */
-export async function revoke(
-  db: D1Database,
-  kind: RevocationKind,
-  value: string,
-  until: number,
-  kv?: KVNamespace,
-): Promise<void> {
+export async function revoke(db: D1Database, kind: RevocationKind, value: string, until: number): Promise<void> {
   await revokeStatement(db, kind, value, until).run();
-  if (kv) await revocationsChanged(kv);
-  else resetRevocationSnapshot(); // this isolate sees its own revocation at once
+  resetRevocationSnapshot(); // this isolate sees its own revocation at once
 }
 
 /**
@@ -105,17 +98,7 @@ export function revokeFamiliesStatement(
     .bind(nowSeconds(), until + CLOCK_TOLERANCE, ...params);
 }
 
-/** Revokes every access token issued so far to a client or for a user (deleted/disabled): they live at most one TTL. */
-export function revokeTokensOf(
-  db: D1Database,
-  kind: 'client' | 'user',
-  id: string,
-  accessTokenTtl: number,
-): Promise<void> {
-  return revoke(db, kind, id, nowSeconds() + accessTokenTtl);
-}
-
-/** The statement of `revokeTokensOf`, for a service that batches it (then call resetRevocationSnapshot). */
+/** Revokes every access token issued so far to a client or for a user (deleted/disabled), as a statement for the service that batches it (then call revocationsChanged): they live at most one TTL. */
 export function revokeTokensOfStatement(
   db: D1Database,
   kind: 'client' | 'user',
