@@ -21,7 +21,7 @@ import {
 import { KEY_RING_COPY_KEY } from '../../src/storage/signing-keys';
 import { KEY_REFRESH_SECONDS } from '../../src/tokens/keyring';
 import { type Counts, countingEnv } from '../counting-env';
-import { basic, expectTokens, ORIGIN, seedClient, type TestClient } from '../helpers';
+import { basic, expectTokens, ORIGIN, seedClient, seedUser, type TestClient } from '../helpers';
 import { claimsOf, freezeClock } from '../ops-helpers';
 
 let counts: Counts;
@@ -57,10 +57,10 @@ function cc(e: Env, client: TestClient): Promise<Response> {
 
 const me = (e: Env, token: string) => fetchApp(e, '/v1/me', { headers: { Authorization: `Bearer ${token}` } });
 
-async function expectMe(res: Response, status: number): Promise<void> {
+async function expectMe(res: Response, status: number, type: 'client' | 'user' = 'client'): Promise<void> {
   const body = (await res.json()) as { type?: string; error?: string };
   expect({ status: res.status, body }).toMatchObject(
-    status === 200 ? { status, body: { type: 'client' } } : { status, body: { error: 'invalid_token' } },
+    status === 200 ? { status, body: { type } } : { status, body: { error: 'invalid_token' } },
   );
   if (status === 401) expect(res.headers.get('WWW-Authenticate')).toContain('error="invalid_token"');
 }
@@ -160,6 +160,36 @@ describe('a cold isolate (issue 17)', () => {
     });
     expect(revoked.status).toBe(200);
     await expectMe(await me(coldIsolate(), token), 401);
+  });
+
+  it('refuses the family’s access token at once after refresh-token reuse: reuse detection drops the deny-list copy', async () => {
+    const client = await seedClient();
+    await warmCopies(client);
+    const user = await seedUser();
+    const refresh = (token: string) =>
+      fetchApp(coldIsolate(), '/oauth2/token', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: basic(client.id, client.secret),
+        },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
+      });
+    const first = await expectTokens(
+      await fetchApp(coldIsolate(), '/oauth2/token', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: basic(client.id, client.secret),
+        },
+        body: new URLSearchParams({ grant_type: 'password', username: user.email, password: user.password }).toString(),
+      }),
+    );
+    const second = await expectTokens(await refresh(first.refresh_token!));
+    const third = await expectTokens(await refresh(second.refresh_token!)); // the successor used: no retry window
+    await expectMe(await me(coldIsolate(), third.access_token), 200, 'user'); // the copy serves, without the family
+    expect((await refresh(first.refresh_token!)).status).toBe(400); // reuse (docs/reliability.md §4): family revoked
+    await expectMe(await me(coldIsolate(), third.access_token), 401);
   });
 
   it('a revocation KV has not seen reaches a cold isolate within SNAPSHOT_SECONDS of the copy’s D1 read', async () => {

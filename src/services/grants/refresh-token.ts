@@ -16,7 +16,7 @@ import { refreshPolicyOf } from '../../storage/clients';
 import { reuseRefreshToken } from '../../storage/refresh-token-reuse';
 import { rotateRefreshToken } from '../../storage/refresh-tokens';
 import { builtinKey, findResourceServers } from '../../storage/resource-servers';
-import { familyDenyUntil, resetRevocationSnapshot } from '../../storage/revocations';
+import { familyDenyUntil, revocationsChanged } from '../../storage/revocations';
 import { issueAccessToken } from '../../tokens/access-token';
 import { grantedKeys, resolveResources } from '../resource-target';
 import { assertGrantAllowed, requireParam } from './common';
@@ -75,7 +75,8 @@ export const refreshTokenGrant: GrantHandler = async ({ env, config, ring, param
       );
     }
     if (result.reason === 'reused') {
-      resetRevocationSnapshot(); // the family's access tokens are refused in this isolate at once
+      // The family's access tokens are refused in this isolate at once, and in this colo's others (KV copy dropped).
+      await revocationsChanged(env.CACHE);
       console.warn(
         JSON.stringify({
           level: 'warn',
