@@ -71,16 +71,6 @@ export function updateUserProfileStatement(
     .bind(id, nowSeconds(), ...values);
 }
 
-/** Updates the profile on its own, unaudited (tests only: the admin API goes through services/user-account.ts). */
-export async function updateUserProfile(
-  db: D1Database,
-  id: string,
-  changes: Partial<UserProfile>,
-): Promise<User | null> {
-  const row = await updateUserProfileStatement(db, id, changes).first<UserRow>();
-  return row ? fromRow(row) : null;
-}
-
 /** Normalised form of an email for lookups and throttling keys. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:workers';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { updateUserProfile } from '../../src/storage/users';
+import { updateUserProfileStatement } from '../../src/storage/users';
 import { tokenHash } from '../../src/tokens/id-token';
 import { authorizePath, Browser } from '../authz-helpers';
 import { call, errorOf, ORIGIN, seedUser, tokenRequest } from '../helpers';
@@ -151,14 +151,14 @@ describe('Basic OP test plan', () => {
   ] as const) {
     it(module, async () => {
       const { client, user } = await setup();
-      await updateUserProfile(env.DB, user.id, {
+      await updateUserProfileStatement(env.DB, user.id, {
         name: 'Ada Lovelace',
         given_name: 'Ada',
         family_name: 'Lovelace',
         locale: 'en-GB',
         picture: 'https://img.example/ada.png',
         email_verified: true,
-      });
+      }).run();
       const tokens = await exchange(client, await oidcAuthorize(client, user, { scope, prompt: 'consent' }));
       expect(tokens.scope).toBe(scope);
       const info = (await (await userinfo(tokens.access_token)).json()) as Record<string, unknown>;
@@ -443,7 +443,7 @@ describe('Basic OP test plan', () => {
 
   it('oidcc-claims-essential', async () => {
     const { client, user } = await setup();
-    await updateUserProfile(env.DB, user.id, { name: 'Grace Hopper' });
+    await updateUserProfileStatement(env.DB, user.id, { name: 'Grace Hopper' }).run();
     const claims = JSON.stringify({
       userinfo: { name: { essential: true } },
       id_token: { email: { essential: true } },
