@@ -23,6 +23,7 @@ import {
   isClientIdDocumentUrl,
   refusedClientIdUrl,
 } from '../oauth/client-id-document';
+import { cacheWarning } from '../storage/cache-warning';
 import { getClient } from '../storage/clients';
 
 /** draft "Security Considerations": a small cap on the document; 5 KB is ample for client metadata. */
@@ -67,7 +68,7 @@ export async function resolveClient(env: Env, clientId: string): Promise<Client 
   // KV is only a cache (issue 16, docs/reliability.md): unreadable, the document is fetched as on a miss; unwritable,
   // the answer stands and the next request fetches again (the per-IP rate limit bounds how often).
   const cached = await env.CACHE.get<CacheEntry>(key, { type: 'json', cacheTtl: 60 }).catch((err: unknown) =>
-    documentCacheWarning('client_document_cache_read_failed', err),
+    cacheWarning('client_document_cache_read_failed', err),
   );
   if (cached) {
     if ('failure' in cached) throw new ClientDocumentUnusable(clientId, cached.failure);
@@ -95,15 +96,10 @@ export async function resolveClient(env: Env, clientId: string): Promise<Client 
     );
   }
   await env.CACHE.put(key, JSON.stringify(entry), { expirationTtl: ttl }).catch((err: unknown) =>
-    documentCacheWarning('client_document_cache_write_failed', err),
+    cacheWarning('client_document_cache_write_failed', err),
   );
   if ('failure' in entry) throw new ClientDocumentUnusable(clientId, entry.failure);
   return entry.client;
-}
-
-function documentCacheWarning(event: string, err: unknown): null {
-  console.warn(JSON.stringify({ level: 'warn', event, message: String(err).slice(0, 200) }));
-  return null;
 }
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -8,6 +8,7 @@ import { randomId, randomToken, sha256 } from '../lib/random';
 import type { Client, ClientAuthMethod, OidcClientMetadata, RefreshTokenPolicy } from '../oauth/client';
 import type { GrantType } from '../oauth/grant-types';
 import type { Scope } from '../oauth/scopes';
+import { cacheWarning } from './cache-warning';
 
 export type { Client, ClientAuthMethod, RefreshTokenPolicy } from '../oauth/client';
 
@@ -139,11 +140,6 @@ export async function getClient(db: D1Database, kv: KVNamespace, id: string): Pr
     .catch((err: unknown) => cacheWarning('client_cache_write_failed', err));
   remember(id, client);
   return client;
-}
-
-function cacheWarning(event: string, err: unknown): null {
-  console.warn(JSON.stringify({ level: 'warn', event, message: String(err).slice(0, 200) }));
-  return null;
 }
 
 /**

@@ -11,6 +11,7 @@
  * so it never reaches the renderer as a 503.
  */
 import { clock } from '../lib/clock';
+import { cacheWarning } from './cache-warning';
 
 interface Stamped<T> {
   /** clock.now() when the D1 read began, ms. */
@@ -37,7 +38,7 @@ export async function readStampedCopy<T>(
   try {
     copy = await kv.get(key, 'json');
   } catch (err) {
-    return warn('stamped_copy_read_failed', key, err);
+    return cacheWarning('stamped_copy_read_failed', err, key);
   }
   return freshCopy<T>(copy, maxAgeMs);
 }
@@ -50,7 +51,7 @@ export async function readStampedCopies(kv: KVNamespace, keys: string[]): Promis
   try {
     return (await kv.get(keys, 'json')) as Map<string, RawCopy>;
   } catch (err) {
-    warn('stamped_copy_read_failed', keys.join(','), err);
+    cacheWarning('stamped_copy_read_failed', err, keys.join(','));
     return new Map(keys.map((k) => [k, null]));
   }
 }
@@ -70,7 +71,7 @@ export async function writeStampedCopy<T>(kv: KVNamespace, key: string, at: numb
     await kv.put(key, JSON.stringify({ at, value } satisfies Stamped<T>), { expirationTtl: COPY_TTL_SECONDS });
   } catch (err) {
     // KV allows one write per second per key: isolates of many colos refreshing at once may see 429 here.
-    warn('stamped_copy_write_failed', key, err);
+    cacheWarning('stamped_copy_write_failed', err, key);
   }
 }
 
@@ -79,11 +80,6 @@ export async function dropStampedCopy(kv: KVNamespace, key: string): Promise<voi
   try {
     await kv.delete(key);
   } catch (err) {
-    warn('stamped_copy_drop_failed', key, err);
+    cacheWarning('stamped_copy_drop_failed', err, key);
   }
-}
-
-function warn(event: string, key: string, err: unknown): null {
-  console.warn(JSON.stringify({ level: 'warn', event, key, message: String(err).slice(0, 200) }));
-  return null;
 }

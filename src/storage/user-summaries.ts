@@ -12,6 +12,7 @@
  * status here is defence in depth, and a user enabled again may see `invalid_token` in another colo for up to 60 s.
  */
 import { clock } from '../lib/clock';
+import { cacheWarning } from './cache-warning';
 
 export interface UserSummary {
   id: string;
@@ -28,11 +29,6 @@ const memory = new Map<string, { user: UserSummary; until: number }>();
 function remember(user: UserSummary): void {
   if (memory.size >= MEMORY_MAX_ENTRIES) memory.delete(memory.keys().next().value!);
   memory.set(user.id, { user, until: clock.now() + MEMORY_TTL_MS });
-}
-
-function cacheWarning(event: string, err: unknown): null {
-  console.warn(JSON.stringify({ level: 'warn', event, message: String(err).slice(0, 200) }));
-  return null;
 }
 
 /** The user's summary through the isolate copy, then KV, then D1 (which fills both); null for no such user (not cached). */
