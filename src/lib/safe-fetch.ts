@@ -179,11 +179,14 @@ const BODY_ERRORS = bodyErrors('the document');
 
 const isTimeout = (err: unknown) => err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
 
-/** The GET under the rules above, up to a 200 (any other status, a redirect included, is refused). */
+/**
+ * The GET under the rules above, up to a 200 (any other status, a redirect included, is refused). Its timeout bounds
+ * the whole exchange: the signal aborts the body's stream too, so the caller's read of it stops at the same deadline.
+ */
 async function openPublic(
   url: string,
   label: string,
-  options: { timeoutMs: number; accept: string; signal: AbortSignal },
+  options: { timeoutMs: number; accept: string },
 ): Promise<Response> {
   const refused = refusedUrl(url);
   if (refused) throw new ClientDocumentError(`${label} at ${url.slice(0, 200)} cannot be fetched: ${refused}.`);
@@ -194,7 +197,7 @@ async function openPublic(
       method: 'GET',
       redirect: 'manual',
       headers: { Accept: options.accept },
-      signal: options.signal,
+      signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (err) {
     throw new ClientDocumentError(
@@ -226,12 +229,7 @@ export async function fetchClientDocument(
   options: { maxBytes: number; timeoutMs: number },
 ): Promise<FetchedDocument> {
   const where = `The document at ${url}`;
-  const signal = AbortSignal.timeout(options.timeoutMs);
-  const res = await openPublic(url, 'The document', {
-    timeoutMs: options.timeoutMs,
-    accept: 'application/json',
-    signal,
-  });
+  const res = await openPublic(url, 'The document', { timeoutMs: options.timeoutMs, accept: 'application/json' });
   const type = (res.headers.get('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') {
     res.body?.cancel().catch(() => {});
@@ -266,12 +264,7 @@ export async function fetchPublicBytes(
   options: { maxBytes: number; timeoutMs: number; accept: string; what: string },
 ): Promise<{ bytes: Uint8Array; contentType: string | null }> {
   const where = `The ${options.what} at ${url}`;
-  const signal = AbortSignal.timeout(options.timeoutMs);
-  const res = await openPublic(url, `The ${options.what}`, {
-    timeoutMs: options.timeoutMs,
-    accept: options.accept,
-    signal,
-  });
+  const res = await openPublic(url, `The ${options.what}`, { timeoutMs: options.timeoutMs, accept: options.accept });
   try {
     const bytes = await readCappedBytes(res, options.maxBytes, bodyErrors(`the ${options.what}`));
     return { bytes, contentType: res.headers.get('Content-Type') };
