@@ -318,19 +318,6 @@ export function updateClientStatement(db: D1Database, id: string, changes: Clien
   return db.prepare(`UPDATE clients SET ${sets} WHERE id = ?1 RETURNING *`).bind(id, ...names.map((n) => columns[n]));
 }
 
-/** Updates the given fields on its own, unaudited (tests only: the product goes through services/update-client.ts). */
-export async function updateClient(
-  db: D1Database,
-  kv: KVNamespace,
-  id: string,
-  changes: ClientChanges,
-): Promise<Client | null> {
-  const row = await updateClientStatement(db, id, changes).first<ClientRow>();
-  await invalidateClient(kv, id);
-  return row ? fromRow(row) : null;
-}
-
-/** Replaces the secret; returns the new plaintext secret (shown once), or null if there is no such confidential client. */
 /**
  * A new secret for a confidential client and the UPDATE that stores its hash (RETURNING id: no row when the client is
  * gone or public), for src/services/rotate-secret.ts to batch with its audit row.

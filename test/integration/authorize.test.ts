@@ -105,9 +105,9 @@ describe('client and redirect URI: errors are shown, never redirected', () => {
   });
   it('a disabled client', async () => {
     const { env } = await import('cloudflare:workers');
-    const { updateClient } = await import('../../src/storage/clients');
+    const { updateClientAudited } = await import('../../src/services/update-client');
     const { client, path } = await base();
-    await updateClient(env.DB, env.CACHE, client.id, { status: 'disabled' });
+    await updateClientAudited(env, client.id, { status: 'disabled' }, { actor: 'test', detail: {} });
     await expectErrorPage(await call(path, { redirect: 'manual' }), 400, /disabled/);
   });
 });

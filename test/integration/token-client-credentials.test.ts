@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { updateClient } from '../../src/storage/clients';
+import { updateClientAudited } from '../../src/services/update-client';
 import { basic, call, errorOf, expectTokens, ORIGIN, seedClient, tokenRequest } from '../helpers';
 
 describe('client_credentials grant (RFC 6749 §4.4, seeds 000 and 001)', () => {
@@ -109,7 +109,7 @@ describe('client_credentials grant (RFC 6749 §4.4, seeds 000 and 001)', () => {
 
   it('refuses a disabled client', async () => {
     const client = await seedClient();
-    await updateClient(env.DB, env.CACHE, client.id, { status: 'disabled' });
+    await updateClientAudited(env, client.id, { status: 'disabled' }, { actor: 'test', detail: {} });
     const res = await tokenRequest({ grant_type: 'client_credentials' }, { client });
     expect(res.status).toBe(401);
   });

@@ -2,16 +2,17 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { clock } from '../../src/lib/clock';
-import { createClient, getClient, invalidateClient, updateClient } from '../../src/storage/clients';
+import { updateClientAudited } from '../../src/services/update-client';
+import { createClient, getClient, invalidateClient } from '../../src/storage/clients';
 
 const newClient = () =>
   createClient(env.DB, env.CACHE, { name: 'Cache test', grantTypes: ['client_credentials'], scopes: ['base'] });
 
 describe('client cache', () => {
-  it('an update through updateClient is seen by the next read in this isolate', async () => {
+  it('an update through updateClientAudited is seen by the next read in this isolate', async () => {
     const { client } = await newClient();
     expect((await getClient(env.DB, env.CACHE, client.id))?.status).toBe('active');
-    await updateClient(env.DB, env.CACHE, client.id, { status: 'disabled' });
+    await updateClientAudited(env, client.id, { status: 'disabled' }, { actor: 'test', detail: {} });
     expect((await getClient(env.DB, env.CACHE, client.id))?.status).toBe('disabled');
   });
 
