@@ -80,7 +80,7 @@ function webUrl(field: string, value: string | null | undefined): string | null 
 
 const unique = (list: string[] | null | undefined) => (list ? [...new Set(list)] : undefined);
 
-/** The registry fields (src/storage/clients.ts) that validated metadata sets, for createClient and updateClient. */
+/** The registry fields (src/storage/clients.ts) that validated metadata sets, for createClient and updateClientAudited. */
 export function registryFields(m: ValidatedClientMetadata) {
   const { name, siteUrl, logoUrl, description, redirectUris, grantTypes, scopes, jwks, jwksUri, oidc } = m;
   // The method as registered (issue 10): stored, read back by RFC 7592, enforced by src/services/client-auth.ts.
