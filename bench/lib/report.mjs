@@ -30,3 +30,19 @@ export function writeSection(file, name, title, body) {
   doc = i !== -1 && j > i ? doc.slice(0, i) + block + doc.slice(j + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, doc);
 }
+
+/** The soaks' memory cells: workerd RSS at the start, after the warm-up, at the end and its maximum (KiB in). */
+export function rssCells({ first, afterWarm, last, max }) {
+  return [first, afterWarm, last, max].map((kib) => `${fmt(kib / 1024, 1)} MiB`);
+}
+
+/** The soaks' verdict cell: pass, or fail naming the checks that did not hold (`checks`: [what, held] pairs). */
+export function verdictCell(checks) {
+  const failed = checks.filter(([, held]) => !held).map(([what]) => what);
+  return failed.length === 0 ? '**pass**' : `**fail** (${failed.join(', ')})`;
+}
+
+/** The soaks' RSS samples, "s→MiB" each. */
+export function rssSamples(samples) {
+  return samples.map((x) => `${x.t}→${fmt(x.kib / 1024, 1)}`).join(', ');
+}

@@ -7,7 +7,7 @@
 // lost (no invalid_grant on a chain, and every chain's last token still rotates once the faults stop).
 import { readFileSync } from 'node:fs';
 import { runLoad } from './load.mjs';
-import { fmt, markdownTable, writeSection } from './report.mjs';
+import { fmt, markdownTable, rssCells, rssSamples, verdictCell, writeSection } from './report.mjs';
 import { rssKiB, workerdPids } from './runtime.mjs';
 import { base, CONNECTIONS, log, REPORT, SOAK_SECONDS } from './settings.mjs';
 
@@ -191,21 +191,13 @@ export async function soakFaults(s, errorLogs) {
           `${fmt(chains.rotations)} / ${fmt(chains.retries)}`,
           fmt(chains.lost.length),
           fmt(violations),
-          `${fmt(first / 1024, 1)} MiB`,
-          `${fmt(afterWarm / 1024, 1)} MiB`,
-          `${fmt(last / 1024, 1)} MiB`,
-          `${fmt(max / 1024, 1)} MiB`,
-          ok
-            ? '**pass**'
-            : `**fail** (${checks
-                .filter(([, pass]) => !pass)
-                .map(([what]) => what)
-                .join(', ')})`,
+          ...rssCells({ first, afterWarm, last, max }),
+          verdictCell(checks),
         ],
       ],
     ),
     '',
-    `RSS samples (s → MiB): ${samples.map((x) => `${x.t}→${fmt(x.kib / 1024, 1)}`).join(', ')}. ` +
+    `RSS samples (s → MiB): ${rssSamples(samples)}. ` +
       `The product logged ${errorLogs.length >= 20 ? '20 or more' : fmt(errorLogs.length)} error-level lines (each injected fault is ` +
       'logged as `storage_unavailable`, as on Cloudflare).',
   ].join('\n');

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLoad } from './load.mjs';
-import { fmt, markdownTable, writeSection } from './report.mjs';
+import { fmt, markdownTable, rssCells, rssSamples, verdictCell, writeSection } from './report.mjs';
 import { rssKiB, workerdPids } from './runtime.mjs';
 import { base, CONNECTIONS, log, REPORT, ROOT, SOAK_SECONDS } from './settings.mjs';
 
@@ -163,21 +163,13 @@ export async function soakRateLimit(s, errorLogs) {
           fmt(r.p99, 1),
           `${fmt(tooMany)} (${r.tooManyWithoutRetryAfter === 0 ? 'yes' : `${r.tooManyWithoutRetryAfter} without`})`,
           fmt(fivexx),
-          `${fmt(first / 1024, 1)} MiB`,
-          `${fmt(afterWarm / 1024, 1)} MiB`,
-          `${fmt(last / 1024, 1)} MiB`,
-          `${fmt(max / 1024, 1)} MiB`,
-          ok
-            ? '**pass**'
-            : `**fail** (${checks
-                .filter(([, pass]) => !pass)
-                .map(([what]) => what)
-                .join(', ')})`,
+          ...rssCells({ first, afterWarm, last, max }),
+          verdictCell(checks),
         ],
       ],
     ),
     '',
-    `RSS samples (s → MiB): ${samples.map((x) => `${x.t}→${fmt(x.kib / 1024, 1)}`).join(', ')}` +
+    `RSS samples (s → MiB): ${rssSamples(samples)}` +
       `${errorLogs.length ? `; product error logs: ${errorLogs.map((l) => `\`${l.replace(/`/g, "'")}\``).join(', ')}` : '; no error-level log line from the product'}.`,
   ].join('\n');
   writeSection(REPORT, 'soak-ratelimit', 'Benchmarks', body);

@@ -1,6 +1,6 @@
 // `npm run soak`: mixed traffic for SOAK_SECONDS, zero errors expected, workerd's RSS sampled; its own report section.
 import { runLoad } from './load.mjs';
-import { fmt, markdownTable, writeSection } from './report.mjs';
+import { fmt, markdownTable, rssCells, rssSamples, writeSection } from './report.mjs';
 import { rssKiB, workerdPids } from './runtime.mjs';
 import { base, CONNECTIONS, log, POOL, REPORT, SOAK_SECONDS } from './settings.mjs';
 
@@ -90,10 +90,7 @@ export async function soak(s, errorLogs) {
           fmt(r.p50, 1),
           fmt(r.p99, 1),
           fmt(errors),
-          `${fmt(first / 1024, 1)} MiB`,
-          `${fmt(afterWarm / 1024, 1)} MiB`,
-          `${fmt(last / 1024, 1)} MiB`,
-          `${fmt(max / 1024, 1)} MiB`,
+          ...rssCells({ first, afterWarm, last, max }),
           `${fmt(growthPct, 1)} %`,
           ok ? '**pass**' : '**fail**',
         ],
@@ -103,7 +100,7 @@ export async function soak(s, errorLogs) {
     `Status codes: ${JSON.stringify(r.statusCodes)}; ${r.poolUsed} refresh rotations, each of a fresh pre-seeded token (pool of ${POOL})` +
       `${errorLogs.length ? `; product error logs: ${errorLogs.map((l) => `\`${l.replace(/`/g, "'")}\``).join(', ')}` : '; no error-level log line from the product'}.`,
     ``,
-    `RSS samples (s → MiB): ${samples.map((x) => `${x.t}→${fmt(x.kib / 1024, 1)}`).join(', ')}. ` +
+    `RSS samples (s → MiB): ${rssSamples(samples)}. ` +
       `"Growth after warm-up" is from 10 s in to the end (the first seconds load the isolate, JIT and local storage caches).`,
   ].join('\n');
   const section = ceilingOnly ? 'soak-ceiling' : stateless ? 'soak-stateless' : 'soak';
