@@ -6,6 +6,10 @@
 // Usage: [PROFILE=1] [PROFILE_SECONDS=5] node bench/profile.mjs [ceiling|jwks|me|cc|img|r2]...  (in that order; repeat
 // a name to interleave it with another and see the drift). Ports 8794 (entry), 8795 (product), 8796 (ceiling),
 // 8797 (storage baseline), 8793 (inspector).
+// A/B: `PROFILE_AB=/path/to/other/tree [PROFILE_ROUNDS=4] node bench/profile.mjs cc …` builds the product of both
+// trees (this one is A), runs each in its own workerd process (B's ports are A's + 20) and measures their windows
+// alternately, A B A B …, each with its own process's CPU: a change is kept when B is cheaper in the median and in
+// most pairs.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,142 +19,179 @@ import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
 import { buildWorker } from './lib/build.mjs';
 import { runLoad } from './lib/load.mjs';
-import { HOST, PORTS, productBindings, workerdPids } from './lib/runtime.mjs';
+import { HOST, PORTS, productBindings, productRateLimits, workerdPids } from './lib/runtime.mjs';
 import { applyMigrations, insertClient, randomToken } from './lib/seed.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INSPECTOR = 8793;
 const PROFILE = process.env.PROFILE === '1';
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 5);
-const dir = mkdtempSync(join(tmpdir(), 'edge-oauth-profile-'));
-const { script } = buildWorker(ROOT, join(ROOT, 'wrangler.toml'), join(dir, 'product'));
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const secrets = {
-  SIGNING_KEYS: JSON.stringify({ keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'p', alg: 'ES256' }] }),
-  KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
-};
-const mf = new Miniflare({
-  host: HOST,
-  port: PORTS.entry,
-  ...(PROFILE ? { inspectorPort: INSPECTOR } : {}),
-  defaultPersistRoot: join(dir, 'persist'),
-  handleRuntimeStdio(stdout, stderr) {
-    stdout.resume();
-    stderr.resume();
-  },
-  workers: [
-    {
-      name: 'product',
-      modules: true,
-      scriptPath: script,
-      modulesRoot: join(dir, 'product'),
-      compatibilityDate: '2026-04-01',
-      compatibilityFlags: ['nodejs_compat'],
-      bindings: {
-        ...productBindings(secrets),
-        ...(process.env.PROFILE_VARS ? JSON.parse(process.env.PROFILE_VARS) : {}),
-      },
-      d1Databases: { DB: 'p-db' },
-      kvNamespaces: { CACHE: 'p-cache' },
-      r2Buckets: { FILES: 'p-files' },
-      unsafeDirectSockets: [{ host: HOST, port: PORTS.product }],
-    },
-    {
-      name: 'storage',
-      modules: true,
-      scriptPath: join(ROOT, 'bench/baselines/storage-read.js'),
-      modulesRoot: join(ROOT, 'bench/baselines'),
-      compatibilityDate: '2026-04-01',
-      compatibilityFlags: ['nodejs_compat'],
-      d1Databases: { DB: 'p-db' },
-      kvNamespaces: { CACHE: 'p-cache' },
-      r2Buckets: { FILES: 'p-files' },
-      unsafeDirectSockets: [{ host: HOST, port: PORTS.storage }],
-    },
-    {
-      name: 'ceiling',
-      modules: true,
-      scriptPath: join(ROOT, 'bench/baselines/ceiling.js'),
-      modulesRoot: join(ROOT, 'bench/baselines'),
-      compatibilityDate: '2026-04-01',
-      compatibilityFlags: ['nodejs_compat'],
-      unsafeDirectSockets: [{ host: HOST, port: PORTS.ceiling }],
-    },
-  ],
-});
-await mf.ready;
-const db = await mf.getD1Database('DB', 'product');
-await applyMigrations(db, join(ROOT, 'migrations'));
-const secret = randomToken(32);
-await insertClient(db, {
-  id: 'cl_p',
-  secret,
-  grantTypes: ['client_credentials'],
-  scopes: ['base', 'files', 'upload_files'],
-});
-const basic = `Basic ${Buffer.from(`cl_p:${secret}`).toString('base64')}`;
-const url = `http://${HOST}:${PORTS.product}`;
-const form = { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic };
-const tok = await (
-  await fetch(`${url}/oauth2/token`, { method: 'POST', headers: form, body: 'grant_type=client_credentials' })
-).json();
-const tokenFor = async (scope) =>
-  (
-    await (
-      await fetch(`${url}/oauth2/token`, {
-        method: 'POST',
-        headers: form,
-        body: `grant_type=client_credentials&scope=${scope}`,
-      })
-    ).json()
-  ).access_token;
-// The image scenario: a 20 KB PNG uploaded through the product, read with a files token; r2 reads the same object.
-const png = randomBytes(20 * 1024);
-Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
-const put = await fetch(`${url}/v1/img/p.png`, {
-  method: 'PUT',
-  headers: { Authorization: `Bearer ${await tokenFor('upload_files')}`, 'Content-Type': 'image/png' },
-  body: png,
-});
-if (!put.ok) throw new Error(`image upload: ${put.status} ${await put.text()}`);
-const filesToken = await tokenFor('files');
-const REQ = {
-  img: { method: 'GET', path: `/v1/img/p.png?access_token=${filesToken}`, headers: {} },
-  r2: { method: 'GET', path: '/r2/c/cl_p/p.png', headers: {} },
-  jwks: { method: 'GET', path: '/.well-known/jwks.json', headers: {} },
-  me: { method: 'GET', path: '/v1/me', headers: { Authorization: `Bearer ${tok.access_token}` } },
-  cc: { method: 'POST', path: '/oauth2/token', headers: form, body: 'grant_type=client_credentials' },
-  ceiling: { method: 'GET', path: '/', headers: {} },
-};
-const [pid] = workerdPids();
+const AB = process.env.PROFILE_AB;
+const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 4);
 const CLK = 100; // USER_HZ
-const cpuMs = () => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
-    .split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK;
-};
-const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ceiling', 'jwks', 'me', 'cc'];
-if (!PROFILE) {
-  for (const name of names) {
-    const u =
-      name === 'ceiling' ? `http://${HOST}:${PORTS.ceiling}` : name === 'r2' ? `http://${HOST}:${PORTS.storage}` : url;
-    await runLoad({ url: u, connections: 10, warmupSeconds: 0, durationSeconds: 2, requests: [REQ[name]] });
+
+/** One workerd process with the product of `root`, the storage baseline and the ceiling, seeded; ports + `shift`. */
+async function start(root, shift, inspect) {
+  const port = (name) => PORTS[name] + shift;
+  const dir = mkdtempSync(join(tmpdir(), 'edge-oauth-profile-'));
+  const { script } = buildWorker(root, join(root, 'wrangler.toml'), join(dir, 'product'));
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const secrets = {
+    SIGNING_KEYS: JSON.stringify({ keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'p', alg: 'ES256' }] }),
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+  };
+  const before = new Set(workerdPids());
+  const mf = new Miniflare({
+    host: HOST,
+    port: port('entry'),
+    ...(inspect ? { inspectorPort: INSPECTOR } : {}),
+    defaultPersistRoot: join(dir, 'persist'),
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.resume();
+      stderr.resume();
+    },
+    workers: [
+      {
+        name: 'product',
+        modules: true,
+        scriptPath: script,
+        modulesRoot: join(dir, 'product'),
+        compatibilityDate: '2026-04-01',
+        compatibilityFlags: ['nodejs_compat'],
+        bindings: {
+          ...productBindings(secrets),
+          ...(process.env.PROFILE_VARS ? JSON.parse(process.env.PROFILE_VARS) : {}),
+        },
+        // The bench's rate limiters (out of reach, as in `npm run bench`; BENCH_RATELIMIT=off leaves them out).
+        ratelimits: productRateLimits(join(root, 'wrangler.toml')),
+        d1Databases: { DB: 'p-db' },
+        kvNamespaces: { CACHE: 'p-cache' },
+        r2Buckets: { FILES: 'p-files' },
+        unsafeDirectSockets: [{ host: HOST, port: port('product') }],
+      },
+      {
+        name: 'storage',
+        modules: true,
+        scriptPath: join(ROOT, 'bench/baselines/storage-read.js'),
+        modulesRoot: join(ROOT, 'bench/baselines'),
+        compatibilityDate: '2026-04-01',
+        compatibilityFlags: ['nodejs_compat'],
+        d1Databases: { DB: 'p-db' },
+        kvNamespaces: { CACHE: 'p-cache' },
+        r2Buckets: { FILES: 'p-files' },
+        unsafeDirectSockets: [{ host: HOST, port: port('storage') }],
+      },
+      {
+        name: 'ceiling',
+        modules: true,
+        scriptPath: join(ROOT, 'bench/baselines/ceiling.js'),
+        modulesRoot: join(ROOT, 'bench/baselines'),
+        compatibilityDate: '2026-04-01',
+        compatibilityFlags: ['nodejs_compat'],
+        unsafeDirectSockets: [{ host: HOST, port: port('ceiling') }],
+      },
+    ],
+  });
+  await mf.ready;
+  const pid = workerdPids().find((p) => !before.has(p));
+  const db = await mf.getD1Database('DB', 'product');
+  await applyMigrations(db, join(root, 'migrations'));
+  const secret = randomToken(32);
+  await insertClient(db, {
+    id: 'cl_p',
+    secret,
+    grantTypes: ['client_credentials'],
+    scopes: ['base', 'files', 'upload_files'],
+  });
+  const basic = `Basic ${Buffer.from(`cl_p:${secret}`).toString('base64')}`;
+  const url = `http://${HOST}:${port('product')}`;
+  const form = { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic };
+  const tokenFor = async (scope) =>
+    (
+      await (
+        await fetch(`${url}/oauth2/token`, {
+          method: 'POST',
+          headers: form,
+          body: `grant_type=client_credentials${scope ? `&scope=${scope}` : ''}`,
+        })
+      ).json()
+    ).access_token;
+  // The image scenario: a 20 KB PNG uploaded through the product, read with a files token; r2 reads the same object.
+  const png = randomBytes(20 * 1024);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
+  const put = await fetch(`${url}/v1/img/p.png`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${await tokenFor('upload_files')}`, 'Content-Type': 'image/png' },
+    body: png,
+  });
+  if (!put.ok) throw new Error(`image upload: ${put.status} ${await put.text()}`);
+  const REQ = {
+    img: { method: 'GET', path: `/v1/img/p.png?access_token=${await tokenFor('files')}`, headers: {} },
+    r2: { method: 'GET', path: '/r2/c/cl_p/p.png', headers: {} },
+    jwks: { method: 'GET', path: '/.well-known/jwks.json', headers: {} },
+    me: { method: 'GET', path: '/v1/me', headers: { Authorization: `Bearer ${await tokenFor('')}` } },
+    cc: { method: 'POST', path: '/oauth2/token', headers: form, body: 'grant_type=client_credentials' },
+    ceiling: { method: 'GET', path: '/', headers: {} },
+  };
+  const cpuMs = () => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK;
+  };
+  const urlOf = (name) =>
+    name === 'ceiling'
+      ? `http://${HOST}:${port('ceiling')}`
+      : name === 'r2'
+        ? `http://${HOST}:${port('storage')}`
+        : url;
+  /** One measured window of `name` (after a 2 s warm-up when `warm`): req/s and this process's CPU µs per request. */
+  async function measure(name, warm = true) {
+    const spec = { url: urlOf(name), connections: 10, warmupSeconds: 0, requests: [REQ[name]] };
+    if (warm) await runLoad({ ...spec, durationSeconds: 2 });
     const c0 = cpuMs();
-    const r = await runLoad({
-      url: u,
-      connections: 10,
-      warmupSeconds: 0,
-      durationSeconds: SECONDS,
-      requests: [REQ[name]],
-    });
+    const r = await runLoad({ ...spec, durationSeconds: SECONDS });
     const c1 = cpuMs();
+    return { rps: r.rps, cpu: ((c1 - c0) * 1000) / r.total, errors: r.non2xx + r.errors + r.timeouts };
+  }
+  async function stop() {
+    await mf.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { url, REQ, measure, stop };
+}
+
+const line = (label, m) =>
+  `${label.padEnd(10)} ${m.rps.toFixed(0).padStart(6)} req/s  workerd CPU ${m.cpu.toFixed(0).padStart(4)} µs/request  errors ${m.errors}`;
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ceiling', 'jwks', 'me', 'cc'];
+const a = await start(ROOT, 0, PROFILE);
+if (AB) {
+  const b = await start(AB, 20, false);
+  for (const name of names) {
+    await a.measure(name);
+    await b.measure(name);
+    const pairs = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const ma = await a.measure(name, false);
+      const mb = await b.measure(name, false);
+      pairs.push([ma.cpu, mb.cpu]);
+      console.log(`${line(`${name} A`, ma)}   |   ${line('B', mb)}`);
+    }
+    const wins = pairs.filter(([x, y]) => y < x).length;
+    const ma = median(pairs.map((p) => p[0]));
+    const mb = median(pairs.map((p) => p[1]));
     console.log(
-      `${name.padEnd(8)} ${r.rps.toFixed(0).padStart(6)} req/s  workerd CPU ${(((c1 - c0) * 1000) / r.total).toFixed(0).padStart(4)} µs/request  errors ${r.non2xx + r.errors + r.timeouts}`,
+      `${name}: median CPU A ${ma.toFixed(0)} µs, B ${mb.toFixed(0)} µs (B ÷ A ${(mb / ma).toFixed(3)}); B cheaper in ${wins} of ${ROUNDS} pairs`,
     );
   }
-  await mf.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  await b.stop();
+  await a.stop();
+  process.exit(0);
+}
+if (!PROFILE) {
+  for (const name of names) console.log(line(name, await a.measure(name)));
+  await a.stop();
   process.exit(0);
 }
 
@@ -174,9 +215,15 @@ await send('Profiler.enable');
 await send('Profiler.setSamplingInterval', { interval: 200 });
 
 for (const name of names) {
-  await runLoad({ url, connections: 10, warmupSeconds: 0, durationSeconds: 2, requests: [REQ[name]] }); // warm
+  await runLoad({ url: a.url, connections: 10, warmupSeconds: 0, durationSeconds: 2, requests: [a.REQ[name]] }); // warm
   await send('Profiler.start');
-  const r = await runLoad({ url, connections: 10, warmupSeconds: 0, durationSeconds: SECONDS, requests: [REQ[name]] });
+  const r = await runLoad({
+    url: a.url,
+    connections: 10,
+    warmupSeconds: 0,
+    durationSeconds: SECONDS,
+    requests: [a.REQ[name]],
+  });
   const { profile } = await send('Profiler.stop');
   const self = new Map();
   const dt = profile.timeDeltas.reduce((a, b) => a + b, 0) / profile.samples.length;
@@ -218,5 +265,4 @@ for (const name of names) {
     console.log(`${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
 }
 ws.close();
-await mf.dispose();
-rmSync(dir, { recursive: true, force: true });
+await a.stop();
