@@ -3,7 +3,7 @@
 // per scenario, req/s and the workerd process's CPU time per request (utime+stime from /proc, which stays
 // comparable when other work shares the cores, unlike req/s). With PROFILE=1 it also CPU-profiles the product
 // through workerd's inspector and prints the functions with the most self time.
-// Usage: [PROFILE=1] [PROFILE_SECONDS=5] node bench/profile.mjs [ceiling|jwks|me|cc|img|r2]...  (in that order; repeat
+// Usage: [PROFILE=1] [PROFILE_SECONDS=5] node bench/profile.mjs [ceiling|hono|jwks|me|cc|img|r2]...  (in that order; repeat
 // a name to interleave it with another and see the drift). Ports 8794 (entry), 8795 (product), 8796 (ceiling),
 // 8797 (storage baseline), 8793 (inspector).
 // A/B: `PROFILE_AB=/path/to/other/tree [PROFILE_ROUNDS=4] node bench/profile.mjs cc …` builds the product of both
@@ -35,6 +35,7 @@ async function start(root, shift, inspect) {
   const port = (name) => PORTS[name] + shift;
   const dir = mkdtempSync(join(tmpdir(), 'edge-oauth-profile-'));
   const { script } = buildWorker(root, join(root, 'wrangler.toml'), join(dir, 'product'));
+  const hono = buildWorker(ROOT, join(ROOT, 'bench/baselines/hono-floor/wrangler.toml'), join(dir, 'hono-floor'));
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const secrets = {
     SIGNING_KEYS: JSON.stringify({ keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'p', alg: 'ES256' }] }),
@@ -90,6 +91,15 @@ async function start(root, shift, inspect) {
         compatibilityFlags: ['nodejs_compat'],
         unsafeDirectSockets: [{ host: HOST, port: port('ceiling') }],
       },
+      {
+        name: 'hono_floor',
+        modules: true,
+        scriptPath: hono.script,
+        modulesRoot: join(dir, 'hono-floor'),
+        compatibilityDate: '2026-04-01',
+        compatibilityFlags: ['nodejs_compat'],
+        unsafeDirectSockets: [{ host: HOST, port: port('honoFloor') }],
+      },
     ],
   });
   await mf.ready;
@@ -129,6 +139,7 @@ async function start(root, shift, inspect) {
     img: { method: 'GET', path: `/v1/img/p.png?access_token=${await tokenFor('files')}`, headers: {} },
     r2: { method: 'GET', path: '/r2/c/cl_p/p.png', headers: {} },
     jwks: { method: 'GET', path: '/.well-known/jwks.json', headers: {} },
+    hono: { method: 'GET', path: '/.well-known/jwks.json', headers: {} },
     me: { method: 'GET', path: '/v1/me', headers: { Authorization: `Bearer ${await tokenFor('')}` } },
     cc: { method: 'POST', path: '/oauth2/token', headers: form, body: 'grant_type=client_credentials' },
     ceiling: { method: 'GET', path: '/', headers: {} },
@@ -139,8 +150,8 @@ async function start(root, shift, inspect) {
     return ((Number(f[11]) + Number(f[12])) * 1000) / CLK;
   };
   const urlOf = (name) =>
-    name === 'ceiling'
-      ? `http://${HOST}:${port('ceiling')}`
+    name === 'ceiling' || name === 'hono'
+      ? `http://${HOST}:${port(name === 'hono' ? 'honoFloor' : 'ceiling')}`
       : name === 'r2'
         ? `http://${HOST}:${port('storage')}`
         : url;

@@ -40,6 +40,7 @@ async function main() {
     product: buildWorker(ROOT, join(ROOT, 'wrangler.toml'), join(dir, 'product')),
     wop: buildWorker(ROOT, join(ROOT, 'bench/peers/workers-oauth-provider/wrangler.toml'), join(dir, 'wop')),
     signFloor: buildWorker(ROOT, join(ROOT, 'bench/baselines/sign-floor/wrangler.toml'), join(dir, 'sign-floor')),
+    honoFloor: buildWorker(ROOT, join(ROOT, 'bench/baselines/hono-floor/wrangler.toml'), join(dir, 'hono-floor')),
     bench: buildWorker(ROOT, join(ROOT, 'bench/wrappers/product-bench/wrangler.toml'), join(dir, 'product-bench')),
   };
   log(`product bundle ${fmt(sizes.product.rawBytes)} B, ${fmt(sizes.product.gzipBytes)} B gzipped`);
@@ -49,6 +50,7 @@ async function main() {
     ceilingScript: join(ROOT, 'bench/baselines/ceiling.js'),
     storageScript: join(ROOT, 'bench/baselines/storage-read.js'),
     signFloorScript: sizes.signFloor.script,
+    honoFloorScript: sizes.honoFloor.script,
     benchScript: sizes.bench.script,
     persistDir: join(dir, 'persist'),
     bindings: productBindings(productSecrets()),
@@ -105,6 +107,7 @@ async function main() {
       wop: workerd,
       oidc: oidc.child.pid,
       signFloor: workerd,
+      honoFloor: workerd,
       bench: workerd,
     };
     const results = {};

@@ -16,6 +16,7 @@ export const PORTS = {
   productBig: 8800,
   signFloor: 8801,
   bench: 8802,
+  honoFloor: 8803,
 };
 export const HOST = '127.0.0.1';
 const COMPAT = { compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'] };
@@ -90,6 +91,7 @@ export async function startRuntime({
   ceilingScript,
   storageScript,
   signFloorScript,
+  honoFloorScript,
   benchScript,
   persistDir,
   bindings,
@@ -128,6 +130,8 @@ export async function startRuntime({
       // product wrapped for the cold-isolate and latency-model scenarios (bench/wrappers/product-bench/index.ts), on the
       // product's own storage.
       worker('sign_floor', signFloorScript, PORTS.signFloor, { bindings }),
+      // The Hono floor: one Hono app, one middleware, one JSON route (bench/baselines/hono-floor/index.js).
+      worker('hono_floor', honoFloorScript, PORTS.honoFloor),
       worker('product_bench', benchScript, PORTS.bench, { bindings, ...productStorage('') }),
     ],
   });

@@ -63,6 +63,12 @@ const SCENARIOS = [
     request: (s) => post('/oauth2/token', s.product.basic, 'grant_type=client_credentials'),
   },
   {
+    id: 'hono_floor',
+    label: 'Hono floor: one Hono app, one middleware, `c.json` of a JWKS-sized constant (bench Worker)',
+    target: 'honoFloor',
+    request: () => get('/.well-known/jwks.json'),
+  },
+  {
     id: 'kv_read',
     label: 'baseline: one KV read of a copy of the client record, stored without expiry (bench Worker)',
     target: 'storage',
@@ -184,6 +190,7 @@ const ORDER = [
   'cc',
   'sign_floor',
   'oidc_cc',
+  'hono_floor',
   'jwks',
   'r2_read',
   'image_get',
@@ -297,6 +304,9 @@ export const TARGETS = [
     den: 'ceiling_cc',
     info: true,
   },
+  // The stack is fixed (Hono): what any Hono app costs for a JSON answer, and what ours adds on top of it.
+  { label: '(for reading) Hono floor ÷ ceiling', num: 'hono_floor', den: 'ceiling', info: true },
+  { label: '(for reading) jwks ÷ Hono floor', num: 'jwks', den: 'hono_floor', info: true },
   {
     label: '(for reading) introspection ÷ oidc-provider introspection',
     num: 'introspect',
