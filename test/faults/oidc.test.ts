@@ -1,7 +1,8 @@
 /**
  * Fault matrix, OpenID Connect and the remaining client kinds (issue 16, docs/fault-matrix.md): the code exchange with
  * `openid` (an ID token), RP-initiated logout and sign-out, private_key_jwt client authentication (the jti replay
- * record), a Client ID Metadata Document client's authorization request, and the refresh retry window
+ * record), a Client ID Metadata Document client's authorization request and its code exchange and refresh, and the
+ * refresh retry window
  * (REFRESH_REUSE_GRACE_SECONDS): every storage call failed in turn.
  */
 import { env } from 'cloudflare:workers';
