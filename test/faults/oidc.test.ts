@@ -2,8 +2,7 @@
  * Fault matrix, OpenID Connect and the remaining client kinds (issue 16, docs/fault-matrix.md): the code exchange with
  * `openid` (an ID token), RP-initiated logout and sign-out, private_key_jwt client authentication (the jti replay
  * record), a Client ID Metadata Document client's authorization request and its code exchange and refresh, and the
- * refresh retry window
- * (REFRESH_REUSE_GRACE_SECONDS): every storage call failed in turn.
+ * refresh retry window (REFRESH_REUSE_GRACE_SECONDS): every storage call failed in turn.
  */
 import { env } from 'cloudflare:workers';
 import { decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
