@@ -1,14 +1,14 @@
 /**
  * Client registry: D1 is the source of truth; KV is a read-through cache keyed `client:<id>`,
  * so a warm `client_credentials` request costs one KV read and no D1 query; an in-isolate copy
- * (MEMORY_TTL_MS) makes a hot client cost no storage round trip at all.
+ * (30 s, read-through.ts) makes a hot client cost no storage round trip at all.
  */
-import { clock, nowSeconds } from '../lib/clock';
+import { nowSeconds } from '../lib/clock';
 import { randomId, randomToken, sha256 } from '../lib/random';
 import type { Client, ClientAuthMethod, OidcClientMetadata, RefreshTokenPolicy } from '../oauth/client';
 import type { GrantType } from '../oauth/grant-types';
 import type { Scope } from '../oauth/scopes';
-import { cacheWarning } from './cache-warning';
+import { readThrough } from './read-through';
 
 export type { Client, ClientAuthMethod, RefreshTokenPolicy } from '../oauth/client';
 
@@ -38,12 +38,6 @@ interface ClientRow {
   created_at: number;
   updated_at: number;
 }
-
-/** KV cache lifetime; changes invalidate the key explicitly, the TTL bounds any missed invalidation. */
-const CACHE_TTL_SECONDS = 300;
-const cacheKey = (id: string) => `client:${id}`;
-/** Cached marker for an unknown id, so a flood of bogus ids does not reach D1. */
-const MISSING = { missing: true } as const;
 
 export function isPlausibleClientId(id: string): boolean {
   return /^[\x21-\x7e]{1,128}$/.test(id);
@@ -106,40 +100,27 @@ export async function getClientFromDb(db: D1Database, id: string): Promise<Clien
 }
 
 /**
- * In-isolate copies of recently read clients (and unknown ids). Shorter-lived than the KV edge cache
- * (`cacheTtl: 60`), so they add no staleness other isolates do not already see through KV; bounded in size.
- * A change made through this module drops this isolate's copy at once (invalidateClient).
+ * Recently read clients and unknown ids, in this isolate (30 s, at most 1,000) in front of the KV copy `client:<id>`
+ * (5 minutes; an unknown id's marker 1 minute); a change made through this module drops both (invalidateClient).
  */
-const MEMORY_TTL_MS = 30_000;
-const MEMORY_MAX_ENTRIES = 1000;
-const memory = new Map<string, { client: Client | null; until: number }>();
+const cache = readThrough<Client>({
+  prefix: 'client:',
+  load: getClientFromDb,
+  memoryTtlMs: 30_000,
+  memoryMaxEntries: 1000,
+  copyTtlSeconds: 300,
+  missTtlSeconds: 60,
+  readFailed: 'client_cache_read_failed',
+  writeFailed: 'client_cache_write_failed',
+});
 
-function remember(id: string, client: Client | null): void {
-  if (memory.size >= MEMORY_MAX_ENTRIES) memory.delete(memory.keys().next().value!);
-  memory.set(id, { client, until: clock.now() + MEMORY_TTL_MS });
-}
-
-/** Reads a client through the in-isolate copy, then the KV cache. Returns null for unknown ids (cached briefly too). */
-export async function getClient(db: D1Database, kv: KVNamespace, id: string): Promise<Client | null> {
-  if (!isPlausibleClientId(id)) return null;
-  const hot = memory.get(id);
-  if (hot && hot.until > clock.now()) return hot.client;
-  // KV is only a cache (issue 16, docs/reliability.md): a failed read falls back to D1, a failed fill is a warning.
-  const cached = await kv
-    .get<Client | typeof MISSING>(cacheKey(id), { type: 'json', cacheTtl: 60 })
-    .catch((err: unknown) => cacheWarning('client_cache_read_failed', err));
-  if (cached) {
-    const client = 'missing' in cached ? null : cached;
-    remember(id, client);
-    return client;
-  }
-  // A failing D1 read throws here, before anything is remembered: a failure is never cached as "unknown client".
-  const client = await getClientFromDb(db, id);
-  await kv
-    .put(cacheKey(id), JSON.stringify(client ?? MISSING), { expirationTtl: client ? CACHE_TTL_SECONDS : 60 })
-    .catch((err: unknown) => cacheWarning('client_cache_write_failed', err));
-  remember(id, client);
-  return client;
+/**
+ * Reads a client through the in-isolate copy, then the KV cache. Returns null for unknown ids (cached briefly too).
+ * Not async: the hot path stays one async call (the cache's), as before it was factored out.
+ */
+export function getClient(db: D1Database, kv: KVNamespace, id: string): Promise<Client | null> {
+  if (!isPlausibleClientId(id)) return Promise.resolve(null);
+  return cache.get(db, kv, id);
 }
 
 /**
@@ -148,15 +129,13 @@ export async function getClient(db: D1Database, kv: KVNamespace, id: string): Pr
  */
 export async function dropStaleCopy(db: D1Database, kv: KVNamespace, id: string): Promise<void> {
   if (!isPlausibleClientId(id)) return;
-  const cached = await kv.get<Client | typeof MISSING>(cacheKey(id), { type: 'json' });
-  if (!cached || 'missing' in cached || (await getClientFromDb(db, id))) return;
+  if (!(await cache.storedCopy(kv, id)) || (await getClientFromDb(db, id))) return;
   await invalidateClient(kv, id);
 }
 
 /** Drops the cached copies (this isolate's and KV's); call after every change to a client. */
-export async function invalidateClient(kv: KVNamespace, id: string): Promise<void> {
-  memory.delete(id);
-  await kv.delete(cacheKey(id));
+export function invalidateClient(kv: KVNamespace, id: string): Promise<void> {
+  return cache.invalidate(kv, id);
 }
 
 export interface NewClient {
@@ -357,5 +336,5 @@ export async function listClientsByOwner(db: D1Database, ownerUserId: string): P
 
 /** Bench hook (bench/wrappers/product-bench/index.ts, cold-isolate scenarios): forget this isolate's copies, as a new isolate. */
 export function forgetClientsInIsolate(): void {
-  memory.clear();
+  cache.forgetInIsolate();
 }

@@ -1,8 +1,8 @@
 /**
  * Fault matrix, OpenID Connect and the remaining client kinds (issue 16, docs/fault-matrix.md): the code exchange with
  * `openid` (an ID token), RP-initiated logout and sign-out, private_key_jwt client authentication (the jti replay
- * record), a Client ID Metadata Document client's authorization request, and the refresh retry window
- * (REFRESH_REUSE_GRACE_SECONDS): every storage call failed in turn.
+ * record), a Client ID Metadata Document client's authorization request and its code exchange and refresh, and the
+ * refresh retry window (REFRESH_REUSE_GRACE_SECONDS): every storage call failed in turn.
  */
 import { env } from 'cloudflare:workers';
 import { decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
@@ -12,7 +12,7 @@ import { JWT_BEARER_ASSERTION_TYPE } from '../../src/oauth/client-assertion';
 import { authorizePath, Browser, pkcePair, signIn } from '../authz-helpers';
 import { ORIGIN, seedClient, seedUser, type TestClient } from '../helpers';
 import { oidcAuthorize } from '../oidc/oidc-helpers';
-import { interceptOutbound, jsonDocument } from '../outbound';
+import { interceptOutbound, jsonDocument, type Outbound } from '../outbound';
 import { count, formRequest, fromBrowser, quickUser, refreshRow, seedCode, seedRefreshToken } from './fixtures';
 import { sendClean } from './harness';
 import { CLIENT_CACHE, newTally, type Outcome, report, runOperation } from './matrix';
@@ -309,6 +309,127 @@ describe('fault matrix: OpenID Connect, key clients, metadata documents, the ref
       },
       tally,
     );
+  });
+
+  describe('a Client ID Metadata Document client (https client_id, public, PKCE) at the token endpoint', () => {
+    /**
+     * A fresh document URL per case, served through `interceptOutbound`, with no KV copy yet: the token request
+     * resolves the client by fetching it (KV.get cimd: a miss, KV.put cimd: the fill), as a cold colo would.
+     */
+    async function documentClient(out: Outbound): Promise<string> {
+      const url = `https://agent.example.com/oauth/fault-${crypto.randomUUID().slice(0, 8)}.json`;
+      out.route(url, () =>
+        jsonDocument({
+          client_id: url,
+          client_name: 'Fault agent',
+          redirect_uris: ['https://app.example/cb'], // the redirect URI seedCode stores
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'none',
+        }),
+      );
+      await env.CACHE.delete(RING_COPY); // the ring is read from D1 in every case, as in the counting run
+      return url;
+    }
+    /** KV is the document's only cache (src/services/resolve-client.ts): unreadable, fetched; unwritable, refetched. */
+    const DOCUMENT_CACHE = [/^KV\.(get|put) cimd:/];
+
+    it('authorization_code: a consumed code has its tokens', async () => {
+      const out = interceptOutbound();
+      interface S {
+        url: string;
+        code: string;
+        verifier: string;
+      }
+      const codeRow = async (s: S) =>
+        (await env.DB.prepare('SELECT used_at, issued_family_id FROM authorization_codes WHERE hash = ?1')
+          .bind(await sha256(s.code))
+          .first<{ used_at: number | null; issued_family_id: string | null }>())!;
+      await runOperation<S>(
+        {
+          name: 'authorization_code (metadata document client)',
+          surface: 'json',
+          setup: async () => {
+            const url = await documentClient(out);
+            const user = await quickUser();
+            return { url, ...(await seedCode(url, user.id, 'base offline_access')) };
+          },
+          // A public client (token_endpoint_auth_method none): client_id in the body, the PKCE verifier its proof.
+          request: (s) =>
+            formRequest('/oauth2/token', {
+              grant_type: 'authorization_code',
+              code: s.code,
+              redirect_uri: 'https://app.example/cb',
+              client_id: s.url,
+              code_verifier: s.verifier,
+            }),
+          ok: (o, s) => {
+            expect(out.requests.map((r) => r.url)).toContain(s.url);
+            expect(tokenJson(o).refresh_token).toBeTruthy();
+          },
+          bestEffort: DOCUMENT_CACHE,
+          consistent: async (s) => {
+            const row = await codeRow(s);
+            if (row.used_at === null) expect(row.issued_family_id).toBeNull();
+            else
+              expect(
+                await count(
+                  'SELECT COUNT(*) AS n FROM refresh_tokens WHERE family_id = ?1 AND client_id = ?2 AND revoked_at IS NULL',
+                  row.issued_family_id,
+                  s.url,
+                ),
+              ).toBe(1);
+            // The document client is never written to the registry.
+            expect(await count('SELECT COUNT(*) AS n FROM clients WHERE id = ?1', s.url)).toBe(0);
+          },
+          happened: async (s) => (await codeRow(s)).used_at !== null,
+        },
+        tally,
+      );
+    });
+
+    it('refresh_token: a failed rotation never loses the token', async () => {
+      const out = interceptOutbound();
+      interface S {
+        url: string;
+        token: string;
+      }
+      await runOperation<S>(
+        {
+          name: 'refresh_token (metadata document client)',
+          surface: 'json',
+          setup: async () => {
+            const url = await documentClient(out);
+            const user = await quickUser();
+            return { url, token: await seedRefreshToken(url, user.id) };
+          },
+          request: (s) =>
+            formRequest('/oauth2/token', { grant_type: 'refresh_token', refresh_token: s.token, client_id: s.url }),
+          ok: (o, s) => {
+            const next = tokenJson(o).refresh_token;
+            expect(next).toBeTruthy();
+            expect(next).not.toBe(s.token);
+          },
+          bestEffort: DOCUMENT_CACHE,
+          // A rotated token has its live successor; an unrotated one is untouched; the family is never revoked.
+          consistent: async (s) => {
+            const row = (await refreshRow(s.token))!;
+            expect(row.revoked_at).toBeNull();
+            if (row.used_at === null) expect(row.replaced_by).toBeNull();
+            else
+              expect(
+                await count(
+                  'SELECT COUNT(*) AS n FROM refresh_tokens WHERE hash = ?1 AND family_id = ?2 AND revoked_at IS NULL',
+                  row.replaced_by,
+                  row.family_id,
+                ),
+              ).toBe(1);
+          },
+          happened: async (s) => (await refreshRow(s.token))!.used_at !== null,
+        },
+        tally,
+      );
+    });
   });
 
   it('the refresh retry window: a fault in the retry leaves exactly one live successor and the family alive', async () => {
