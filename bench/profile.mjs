@@ -7,9 +7,10 @@
 // a name to interleave it with another and see the drift). Ports 8794 (entry), 8795 (product), 8796 (ceiling),
 // 8797 (storage baseline), 8793 (inspector).
 // A/B: `PROFILE_AB=/path/to/other/tree [PROFILE_ROUNDS=4] node bench/profile.mjs cc …` builds the product of both
-// trees (this one is A), runs each in its own workerd process (B's ports are A's + 20) and measures their windows
-// alternately, A B A B …, each with its own process's CPU: a change is kept when B is cheaper in the median and in
-// most pairs.
+// trees (this one is A) and runs both in the same workerd process (B on port 8815, its own storage), measuring their
+// windows alternately (A B, B A, …), one idle while the other is loaded. One process, because two processes showed a
+// steady bias of their own (A against an identical A: 0.92, 6 of 8 pairs). A change is kept when B is cheaper in the
+// median and in most pairs, and an A/A run of the same length shows no such difference.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,33 +31,29 @@ const AB = process.env.PROFILE_AB;
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 4);
 const CLK = 100; // USER_HZ
 
-/** One workerd process with the product of `root`, the storage baseline and the ceiling, seeded; ports + `shift`. */
-async function start(root, shift, inspect) {
-  const port = (name) => PORTS[name] + shift;
+/**
+ * One workerd process with the product of each of `roots` (the first on PORTS.product, a second on PORTS.product + 20,
+ * each with its own storage), the storage baseline, the ceiling and the Hono floor, seeded.
+ */
+async function start(roots, inspect) {
   const dir = mkdtempSync(join(tmpdir(), 'edge-oauth-profile-'));
-  const { script } = buildWorker(root, join(root, 'wrangler.toml'), join(dir, 'product'));
   const hono = buildWorker(ROOT, join(ROOT, 'bench/baselines/hono-floor/wrangler.toml'), join(dir, 'hono-floor'));
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const secrets = {
     SIGNING_KEYS: JSON.stringify({ keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'p', alg: 'ES256' }] }),
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
   };
-  const before = new Set(workerdPids());
-  const mf = new Miniflare({
-    host: HOST,
-    port: port('entry'),
-    ...(inspect ? { inspectorPort: INSPECTOR } : {}),
-    defaultPersistRoot: join(dir, 'persist'),
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.resume();
-      stderr.resume();
-    },
-    workers: [
-      {
-        name: 'product',
+  const products = roots.map((root, i) => {
+    const suffix = i === 0 ? '' : '-b';
+    const { script } = buildWorker(root, join(root, 'wrangler.toml'), join(dir, `product${suffix}`));
+    return {
+      name: i === 0 ? 'product' : 'product_b',
+      port: PORTS.product + 20 * i,
+      worker: {
+        name: i === 0 ? 'product' : 'product_b',
         modules: true,
         scriptPath: script,
-        modulesRoot: join(dir, 'product'),
+        modulesRoot: join(dir, `product${suffix}`),
         compatibilityDate: '2026-04-01',
         compatibilityFlags: ['nodejs_compat'],
         bindings: {
@@ -65,11 +62,26 @@ async function start(root, shift, inspect) {
         },
         // The bench's rate limiters (out of reach, as in `npm run bench`; BENCH_RATELIMIT=off leaves them out).
         ratelimits: productRateLimits(join(root, 'wrangler.toml')),
-        d1Databases: { DB: 'p-db' },
-        kvNamespaces: { CACHE: 'p-cache' },
-        r2Buckets: { FILES: 'p-files' },
-        unsafeDirectSockets: [{ host: HOST, port: port('product') }],
+        d1Databases: { DB: `p-db${suffix}` },
+        kvNamespaces: { CACHE: `p-cache${suffix}` },
+        r2Buckets: { FILES: `p-files${suffix}` },
+        unsafeDirectSockets: [{ host: HOST, port: PORTS.product + 20 * i }],
       },
+      root,
+    };
+  });
+  const before = new Set(workerdPids());
+  const mf = new Miniflare({
+    host: HOST,
+    port: PORTS.entry,
+    ...(inspect ? { inspectorPort: INSPECTOR } : {}),
+    defaultPersistRoot: join(dir, 'persist'),
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.resume();
+      stderr.resume();
+    },
+    workers: [
+      ...products.map((p) => p.worker),
       {
         name: 'storage',
         modules: true,
@@ -80,7 +92,7 @@ async function start(root, shift, inspect) {
         d1Databases: { DB: 'p-db' },
         kvNamespaces: { CACHE: 'p-cache' },
         r2Buckets: { FILES: 'p-files' },
-        unsafeDirectSockets: [{ host: HOST, port: port('storage') }],
+        unsafeDirectSockets: [{ host: HOST, port: PORTS.storage }],
       },
       {
         name: 'ceiling',
@@ -89,7 +101,7 @@ async function start(root, shift, inspect) {
         modulesRoot: join(ROOT, 'bench/baselines'),
         compatibilityDate: '2026-04-01',
         compatibilityFlags: ['nodejs_compat'],
-        unsafeDirectSockets: [{ host: HOST, port: port('ceiling') }],
+        unsafeDirectSockets: [{ host: HOST, port: PORTS.ceiling }],
       },
       {
         name: 'hono_floor',
@@ -98,14 +110,45 @@ async function start(root, shift, inspect) {
         modulesRoot: join(dir, 'hono-floor'),
         compatibilityDate: '2026-04-01',
         compatibilityFlags: ['nodejs_compat'],
-        unsafeDirectSockets: [{ host: HOST, port: port('honoFloor') }],
+        unsafeDirectSockets: [{ host: HOST, port: PORTS.honoFloor }],
       },
     ],
   });
   await mf.ready;
   const pid = workerdPids().find((p) => !before.has(p));
-  const db = await mf.getD1Database('DB', 'product');
-  await applyMigrations(db, join(root, 'migrations'));
+  for (const p of products) p.REQ = await seed(mf, p);
+  const cpuMs = () => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK;
+  };
+  const urlOf = (name, p) =>
+    name === 'ceiling' || name === 'hono'
+      ? `http://${HOST}:${name === 'hono' ? PORTS.honoFloor : PORTS.ceiling}`
+      : name === 'r2'
+        ? `http://${HOST}:${PORTS.storage}`
+        : `http://${HOST}:${p.port}`;
+  /** One measured window of `name` on product `i` (after a 2 s warm-up when `warm`): req/s and CPU µs per request. */
+  async function measure(name, i = 0, warm = true) {
+    const p = products[i];
+    const spec = { url: urlOf(name, p), connections: 10, warmupSeconds: 0, requests: [p.REQ[name]] };
+    if (warm) await runLoad({ ...spec, durationSeconds: 2 });
+    const c0 = cpuMs();
+    const r = await runLoad({ ...spec, durationSeconds: SECONDS });
+    const c1 = cpuMs();
+    return { rps: r.rps, cpu: ((c1 - c0) * 1000) / r.total, errors: r.non2xx + r.errors + r.timeouts };
+  }
+  async function stop() {
+    await mf.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { url: `http://${HOST}:${products[0].port}`, REQ: products[0].REQ, measure, stop };
+}
+
+/** Migrations, a client, an uploaded image and tokens in one product's storage; returns the scenarios' requests. */
+async function seed(mf, p) {
+  const db = await mf.getD1Database('DB', p.name);
+  await applyMigrations(db, join(p.root, 'migrations'));
   const secret = randomToken(32);
   await insertClient(db, {
     id: 'cl_p',
@@ -114,7 +157,7 @@ async function start(root, shift, inspect) {
     scopes: ['base', 'files', 'upload_files'],
   });
   const basic = `Basic ${Buffer.from(`cl_p:${secret}`).toString('base64')}`;
-  const url = `http://${HOST}:${port('product')}`;
+  const url = `http://${HOST}:${p.port}`;
   const form = { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic };
   const tokenFor = async (scope) =>
     (
@@ -135,7 +178,7 @@ async function start(root, shift, inspect) {
     body: png,
   });
   if (!put.ok) throw new Error(`image upload: ${put.status} ${await put.text()}`);
-  const REQ = {
+  return {
     img: { method: 'GET', path: `/v1/img/p.png?access_token=${await tokenFor('files')}`, headers: {} },
     r2: { method: 'GET', path: '/r2/c/cl_p/p.png', headers: {} },
     jwks: { method: 'GET', path: '/.well-known/jwks.json', headers: {} },
@@ -144,31 +187,6 @@ async function start(root, shift, inspect) {
     cc: { method: 'POST', path: '/oauth2/token', headers: form, body: 'grant_type=client_credentials' },
     ceiling: { method: 'GET', path: '/', headers: {} },
   };
-  const cpuMs = () => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK;
-  };
-  const urlOf = (name) =>
-    name === 'ceiling' || name === 'hono'
-      ? `http://${HOST}:${port(name === 'hono' ? 'honoFloor' : 'ceiling')}`
-      : name === 'r2'
-        ? `http://${HOST}:${port('storage')}`
-        : url;
-  /** One measured window of `name` (after a 2 s warm-up when `warm`): req/s and this process's CPU µs per request. */
-  async function measure(name, warm = true) {
-    const spec = { url: urlOf(name), connections: 10, warmupSeconds: 0, requests: [REQ[name]] };
-    if (warm) await runLoad({ ...spec, durationSeconds: 2 });
-    const c0 = cpuMs();
-    const r = await runLoad({ ...spec, durationSeconds: SECONDS });
-    const c1 = cpuMs();
-    return { rps: r.rps, cpu: ((c1 - c0) * 1000) / r.total, errors: r.non2xx + r.errors + r.timeouts };
-  }
-  async function stop() {
-    await mf.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return { url, REQ, measure, stop };
 }
 
 const line = (label, m) =>
@@ -176,16 +194,18 @@ const line = (label, m) =>
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ['ceiling', 'jwks', 'me', 'cc'];
-const a = await start(ROOT, 0, PROFILE);
+const a = await start(AB ? [ROOT, AB] : [ROOT], PROFILE && !AB);
 if (AB) {
-  const b = await start(AB, 20, false);
   for (const name of names) {
-    await a.measure(name);
-    await b.measure(name);
+    await a.measure(name, 0);
+    await a.measure(name, 1);
     const pairs = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const ma = await a.measure(name, false);
-      const mb = await b.measure(name, false);
+      // Alternate which goes first, so neither side always follows the other.
+      const [ma, mb] =
+        i % 2 === 0
+          ? [await a.measure(name, 0, false), await a.measure(name, 1, false)]
+          : [await a.measure(name, 1, false), await a.measure(name, 0, false)].reverse();
       pairs.push([ma.cpu, mb.cpu]);
       console.log(`${line(`${name} A`, ma)}   |   ${line('B', mb)}`);
     }
@@ -196,7 +216,6 @@ if (AB) {
       `${name}: median CPU A ${ma.toFixed(0)} µs, B ${mb.toFixed(0)} µs (B ÷ A ${(mb / ma).toFixed(3)}); B cheaper in ${wins} of ${ROUNDS} pairs`,
     );
   }
-  await b.stop();
   await a.stop();
   process.exit(0);
 }
