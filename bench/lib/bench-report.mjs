@@ -52,30 +52,38 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
       t.min !== undefined ? `${fmt((1 - r.cpu / t.min) * 100)} % short` : `${fmt((r.cpu / t.max - 1) * 100)} % over`;
     return [label, cpu, spread, fmt(r.ratio, 2), met ? '**met**' : `**not met** (${miss})`];
   });
-  const trips = (r) => (r?.trips ? [fmt(r.trips.d1, 2), fmt(r.trips.kv, 2), fmt(r.trips.r2, 2)] : ['–', '–', '–']);
+  const trips = (r) =>
+    r?.trips
+      ? [fmt(r.trips.d1, 3), fmt(r.trips.kv, 2), fmt(r.trips.kvWrites ?? 0, 3), fmt(r.trips.r2, 2)]
+      : ['–', '–', '–', '–'];
   const edgeRows = EDGE.filter((sc) => results[sc.id]).map((sc) => {
     const r = results[sc.id];
-    if (r.failed) return [`\`${sc.id}\``, sc.label, `FAILED: ${r.failed.replace(/\|/g, '/')}`, '', '', '', '', '', ''];
+    if (r.failed)
+      return [`\`${sc.id}\``, sc.label, `FAILED: ${r.failed.replace(/\|/g, '/')}`, '', '', '', '', '', '', ''];
     return [`\`${sc.id}\``, sc.label, fmt(r.rps), fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.cpuUs), ...trips(r)];
   });
   // Issue 17's round-trip targets, read from the counts: a cold isolate issues cc and verifies a bearer token with no
-  // D1 round trip and ≤ 2 KV reads; in a far colo no warm operation but those that must write calls D1.
+  // D1 round trip and ≤ 2 KV reads; in a far colo no warm operation but those that must write calls D1. Not per
+  // request: the two stamped copies (the key ring, KEY_REFRESH_SECONDS = 60 s; the deny-list, SNAPSHOT_SECONDS = 30 s) are refreshed
+  // from D1 by the first request that finds them older than their period, once per copy and period in a colo, which
+  // a window of DURATION seconds may contain. So a window may hold that many D1 calls, and the KV writes that store
+  // the fresh copies; anything more is a per-request D1 call and fails.
+  const refreshAllowance = Math.ceil(DURATION / 30) + Math.ceil(DURATION / 60);
+  const d1Seen = (t) =>
+    `D1 ${fmt(t.d1, 3)}/req (${fmt(t.d1Calls)} calls in ${fmt(t.requests)} requests; at most ${fmt(t.maxD1Calls)} in a window)`;
+  const noD1 = (t) => t.maxD1Calls <= refreshAllowance;
   const tripChecks = [
     ...['cold_cc', 'cold_me_client'].map((id) => {
       const t = results[id]?.trips;
       return [
-        `${id}: 0 D1, ≤ 2 KV per request`,
-        t ? `D1 ${fmt(t.d1, 2)}, KV ${fmt(t.kv, 2)}` : '–',
-        t ? (t.d1 === 0 && t.kv <= 2 ? '**met**' : '**not met**') : 'not measured',
+        `${id}: 0 D1, ≤ 2 KV reads per request`,
+        t ? `${d1Seen(t)}, KV reads ${fmt(t.maxKv, 3)}/req at most` : '–',
+        t ? (noD1(t) && t.maxKv <= 2 ? '**met**' : '**not met**') : 'not measured',
       ];
     }),
     ...['far_cc', 'far_me_client', 'far_me_user', 'far_image_get', 'far_introspect', 'far_jwks'].map((id) => {
       const t = results[id]?.trips;
-      return [
-        `${id}: no D1 call`,
-        t ? `D1 ${fmt(t.d1, 2)}` : '–',
-        t ? (t.d1 === 0 ? '**met**' : '**not met**') : 'not measured',
-      ];
+      return [`${id}: no D1 call`, t ? d1Seen(t) : '–', t ? (noD1(t) ? '**met**' : '**not met**') : 'not measured'];
     }),
   ];
   const body = [
@@ -119,10 +127,23 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
       `isolate (fresh env, so a fresh config and key-ring cache; deny-list snapshot and in-isolate client copies ` +
       `forgotten; module evaluation and JIT are not redone). "near"/"far": warm isolate, every storage call delayed ` +
       `by the model's figure for that colo (docs/benchmarks.md, "Latency model"). D1/KV/R2 are round trips per request ` +
-      `(counted by the wrapper over the measured window).`,
+      `(counted by the wrapper over the measured window; KV reads and KV writes apart). A round-trip target allows each ` +
+      `measured window ${refreshAllowance} D1 call(s): the periodic refresh of the two stamped copies (key ring, deny-list), once ` +
+      `per copy and period per colo, not per request.`,
     ``,
     markdownTable(
-      ['id', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'D1/req', 'KV/req', 'R2/req'],
+      [
+        'id',
+        'scenario',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'CPU µs/req',
+        'D1/req',
+        'KV reads/req',
+        'KV writes/req',
+        'R2/req',
+      ],
       edgeRows,
     ),
     ``,
@@ -160,7 +181,7 @@ export function writeBenchReport(m, sizes, results, g, startedAt, elapsedS) {
   );
   console.log(
     `\n${consoleTable(
-      ['id', 'req/s', 'p50', 'p99', 'CPU us', 'D1', 'KV', 'R2'],
+      ['id', 'req/s', 'p50', 'p99', 'CPU us', 'D1', 'KV', 'KV w', 'R2'],
       edgeRows.map((r) => [r[0].replace(/`/g, ''), ...r.slice(2)]),
     )}`,
   );

@@ -68,7 +68,16 @@ export async function runScenario(sc, s, pids) {
   const c1 = await counts();
   if (c0 && c1 && c1.requests > c0.requests) {
     const n = c1.requests - c0.requests;
-    r.trips = { d1: (c1.d1 - c0.d1) / n, kv: (c1.kv - c0.kv) / n, r2: (c1.r2 - c0.r2) / n };
+    const calls = (k) => (c1[k] ?? 0) - (c0[k] ?? 0);
+    // Per request, and the window's absolute calls (a stamped copy's refresh is one call per period, not per request).
+    r.trips = {
+      requests: n,
+      d1Calls: calls('d1'),
+      d1: calls('d1') / n,
+      kv: calls('kv') / n,
+      kvWrites: calls('kvWrites') / n,
+      r2: calls('r2') / n,
+    };
   }
   r.stealPct = stealPct(m0, machineTicks());
   took(r);
@@ -76,7 +85,9 @@ export async function runScenario(sc, s, pids) {
   log(
     `${sc.id.padEnd(18)} ${fmt(r.rps).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${fmt(r.cpuUs)} µs/req  steal ${fmt(r.stealPct)} %  errors ${r.non2xx + r.errors + r.timeouts}` +
       (chainSpec ? `  pool entries taken: ${r.poolUsed}` : '') +
-      (r.trips ? `  per req: D1 ${fmt(r.trips.d1, 2)} KV ${fmt(r.trips.kv, 2)} R2 ${fmt(r.trips.r2, 2)}` : ''),
+      (r.trips
+        ? `  per req: D1 ${fmt(r.trips.d1, 3)} (${r.trips.d1Calls} calls) KV ${fmt(r.trips.kv, 3)} + ${fmt(r.trips.kvWrites, 3)} writes R2 ${fmt(r.trips.r2, 2)}`
+        : ''),
   );
   return r;
 }
@@ -101,7 +112,13 @@ export function combine(rounds) {
     trips: rounds[0].trips && {
       d1: median(rounds.map((r) => r.trips?.d1)),
       kv: median(rounds.map((r) => r.trips?.kv)),
+      kvWrites: median(rounds.map((r) => r.trips?.kvWrites)),
       r2: median(rounds.map((r) => r.trips?.r2)),
+      // The worst window, for the round-trip targets.
+      maxD1Calls: Math.max(...rounds.map((r) => r.trips?.d1Calls ?? 0)),
+      maxKv: Math.max(...rounds.map((r) => r.trips?.kv ?? 0)),
+      requests: rounds.reduce((a, r) => a + (r.trips?.requests ?? 0), 0),
+      d1Calls: rounds.reduce((a, r) => a + (r.trips?.d1Calls ?? 0), 0),
     },
     non2xx: sum((r) => r.non2xx),
     errors: sum((r) => r.errors),

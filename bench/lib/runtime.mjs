@@ -130,8 +130,9 @@ export async function startRuntime({
       // product wrapped for the cold-isolate and latency-model scenarios (bench/wrappers/product-bench/index.ts), on the
       // product's own storage.
       worker('sign_floor', signFloorScript, PORTS.signFloor, { bindings }),
-      // The Hono floor: one Hono app, one middleware, one JSON route (bench/baselines/hono-floor/index.js).
-      worker('hono_floor', honoFloorScript, PORTS.honoFloor),
+      // The Hono floors (bench/baselines/hono-floor/index.js): a JSON route, and a token route with the product's key
+      // and rate limiters.
+      worker('hono_floor', honoFloorScript, PORTS.honoFloor, { bindings, ratelimits }),
       worker('product_bench', benchScript, PORTS.bench, { bindings, ...productStorage('') }),
     ],
   });

@@ -70,6 +70,13 @@ const SCENARIOS = [
     request: (s) => post('/oauth2/token', s.product.basic, 'grant_type=client_credentials'),
   },
   {
+    id: 'hono_sign_floor',
+    label:
+      "Hono token floor: Hono + 1 middleware, the form read, 1 rate-limit call, the signing floor's JWT, `c.json` (bench Worker)",
+    target: 'honoFloor',
+    request: (s) => post('/oauth2/token', s.product.basic, 'grant_type=client_credentials'),
+  },
+  {
     id: 'hono_floor',
     label: 'Hono floor: one Hono app, one middleware, `c.json` of a JWKS-sized constant (bench Worker)',
     target: 'honoFloor',
@@ -196,6 +203,7 @@ const ORDER = [
   'ceiling_cc',
   'cc',
   'sign_floor',
+  'hono_sign_floor',
   'oidc_cc',
   'hono_floor',
   'jwks',
@@ -323,6 +331,19 @@ export const TARGETS = [
     label: '(for reading) cold-cache floor ÷ unauthenticated R2 read',
     num: 'r2_cache_floor',
     den: 'r2_read',
+    info: true,
+  },
+  // The stack is fixed (Hono, the rate-limit binding): what any token endpoint on it costs, and what ours adds.
+  {
+    label: '(for reading) client_credentials ÷ Hono token floor',
+    num: 'cc',
+    den: 'hono_sign_floor',
+    info: true,
+  },
+  {
+    label: '(for reading) Hono token floor ÷ signing floor',
+    num: 'hono_sign_floor',
+    den: 'sign_floor',
     info: true,
   },
   // The stack is fixed (Hono): what any Hono app costs for a JSON answer, and what ours adds on top of it.

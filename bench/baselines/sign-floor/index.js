@@ -1,35 +1,12 @@
 // Bench-only baseline ("signing floor", issue 17): each request answered with one jose-signed ES256 JWT of the same
-// header and claims as the product's client_credentials token (src/tokens/access-token.ts), with the product's own
-// signing key (SIGNING_KEYS), in a JSON body shaped like the token response. No routing, no client authentication,
-// no storage: the difference to the ceiling is what one signature costs in situ, and cc ÷ this floor is what the rest
-// of a token issuance costs on top of it.
-import { importJWK, SignJWT } from 'jose';
-
-let key; // imported once per isolate, as the product's key ring does
+// header and claims as the product's client_credentials token, with the product's own signing key, in a JSON body
+// shaped like the token response (./sign.js). No routing, no client authentication, no storage: the difference to
+// the ceiling is what one signature costs in situ, and cc ÷ this floor is what the rest of a token issuance costs
+// on top of it.
+import { tokenResponseBody } from './sign.js';
 
 export default {
   async fetch(_request, env) {
-    if (!key) {
-      const jwk = JSON.parse(env.SIGNING_KEYS).keys[0];
-      key = { kid: jwk.kid, alg: jwk.alg, key: await importJWK(jwk, jwk.alg) };
-    }
-    const iat = Math.floor(Date.now() / 1000);
-    const jti = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
-      .replace(/\+/g, '-')
-      .replace(/\//g, '_')
-      .replace(/=+$/, '');
-    const token = await new SignJWT({ client_id: 'cl_bench', scope: 'base' })
-      .setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid })
-      .setIssuer(env.ISSUER)
-      .setSubject('cl_bench')
-      .setAudience(env.ACCESS_TOKEN_AUDIENCE)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + 3600)
-      .setJti(jti)
-      .sign(key.key);
-    return Response.json(
-      { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: 'base' },
-      { headers: { 'Cache-Control': 'no-store' } },
-    );
+    return Response.json(await tokenResponseBody(env), { headers: { 'Cache-Control': 'no-store' } });
   },
 };

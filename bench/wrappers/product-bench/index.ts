@@ -17,7 +17,7 @@
  *   probability (0 to 1), in the ways the platform fails (FAULTS below), through one warm env per rate. A failed
  *   D1 batch is either not applied or, one time in three, applied and then lost on the way back (a network cut after
  *   the commit: the case where a refresh client retries a rotation that did happen).
- * `GET /__bench/counts` answers the totals so far: { requests, d1, kv, r2, faults } (the bench reads it around a window).
+ * `GET /__bench/counts` answers the totals so far: { requests, d1, kv, kvWrites, r2, faults } (the bench reads it around a window).
  */
 import worker from '../../../src/index';
 import { forgetClientsInIsolate } from '../../../src/storage/clients';
@@ -34,7 +34,8 @@ const LATENCY: Record<string, { d1: number; kv: number; r2: number }> = {
   far: { d1: 150, kv: 5, r2: 120 },
 };
 
-const totals = { requests: 0, d1: 0, kv: 0, r2: 0, faults: { before: 0, afterCommit: 0 } };
+// `kv` counts KV reads (get, getWithMetadata, list); `kvWrites` its puts and deletes (a stamped copy's refresh).
+const totals = { requests: 0, d1: 0, kv: 0, kvWrites: 0, r2: 0, faults: { before: 0, afterCommit: 0 } };
 
 /** What a failing call throws, per binding: the messages of test/faults/harness.ts (the platform's own). */
 const FAULTS: Record<Kind, string[]> = {
@@ -54,8 +55,15 @@ type Kind = 'd1' | 'kv' | 'r2';
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms * (0.8 + 0.4 * Math.random()))) : null);
 
 /** Per env: the probability that a call fails (0: never, no randomness drawn). */
-function around(kind: Kind, delay: number, call: () => unknown, rate = 0, batch = false): unknown {
-  totals[kind]++;
+function around(
+  kind: Kind,
+  delay: number,
+  call: () => unknown,
+  rate = 0,
+  batch = false,
+  counter: Kind | 'kvWrites' = kind,
+): unknown {
+  totals[counter]++;
   if (rate > 0 && Math.random() < rate) {
     if (batch && Math.random() < 1 / 3) {
       // Applied, then the reply is lost: D1 committed the transaction, the Worker sees a network error.
@@ -119,7 +127,8 @@ function wrapEnv(env: Env, colo: string | null, rate = 0): Env {
       get(target, prop) {
         const value = Reflect.get(target, prop);
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => around(kind, delay, () => value.apply(target, args), rate);
+        const counter = kind === 'kv' && (prop === 'put' || prop === 'delete') ? 'kvWrites' : kind;
+        return (...args: unknown[]) => around(kind, delay, () => value.apply(target, args), rate, false, counter);
       },
     });
   const kv = counted(env.CACHE, 'kv', l.kv);
