@@ -3,6 +3,7 @@
  * password is never checked, no browser flow where only its result matters), so every case is independent.
  */
 import { env } from 'cloudflare:workers';
+import { expect } from 'vitest';
 import { getConfig } from '../../src/config';
 import { randomId, sha256 } from '../../src/lib/random';
 import { maskOf, parseScope } from '../../src/oauth/scopes';
@@ -99,6 +100,28 @@ export async function count(sql: string, ...params: unknown[]): Promise<number> 
     .bind(...params)
     .first<{ n: number }>();
   return row?.n ?? 0;
+}
+
+/**
+ * A refresh token after a faulted rotation: never revoked by our failure; unused, it has no successor; used, it has
+ * exactly one live successor in its own family (src/storage/refresh-tokens.ts rotates in one batch).
+ */
+export async function expectRotationConsistent(token: string): Promise<void> {
+  const row = await refreshRow(token);
+  expect(row).not.toBeNull();
+  expect(row!.revoked_at).toBeNull();
+  if (row!.used_at === null) {
+    expect(row!.replaced_by).toBeNull();
+    return;
+  }
+  expect(row!.replaced_by).toBeTruthy();
+  expect(
+    await count(
+      'SELECT COUNT(*) AS n FROM refresh_tokens WHERE hash = ?1 AND family_id = ?2 AND revoked_at IS NULL',
+      row!.replaced_by,
+      row!.family_id,
+    ),
+  ).toBe(1);
 }
 
 /** A Request as the browser `b` would send it (its cookies; same-origin form headers on a POST). */

@@ -13,7 +13,16 @@ import { authorizePath, Browser, pkcePair, signIn } from '../authz-helpers';
 import { ORIGIN, seedClient, seedUser, type TestClient } from '../helpers';
 import { oidcAuthorize } from '../oidc/oidc-helpers';
 import { interceptOutbound, jsonDocument, type Outbound } from '../outbound';
-import { count, formRequest, fromBrowser, quickUser, refreshRow, seedCode, seedRefreshToken } from './fixtures';
+import {
+  count,
+  expectRotationConsistent,
+  formRequest,
+  fromBrowser,
+  quickUser,
+  refreshRow,
+  seedCode,
+  seedRefreshToken,
+} from './fixtures';
 import { sendClean } from './harness';
 import { CLIENT_CACHE, newTally, type Outcome, report, runOperation } from './matrix';
 
@@ -411,20 +420,7 @@ describe('fault matrix: OpenID Connect, key clients, metadata documents, the ref
             expect(next).not.toBe(s.token);
           },
           bestEffort: DOCUMENT_CACHE,
-          // A rotated token has its live successor; an unrotated one is untouched; the family is never revoked.
-          consistent: async (s) => {
-            const row = (await refreshRow(s.token))!;
-            expect(row.revoked_at).toBeNull();
-            if (row.used_at === null) expect(row.replaced_by).toBeNull();
-            else
-              expect(
-                await count(
-                  'SELECT COUNT(*) AS n FROM refresh_tokens WHERE hash = ?1 AND family_id = ?2 AND revoked_at IS NULL',
-                  row.replaced_by,
-                  row.family_id,
-                ),
-              ).toBe(1);
-          },
+          consistent: (s) => expectRotationConsistent(s.token),
           happened: async (s) => (await refreshRow(s.token))!.used_at !== null,
         },
         tally,

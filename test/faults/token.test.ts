@@ -6,7 +6,15 @@ import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/lib/random';
 import { seedClient, seedUser, type TestClient } from '../helpers';
-import { count, formRequest, quickUser, refreshRow, seedCode, seedRefreshToken } from './fixtures';
+import {
+  count,
+  expectRotationConsistent,
+  formRequest,
+  quickUser,
+  refreshRow,
+  seedCode,
+  seedRefreshToken,
+} from './fixtures';
 import { sendClean } from './harness';
 import { CLIENT_CACHE, newTally, type Outcome, report, runOperation } from './matrix';
 
@@ -88,22 +96,7 @@ describe('fault matrix: token endpoint', () => {
           expect(next).not.toBe(s.token);
         },
         bestEffort: CLIENT_CACHE,
-        // A rotated token has its successor; an unrotated one is untouched; the family is never revoked by our failure.
-        consistent: async ({ token }) => {
-          const row = (await refreshRow(token))!;
-          expect(row.revoked_at).toBeNull();
-          if (row.used_at === null) expect(row.replaced_by).toBeNull();
-          else {
-            expect(row.replaced_by).toBeTruthy();
-            expect(
-              await count(
-                'SELECT COUNT(*) AS n FROM refresh_tokens WHERE hash = ?1 AND family_id = ?2 AND revoked_at IS NULL',
-                row.replaced_by,
-                row.family_id,
-              ),
-            ).toBe(1);
-          }
-        },
+        consistent: ({ token }) => expectRotationConsistent(token),
         happened: async ({ token }) => (await refreshRow(token))!.used_at !== null,
       },
       tally,
